@@ -1,0 +1,101 @@
+"""One settings object for the whole program.
+
+Values come, in rising priority, from defaults, ``DIPLOGRAPH_*`` environment variables and the
+CLI flags (which the CLI passes in as keyword arguments). Code below the CLI and the app factory
+never reads the environment: it receives a :class:`Settings`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from loader.errors import ConfigError
+from loader.namespaces import DEFAULT_BASE_IRI
+
+
+class Settings(BaseSettings):
+    """Every setting diplograph has. Environment variable: ``DIPLOGRAPH_`` + the upper-case name."""
+
+    model_config = SettingsConfigDict(env_prefix="DIPLOGRAPH_", extra="forbid", frozen=True)
+
+    # --- store -------------------------------------------------------------------------------
+    store: Literal["embedded", "remote", "memory"] = Field(
+        "embedded",
+        description="embedded: Oxigraph on disk at store_path; memory: Oxigraph in memory "
+        "(tests, demos); remote: a SPARQL 1.1 triple store at the remote_* URLs.",
+    )
+    store_path: Path = Field(Path("data/store"), description="Directory of the embedded store.")
+    remote_query_url: str | None = Field(None, description="SPARQL 1.1 Query endpoint URL.")
+    remote_update_url: str | None = Field(
+        None, description="SPARQL 1.1 Update endpoint URL (defaults to remote_query_url)."
+    )
+    remote_gsp_url: str | None = Field(
+        None, description="Graph Store HTTP Protocol endpoint URL (optional; faster bulk writes)."
+    )
+    remote_user: str | None = Field(None, description="User for HTTP basic/digest auth.")
+    remote_password: SecretStr | None = Field(None, description="Password for the remote store.")
+    remote_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the remote store.")
+
+    # --- IRIs --------------------------------------------------------------------------------
+    base_iri: str = Field(
+        DEFAULT_BASE_IRI, description="Base of every IRI the loader mints (ends with '/')."
+    )
+
+    # --- loading -----------------------------------------------------------------------------
+    batch_size: int = Field(
+        50, ge=1, le=10_000, description="Documents validated and committed together."
+    )
+    unknown_fields: Literal["error", "warn"] = Field(
+        "error", description="What an unknown field in a facts record is: an error or a warning."
+    )
+
+    # --- server ------------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address the server listens on.")
+    port: int = Field(8000, ge=0, le=65535, description="Port the server listens on.")
+    public_url: str | None = Field(
+        None, description="The server's public URL, when behind a proxy (else taken per request)."
+    )
+    query_timeout: float = Field(5.0, gt=0, description="Seconds a query may run.")
+    max_result_rows: int = Field(100_000, ge=1, description="Rows a SELECT may return.")
+    max_body_bytes: int = Field(10_000_000, ge=1024, description="Largest request body accepted.")
+    write_token: SecretStr | None = Field(
+        None, description="Bearer token for writes; writes are disabled when unset."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed by CORS (never '*' with credentials)."
+    )
+    union_default_graph: bool = Field(
+        True, description="Query the union of all named graphs as the default graph."
+    )
+    allow_service: list[str] = Field(
+        default_factory=list,
+        description="IRI prefixes SERVICE and LOAD may reach; empty means none (the default).",
+    )
+
+    @field_validator("base_iri")
+    @classmethod
+    def _base_ends_with_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")) or not value.endswith("/"):
+            raise ValueError("must be an http(s) IRI ending with '/'")
+        return value
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build :class:`Settings` from the environment plus ``overrides`` (None values are ignored).
+
+    Raises :class:`ConfigError` naming the setting and the value when one is invalid.
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"DIPLOGRAPH_{'.'.join(str(p) for p in err['loc']).upper()}="
+            f"{err.get('input')!r}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from None

@@ -1,0 +1,33 @@
+"""The store: one interface, an embedded and a remote implementation.
+
+* :class:`~loader.store.embedded.EmbeddedStore` — Oxigraph (pyoxigraph) on disk, the default;
+  in memory for tests.
+* :class:`~loader.store.remote.RemoteStore` — any SPARQL 1.1 triple store reached over the
+  standard protocols (Query, Update, Graph Store HTTP Protocol), for users who outgrow one machine.
+
+RDF terms and query results are pyoxigraph's types everywhere, whichever store answers.
+Every write goes through :meth:`Store.commit`, which replaces whole named graphs atomically:
+readers see a document entirely or not at all.
+"""
+
+from __future__ import annotations
+
+from loader.store.base import GraphChange, QueryResult, Store
+
+__all__ = ["GraphChange", "QueryResult", "Store", "open_store"]
+
+
+def open_store(settings: object) -> Store:
+    """Open the store that ``settings`` (a :class:`loader.config.Settings`) describe."""
+    from loader.config import Settings
+
+    assert isinstance(settings, Settings)
+    if settings.store == "remote":
+        from loader.store.remote import RemoteStore
+
+        return RemoteStore.from_settings(settings)
+    from loader.store.embedded import EmbeddedStore
+
+    if settings.store == "memory":
+        return EmbeddedStore(None)
+    return EmbeddedStore(settings.store_path)
