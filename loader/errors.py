@@ -122,7 +122,7 @@ class QuerySyntaxError(InputError):
 
 
 class ForbiddenQueryError(InputError):
-    """A query that would reach outside the store (SERVICE, LOAD, remote FROM) and is not allowed."""
+    """A query that would reach outside the store (SERVICE, LOAD, remote FROM), not allowed."""
 
 
 class UnsupportedFormatError(InputError):

@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import IO, Annotated, Any, Literal
 
@@ -32,7 +32,7 @@ from pydantic import (
 
 from loader.errors import FactsError, Location
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION: Literal["1.0"] = "1.0"
 
 # --------------------------------------------------------------------------------------------
 # Scalar types
@@ -104,16 +104,11 @@ ShortText = Annotated[str, Field(min_length=1, max_length=2000)]
 Name = Annotated[str, Field(min_length=1, max_length=500)]
 
 
-def when_key(value: str) -> str:
-    """A sort key that orders :data:`When` values of mixed precision (``2023`` < ``2023-06``)."""
-    return value
-
-
 # --------------------------------------------------------------------------------------------
 # Vocabularies
 
 
-class EntityType(str, Enum):
+class EntityType(StrEnum):
     """The kinds of entity a document can mention; each is a class of the ontology."""
 
     Person = "Person"
@@ -131,7 +126,7 @@ class EntityType(str, Enum):
     DiplomaticPost = "DiplomaticPost"
 
 
-class FactType(str, Enum):
+class FactType(StrEnum):
     """The kinds of fact; each is a class of the ontology (events, situations, post holdings)."""
 
     # diplomatic events
@@ -159,7 +154,7 @@ class FactType(str, Enum):
     PostHolding = "PostHolding"
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """The part a participant plays in a fact."""
 
     initiator = "initiator"
@@ -178,7 +173,7 @@ class Role(str, Enum):
     holder = "holder"
 
 
-class Polarity(str, Enum):
+class Polarity(StrEnum):
     """The stance a statement takes towards its topic."""
 
     supports = "supports"
@@ -188,7 +183,7 @@ class Polarity(str, Enum):
     concerned_about = "concerned-about"
 
 
-class Modality(str, Enum):
+class Modality(StrEnum):
     """Whether the fact happened, or is feared, planned, denied or past (PLOVER's modes)."""
 
     asserted = "asserted"
@@ -198,7 +193,7 @@ class Modality(str, Enum):
     historical = "historical"
 
 
-class RelationQuality(str, Enum):
+class RelationQuality(StrEnum):
     """How a bilateral relation or agreement is described."""
 
     close = "close"
@@ -460,7 +455,7 @@ class SourceRecord:
         if isinstance(self.raw, dict):
             doc = self.raw.get("document")
             if isinstance(doc, dict) and isinstance(doc.get("id"), str):
-                return doc["id"]
+                return str(doc["id"])
         return None
 
 
@@ -602,7 +597,10 @@ def _json_path(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part in {"function-after[_check_when(), str]", "function-after[_check_duration(), str]"}:
+        elif part in {
+            "function-after[_check_when(), str]",
+            "function-after[_check_duration(), str]",
+        }:
             continue
         else:
             path += ("." if path else "") + str(part)
@@ -662,7 +660,9 @@ def _walk_field(item: Any, annotation: Any, path: str, walk: Any) -> Any:
     for cand in candidates:
         inner = typing.get_args(cand)
         if typing.get_origin(cand) is list and inner and isinstance(item, list):
-            model = inner[0] if isinstance(inner[0], type) and issubclass(inner[0], BaseModel) else None
+            model = (
+                inner[0] if isinstance(inner[0], type) and issubclass(inner[0], BaseModel) else None
+            )
             return [walk(x, model, f"{path}[{i}].") for i, x in enumerate(item)]
         if isinstance(cand, type) and issubclass(cand, BaseModel):
             return walk(item, cand, f"{path}.")

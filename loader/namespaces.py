@@ -54,7 +54,10 @@ PREFIXES: Final[dict[str, str]] = {
 
 
 def data_prefixes(base_iri: str) -> dict[str, str]:
-    """Per-kind prefixes for data IRIs under ``base_iri`` (Turtle prefixed names cannot hold '/')."""
+    """Per-kind prefixes for data IRIs under ``base_iri``.
+
+    Turtle prefixed names cannot hold '/', so each kind of data IRI gets a prefix of its own.
+    """
     return {
         "person": f"{base_iri}id/person/",
         "orgn": f"{base_iri}id/org/",

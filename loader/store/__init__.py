@@ -12,16 +12,18 @@ readers see a document entirely or not at all.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from loader.store.base import GraphChange, QueryResult, Store
+
+if TYPE_CHECKING:
+    from loader.config import Settings
 
 __all__ = ["GraphChange", "QueryResult", "Store", "open_store"]
 
 
-def open_store(settings: object) -> Store:
-    """Open the store that ``settings`` (a :class:`loader.config.Settings`) describe."""
-    from loader.config import Settings
-
-    assert isinstance(settings, Settings)
+def open_store(settings: Settings) -> Store:
+    """Open the store that ``settings`` describe (embedded on disk, in memory, or remote)."""
     if settings.store == "remote":
         from loader.store.remote import RemoteStore
 

@@ -70,7 +70,8 @@ class EmbeddedStore(Store):
             raise StoreError(f"store read failed: {exc}") from None
         if isinstance(result, QuerySolutions | QueryBoolean):
             return result
-        return iter(result)
+        triples: Iterator[Triple] = iter(result)
+        return triples
 
     def update(self, sparql: str) -> None:
         try:

@@ -1,0 +1,628 @@
+"""The ``diplograph`` command.
+
+Exit codes (scripts can trust them; documented in docs/cli.md):
+
+==  =====================================================================================
+0   success (for ``load``/``validate``: every document valid)
+1   some documents were rejected (``load``/``validate``), or ``--strict`` stopped
+2   usage or input error: bad option, unreadable file, malformed query, invalid setting
+3   store error: cannot open (e.g. locked by another process), read or write the store
+==  =====================================================================================
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import click
+from pyoxigraph import (
+    BlankNode,
+    Literal,
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    RdfFormat,
+    serialize,
+)
+
+from loader import __version__
+from loader.config import Settings, load_settings
+from loader.errors import DiplographError, InputError, StoreError
+from loader.namespaces import PREFIXES, data_prefixes, sparql_prologue
+from loader.store import Store, open_store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_STORE = 0, 1, 2, 3
+
+SELECT_FORMATS = {
+    "json": QueryResultsFormat.JSON,
+    "xml": QueryResultsFormat.XML,
+    "csv": QueryResultsFormat.CSV,
+    "tsv": QueryResultsFormat.TSV,
+}
+GRAPH_FORMATS = {
+    "turtle": RdfFormat.TURTLE,
+    "ntriples": RdfFormat.N_TRIPLES,
+    "jsonld": RdfFormat.JSON_LD,
+    "xml": RdfFormat.RDF_XML,
+}
+
+
+def _store_options(func: F) -> F:
+    """Options every command that touches the store shares (flags override DIPLOGRAPH_* vars)."""
+    options = [
+        click.option(
+            "--store",
+            "store",
+            type=click.Choice(["embedded", "memory", "remote"]),
+            help="Which store: embedded (Oxigraph on disk, default), memory, remote.",
+        ),
+        click.option(
+            "--store-path",
+            type=click.Path(path_type=Path, file_okay=False),
+            help="Directory of the embedded store [env DIPLOGRAPH_STORE_PATH; default data/store].",
+        ),
+        click.option("--remote-query-url", help="Remote SPARQL query endpoint URL."),
+        click.option("--remote-update-url", help="Remote SPARQL update endpoint URL."),
+        click.option(
+            "--base-iri", help="Base of minted IRIs [default https://w3id.org/diplograph/]."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _settings(**flags: Any) -> Settings:
+    return load_settings(**flags)
+
+
+def _fail(exc: DiplographError) -> None:
+    click.echo(f"error: {exc.message}", err=True)
+    sys.exit(exc.exit_code)
+
+
+class _Command(click.Group):
+    """Turns our errors into a message and the documented exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DiplographError as exc:
+            _fail(exc)
+        except BrokenPipeError:
+            sys.exit(EXIT_OK)  # `diplograph dump - | head` is not an error
+
+
+@click.group(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="diplograph")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def main(verbose: int) -> None:
+    """diplograph: extracted news facts into a validated knowledge graph, served over SPARQL.
+
+    Typical use: `diplograph load facts.jsonl`, then `diplograph serve`.
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+# --------------------------------------------------------------------------------------------
+# load / validate
+
+
+def _count_documents(paths: tuple[Path, ...]) -> int | None:
+    """How many documents the input holds, for the progress bar (None when unknown)."""
+    total = 0
+    for path in paths:
+        if str(path) == "-":
+            return None
+        with open(path, "rb") as f:
+            head = f.read(1).lstrip()
+            if head in (b"{", b"["):
+                f.seek(0)
+                first_line = f.readline()
+                try:
+                    json.loads(first_line)
+                except ValueError:
+                    return None  # a pretty-printed document or list: count unknown
+                total += 1 + sum(1 for line in f if line.strip())
+            else:
+                total += sum(1 for line in f if line.strip()) + (1 if head.strip() else 0)
+    return total
+
+
+def _run_load(
+    paths: tuple[Path, ...],
+    *,
+    dry_run: bool,
+    strict: bool,
+    rejects: Path | None,
+    unknown_fields: str | None,
+    output_format: str,
+    progress: bool | None,
+    allow_rejects: bool,
+    settings: Settings,
+) -> None:
+    from loader.facts import read_path
+    from loader.pipeline import Loader, Rejection
+
+    if not paths:
+        raise InputError("give at least one facts file (JSON Lines or JSON), or - for stdin")
+    unknown = unknown_fields or settings.unknown_fields
+    rejects_out: IO[str] | None = None
+    if rejects is not None:
+        rejects_out = open(rejects, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+
+    def on_reject(rejection: Rejection) -> None:
+        if rejects_out is not None:
+            rejects_out.write(json.dumps(rejection.to_dict(with_raw=True), ensure_ascii=False))
+            rejects_out.write("\n")
+        if output_format == "text":
+            for v in rejection.violations:
+                where = f"{rejection.source}:{rejection.line}"
+                field = f", field {v['field']!r}" if v.get("field") else ""
+                node = f" <{v['focus_node']}>" if v.get("focus_node") else ""
+                click.echo(
+                    f"rejected {where}, record {rejection.record!r}{field}:{node} {v['message']}"
+                    + (f" [{v['constraint']}]" if v.get("constraint") else ""),
+                    err=True,
+                )
+
+    def records() -> Iterator[Any]:
+        for path in paths:
+            if str(path) != "-" and not path.exists():
+                raise InputError(f"{path}: no such file")
+            yield from read_path(path, unknown=unknown)
+
+    show_bar = sys.stderr.isatty() if progress is None else progress
+    total = _count_documents(paths) if show_bar else None
+    try:
+        with open_store(settings) as store:
+            loader = Loader(store, settings)
+            if show_bar:
+                with click.progressbar(
+                    length=total or 0, label="documents", file=sys.stderr, show_pos=True
+                ) as bar:
+                    report = loader.load(
+                        records(),
+                        dry_run=dry_run,
+                        strict=strict,
+                        on_reject=on_reject,
+                        progress=bar.update,
+                    )
+            else:
+                report = loader.load(records(), dry_run=dry_run, strict=strict, on_reject=on_reject)
+    finally:
+        if rejects_out is not None:
+            rejects_out.close()
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if output_format == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(report.summary())
+        if rejects is not None and report.documents_rejected:
+            click.echo(f"rejected documents written to {rejects}")
+    if report.documents_rejected and not allow_rejects:
+        sys.exit(EXIT_REJECTED)
+
+
+_load_options = [
+    click.argument("paths", nargs=-1, type=click.Path(path_type=Path, dir_okay=False)),
+    click.option(
+        "--rejects",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Write rejected documents (JSON Lines: record, line, violations) to this file.",
+    ),
+    click.option("--strict", is_flag=True, help="Stop at the first invalid document."),
+    click.option(
+        "--unknown-fields",
+        type=click.Choice(["error", "warn"]),
+        help="Unknown fields in a record: reject the record (default) or warn and ignore them.",
+    ),
+    click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="Report format.",
+    ),
+    click.option(
+        "--progress/--no-progress",
+        default=None,
+        help="Show a progress bar (default: when stderr is a terminal).",
+    ),
+]
+
+
+def _with_load_options(func: F) -> F:
+    for option in reversed(_load_options):
+        func = option(func)
+    return func
+
+
+@main.command()
+@_with_load_options
+@click.option(
+    "--allow-rejects",
+    is_flag=True,
+    help="Exit 0 even when some documents were rejected (they are still reported).",
+)
+@click.option("--batch-size", type=int, help="Documents validated and committed together.")
+@_store_options
+def load(
+    paths: tuple[Path, ...],
+    rejects: Path | None,
+    strict: bool,
+    unknown_fields: str | None,
+    output_format: str,
+    progress: bool | None,
+    allow_rejects: bool,
+    batch_size: int | None,
+    **store_flags: Any,
+) -> None:
+    """Validate facts files and load the valid documents into the store.
+
+    PATHS are JSON Lines files (one document per line), JSON files (a document or a list),
+    or - for standard input. Each document replaces its own named graph; a document loaded
+    again unchanged is left as it is. Exits 1 when any document was rejected.
+    """
+    _run_load(
+        paths,
+        dry_run=False,
+        strict=strict,
+        rejects=rejects,
+        unknown_fields=unknown_fields,
+        output_format=output_format,
+        progress=progress,
+        allow_rejects=allow_rejects,
+        settings=_settings(batch_size=batch_size, **store_flags),
+    )
+
+
+@main.command()
+@_with_load_options
+@_store_options
+def validate(
+    paths: tuple[Path, ...],
+    rejects: Path | None,
+    strict: bool,
+    unknown_fields: str | None,
+    output_format: str,
+    progress: bool | None,
+    **store_flags: Any,
+) -> None:
+    """Dry run of `load`: validate facts files and report, writing nothing to the store.
+
+    Validation still reads the store for the types of entities loaded earlier.
+    """
+    _run_load(
+        paths,
+        dry_run=True,
+        strict=strict,
+        rejects=rejects,
+        unknown_fields=unknown_fields,
+        output_format=output_format,
+        progress=progress,
+        allow_rejects=False,
+        settings=_settings(**store_flags),
+    )
+
+
+@main.command()
+@click.argument("document_ids", nargs=-1, required=True)
+@_store_options
+def retract(document_ids: tuple[str, ...], **store_flags: Any) -> None:
+    """Remove the facts of the documents with these ids.
+
+    Entities and events that other documents also report stay.
+    """
+    from loader.pipeline import retract as retract_document
+
+    settings = _settings(**store_flags)
+    with open_store(settings) as store:
+        for doc_id in document_ids:
+            removed = retract_document(store, settings, doc_id)
+            click.echo(f"retracted {doc_id}: {removed} triples removed")
+
+
+# --------------------------------------------------------------------------------------------
+# query / dump / stats / schema
+
+
+def _term_text(term: object) -> str:
+    if isinstance(term, NamedNode):
+        return _compact(term.value)
+    if isinstance(term, BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, Literal):
+        return term.value
+    return "" if term is None else str(term)
+
+
+def _compact(iri: str) -> str:
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and "/" not in iri[len(ns) :]:
+            return f"{prefix}:{iri[len(ns) :]}"
+    return f"<{iri}>"
+
+
+def _print_table(solutions: QuerySolutions, out: IO[str]) -> int:
+    names = [v.value for v in solutions.variables]
+    rows = [[_term_text(row[name]) for name in names] for row in solutions]
+    widths = [max([len(n), *(len(r[i]) for r in rows)]) for i, n in enumerate(names)]
+    out.write("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip() + "\n")
+    out.write("  ".join("-" * w for w in widths) + "\n")
+    for row in rows:
+        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
+    return len(rows)
+
+
+@main.command()
+@click.argument("sparql", required=False)
+@click.option(
+    "-f",
+    "--file",
+    "query_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Read the query from this file.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", *SELECT_FORMATS, "turtle", "ntriples", "jsonld"]),
+    default="table",
+    show_default=True,
+    help="SELECT/ASK: table, json, csv, tsv, xml. CONSTRUCT/DESCRIBE: turtle (also for "
+    "'table'), ntriples, jsonld, xml.",
+)
+@click.option(
+    "--no-prefixes",
+    is_flag=True,
+    help="Do not predeclare the standard prefixes (dip:, rdfs:, prov: …) in the query.",
+)
+@_store_options
+def query(
+    sparql: str | None,
+    query_file: Path | None,
+    output_format: str,
+    no_prefixes: bool,
+    **store_flags: Any,
+) -> None:
+    """Run a SPARQL query (from the argument, --file, or - for stdin) and print the result.
+
+    The default graph is the union of all documents' graphs. Common prefixes (dip:, rdfs:,
+    prov:, org:, skos: …) are predeclared unless --no-prefixes is given.
+    """
+    if query_file is not None:
+        text = query_file.read_text(encoding="utf-8")
+    elif sparql == "-":
+        text = sys.stdin.read()
+    elif sparql:
+        text = sparql
+    else:
+        raise InputError("give a query as an argument, with --file, or - for stdin")
+    settings = _settings(**store_flags)
+    if not no_prefixes:
+        text = sparql_prologue() + text
+    out = sys.stdout
+    with open_store(settings) as store:
+        result = store.query(text, union_default_graph=settings.union_default_graph)
+        if isinstance(result, QuerySolutions):
+            if output_format == "table":
+                _print_table(result, out)
+            elif output_format in SELECT_FORMATS:
+                out.flush()
+                result.serialize(sys.stdout.buffer, SELECT_FORMATS[output_format])
+            else:
+                raise InputError(f"--format {output_format} is for CONSTRUCT/DESCRIBE results")
+        elif isinstance(result, QueryBoolean):
+            if output_format == "table":
+                out.write(("true" if bool(result) else "false") + "\n")
+            elif output_format in SELECT_FORMATS:
+                out.flush()
+                result.serialize(sys.stdout.buffer, SELECT_FORMATS[output_format])
+            else:
+                raise InputError(f"--format {output_format} is for CONSTRUCT/DESCRIBE results")
+        else:
+            fmt = "turtle" if output_format == "table" else output_format
+            if fmt not in GRAPH_FORMATS:
+                raise InputError(f"--format {output_format} is for SELECT/ASK results")
+            out.flush()
+            prefixes = {**PREFIXES, **data_prefixes(settings.base_iri)}
+            serialize(result, sys.stdout.buffer, GRAPH_FORMATS[fmt], prefixes=prefixes)
+
+
+@main.command()
+@click.argument("output", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
+@click.option(
+    "--format",
+    "dump_format",
+    type=click.Choice(["turtle", "trig", "nquads", "ntriples", "jsonld"]),
+    help="Dump format (default: from OUTPUT's extension; .gz compresses).",
+)
+@click.option("--graph", help="Dump only this named graph (a document IRI).")
+@_store_options
+def dump(output: Path, dump_format: str | None, graph: str | None, **store_flags: Any) -> None:
+    """Write the whole graph to OUTPUT (- for stdout): Turtle, TriG, N-Quads, N-Triples or JSON-LD.
+
+    TriG and N-Quads keep each document's named graph; the others hold the union.
+    """
+    from loader.dump import dump_to_path, write_dump
+
+    settings = _settings(**store_flags)
+    with open_store(settings) as store:
+        if str(output) == "-":
+            write_dump(
+                store,
+                sys.stdout.buffer,
+                dump_format or "nquads",
+                graph=graph,
+                base_iri=settings.base_iri,
+            )
+            return
+        fmt = dump_to_path(store, output, dump_format, graph=graph, base_iri=settings.base_iri)
+        click.echo(f"wrote {output} ({fmt.name})", err=True)
+
+
+@main.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@_store_options
+def stats(output_format: str, **store_flags: Any) -> None:
+    """Counts: triples, documents, entities and facts by class."""
+    settings = _settings(**store_flags)
+    with open_store(settings) as store:
+        data = collect_stats(store)
+    if output_format == "json":
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(f"store: {data['store']}")
+    click.echo(f"triples: {data['triples']}")
+    click.echo(f"documents: {data['documents']}")
+    click.echo("instances by class:")
+    for cls, n in data["classes"].items():
+        click.echo(f"  {n:>8}  {cls}")
+
+
+def collect_stats(store: Store) -> dict[str, Any]:
+    """The numbers ``diplograph stats`` prints."""
+    classes: dict[str, int] = {}
+    result = store.query(
+        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c "
+        f'FILTER(STRSTARTS(STR(?c), "{PREFIXES["dip"]}")) }} GROUP BY ?c ORDER BY DESC(?n) ?c'
+    )
+    assert isinstance(result, QuerySolutions)
+    for row in result:
+        n = row["n"]
+        c = row["c"]
+        if isinstance(n, Literal) and isinstance(c, NamedNode):
+            classes[_compact(c.value)] = int(n.value)
+    return {
+        "store": store.kind,
+        "triples": store.count(),
+        "documents": len(store.graph_names()),
+        "classes": classes,
+    }
+
+
+@main.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write to this file instead of stdout.",
+)
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of the facts format (one document), for extractors to target."""
+    from loader.facts import json_schema
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# serve / backup / restore
+
+
+@main.command()
+@click.option("--host", help="Address to listen on [default 127.0.0.1].")
+@click.option("--port", type=int, help="Port [default 8000].")
+@click.option(
+    "--load",
+    "load_paths",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Load these facts files first when the store holds no documents yet (repeatable).",
+)
+@click.option("--query-timeout", type=float, help="Seconds a query may run [default 5].")
+@_store_options
+def serve(
+    host: str | None,
+    port: int | None,
+    load_paths: tuple[Path, ...],
+    query_timeout: float | None,
+    **store_flags: Any,
+) -> None:
+    """Serve the SPARQL endpoint, linked-data pages, dumps and the query page over HTTP."""
+    from api.server import serve as run_server
+
+    from loader.facts import read_path
+    from loader.pipeline import Loader
+
+    settings = _settings(host=host, port=port, query_timeout=query_timeout, **store_flags)
+    store = open_store(settings)
+    try:
+        if load_paths and not store.graph_names():
+            loader = Loader(store, settings)
+            for path in load_paths:
+                report = loader.load(read_path(path))
+                click.echo(f"{path}: {report.summary()}", err=True)
+        run_server(settings, store)
+    finally:
+        store.close()
+
+
+@main.command()
+@click.argument("target", type=click.Path(path_type=Path, file_okay=False))
+@_store_options
+def backup(target: Path, **store_flags: Any) -> None:
+    """Copy the embedded store, consistently, to the new directory TARGET."""
+    from loader.store.embedded import EmbeddedStore
+
+    settings = _settings(**store_flags)
+    if target.exists():
+        raise InputError(f"{target} exists; a backup goes into a new directory")
+    with open_store(settings) as store:
+        if not isinstance(store, EmbeddedStore):
+            raise InputError("backup is for the embedded store; dump a remote store instead")
+        store.backup(target)
+    click.echo(f"backed up the store to {target}", err=True)
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--force", is_flag=True, help="Replace an existing store.")
+@_store_options
+def restore(source: Path, force: bool, **store_flags: Any) -> None:
+    """Restore the embedded store from a backup directory made by `diplograph backup`."""
+    from loader.store.embedded import EmbeddedStore
+
+    settings = _settings(**store_flags)
+    if settings.store != "embedded":
+        raise InputError("restore is for the embedded store")
+    target = settings.store_path
+    # Open the backup first: a directory that is not a store fails here, before we touch target.
+    EmbeddedStore(source).close()
+    if target.exists() and any(target.iterdir()):
+        if not force:
+            raise InputError(f"{target} holds a store; use --force to replace it")
+        EmbeddedStore(target).close()  # fails cleanly (exit 3) if a server has it open
+        shutil.rmtree(target)
+    try:
+        shutil.copytree(source, target)
+    except OSError as exc:
+        raise StoreError(f"cannot restore into {target}: {exc}") from None
+    click.echo(f"restored the store at {target} from {source}", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

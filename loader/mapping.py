@@ -1,0 +1,457 @@
+"""Facts to RDF: one :class:`~loader.facts.FactsDocument` becomes the triples of its named graph.
+
+Pure: no I/O, no store. The triple patterns are specified in docs/mapping.md; IRIs come from
+:mod:`loader.iris`. Besides the triples, the mapping records where each node came from in the
+input (its JSON path), so that a SHACL violation on a node can name the record and field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from pyoxigraph import Literal, NamedNode, Triple
+
+from loader.errors import FactsError, Location
+from loader.facts import Entity, Fact, FactsDocument, Participant, Role
+from loader.iris import SITUATION_TYPES, IriMinter
+from loader.namespaces import (
+    CAMEO,
+    DCTERMS,
+    DIP,
+    KW,
+    ORG,
+    OWL,
+    PLOVER,
+    PROV,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SKOS,
+    WD,
+    XSD,
+)
+
+_TYPE = NamedNode(RDF + "type")
+_LABEL = NamedNode(RDFS + "label")
+
+#: Roles that are properties of events: role -> dip property (``participant`` has none of its own).
+EVENT_ROLES: dict[Role, str | None] = {
+    Role.initiator: "initiator",
+    Role.recipient: "recipient",
+    Role.party: "party",
+    Role.mediator: "mediator",
+    Role.speaker: "speaker",
+    Role.issuer: "issuer",
+    Role.visitor: "visitor",
+    Role.host: "host",
+    Role.attacker: "attacker",
+    Role.target: "target",
+    Role.participant: None,
+}
+#: Roles of situations, per situation type.
+SITUATION_ROLES: dict[str, dict[Role, str]] = {
+    "BilateralRelation": {Role.party: "relationParty"},
+    "Agreement": {Role.party: "relationParty"},
+    "Backing": {Role.sponsor: "sponsor", Role.client: "client"},
+    "Stance": {Role.holder: "stanceHolder"},
+}
+_FACT_LINKS = {
+    "reports_on": "reportsOn",
+    "first_since": "firstSince",
+}
+_FACT_LIST_LINKS = {"enabled": "enabled", "resulted_in": "resultedIn", "concerns": "concerns"}
+_ENTITY_LINKS = {
+    "part_of": ORG + "subOrganizationOf",
+    "governs": DIP + "governs",
+    "based_in": DIP + "basedIn",
+    "located_in": DIP + "locatedIn",
+    "post_in": ORG + "postIn",
+}
+
+
+@dataclass
+class MappedDocument:
+    """The RDF of one document: its graph IRI, its triples and where each node came from."""
+
+    graph: str
+    document_id: str
+    triples: list[Triple]
+    #: node IRI -> JSON path of the record it was made from (e.g. "facts[2]")
+    origins: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def nodes(self) -> set[str]:
+        """IRIs of the nodes this document describes (the SHACL focus nodes)."""
+        return set(self.origins)
+
+
+def dip(local: str) -> NamedNode:
+    """A term of the diplograph ontology."""
+    return NamedNode(DIP + local)
+
+
+def when_literal(value: str) -> Literal:
+    """The typed literal for a :data:`loader.facts.When` value, by its precision.
+
+    Date-times are normalized to UTC so that every time in the store compares correctly.
+    """
+    if "T" in value:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
+        return Literal(moment.strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=NamedNode(XSD + "dateTime"))
+    datatype = {4: "gYear", 7: "gYearMonth", 10: "date"}[len(value)]
+    return Literal(value, datatype=NamedNode(XSD + datatype))
+
+
+def decimal_literal(value: float) -> Literal:
+    """An ``xsd:decimal`` literal in canonical-ish form (no exponent)."""
+    text = format(Decimal(str(value)).normalize(), "f")
+    if "." not in text:
+        text += ".0"
+    return Literal(text, datatype=NamedNode(XSD + "decimal"))
+
+
+class _Builder:
+    """Accumulates one document's triples, minting IRIs with one minter."""
+
+    def __init__(
+        self,
+        doc: FactsDocument,
+        minter: IriMinter,
+        superclasses: Mapping[str, frozenset[str]],
+        source: str | None,
+        line: int | None,
+    ) -> None:
+        self.doc = doc
+        self.minter = minter
+        self.superclasses = superclasses
+        self.lang = doc.document.language
+        self.triples: list[Triple] = []
+        self.seen: set[Triple] = set()
+        self.origins: dict[str, str] = {}
+        self.location = Location(source=source, line=line, record=doc.document.id)
+        self.graph = minter.document(doc.document.id)
+        self.entities: dict[str, str] = {}
+        self.entity_types: dict[str, str] = {}
+        self.facts: dict[str, str] = {}
+
+    # -- primitives ------------------------------------------------------------------------
+
+    def add(self, s: str, p: str, o: NamedNode | Literal | str) -> None:
+        obj = NamedNode(o) if isinstance(o, str) else o
+        triple = Triple(NamedNode(s), NamedNode(p), obj)
+        if triple not in self.seen:
+            self.seen.add(triple)
+            self.triples.append(triple)
+
+    def typed(self, node: str, class_local: str, origin: str) -> None:
+        self.add(node, RDF + "type", DIP + class_local)
+        for sup in sorted(self.superclasses.get(DIP + class_local, ())):
+            self.add(node, RDF + "type", sup)
+        self.origins.setdefault(node, origin)
+
+    def text(self, value: str) -> Literal:
+        return Literal(value, language=self.lang)
+
+    def error(self, rule: str, fact_id: str | None, path: str) -> FactsError:
+        record = (self.location.record or "") + (f"#{fact_id}" if fact_id else "")
+        return FactsError(
+            rule,
+            Location(
+                source=self.location.source, line=self.location.line, record=record, field=path
+            ),
+        )
+
+    # -- document ----------------------------------------------------------------------------
+
+    def document(self) -> None:
+        meta, ex = self.doc.document, self.doc.extraction
+        g = self.graph
+        self.typed(g, "NewsArticle", "document")
+        self.add(g, DCTERMS + "identifier", Literal(meta.id))
+        self.add(g, DCTERMS + "issued", when_literal(meta.published))
+        self.add(g, DCTERMS + "language", Literal(meta.language))
+        if meta.url:
+            self.add(g, SCHEMA + "url", NamedNode(meta.url))
+        if meta.title:
+            self.add(g, DCTERMS + "title", self.text(meta.title))
+        if meta.publisher:
+            publisher = self.minter.organization(meta.publisher)
+            self.typed(publisher, "Organization", "document.publisher")
+            self.add(publisher, RDFS + "label", self.text(meta.publisher))
+            self.add(g, DCTERMS + "publisher", publisher)
+        if meta.revision_of:
+            self.add(g, PROV + "wasRevisionOf", self.minter.document(meta.revision_of))
+        run = self.minter.run(g)
+        extractor = self.minter.extractor(ex.tool, ex.version)
+        self.typed(run, "ExtractionRun", "extraction")
+        self.add(run, PROV + "used", g)
+        self.add(run, PROV + "wasAssociatedWith", extractor)
+        self.add(run, PROV + "startedAtTime", when_literal(ex.time))
+        self.typed(extractor, "Extractor", "extraction")
+        self.add(extractor, RDFS + "label", Literal(ex.tool, language="en"))
+        self.add(extractor, SCHEMA + "softwareVersion", Literal(ex.version))
+
+    # -- entities ----------------------------------------------------------------------------
+
+    def entities_(self) -> None:
+        for entity in self.doc.entities:
+            iri = self.minter.entity(entity.type.value, entity.name, entity.wikidata)
+            self.entities[entity.id] = iri
+            self.entity_types[entity.id] = entity.type.value
+        for i, entity in enumerate(self.doc.entities):
+            self.entity(entity, f"entities[{i}]")
+
+    def entity(self, entity: Entity, path: str) -> None:
+        iri = self.entities[entity.id]
+        self.typed(iri, entity.type.value, path)
+        self.add(iri, RDFS + "label", self.text(entity.name))
+        for alias in entity.aliases:
+            if alias != entity.name:
+                self.add(iri, SKOS + "altLabel", self.text(alias))
+        if entity.wikidata:
+            self.add(iri, OWL + "sameAs", WD + entity.wikidata)
+        for name, prop in _ENTITY_LINKS.items():
+            ref = getattr(entity, name)
+            if ref is not None:
+                self.add(iri, prop, self.entities[ref])
+
+    # -- facts -------------------------------------------------------------------------------
+
+    def fact_iri(self, fact: Fact, path: str) -> str:
+        kind = fact.type.value
+        if kind == "PostHolding":
+            holders = [p for p in fact.participants if p.role is Role.holder]
+            if len(holders) != 1 or fact.post is None:
+                raise self.error(
+                    "a PostHolding needs exactly one participant with role 'holder' and a 'post'",
+                    fact.id,
+                    path,
+                )
+            start = fact.time.start if fact.time else None
+            return self.minter.holding(
+                self.entities[holders[0].entity], self.entities[fact.post], start
+            )
+        pairs = [(p.role.value, self.entities[p.entity]) for p in fact.participants]
+        if kind in SITUATION_TYPES:
+            qualifiers = [
+                fact.polarity.value if fact.polarity else "",
+                fact.topic or "",
+                fact.quality.value if fact.quality else "",
+            ]
+            return self.minter.situation(kind, pairs, qualifiers)
+        t = fact.time
+        time_key = [t.start or "", t.earliest or "", t.latest or ""] if t else []
+        return self.minter.event(kind, pairs, time_key)
+
+    def facts_(self) -> None:
+        for i, fact in enumerate(self.doc.facts):
+            self.facts[fact.id] = self.fact_iri(fact, f"facts[{i}]")
+        for i, fact in enumerate(self.doc.facts):
+            self.fact(fact, f"facts[{i}]")
+
+    def fact(self, fact: Fact, path: str) -> None:
+        node = self.facts[fact.id]
+        kind = fact.type.value
+        self.typed(node, kind, path)
+        self.provenance(node, fact, path)
+        self.add(node, DIP + "modality", KW + fact.modality.value)
+        if fact.summary:
+            self.add(node, DIP + "summary", self.text(fact.summary))
+        if fact.cameo:
+            self.add(node, DIP + "cameoCode", CAMEO + fact.cameo)
+        if fact.plover:
+            self.add(node, DIP + "ploverType", PLOVER + fact.plover)
+        self.time(node, fact)
+        if fact.place:
+            self.add(node, DIP + "atPlace", self.entities[fact.place])
+        if kind == "PostHolding":
+            self.post_holding(node, fact)
+        elif kind in SITUATION_TYPES:
+            self.situation_participants(node, fact, path)
+        else:
+            self.event_participants(node, fact, path)
+        if fact.polarity:
+            self.add(node, DIP + "polarity", KW + fact.polarity.value)
+        if fact.topic:
+            self.add(node, DIP + "topic", self.text(fact.topic))
+        if fact.quality:
+            self.add(node, DIP + "relationQuality", KW + fact.quality.value)
+        if fact.requested_action:
+            self.add(node, DIP + "requestedAction", self.text(fact.requested_action))
+        if fact.reiterated is not None:
+            self.add(node, DIP + "reiterated", Literal(fact.reiterated))
+        if fact.sub_event_of:
+            parent = self.facts[fact.sub_event_of]
+            self.add(node, DIP + "subEventOf", parent)
+            self.add(parent, DIP + "hasSubEvent", node)
+        for name, prop in _FACT_LINKS.items():
+            ref = getattr(fact, name)
+            if ref is not None:
+                self.add(node, DIP + prop, self.facts[ref])
+        for name, prop in _FACT_LIST_LINKS.items():
+            for ref in getattr(fact, name):
+                self.add(node, DIP + prop, self.facts[ref])
+        if fact.according_to:
+            ref = fact.according_to
+            self.add(node, DIP + "accordingTo", self.entities.get(ref) or self.facts[ref])
+        if fact.stances:
+            self.stances(node, fact, path)
+
+    def provenance(self, node: str, fact: Fact, path: str) -> None:
+        att = self.minter.attestation(self.graph, fact.id)
+        self.add(node, PROV + "wasDerivedFrom", self.graph)
+        self.add(node, DIP + "attestedBy", att)
+        self.typed(att, "Attestation", path)
+        self.add(att, PROV + "wasDerivedFrom", self.graph)
+        self.add(att, PROV + "wasGeneratedBy", self.minter.run(self.graph))
+        self.add(att, DIP + "confidence", decimal_literal(fact.confidence))
+        for j, ev in enumerate(fact.evidence):
+            span = self.minter.span(att, ev.start, ev.end)
+            self.add(att, DIP + "evidence", span)
+            self.typed(span, "TextSpan", f"{path}.evidence[{j}]")
+            self.add(span, DIP + "startOffset", Literal(ev.start))
+            self.add(span, DIP + "endOffset", Literal(ev.end))
+
+    def time(self, node: str, fact: Fact) -> None:
+        if fact.time:
+            t = fact.time
+            if t.text:
+                self.add(node, DIP + "timeExpression", self.text(t.text))
+            for name, prop in (
+                ("start", "startDate"),
+                ("end", "endDate"),
+                ("earliest", "earliestStart"),
+                ("latest", "latestStart"),
+            ):
+                value = getattr(t, name)
+                if value:
+                    self.add(node, DIP + prop, when_literal(value))
+        if fact.duration:
+            self.add(
+                node,
+                DIP + "duration",
+                Literal(fact.duration, datatype=NamedNode(XSD + "duration")),
+            )
+
+    def event_participants(self, node: str, fact: Fact, path: str) -> None:
+        for j, part in enumerate(fact.participants):
+            if part.role not in EVENT_ROLES:
+                raise self.error(
+                    f"role {part.role.value!r} is not a role of events (a {fact.type.value}); "
+                    f"use one of {', '.join(r.value for r in EVENT_ROLES)}",
+                    fact.id,
+                    f"{path}.participants[{j}].role",
+                )
+            agent = self.entities[part.entity]
+            prop = EVENT_ROLES[part.role]
+            self.add(node, DIP + "hasParticipant", agent)
+            if prop:
+                self.add(node, DIP + prop, agent)
+            if part.place or part.on_behalf_of or part.confidence is not None:
+                self.participation(node, part, f"{path}.participants[{j}]")
+
+    def participation(self, event: str, part: Participant, path: str) -> None:
+        agent = self.entities[part.entity]
+        p = self.minter.participation(event, part.role.value, agent)
+        self.add(event, DIP + "participation", p)
+        self.typed(p, "Participation", path)
+        self.add(p, DIP + "participationIn", event)
+        self.add(p, DIP + "agent", agent)
+        self.add(p, DIP + "role", KW + part.role.value)
+        if part.place:
+            self.add(p, DIP + "atPlace", self.entities[part.place])
+        if part.on_behalf_of:
+            self.add(p, DIP + "onBehalfOf", self.entities[part.on_behalf_of])
+        if part.confidence is not None:
+            self.add(p, DIP + "confidence", decimal_literal(part.confidence))
+
+    def situation_participants(self, node: str, fact: Fact, path: str) -> None:
+        roles = SITUATION_ROLES[fact.type.value]
+        for j, part in enumerate(fact.participants):
+            where = f"{path}.participants[{j}]"
+            if part.role not in roles:
+                raise self.error(
+                    f"role {part.role.value!r} is not a role of a {fact.type.value}; "
+                    f"use {' or '.join(r.value for r in roles)}",
+                    fact.id,
+                    where + ".role",
+                )
+            if part.place or part.on_behalf_of:
+                raise self.error(
+                    "place and on_behalf_of are only for participants of events",
+                    fact.id,
+                    where,
+                )
+            agent = self.entities[part.entity]
+            self.add(node, DIP + roles[part.role], agent)
+        if fact.type.value == "Backing":
+            sponsors = [
+                self.entities[p.entity] for p in fact.participants if p.role is Role.sponsor
+            ]
+            clients = [self.entities[p.entity] for p in fact.participants if p.role is Role.client]
+            for s in sponsors:
+                for c in clients:
+                    self.add(s, DIP + "backs", c)
+                    self.add(c, DIP + "backedBy", s)
+
+    def post_holding(self, node: str, fact: Fact) -> None:
+        assert fact.post is not None
+        holder = self.entities[next(p.entity for p in fact.participants if p.role is Role.holder)]
+        post = self.entities[fact.post]
+        self.add(node, ORG + "member", holder)
+        self.add(node, DIP + "post", post)
+        self.add(holder, DIP + "holdsPost", post)
+        post_entity = next(e for e in self.doc.entities if e.id == fact.post)
+        if post_entity.post_in:
+            self.add(node, ORG + "organization", self.entities[post_entity.post_in])
+        if self.entity_types[fact.post] == "DiplomaticPost":
+            # The ontology defines Diplomat as a Person holding a DiplomaticPost; write the
+            # entailment so that plain SPARQL (and remote stores without a reasoner) sees it.
+            self.typed(holder, "Diplomat", self.origins.get(holder, "entities"))
+
+    def stances(self, node: str, fact: Fact, path: str) -> None:
+        voices = [p for p in fact.participants if p.role in (Role.speaker, Role.issuer)]
+        holder_ids = [p.on_behalf_of or p.entity for p in voices]
+        holders = [self.entities[h] for h in holder_ids]
+        for k, claim in enumerate(fact.stances):
+            pairs = [("holder", h) for h in holders]
+            stance = self.minter.situation("Stance", pairs, [claim.polarity.value, claim.topic, ""])
+            where = f"{path}.stances[{k}]"
+            self.add(node, DIP + "expressesStance", stance)
+            self.typed(stance, "Stance", where)
+            for h in holders:
+                self.add(stance, DIP + "stanceHolder", h)
+            self.add(stance, DIP + "polarity", KW + claim.polarity.value)
+            self.add(stance, DIP + "topic", self.text(claim.topic))
+            self.add(stance, DIP + "modality", KW + fact.modality.value)
+            self.add(stance, PROV + "wasDerivedFrom", self.graph)
+            self.add(stance, DIP + "attestedBy", self.minter.attestation(self.graph, fact.id))
+
+
+def map_document(
+    doc: FactsDocument,
+    minter: IriMinter,
+    superclasses: Mapping[str, frozenset[str]],
+    *,
+    source: str | None = None,
+    line: int | None = None,
+) -> MappedDocument:
+    """Map one facts document to the triples of its named graph.
+
+    ``superclasses`` maps each ontology class IRI to its named superclasses (see
+    ``loader.ontology.superclass_closure``); their ``rdf:type`` triples are written too, so
+    queries for a superclass find instances of its subclasses. Raises
+    :class:`~loader.errors.FactsError` for input the mapping cannot express.
+    """
+    builder = _Builder(doc, minter, superclasses, source, line)
+    builder.document()
+    builder.entities_()
+    builder.facts_()
+    return MappedDocument(builder.graph, doc.document.id, builder.triples, builder.origins)
+
+
+__all__ = ["MappedDocument", "decimal_literal", "dip", "map_document", "when_literal"]
+_ = (_TYPE, _LABEL)  # exported for readers of this module; kept stable

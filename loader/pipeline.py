@@ -1,0 +1,331 @@
+"""Loading: records → RDF → SHACL → store, a batch of documents at a time.
+
+Guarantees (each is tested):
+
+* a valid document is committed whole, in one store transaction with the rest of its batch;
+* an invalid document is not written at all; it is reported (and written to the rejects file)
+  with its source, line, and for each violation the focus node, field, constraint and message;
+* reloading a document replaces its named graph; loading the same document again changes
+  nothing and is counted as unchanged;
+* ``strict`` stops at the first invalid document; the valid documents before it are committed.
+
+Validation covers each batch plus the ``rdf:type`` triples the store already holds for the IRIs
+the batch links to, so rules that span documents hold without re-validating the whole store.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyoxigraph import NamedNode, Triple
+
+from loader.config import Settings
+from loader.errors import FactsError, NotFoundError, RejectedError
+from loader.facts import SourceRecord
+from loader.iris import IriMinter
+from loader.mapping import MappedDocument, map_document
+from loader.store import GraphChange, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A document that was not loaded, and why."""
+
+    source: str
+    line: int
+    record: str | None
+    violations: tuple[dict[str, Any], ...]
+    raw: Any = None
+
+    def to_dict(self, *, with_raw: bool = False) -> dict[str, Any]:
+        """The JSON form used in reports and in the rejects file (``with_raw`` adds the input)."""
+        out: dict[str, Any] = {
+            "source": self.source,
+            "line": self.line,
+            "record": self.record,
+            "violations": list(self.violations),
+        }
+        if with_raw:
+            out["record_data"] = self.raw
+        return out
+
+
+@dataclass
+class LoadReport:
+    """What a load (or a dry run) did."""
+
+    dry_run: bool = False
+    documents_loaded: int = 0
+    documents_unchanged: int = 0
+    documents_rejected: int = 0
+    triples_loaded: int = 0
+    triples_removed: int = 0
+    warnings: list[str] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+    @property
+    def documents_seen(self) -> int:
+        """Documents read from the input, whatever happened to them."""
+        return self.documents_loaded + self.documents_unchanged + self.documents_rejected
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON (the CLI's ``--format json`` and the API's response body)."""
+        return {
+            "dry_run": self.dry_run,
+            "documents": {
+                "seen": self.documents_seen,
+                "loaded": self.documents_loaded,
+                "unchanged": self.documents_unchanged,
+                "rejected": self.documents_rejected,
+            },
+            "triples": {"loaded": self.triples_loaded, "removed": self.triples_removed},
+            "warnings": self.warnings,
+            "rejections": [r.to_dict() for r in self.rejections],
+        }
+
+    def summary(self) -> str:
+        """One line for people."""
+        verb = "would load" if self.dry_run else "loaded"
+        return (
+            f"{verb} {self.documents_loaded} document(s) ({self.triples_loaded} triples), "
+            f"{self.documents_unchanged} unchanged, {self.documents_rejected} rejected"
+        )
+
+
+class Loader:
+    """Loads facts documents into a store; one instance holds the parsed ontology and shapes."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        from loader.ontology import superclass_closure
+        from loader.validate import Validator
+
+        self.store = store
+        self.settings = settings
+        self.minter = IriMinter(settings.base_iri)
+        self.superclasses = superclass_closure()
+        self.validator = Validator()
+
+    def load(
+        self,
+        records: Iterable[SourceRecord],
+        *,
+        dry_run: bool = False,
+        strict: bool = False,
+        on_reject: Callable[[Rejection], None] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> LoadReport:
+        """Load ``records``; see the module docstring for the guarantees."""
+        report = LoadReport(dry_run=dry_run)
+        for batch in _batches(records, self.settings.batch_size):
+            self._load_batch(batch, report, dry_run=dry_run, strict=strict, on_reject=on_reject)
+            if progress is not None:
+                progress(len(batch))
+        return report
+
+    # -- one batch -------------------------------------------------------------------------
+
+    def _load_batch(
+        self,
+        batch: Sequence[SourceRecord],
+        report: LoadReport,
+        *,
+        dry_run: bool,
+        strict: bool,
+        on_reject: Callable[[Rejection], None] | None,
+    ) -> None:
+        report.warnings.extend(w for r in batch for w in r.warnings)
+        mapped: list[tuple[int, SourceRecord, MappedDocument]] = []
+        rejected: dict[int, Rejection] = {}
+        for index, record in enumerate(batch):
+            if record.error is not None:
+                rejected[index] = _rejection_from_error(record, record.error)
+                continue
+            assert record.document is not None
+            try:
+                doc = map_document(
+                    record.document,
+                    self.minter,
+                    self.superclasses,
+                    source=record.source,
+                    line=record.line,
+                )
+            except FactsError as exc:
+                rejected[index] = _rejection_from_error(record, exc)
+                continue
+            mapped.append((index, record, doc))
+
+        # Later documents in a batch win over earlier ones with the same id, as in sequence.
+        by_graph: dict[str, int] = {}
+        for position, (_, _, doc) in enumerate(mapped):
+            by_graph[doc.graph] = position
+        changed: list[tuple[int, SourceRecord, MappedDocument]] = []
+        unchanged = 0
+        for position, (index, record, doc) in enumerate(mapped):
+            if by_graph[doc.graph] != position:
+                unchanged += 1  # superseded within the batch by a later version
+                continue
+            if set(doc.triples) == self.store.graph_triples(doc.graph):
+                unchanged += 1
+                continue
+            changed.append((index, record, doc))
+
+        for index, violations in self._validate([d for _, _, d in changed]).items():
+            batch_index, record, doc = changed[index]
+            rejected[batch_index] = Rejection(
+                record.source,
+                record.line,
+                doc.document_id,
+                tuple(violations),
+                record.raw,
+            )
+        accepted = [(i, r, d) for i, r, d in changed if i not in rejected]
+        first_bad = min(rejected) if (strict and rejected) else None
+        if first_bad is not None:
+            accepted = [(i, r, d) for i, r, d in accepted if i < first_bad]
+
+        removed = 0
+        if not dry_run and accepted:
+            removed = sum(len(self.store.graph_triples(d.graph)) for _, _, d in accepted)
+            self.store.commit([GraphChange(d.graph, d.triples) for _, _, d in accepted])
+        report.documents_loaded += len(accepted)
+        report.triples_loaded += sum(len(d.triples) for _, _, d in accepted)
+        report.triples_removed += removed
+        report.documents_unchanged += unchanged
+        for index in sorted(rejected):
+            if first_bad is not None and index > first_bad:
+                break
+            report.documents_rejected += 1
+            report.rejections.append(rejected[index])
+            if on_reject is not None:
+                on_reject(rejected[index])
+        if first_bad is not None:
+            bad = rejected[first_bad]
+            first = bad.violations[0] if bad.violations else {}
+            raise RejectedError(
+                f"{bad.source}:{bad.line}: document {bad.record!r} is invalid "
+                f"({first.get('message', 'see the report')}); stopped (--strict)"
+            )
+
+    def _validate(self, docs: Sequence[MappedDocument]) -> dict[int, list[dict[str, Any]]]:
+        """Validate documents together; return the violations of each invalid one by index.
+
+        The whole batch is validated at once (fast when all is well). When it does not conform,
+        each document the violations point at is validated again on its own, so a document is
+        never rejected for another document's error.
+        """
+        if not docs:
+            return {}
+        report = self.validator.validate(
+            self._with_neighbourhood(t for d in docs for t in d.triples),
+            focus_nodes=sorted({n for d in docs for n in d.nodes}),
+        )
+        if report.conforms:  # warnings and infos never reject
+            return {}
+        suspects = {
+            i
+            for i, d in enumerate(docs)
+            for r in report.results
+            if r.severity == "Violation" and r.focus_node in d.origins
+        } or set(range(len(docs)))
+        failures: dict[int, list[dict[str, Any]]] = {}
+        for i in sorted(suspects):
+            doc = docs[i]
+            single = self.validator.validate(
+                self._with_neighbourhood(doc.triples), focus_nodes=sorted(doc.nodes)
+            )
+            if not single.conforms:
+                failures[i] = [
+                    {
+                        "focus_node": r.focus_node,
+                        "field": doc.origins.get(r.focus_node),
+                        "path": r.path,
+                        "value": r.value,
+                        "constraint": r.constraint,
+                        "shape": r.shape,
+                        "message": r.message,
+                        "severity": r.severity,
+                    }
+                    for r in single.results
+                    if r.severity == "Violation"
+                ]
+        return failures
+
+    def _with_neighbourhood(self, triples: Iterable[Triple]) -> list[Triple]:
+        """The triples plus the stored types of the IRIs they link to but do not describe."""
+        data = list(triples)
+        subjects = {t.subject for t in data}
+        linked = {
+            t.object.value
+            for t in data
+            if isinstance(t.object, NamedNode)
+            and t.object not in subjects
+            and t.object.value.startswith(self.settings.base_iri)
+        }
+        if linked:
+            data.extend(self.store.types_of(linked))
+        return data
+
+
+def retract(store: Store, settings: Settings, document_id: str) -> int:
+    """Remove everything one document contributed; return the number of triples removed.
+
+    Entities and events that other documents also attest stay, described by those documents.
+    """
+    graph = IriMinter(settings.base_iri).document(document_id)
+    existing = store.graph_triples(graph)
+    if not existing:
+        raise NotFoundError(f"no document {document_id!r} in the store (graph <{graph}>)")
+    store.commit([GraphChange(graph, None)])
+    return len(existing)
+
+
+def load(
+    records: Iterable[SourceRecord],
+    store: Store,
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    strict: bool = False,
+    on_reject: Callable[[Rejection], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> LoadReport:
+    """Load facts records into ``store`` (a one-shot :class:`Loader`)."""
+    return Loader(store, settings).load(
+        records, dry_run=dry_run, strict=strict, on_reject=on_reject, progress=progress
+    )
+
+
+def _batches(records: Iterable[SourceRecord], size: int) -> Iterator[list[SourceRecord]]:
+    batch: list[SourceRecord] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _rejection_from_error(record: SourceRecord, error: FactsError) -> Rejection:
+    violation = {
+        "focus_node": None,
+        "field": error.location.field,
+        "path": None,
+        "value": None,
+        "constraint": "facts-format",
+        "shape": None,
+        "message": error.rule,
+        "severity": "Violation",
+    }
+    return Rejection(
+        record.source,
+        record.line,
+        error.location.record or record.record_id,
+        (violation,),
+        record.raw,
+    )
