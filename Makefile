@@ -13,7 +13,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 run: $(BIN)/.installed
-	$(BIN)/diplograph serve --load-examples
+	$(BIN)/diplograph serve --load examples/story.json
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check loader api tests bench

@@ -35,7 +35,7 @@ from pyoxigraph import (
 from loader import __version__
 from loader.config import Settings, load_settings
 from loader.errors import DiplographError, InputError, StoreError
-from loader.namespaces import PREFIXES, data_prefixes, sparql_prologue
+from loader.namespaces import ONTOLOGY_IRI, PREFIXES, data_prefixes, sparql_prologue
 from loader.store import Store, open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -488,7 +488,7 @@ def stats(output_format: str, **store_flags: Any) -> None:
     """Counts: triples, documents, entities and facts by class."""
     settings = _settings(**store_flags)
     with open_store(settings) as store:
-        data = collect_stats(store)
+        data = collect_stats(store, settings)
     if output_format == "json":
         click.echo(json.dumps(data, indent=2))
         return
@@ -500,11 +500,14 @@ def stats(output_format: str, **store_flags: Any) -> None:
         click.echo(f"  {n:>8}  {cls}")
 
 
-def collect_stats(store: Store) -> dict[str, Any]:
+def collect_stats(store: Store, settings: Settings) -> dict[str, Any]:
     """The numbers ``diplograph stats`` prints."""
+    from loader.pipeline import document_graphs
+
     classes: dict[str, int] = {}
     result = store.query(
-        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c "
+        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } "
+        f"FILTER(?g != <{ONTOLOGY_IRI}>) "
         f'FILTER(STRSTARTS(STR(?c), "{PREFIXES["dip"]}")) }} GROUP BY ?c ORDER BY DESC(?n) ?c'
     )
     assert isinstance(result, QuerySolutions)
@@ -516,7 +519,7 @@ def collect_stats(store: Store) -> dict[str, Any]:
     return {
         "store": store.kind,
         "triples": store.count(),
-        "documents": len(store.graph_names()),
+        "documents": len(document_graphs(store, settings)),
         "classes": classes,
     }
 
@@ -566,12 +569,12 @@ def serve(
     from api.server import serve as run_server
 
     from loader.facts import read_path
-    from loader.pipeline import Loader
+    from loader.pipeline import Loader, document_graphs
 
     settings = _settings(host=host, port=port, query_timeout=query_timeout, **store_flags)
     store = open_store(settings)
     try:
-        if load_paths and not store.graph_names():
+        if load_paths and not document_graphs(store, settings):
             loader = Loader(store, settings)
             for path in load_paths:
                 report = loader.load(read_path(path))

@@ -9,6 +9,9 @@ Guarantees (each is tested):
   nothing and is counted as unchanged;
 * ``strict`` stops at the first invalid document; the valid documents before it are committed.
 
+The ontology and its code lists are kept in a named graph of their own (the ontology IRI), so
+SPARQL can use class and property labels and the class and property hierarchies.
+
 Validation covers each batch plus the ``rdf:type`` triples the store already holds for the IRIs
 the batch links to, so rules that span documents hold without re-validating the whole store.
 """
@@ -27,6 +30,7 @@ from loader.errors import FactsError, NotFoundError, RejectedError
 from loader.facts import SourceRecord
 from loader.iris import IriMinter
 from loader.mapping import MappedDocument, map_document
+from loader.namespaces import ONTOLOGY_IRI
 from loader.store import GraphChange, Store
 
 log = logging.getLogger(__name__)
@@ -109,6 +113,19 @@ class Loader:
         self.minter = IriMinter(settings.base_iri)
         self.superclasses = superclass_closure()
         self.validator = Validator()
+        self._ontology_checked = False
+
+    def ensure_ontology(self) -> bool:
+        """Write the ontology graph when it is missing or outdated; True when it was written."""
+        from loader.ontology import ontology_triples
+
+        self._ontology_checked = True
+        triples = ontology_triples()
+        if self.store.graph_triples(ONTOLOGY_IRI) == set(triples):
+            return False
+        self.store.commit([GraphChange(ONTOLOGY_IRI, triples)])
+        log.info("wrote the ontology graph <%s> (%d triples)", ONTOLOGY_IRI, len(triples))
+        return True
 
     def load(
         self,
@@ -190,6 +207,8 @@ class Loader:
 
         removed = 0
         if not dry_run and accepted:
+            if not self._ontology_checked:
+                self.ensure_ontology()
             removed = sum(len(self.store.graph_triples(d.graph)) for _, _, d in accepted)
             self.store.commit([GraphChange(d.graph, d.triples) for _, _, d in accepted])
         report.documents_loaded += len(accepted)
@@ -269,6 +288,12 @@ class Loader:
         if linked:
             data.extend(self.store.types_of(linked))
         return data
+
+
+def document_graphs(store: Store, settings: Settings) -> list[str]:
+    """The named graphs that hold documents (every graph but the ontology's)."""
+    prefix = IriMinter(settings.base_iri).document("")
+    return [g for g in store.graph_names() if g.startswith(prefix)]
 
 
 def retract(store: Store, settings: Settings, document_id: str) -> int:

@@ -1,0 +1,213 @@
+"""The diplograph command, driven in-process: outputs, files written and exit codes."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from pyoxigraph import Dataset, RdfFormat, parse
+
+from loader.cli import main
+from tests.conftest import DATA, EXAMPLES
+
+FACTS = DATA / "facts"
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "store"
+
+
+def run(*args: str | Path, store: Path | None = None, input: str | None = None) -> Result:
+    argv = [str(a) for a in args]
+    if store is not None:
+        argv += ["--store-path", str(store)]
+    return CliRunner().invoke(main, argv, input=input, catch_exceptions=False)
+
+
+@pytest.fixture
+def loaded(store_path: Path) -> Path:
+    result = run("load", EXAMPLES / "story.json", "--no-progress", store=store_path)
+    assert result.exit_code == 0, result.output
+    return store_path
+
+
+def test_every_command_has_help() -> None:
+    for command in main.list_commands(None):  # type: ignore[arg-type]
+        result = run(command, "--help")
+        assert result.exit_code == 0
+        assert "Usage:" in result.output
+
+
+def test_load_reports_a_summary_and_exits_0(store_path: Path) -> None:
+    result = run("load", EXAMPLES / "story.json", "--no-progress", store=store_path)
+    assert result.exit_code == 0
+    assert "loaded 1 document(s)" in result.output
+    assert "0 rejected" in result.output
+
+
+def test_load_with_rejects_exits_1_and_writes_the_rejects_file(
+    store_path: Path, tmp_path: Path
+) -> None:
+    rejects = tmp_path / "rejects.jsonl"
+    result = run(
+        "load", FACTS / "three.jsonl", "--rejects", rejects, "--no-progress", store=store_path
+    )
+    assert result.exit_code == 1
+    assert "loaded 2 document(s)" in result.output
+    [line] = rejects.read_text().splitlines()
+    entry = json.loads(line)
+    assert (entry["line"], entry["record"]) == (2, "doc-2")
+    assert entry["record_data"]["document"]["id"] == "doc-2"
+    assert entry["violations"][0]["message"]
+    assert "record 'doc-2'" in result.stderr
+
+
+def test_allow_rejects_exits_0(store_path: Path) -> None:
+    result = run(
+        "load", FACTS / "three.jsonl", "--allow-rejects", "--no-progress", store=store_path
+    )
+    assert result.exit_code == 0
+
+
+def test_load_report_as_json(store_path: Path) -> None:
+    result = run(
+        "load", FACTS / "three.jsonl", "--format", "json", "--no-progress", store=store_path
+    )
+    report = json.loads(result.stdout)
+    assert report["documents"] == {"seen": 3, "loaded": 2, "unchanged": 0, "rejected": 1}
+
+
+def test_load_from_stdin(store_path: Path) -> None:
+    text = (FACTS / "minimal.json").read_text()
+    result = run("load", "-", "--no-progress", store=store_path, input=text)
+    assert result.exit_code == 0, result.output
+    assert "loaded 1 document(s)" in result.output
+
+
+def test_a_missing_file_is_a_usage_error(store_path: Path) -> None:
+    result = run("load", "no-such-file.jsonl", "--no-progress", store=store_path)
+    assert result.exit_code == 2
+    assert "no such file" in result.stderr
+
+
+def test_validate_writes_nothing(store_path: Path) -> None:
+    result = run("validate", FACTS / "three.jsonl", "--no-progress", store=store_path)
+    assert result.exit_code == 1
+    assert "would load 2 document(s)" in result.output
+    stats = json.loads(run("stats", "--format", "json", store=store_path).stdout)
+    assert stats["triples"] == 0
+
+
+def test_query_prints_a_table_by_default(loaded: Path) -> None:
+    result = run(
+        "query",
+        "SELECT ?n WHERE { ?p a dip:Diplomat ; rdfs:label ?n } ORDER BY ?n",
+        store=loaded,
+    )
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[2:4] == ["Antony Blinken", "Wang Yi"]
+    assert "(2 rows)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("fmt", "marker"),
+    [("json", '"bindings"'), ("csv", "n\r\n"), ("tsv", "?n\n"), ("xml", "<sparql")],
+)
+def test_query_result_formats(loaded: Path, fmt: str, marker: str) -> None:
+    result = run(
+        "query",
+        "SELECT ?n WHERE { ?p a dip:Diplomat ; rdfs:label ?n }",
+        "--format",
+        fmt,
+        store=loaded,
+    )
+    assert result.exit_code == 0
+    assert marker in result.stdout
+
+
+def test_construct_prints_turtle(loaded: Path) -> None:
+    result = run("query", "CONSTRUCT WHERE { ?s dip:backs ?o }", store=loaded)
+    assert result.exit_code == 0
+    graph = list(parse(result.stdout_bytes, format=RdfFormat.TURTLE))
+    assert len(graph) == 1
+
+
+def test_a_malformed_query_exits_2_with_the_parser_message(loaded: Path) -> None:
+    result = run("query", "SELECT ?x WHERE { ?x ", store=loaded)
+    assert result.exit_code == 2
+    assert "malformed SPARQL query" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["dump.nq", "dump.trig"])
+def test_quad_dumps_round_trip_to_the_same_dataset(loaded: Path, tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    assert run("dump", path, store=loaded).exit_code == 0
+    reference = tmp_path / "reference.nq"
+    run("dump", reference, store=loaded)
+    fmt = RdfFormat.N_QUADS if name.endswith(".nq") else RdfFormat.TRIG
+    assert Dataset(parse(path=str(path), format=fmt)) == Dataset(
+        parse(path=str(reference), format=RdfFormat.N_QUADS)
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("dump.ttl", RdfFormat.TURTLE),
+        ("dump.nt", RdfFormat.N_TRIPLES),
+        ("dump.jsonld", RdfFormat.JSON_LD),
+        ("dump.ttl.gz", RdfFormat.TURTLE),
+    ],
+)
+def test_triple_dumps_hold_the_union_graph(
+    loaded: Path, tmp_path: Path, name: str, fmt: RdfFormat
+) -> None:
+    path = tmp_path / name
+    assert run("dump", path, store=loaded).exit_code == 0
+    data = gzip.decompress(path.read_bytes()) if name.endswith(".gz") else path.read_bytes()
+    triples = {q.triple for q in parse(data, format=fmt)}
+    reference = tmp_path / "reference.nq"
+    run("dump", reference, store=loaded)
+    assert triples == {q.triple for q in parse(path=str(reference), format=RdfFormat.N_QUADS)}
+
+
+def test_schema_prints_the_json_schema() -> None:
+    result = run("schema")
+    schema = json.loads(result.stdout)
+    assert schema["title"] == "diplograph facts document"
+
+
+def test_stats_counts_documents_and_classes(loaded: Path) -> None:
+    stats = json.loads(run("stats", "--format", "json", store=loaded).stdout)
+    assert stats["documents"] == 1
+    assert stats["classes"]["dip:PhoneCall"] == 1
+    assert stats["classes"]["dip:Event"] > 10
+
+
+def test_retract_removes_a_document(loaded: Path) -> None:
+    result = run("retract", "bloomberg-2023-10-14-blinken-wang-call", store=loaded)
+    assert result.exit_code == 0
+    assert json.loads(run("stats", "--format", "json", store=loaded).stdout)["documents"] == 0
+    again = run("retract", "bloomberg-2023-10-14-blinken-wang-call", store=loaded)
+    assert again.exit_code == 2
+
+
+def test_backup_and_restore_bring_back_the_data(loaded: Path, tmp_path: Path) -> None:
+    backup = tmp_path / "backup"
+    assert run("backup", backup, store=loaded).exit_code == 0
+    run("retract", "bloomberg-2023-10-14-blinken-wang-call", store=loaded)
+    refused = run("restore", backup, store=loaded)
+    assert refused.exit_code == 2
+    assert run("restore", backup, "--force", store=loaded).exit_code == 0
+    assert json.loads(run("stats", "--format", "json", store=loaded).stdout)["documents"] == 1
+
+
+def test_an_invalid_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIPLOGRAPH_BATCH_SIZE", "0")
+    result = run("load", EXAMPLES / "story.json", "--no-progress")
+    assert result.exit_code == 2
+    assert "DIPLOGRAPH_BATCH_SIZE" in result.stderr
