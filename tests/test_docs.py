@@ -1,0 +1,34 @@
+"""The documentation keeps up with the code: settings, commands and links."""
+
+from __future__ import annotations
+
+import re
+
+from loader.cli import main
+from loader.config import Settings
+from tests.conftest import ROOT
+
+
+def test_every_setting_is_documented_in_cli_md() -> None:
+    text = (ROOT / "docs" / "cli.md").read_text()
+    for name in Settings.model_fields:
+        assert f"`DIPLOGRAPH_{name.upper()}`" in text, name
+
+
+def test_every_command_is_documented_in_cli_md() -> None:
+    text = (ROOT / "docs" / "cli.md").read_text()
+    for command in main.list_commands(None):  # type: ignore[arg-type]
+        assert f"`{command}" in text, command
+
+
+def test_relative_links_in_the_docs_point_at_existing_files() -> None:
+    for page in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text()):
+            assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+def test_the_readme_quick_start_is_two_make_commands() -> None:
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## Quick start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
+    assert commands == ["make run", "make test"]
