@@ -1,0 +1,227 @@
+"""The application factory: ``create_app(settings, store=None) -> FastAPI``.
+
+There is no module-level app or settings: every app is built from the :class:`Settings` it is
+given (the CLI builds them once from flags and ``DIPLOGRAPH_*`` variables). What the app holds,
+on ``app.state``: ``settings``, ``store``, ``runner`` (the query workers, :mod:`api.execution`)
+and ``write_lock`` (one write at a time).
+
+Middleware, outermost first:
+
+* request log – one line per request on the ``api.access`` logger: client, method, path, status,
+  milliseconds, bytes sent (``%``-style; :mod:`api.server` configures the handlers);
+* body cap – ``Content-Length`` over ``max_body_bytes`` is refused with 413 before anything is
+  read; a chunked body is counted as it arrives and refused the same way;
+* CORS – only when ``cors_origins`` is set. Credentials are allowed only with an explicit list of
+  origins, never with ``"*"`` (then the answer is ``Access-Control-Allow-Origin: *`` and no
+  credentials), so an origin is never reflected together with credentials.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import graph_store, ingest, linked_data, sparql, ui
+from api.errors import PayloadTooLargeError, error_response, install_error_handlers
+from api.execution import QueryRunner
+from loader.config import Settings
+from loader.store import Store, open_store
+
+__all__ = ["DEFAULT_QUERY_WORKERS", "create_app"]
+
+log = logging.getLogger(__name__)
+access_log = logging.getLogger("api.access")
+
+#: Query worker threads: at most this many queries evaluate at once (see api.execution).
+DEFAULT_QUERY_WORKERS = min(8, max(2, os.cpu_count() or 2))
+
+
+def create_app(
+    settings: Settings, store: Store | None = None, *, runner: QueryRunner | None = None
+) -> FastAPI:
+    """Build the app serving ``store`` (opened from ``settings`` when not given).
+
+    A store opened here is closed when the app shuts down; a store passed in belongs to the
+    caller. ``runner`` replaces the default query workers (tests use small chunk sizes).
+    """
+    owns_store = store is None
+    the_store = open_store(settings) if store is None else store
+    the_runner = runner or QueryRunner(DEFAULT_QUERY_WORKERS)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log.info("serving a %s store; writes %s", the_store.kind,
+                 "enabled" if settings.write_token else "disabled")  # fmt: skip
+        try:
+            yield
+        finally:
+            the_runner.close()
+            if owns_store:
+                the_store.close()
+
+    app = FastAPI(
+        title="diplograph",
+        summary="SPARQL endpoint and linked data for diplomacy and conflict news",
+        version="0.1.0",
+        lifespan=lifespan,
+        # Swagger UI and ReDoc load from a CDN by default; the page (api.ui) serves offline docs.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.store = the_store
+    app.state.runner = the_runner
+    app.state.write_lock = threading.Lock()
+    install_error_handlers(app)
+
+    app.include_router(sparql.router)
+    app.include_router(graph_store.router)
+    app.include_router(ingest.router)
+    app.include_router(ui.router)
+    app.include_router(linked_data.router)
+    app.add_api_route("/health", health, methods=["GET"], summary="Liveness and store status",
+                      tags=["service"])  # fmt: skip
+
+    if settings.cors_origins:
+        any_origin = "*" in settings.cors_origins
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=["*"] if any_origin else list(settings.cors_origins),
+            allow_credentials=not any_origin,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE"],
+            allow_headers=["Accept", "Authorization", "Content-Type"],
+            max_age=600,
+        )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLogMiddleware)
+    return app
+
+
+# --- /health -----------------------------------------------------------------------------------
+
+
+async def health(request: Request) -> JSONResponse:
+    """Liveness, the store's state and size, and the query workers' load.
+
+    200 when the store answers, 503 (same shape, ``"status": "error"``) when it does not.
+    """
+    settings: Settings = request.app.state.settings
+    store: Store = request.app.state.store
+    runner: QueryRunner = request.app.state.runner
+    body: dict[str, Any] = {
+        "status": "ok",
+        "store": {"kind": store.kind, "ok": True},
+        "queries": runner.status(),
+        "writes": "enabled" if settings.write_token is not None else "disabled",
+    }
+    try:
+        with anyio.fail_after(max(settings.query_timeout, 1.0)):
+            body["store"]["quads"] = await anyio.to_thread.run_sync(
+                store.count, abandon_on_cancel=True
+            )
+    except Exception as exc:  # the store is down: say so, with 503
+        body["status"] = "error"
+        body["store"].update(ok=False, message=f"{type(exc).__name__}: {exc}")
+        return JSONResponse(body, status_code=503)
+    return JSONResponse(body)
+
+
+# --- middleware --------------------------------------------------------------------------------
+
+
+class RequestLogMiddleware:
+    """One log line per HTTP request, with its status, duration and size."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+        sent = 0
+        complete = False
+
+        async def logged_send(message: Message) -> None:
+            nonlocal status, sent, complete
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                sent += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, logged_send)
+        finally:
+            client = scope.get("client")
+            path = scope.get("path", "")
+            query = scope.get("query_string", b"")
+            if query:
+                text = query.decode("latin-1")
+                path += "?" + (text if len(text) <= 200 else text[:200] + "…")
+            access_log.info(
+                "%s %s %s %s %.1f ms %d bytes%s",
+                client[0] if client else "-",
+                scope.get("method", "-"),
+                path,
+                status or "-",
+                (time.perf_counter() - started) * 1000,
+                sent,
+                "" if complete or not status else " (incomplete)",
+            )
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over ``max_bytes`` with 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > self.max_bytes:
+                    response = error_response(self._error())
+                    await response(scope, receive, send)
+                    return
+        received = 0
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise self._error()
+            return message
+
+        await self.app(scope, counted_receive, send)
+
+    def _error(self) -> PayloadTooLargeError:
+        return PayloadTooLargeError(
+            f"the request body is larger than {self.max_bytes} bytes, the limit of this server "
+            "(DIPLOGRAPH_MAX_BODY_BYTES)"
+        )

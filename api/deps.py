@@ -1,0 +1,101 @@
+"""Dependencies shared by every router, declared once as ``Annotated`` aliases.
+
+    @router.post("/facts")
+    async def post_facts(store: StoreDep, settings: SettingsDep, _: WriteAuth) -> ...
+
+* :data:`SettingsDep`, :data:`StoreDep`, :data:`RunnerDep` – what :func:`api.app.create_app`
+  put on ``app.state``.
+* :data:`WriteAuth` – every write route takes it: ``Authorization: Bearer <write_token>``.
+  No token configured → 403 (writes disabled); no or wrong token → 401.
+* :func:`run_write` – run a blocking write on a worker thread, one write at a time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+import anyio.to_thread
+from fastapi import Depends, Request
+
+from api.execution import QueryRunner
+from loader.config import Settings
+from loader.errors import AuthError
+from loader.store import Store
+
+__all__ = [
+    "RunnerDep",
+    "SettingsDep",
+    "StoreDep",
+    "WriteAuth",
+    "get_runner",
+    "get_settings",
+    "get_store",
+    "require_write_token",
+    "run_write",
+]
+
+T = TypeVar("T")
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_store(request: Request) -> Store:
+    """The store the app serves."""
+    store: Store = request.app.state.store
+    return store
+
+
+def get_runner(request: Request) -> QueryRunner:
+    """The query runner (worker threads with deadlines) of the app."""
+    runner: QueryRunner = request.app.state.runner
+    return runner
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[Store, Depends(get_store)]
+RunnerDep = Annotated[QueryRunner, Depends(get_runner)]
+
+
+def require_write_token(request: Request) -> None:
+    """Let the request through only with ``Authorization: Bearer <settings.write_token>``."""
+    settings = get_settings(request)
+    if settings.write_token is None:
+        raise AuthError(
+            "writes are disabled on this server: set DIPLOGRAPH_WRITE_TOKEN to enable them",
+            status=403,
+        )
+    header = request.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    if not header:
+        raise AuthError("this is a write: send 'Authorization: Bearer <token>'", status=401)
+    if scheme.lower() != "bearer" or not given.strip():
+        raise AuthError("use 'Authorization: Bearer <token>' for writes", status=401)
+    expected = settings.write_token.get_secret_value().encode()
+    if not hmac.compare_digest(given.strip().encode(), expected):
+        raise AuthError("the bearer token is not valid for writes", status=401)
+
+
+WriteAuth = Annotated[None, Depends(require_write_token)]
+
+
+async def run_write(request: Request, write: Callable[[], T]) -> T:
+    """Run the blocking ``write`` on a worker thread while holding the app's write lock.
+
+    One write at a time keeps writes from different routes (updates, Graph Store, ``/facts``)
+    from failing on each other's transactions; readers are never blocked (Oxigraph reads a
+    snapshot).
+    """
+    lock: threading.Lock = request.app.state.write_lock
+
+    def locked() -> T:
+        with lock:
+            return write()
+
+    return await anyio.to_thread.run_sync(locked)

@@ -1,0 +1,125 @@
+"""One error shape for every route, and the handlers that produce it.
+
+Every error the API answers with is a JSON object::
+
+    {"error": "QuerySyntaxError", "message": "malformed SPARQL query: error at 1:25: ...",
+     "status": 400}
+
+``error`` is the class name from :mod:`loader.errors` (or one of the few HTTP-level classes
+below), ``message`` says what to fix, ``status`` repeats the HTTP status. Some classes add fields
+(a facts violation names its record and field). The same shape is used on ``/sparql``, so a
+SPARQL client that shows the body of a failed request shows the parser's message.
+
+Errors raised by FastAPI and Starlette themselves (an unknown route, a wrong method, a missing
+parameter) are mapped onto the same shape, so a client never has to parse two kinds of body.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from loader.errors import AuthError, DiplographError, InputError
+
+__all__ = [
+    "MethodNotAllowedError",
+    "PayloadTooLargeError",
+    "UnsupportedMediaTypeError",
+    "error_response",
+    "install_error_handlers",
+]
+
+log = logging.getLogger(__name__)
+
+#: Statuses Starlette raises itself, by the error name the body carries.
+_HTTP_NAMES = {
+    400: "InputError",
+    401: "AuthError",
+    403: "AuthError",
+    404: "NotFoundError",
+    405: "MethodNotAllowedError",
+    406: "UnsupportedFormatError",
+    413: "PayloadTooLargeError",
+    415: "UnsupportedMediaTypeError",
+}
+
+
+class PayloadTooLargeError(InputError):
+    """A request body larger than ``max_body_bytes``."""
+
+    status = 413
+
+
+class UnsupportedMediaTypeError(InputError):
+    """A request body in a media type the route does not read."""
+
+    status = 415
+
+
+class MethodNotAllowedError(InputError):
+    """A method the route does not support (for example an update sent with GET)."""
+
+    status = 405
+
+
+def error_body(exc: DiplographError) -> dict[str, object]:
+    """The JSON object for ``exc``: ``{error, message, status, …}``."""
+    body = exc.to_dict()
+    body["status"] = exc.status
+    return body
+
+
+def error_response(exc: DiplographError) -> JSONResponse:
+    """The response for ``exc``: its status, the JSON body, and the headers the status needs."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, AuthError) and exc.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="diplograph"'
+    return JSONResponse(error_body(exc), status_code=exc.status, headers=headers)
+
+
+async def _diplograph_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DiplographError)
+    if exc.status >= 500:
+        log.warning("%s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    name = _HTTP_NAMES.get(exc.status_code, "HTTPError")
+    message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 404 and message == "Not Found":
+        message = f"no route {request.url.path}; see docs/api.md for the routes"
+    body = {"error": name, "message": message, "status": exc.status_code}
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', 'invalid')}"
+        for err in exc.errors()
+    )
+    return error_response(InputError(f"invalid request: {problems}"))
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("%s %s failed", request.method, request.url.path, exc_info=exc)
+    body = {
+        "error": "InternalError",
+        "message": "the server failed to answer this request; the server log has the details",
+        "status": 500,
+    }
+    return JSONResponse(body, status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that give every error the shape described in this module."""
+    app.add_exception_handler(DiplographError, _diplograph_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)

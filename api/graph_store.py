@@ -1,0 +1,269 @@
+"""The SPARQL 1.1 Graph Store HTTP Protocol at ``/store``.
+
+Targets (indirect graph identification):
+
+* ``/store?graph=<iri>`` – one named graph;
+* ``/store?default`` – the default graph. Reading it gives the default graph queries see: the
+  union of all named graphs when ``union_default_graph`` is on. Writing it changes the store's
+  own default graph (which the union does not include);
+* ``/store`` – the whole dataset, in TriG or N-Quads.
+
+Methods: GET and HEAD (public), PUT (replace), POST (add), DELETE (remove; not on the whole
+dataset). Writes need the bearer token, run one at a time, and each is one transaction. Uploaded
+RDF is parsed by Oxigraph: no external XML entities, no external DTDs, no remote JSON-LD contexts
+(each tested); RDF/XML that declares entities is refused (an entity-expansion bomb would otherwise
+turn a few hundred bytes into gigabytes). Uploads are **not** validated against the facts shapes:
+the validated path is ``POST /facts``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator, Iterable
+from typing import Literal
+
+import anyio.to_thread
+from fastapi import APIRouter, Request, Response
+from pyoxigraph import DefaultGraph, NamedNode, Quad, QueryBoolean, Triple, parse
+
+from api.deps import WriteAuth, run_write
+from api.errors import UnsupportedMediaTypeError
+from api.execution import QueryRunner, StreamedResult, Tick
+from api.formats import (
+    DATASET_FORMATS,
+    GRAPH_FORMATS,
+    Format,
+    negotiate,
+    rdf_format_for_content_type,
+    write_quads,
+    write_triples,
+)
+from api.sparql import endpoint_url, output_prefixes
+from loader.config import Settings
+from loader.errors import InputError, NotFoundError
+from loader.store import GraphChange, Store
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["Graph Store"])
+
+Kind = Literal["graph", "default", "dataset"]
+
+
+def _target(request: Request) -> tuple[Kind, str | None]:
+    params = request.query_params
+    graphs = params.getlist("graph")
+    if "default" in params and graphs:
+        raise InputError("name either ?default or ?graph=<iri>, not both")
+    if len(graphs) > 1:
+        raise InputError("name one graph: ?graph=<iri> appears more than once")
+    if graphs:
+        try:
+            NamedNode(graphs[0])
+        except ValueError as exc:
+            raise InputError(f"graph={graphs[0]!r} is not an absolute IRI: {exc}") from None
+        return "graph", graphs[0]
+    if "default" in params:
+        return "default", None
+    return "dataset", None
+
+
+def _exists(store: Store, graph: str) -> bool:
+    result = store.query(f"ASK {{ GRAPH <{graph}> {{ }} }}", union_default_graph=False)
+    return bool(result) if isinstance(result, QueryBoolean) else False
+
+
+def _read_format(kind: Kind, request: Request) -> Format:
+    offered = DATASET_FORMATS if kind == "dataset" else GRAPH_FORMATS
+    return negotiate(
+        request.headers.get("accept"),
+        offered,
+        override=request.query_params.get("format"),
+        what="the whole dataset" if kind == "dataset" else "a graph",
+    )
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+@router.get("/store", summary="Read a graph or the dataset", response_class=Response)
+async def store_get(request: Request) -> Response:
+    started = time.monotonic()
+    settings: Settings = request.app.state.settings
+    store: Store = request.app.state.store
+    runner: QueryRunner = request.app.state.runner
+    kind, graph = _target(request)
+    fmt = _read_format(kind, request)
+    if graph is not None and not await anyio.to_thread.run_sync(_exists, store, graph):
+        raise NotFoundError(f"the store has no graph <{graph}>")
+    prefixes = output_prefixes(settings)
+    union = settings.union_default_graph
+
+    def produce(tick: Tick) -> Generator[bytes, None, None]:
+        if kind == "dataset":
+            yield from write_quads(fmt, store.quads(), tick)
+            return
+        triples: Iterable[Triple]
+        if graph is not None:
+            triples = (quad.triple for quad in store.quads(graph))
+        else:
+            result = store.query("CONSTRUCT WHERE { ?s ?p ?o }", union_default_graph=union)
+            assert not isinstance(result, QueryBoolean)
+            triples = result
+        yield from write_triples(fmt, triples, tick, prefixes=prefixes)
+
+    stream = await runner.start(
+        produce,
+        timeout=settings.query_timeout,
+        max_rows=None,
+        label="GET /store",
+        deadline_mid_stream=False,
+        started=started,
+    )
+    return StreamedResult(stream, fmt.content_type, headers={"Vary": "Accept"}, label="GET /store")
+
+
+@router.head("/store", summary="Headers of GET /store", response_class=Response)
+async def store_head(request: Request) -> Response:
+    store: Store = request.app.state.store
+    kind, graph = _target(request)
+    fmt = _read_format(kind, request)
+    if graph is not None and not await anyio.to_thread.run_sync(_exists, store, graph):
+        return Response(status_code=404)
+    return Response(headers={"Content-Type": fmt.content_type, "Vary": "Accept"})
+
+
+# --- writes ------------------------------------------------------------------------------------
+
+
+async def _parse_body(request: Request, kind: Kind, graph: str | None) -> list[Quad]:
+    """The request body as quads (triples land in the default graph), parsed on a thread."""
+    accepted = DATASET_FORMATS if kind == "dataset" else GRAPH_FORMATS
+    fmt = rdf_format_for_content_type(request.headers.get("content-type"), accepted)
+    if fmt is None or fmt.rdf is None:
+        names = ", ".join(f.media_type for f in accepted)
+        raise UnsupportedMediaTypeError(
+            f"the body's Content-Type {request.headers.get('content-type')!r} is not one this "
+            f"target reads; send one of: {names}"
+        )
+    body = await request.body()
+    if fmt.name == "rdfxml":
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("send RDF/XML encoded as UTF-8") from None
+        if "<!ENTITY" in text:
+            raise InputError(
+                "RDF/XML with <!ENTITY> declarations is not accepted (entity expansion can "
+                "multiply a small body into gigabytes); expand the entities before sending"
+            )
+    base = graph or endpoint_url(request, request.app.state.settings)
+    rdf = fmt.rdf
+
+    def parse_all() -> list[Quad]:
+        return list(parse(body, format=rdf, base_iri=base, without_named_graphs=kind != "dataset"))
+
+    try:
+        return await anyio.to_thread.run_sync(parse_all)
+    except SyntaxError as exc:
+        raise InputError(f"the {fmt.label} body does not parse: {exc}") from None
+    except ValueError as exc:
+        raise InputError(f"the {fmt.label} body cannot be read: {exc}") from None
+
+
+def _insert_data(quads: list[Quad]) -> str:
+    """An ``INSERT DATA`` for ``quads`` (empty string when there are none)."""
+    default: list[str] = []
+    named: dict[str, list[str]] = {}
+    for quad in quads:
+        line = f"{quad.triple} ."
+        if isinstance(quad.graph_name, DefaultGraph):
+            default.append(line)
+        elif isinstance(quad.graph_name, NamedNode):
+            named.setdefault(quad.graph_name.value, []).append(line)
+        else:
+            raise InputError("a graph named by a blank node cannot be stored; name it with an IRI")
+    if not quads:
+        return ""
+    parts = ["\n".join(default)]
+    for name, lines in named.items():
+        parts.append(f"GRAPH <{name}> {{\n" + "\n".join(lines) + "\n}")
+    return "INSERT DATA {\n" + "\n".join(p for p in parts if p) + "\n}"
+
+
+def _triples(quads: list[Quad]) -> list[Triple]:
+    return [quad.triple for quad in quads]
+
+
+@router.put("/store", summary="Replace a graph, the default graph or the dataset", status_code=204)
+async def store_put(request: Request, _: WriteAuth) -> Response:
+    store: Store = request.app.state.store
+    kind, graph = _target(request)
+    quads = await _parse_body(request, kind, graph)
+    if graph is not None:
+        target = graph
+
+        def replace_graph() -> bool:
+            existed = _exists(store, target)
+            if quads:
+                store.commit([GraphChange(target, _triples(quads))])
+            else:  # an empty graph still exists afterwards
+                store.update(f"DROP SILENT GRAPH <{target}> ; CREATE GRAPH <{target}>")
+            return existed
+
+        existed = await run_write(request, replace_graph)
+        return Response(status_code=204 if existed else 201)
+    clear = "CLEAR SILENT DEFAULT" if kind == "default" else "CLEAR SILENT ALL"
+
+    def replace() -> None:
+        insert = _insert_data(quads)
+        store.update(clear + (" ;\n" + insert if insert else ""))
+
+    await run_write(request, replace)
+    return Response(status_code=204)
+
+
+@router.post("/store", summary="Add to a graph, the default graph or the dataset", status_code=204)
+async def store_post(request: Request, _: WriteAuth) -> Response:
+    store: Store = request.app.state.store
+    kind, graph = _target(request)
+    quads = await _parse_body(request, kind, graph)
+    target = graph
+
+    def add() -> bool:
+        into = quads
+        if target is not None:
+            name = NamedNode(target)
+            into = [Quad(q.subject, q.predicate, q.object, name) for q in quads]
+        insert = _insert_data(into)
+        existed = True if target is None else _exists(store, target)
+        if insert:
+            store.update(insert)
+        elif target is not None and not existed:
+            store.update(f"CREATE SILENT GRAPH <{target}>")
+        return existed
+
+    existed = await run_write(request, add)
+    return Response(status_code=204 if existed else 201)
+
+
+@router.delete("/store", summary="Delete a graph or clear the default graph", status_code=204)
+async def store_delete(request: Request, _: WriteAuth) -> Response:
+    store: Store = request.app.state.store
+    kind, graph = _target(request)
+    if kind == "dataset":
+        raise InputError("DELETE needs ?graph=<iri> or ?default; the whole dataset is not deleted")
+    if graph is None:
+        await run_write(request, lambda: store.update("CLEAR SILENT DEFAULT"))
+        return Response(status_code=204)
+    target = graph
+
+    def drop() -> bool:
+        if not _exists(store, target):
+            return False
+        store.commit([GraphChange(target, None)])
+        return True
+
+    if not await run_write(request, drop):
+        raise NotFoundError(f"the store has no graph <{graph}>")
+    return Response(status_code=204)

@@ -1,0 +1,282 @@
+"""Inspecting every query and update *before* it runs: no request ever leaves the server.
+
+pyoxigraph executes ``SERVICE`` (in ``Store.query``) and ``LOAD`` (in ``Store.update``) by making
+real HTTP requests, with no switch to turn that off. So the text is inspected first, and any
+``SERVICE`` or ``LOAD`` whose target is not allowed by ``settings.allow_service`` is refused with
+400 before the engine sees it.
+
+How the keywords are found. A tokenizer that follows SPARQL's lexical rules skips what cannot
+hold a keyword: strings (all four quote styles), IRIs in ``<…>``, comments and variables. What is
+left is checked for the words, **as substrings**: Oxigraph's parser does not need a word boundary
+after or before a keyword (tested: ``SERVICESILENT<…>``, ``trueSERVICE<…>`` and ``LOAD:`` with an
+empty prefix all reach out), so ``SERVICE``/``LOAD`` anywhere in a bare word, or in the prefix
+part of a prefixed name, counts. The local part of a prefixed name (``schema:Service``,
+``dcat:downloadURL``) does not: Oxigraph reads it whole, as the grammar says. Where the tokenizer
+meets something it cannot read (an unterminated string), everything after that point is searched
+as plain text. The rule errs on the side of refusing: a query refused by mistake gets a clear
+message, a query let through by mistake would make the server fetch a URL.
+
+An allowed target is a full IRI in angle brackets that starts with one of the
+``allow_service`` prefixes at a path boundary (``http://a.example/sparql`` allows
+``http://a.example/sparql`` and ``http://a.example/sparql/x``, not ``http://a.example/sparqlx``
+nor ``http://a.example.evil/``). Variables and prefixed names are never allowed as targets: the
+guard does not evaluate bindings or resolve prefixes.
+
+``FROM``, ``FROM NAMED``, ``USING``, ``WITH`` and the protocol's ``default-graph-uri`` /
+``named-graph-uri`` are allowed: in Oxigraph they only select graphs held in the store and never
+fetch anything (tested with a listener that must receive no connection, and with ``file:`` IRIs).
+
+Cost: the tokenizer is one regular expression pass (microseconds for typical queries). rdflib's
+SPARQL parser (``parseQuery``) would give an AST but costs about 12 ms per competency query, holds
+the GIL, and is a different parser from the one that runs the query; the tests use it as an
+independent oracle instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from api.errors import PayloadTooLargeError
+from loader.config import Settings
+from loader.errors import ForbiddenQueryError, InputError
+
+__all__ = ["Inspection", "Reach", "allowed", "apply_using", "inspect_query", "inspect_update"]
+
+_NAME_CHARS = r"\w\u00B7\u0300-\u036F\u203F\u2040"
+_TOKEN = re.compile(
+    rf"""
+      (?P<ws>\s+)
+    | (?P<comment>\#[^\r\n]*)
+    | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*>)
+    | (?P<long>'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''|\"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\")
+    | (?P<string>'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+    | (?P<var>[?$][{_NAME_CHARS}]+)
+    | (?P<word>(?:[{_NAME_CHARS}.:-]|%[0-9A-Fa-f]{{2}}|\\[_~.\-!$&'()*+,;=/?\#@%])+)
+    | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_KEYWORDS = ("SERVICE", "LOAD")
+_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_UESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+@dataclass(frozen=True)
+class Reach:
+    """A ``SERVICE`` or ``LOAD`` in the text: the keyword, its target as written, its IRI."""
+
+    keyword: Literal["SERVICE", "LOAD"]
+    written: str
+    iri: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What the guard learned about a query or update that it lets through."""
+
+    form: str | None  #: SELECT, CONSTRUCT, DESCRIBE or ASK (None for updates or unknown)
+    dataset_clause: bool  #: the query has FROM or FROM NAMED
+    reaches: tuple[Reach, ...]  #: SERVICE/LOAD calls the allow-list permits
+    relative_iris: bool = False  #: it has relative IRIs and no BASE of its own
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str
+    text: str
+    pos: int
+
+
+def _tokens(text: str) -> tuple[list[_Token], int | None]:
+    """Significant tokens, and the offset where lexing gave up (an unterminated string)."""
+    out: list[_Token] = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        assert kind is not None
+        if kind in ("ws", "comment"):
+            continue
+        if kind == "other" and match.group() in "'\"":
+            return out, match.start()
+        out.append(_Token(kind, match.group(), match.start()))
+    return out, None
+
+
+def _unescape_iri(text: str) -> str:
+    return _UESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+
+
+def allowed(iri: str, prefixes: list[str]) -> bool:
+    """Whether ``iri`` starts with one of ``prefixes`` at a path boundary."""
+    for prefix in prefixes:
+        if not prefix or not iri.startswith(prefix):
+            continue
+        if prefix.endswith(("/", "#", "?", "=", "&")) or len(iri) == len(prefix):
+            return True
+        if iri[len(prefix)] in "/?#":
+            return True
+    return False
+
+
+def _line(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
+def _target(tokens: list[_Token], index: int, rest: str, keyword: str, text: str) -> Reach:
+    """The target of the keyword found in ``tokens[index]``, ``rest`` being what follows it."""
+    line = _line(text, tokens[index].pos)
+    kw: Literal["SERVICE", "LOAD"] = "SERVICE" if keyword == "SERVICE" else "LOAD"
+    if rest.upper().startswith("SILENT"):
+        rest = rest[len("SILENT") :]
+    if rest:
+        return Reach(kw, rest, None, line)
+    following = tokens[index + 1 : index + 3]
+    if following and following[0].kind == "word" and following[0].text.upper() == "SILENT":
+        following = following[1:]
+    if not following:
+        return Reach(kw, "", None, line)
+    target = following[0]
+    if target.kind == "iri":
+        iri = _unescape_iri(target.text[1:-1])
+        return Reach(kw, target.text, iri if _ABSOLUTE.match(iri) else None, line)
+    return Reach(kw, target.text, None, line)
+
+
+def _refuse(reach: Reach) -> ForbiddenQueryError:
+    what = f"{reach.keyword} {reach.written}".strip()
+    if reach.iri is None and reach.written.startswith(("?", "$")):
+        why = "its target is a variable, and only full IRIs in <…> can be allowed"
+    elif reach.iri is None and reach.written and not reach.written.startswith("<"):
+        why = "its target is a prefixed name, and only full IRIs in <…> can be allowed"
+    elif reach.iri is None and reach.written:
+        why = "its target is not an absolute IRI"
+    else:
+        why = "this server makes no requests to other servers"
+    return ForbiddenQueryError(
+        f"{what} (line {reach.line}) is refused: {why}. SERVICE and LOAD are off unless the "
+        "operator allows IRI prefixes with DIPLOGRAPH_ALLOW_SERVICE. The words also count when "
+        "glued to other words or used as a prefix name, because the query engine reads them so."
+    )
+
+
+def _inspect(text: str, settings: Settings) -> Inspection:
+    if len(text.encode("utf-8", "surrogatepass")) > settings.max_body_bytes:
+        raise PayloadTooLargeError(
+            f"the text is larger than {settings.max_body_bytes} bytes, the limit of this server"
+        )
+    tokens, gave_up = _tokens(text)
+    form: str | None = None
+    dataset_clause = False
+    has_base = False
+    relative = False
+    reaches: list[Reach] = []
+    for index, token in enumerate(tokens):
+        if token.kind == "iri" and not _ABSOLUTE.match(_unescape_iri(token.text[1:-1])):
+            relative = True
+        if token.kind != "word":
+            continue
+        head = token.text.split(":", 1)[0]
+        upper = head.upper()
+        for keyword in _KEYWORDS:
+            at = upper.find(keyword)
+            if at >= 0:
+                rest = token.text[at + len(keyword) :]
+                reaches.append(_target(tokens, index, rest, keyword, text))
+        if ":" in token.text:
+            continue
+        if form is None and upper in _FORMS:
+            form = upper
+        if upper.startswith("FROM"):
+            dataset_clause = True
+        if upper == "BASE":
+            has_base = True
+    if gave_up is not None:
+        tail = text[gave_up:].upper()
+        for keyword in _KEYWORDS:
+            if keyword in tail:
+                raise ForbiddenQueryError(
+                    f"the text has an unterminated string at line {_line(text, gave_up)}, and "
+                    f"the word {keyword} after it; refused, since the guard cannot tell whether "
+                    "the query engine would read it as a keyword. Close the string."
+                )
+    for reach in reaches:
+        if reach.iri is None or not allowed(reach.iri, settings.allow_service):
+            raise _refuse(reach)
+    return Inspection(
+        form=form,
+        dataset_clause=dataset_clause,
+        reaches=tuple(reaches),
+        relative_iris=relative and not has_base,
+    )
+
+
+def inspect_query(text: str, settings: Settings) -> Inspection:
+    """Check a query before it runs; raises :class:`ForbiddenQueryError` (400) when refused."""
+    return _inspect(text, settings)
+
+
+def inspect_update(text: str, settings: Settings) -> Inspection:
+    """Check an update before it runs; raises :class:`ForbiddenQueryError` (400) when refused."""
+    inspection = _inspect(text, settings)
+    return Inspection(
+        form=None,
+        dataset_clause=False,
+        reaches=inspection.reaches,
+        relative_iris=inspection.relative_iris,
+    )
+
+
+def apply_using(text: str, using: list[str], using_named: list[str]) -> str:
+    """The update with the protocol's ``using-graph-uri`` / ``using-named-graph-uri`` applied.
+
+    The protocol defines them as ``USING <g>`` / ``USING NAMED <g>`` on every operation that has
+    a ``WHERE``; they are written into the text at each top-level ``WHERE``. ``DELETE WHERE {P}``
+    takes no ``USING``, so it becomes the equivalent ``DELETE {P} USING … WHERE {P}``. An update
+    that names its own dataset (``USING``, ``WITH``) together with the parameters is an error, as
+    the protocol says.
+    """
+    tokens, gave_up = _tokens(text)
+    if gave_up is not None:
+        raise InputError(f"the update has an unterminated string at line {_line(text, gave_up)}")
+    clause = "".join(f"USING <{g}> " for g in using)
+    clause += "".join(f"USING NAMED <{g}> " for g in using_named)
+    depth = 0
+    inserts: list[tuple[int, str]] = []
+    for index, token in enumerate(tokens):
+        if token.kind == "other" and token.text in "{}":
+            depth += 1 if token.text == "{" else -1
+            continue
+        if token.kind != "word" or depth != 0:
+            continue
+        upper = token.text.upper()
+        if upper in ("USING", "WITH"):
+            raise InputError(
+                f"the update has its own {upper} clause (line {_line(text, token.pos)}); it "
+                "cannot be combined with using-graph-uri / using-named-graph-uri"
+            )
+        if upper != "WHERE":
+            continue
+        before = tokens[index - 1] if index else None
+        if before is not None and before.kind == "word" and before.text.upper() == "DELETE":
+            inserts.append((token.pos, _block(text, tokens, index + 1) + " " + clause))
+        else:
+            inserts.append((token.pos, clause))
+    for pos, addition in reversed(inserts):
+        text = text[:pos] + addition + text[pos:]
+    return text
+
+
+def _block(text: str, tokens: list[_Token], start: int) -> str:
+    """The text of the ``{ … }`` group that begins at ``tokens[start]``."""
+    if start >= len(tokens) or tokens[start].text != "{":
+        raise InputError("DELETE WHERE must be followed by { … }")
+    depth = 0
+    for token in tokens[start:]:
+        if token.kind == "other" and token.text in "{}":
+            depth += 1 if token.text == "{" else -1
+            if depth == 0:
+                return text[tokens[start].pos : token.pos + 1]
+    raise InputError("DELETE WHERE { … } is not closed")

@@ -1,0 +1,387 @@
+"""The SPARQL 1.1 Protocol at ``/sparql``: queries, updates and the service description.
+
+* ``GET /sparql?query=…`` and ``POST /sparql`` with ``application/x-www-form-urlencoded``
+  (``query=`` or ``update=``, percent-decoded exactly once), ``application/sparql-query`` or
+  ``application/sparql-update``.
+* ``default-graph-uri`` / ``named-graph-uri`` set the dataset (they take precedence over the
+  query's ``FROM``/``FROM NAMED``, as the protocol says). They only select graphs held in the
+  store; an IRI that names no graph selects an empty graph. Nothing is ever fetched.
+* Without a dataset in the request or the query, the default graph is the union of all named
+  graphs when ``settings.union_default_graph`` is on (the default).
+* ``using-graph-uri`` / ``using-named-graph-uri`` of an update are written into the update as
+  ``USING`` clauses (:func:`api.guard.apply_using`).
+* Relative IRIs resolve against the endpoint's URL (the base IRI the protocol lets the service
+  choose).
+* Requests are UTF-8, as the protocol requires; another charset is refused with 415.
+* Results are negotiated (:mod:`api.formats`), run on the query workers and streamed
+  (:mod:`api.execution`).
+* ``GET /sparql`` without ``query`` answers with the service description.
+
+Updates need the write token (:data:`api.deps.WriteAuth`) and run one at a time, atomically (one
+Oxigraph transaction). They bypass the facts validation: the validated path is ``POST /facts``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+import anyio.to_thread
+from fastapi import APIRouter, Request, Response
+from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, Triple
+
+from api.deps import require_write_token, run_write
+from api.errors import MethodNotAllowedError, UnsupportedMediaTypeError
+from api.execution import QueryFailedError, QueryRunner, StreamedResult, Tick
+from api.formats import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    Format,
+    negotiate,
+    write_boolean,
+    write_solutions,
+    write_triples,
+)
+from api.guard import apply_using, inspect_query, inspect_update
+from loader.config import Settings
+from loader.errors import InputError, QuerySyntaxError
+from loader.namespaces import DCTERMS, PREFIXES, RDF, RDFS, VOID, data_prefixes
+from loader.store import Store
+
+__all__ = ["ProtocolRequest", "endpoint_url", "read_protocol_request", "router"]
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["SPARQL"])
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+FORM = "application/x-www-form-urlencoded"
+QUERY_TYPE = "application/sparql-query"
+UPDATE_TYPE = "application/sparql-update"
+#: Named graphs listed one by one in the service description (beyond that: only the count).
+SD_GRAPH_LIST_LIMIT = 1000
+
+
+@dataclass
+class ProtocolRequest:
+    """The protocol parameters of one request, whichever way they came."""
+
+    query: str | None = None
+    update: str | None = None
+    default_graphs: list[str] = field(default_factory=list)
+    named_graphs: list[str] = field(default_factory=list)
+    using_graphs: list[str] = field(default_factory=list)
+    using_named_graphs: list[str] = field(default_factory=list)
+    format: str | None = None
+
+    @classmethod
+    def from_pairs(cls, pairs: Sequence[tuple[str, str]]) -> ProtocolRequest:
+        out = cls()
+        for key, value in pairs:
+            if key in ("query", "update"):
+                if getattr(out, key) is not None:
+                    raise InputError(f"the request has more than one '{key}' parameter")
+                setattr(out, key, value)
+            elif key == "default-graph-uri":
+                out.default_graphs.append(value)
+            elif key == "named-graph-uri":
+                out.named_graphs.append(value)
+            elif key == "using-graph-uri":
+                out.using_graphs.append(value)
+            elif key == "using-named-graph-uri":
+                out.using_named_graphs.append(value)
+            elif key in ("format", "output") and value:
+                out.format = value
+        if out.query is not None and out.update is not None:
+            raise InputError("a request carries either 'query' or 'update', not both")
+        return out
+
+
+def _media_type(request: Request) -> tuple[str, str]:
+    """The request's media type (lower case) and charset (utf-8 when not given)."""
+    header = request.headers.get("content-type", "")
+    media, *params = (p.strip() for p in header.split(";"))
+    charset = "utf-8"
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            charset = value.strip().strip('"').lower()
+    return media.lower(), charset
+
+
+def _decode(body: bytes, charset: str) -> str:
+    """The body as text: the protocol requires UTF-8 (another charset is refused with 415)."""
+    if charset.replace("-", "").replace("_", "") not in ("utf8", "usascii", "ascii"):
+        raise UnsupportedMediaTypeError(
+            f"SPARQL requests are UTF-8; charset={charset} is not accepted (SPARQL 1.1 Protocol)"
+        )
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"the request body is not valid UTF-8: {exc.reason}") from None
+
+
+async def read_protocol_request(request: Request) -> ProtocolRequest:
+    """Collect the protocol parameters from the URL and, for POST, the body.
+
+    A form body is percent-decoded once, here (``+`` is a space, as in every form); it is never
+    decoded again. A direct POST's body is the query or update text, taken as it is.
+    """
+    pairs = list(request.query_params.multi_items())
+    if request.method == "POST":
+        media, charset = _media_type(request)
+        body = await request.body()
+        if media == FORM:
+            try:
+                text = _decode(body, charset)
+                pairs += parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+            except UnicodeDecodeError:
+                raise InputError("a form parameter is not valid percent-encoded UTF-8") from None
+        elif media == QUERY_TYPE:
+            pairs = [p for p in pairs if p[0] not in ("query", "update")]
+            pairs.append(("query", _decode(body, charset)))
+        elif media == UPDATE_TYPE:
+            pairs = [p for p in pairs if p[0] not in ("query", "update")]
+            pairs.append(("update", _decode(body, charset)))
+        else:
+            raise UnsupportedMediaTypeError(
+                f"POST /sparql takes {FORM}, {QUERY_TYPE} or {UPDATE_TYPE}, "
+                f"not {media or 'a body without Content-Type'}"
+            )
+    return ProtocolRequest.from_pairs(pairs)
+
+
+def endpoint_url(request: Request, settings: Settings) -> str:
+    """The endpoint's URL as the client used it (``settings.public_url`` when set)."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/") + request.url.path
+    return str(request.url.replace(query="", fragment=""))
+
+
+def with_base(text: str, relative: bool, base: str) -> tuple[str, int]:
+    """``text`` with ``BASE <base>`` in front when it has relative IRIs (and no BASE of its own).
+
+    The protocol lets the service choose the base IRI; it is the endpoint's URL. Returns the
+    text and how many characters were added to its first line.
+    """
+    if not relative:
+        return text, 0
+    prefix = f"BASE <{base}> "
+    return prefix + text, len(prefix)
+
+
+_POSITION = re.compile(r"error at 1:(\d+)")
+
+
+def unshift(exc: QuerySyntaxError, shift: int) -> QuerySyntaxError:
+    """The syntax error with its column on line 1 as in the client's text (see with_base)."""
+    if not shift:
+        return exc
+    message = _POSITION.sub(lambda m: f"error at 1:{max(int(m.group(1)) - shift, 1)}", str(exc))
+    return QuerySyntaxError(message)
+
+
+def _graph_iris(iris: list[str], parameter: str) -> list[str]:
+    for iri in iris:
+        try:
+            NamedNode(iri)
+        except ValueError as exc:
+            raise InputError(f"{parameter}={iri!r} is not an absolute IRI: {exc}") from None
+    return iris
+
+
+def output_prefixes(settings: Settings) -> dict[str, str]:
+    """The prefixes Turtle and RDF/XML answers are written with."""
+    return {**PREFIXES, **data_prefixes(settings.base_iri)}
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/sparql",
+    summary="SPARQL query (GET), or the service description without 'query'",
+    response_class=Response,
+)
+async def sparql_get(request: Request) -> Response:
+    params = await read_protocol_request(request)
+    if params.update is not None:
+        raise MethodNotAllowedError("a SPARQL Update must be sent with POST, not GET")
+    if params.query is None:
+        return await service_description(request, params.format)
+    return await run_query(request, params)
+
+
+@router.post(
+    "/sparql",
+    summary="SPARQL query or update (POST: form, sparql-query or sparql-update body)",
+    response_class=Response,
+)
+async def sparql_post(request: Request) -> Response:
+    params = await read_protocol_request(request)
+    if params.update is not None:
+        return await run_update(request, params)
+    if params.query is None:
+        raise InputError("the request has neither a 'query' nor an 'update'")
+    return await run_query(request, params)
+
+
+# --- query -------------------------------------------------------------------------------------
+
+
+async def run_query(request: Request, params: ProtocolRequest) -> Response:
+    """Inspect, run and stream one query (``params.query``)."""
+    started = time.monotonic()
+    settings: Settings = request.app.state.settings
+    store: Store = request.app.state.store
+    runner: QueryRunner = request.app.state.runner
+    query = params.query or ""
+    if not query.strip():
+        raise InputError("the query is empty")
+    inspection = inspect_query(query, settings)
+    accept = request.headers.get("accept")
+    # Refuse an impossible format before running anything, when the form is known.
+    if inspection.form in ("SELECT", "ASK"):
+        negotiate(accept, RESULT_FORMATS, override=params.format, what=f"a {inspection.form}")
+    elif inspection.form in ("CONSTRUCT", "DESCRIBE"):
+        negotiate(accept, GRAPH_FORMATS, override=params.format, what=f"a {inspection.form}")
+
+    protocol_dataset = bool(params.default_graphs or params.named_graphs)
+    default_graph = _graph_iris(params.default_graphs, "default-graph-uri")
+    named_graphs = _graph_iris(params.named_graphs, "named-graph-uri")
+    union = settings.union_default_graph and not inspection.dataset_clause
+    prefixes = output_prefixes(settings)
+    chosen: list[Format] = []
+
+    text, shift = with_base(query, inspection.relative_iris, endpoint_url(request, settings))
+
+    def produce(tick: Tick) -> Generator[bytes, None, None]:
+        try:
+            if protocol_dataset:
+                result = store.query(text, default_graph=default_graph, named_graphs=named_graphs)
+            else:
+                result = store.query(text, union_default_graph=union)
+        except QuerySyntaxError as exc:
+            raise unshift(exc, shift) from None
+        if isinstance(result, QueryBoolean):
+            fmt = negotiate(accept, RESULT_FORMATS, override=params.format, what="an ASK")
+            chosen.append(fmt)
+            tick()
+            yield write_boolean(fmt, result)
+        elif isinstance(result, QuerySolutions):
+            fmt = negotiate(accept, RESULT_FORMATS, override=params.format, what="a SELECT")
+            chosen.append(fmt)
+            yield from write_solutions(fmt, result, tick)
+        else:
+            fmt = negotiate(accept, GRAPH_FORMATS, override=params.format, what="a graph result")
+            chosen.append(fmt)
+            yield from write_triples(fmt, result, tick, prefixes=prefixes)
+
+    label = f"query from {request.client.host if request.client else '?'}"
+    stream = await runner.start(
+        produce,
+        timeout=settings.query_timeout,
+        max_rows=settings.max_result_rows,
+        label=label,
+        started=started,
+    )
+    return StreamedResult(stream, chosen[0].content_type, headers={"Vary": "Accept"}, label=label)
+
+
+# --- update ------------------------------------------------------------------------------------
+
+
+async def run_update(request: Request, params: ProtocolRequest) -> Response:
+    """Authorize, inspect and apply one update (``params.update``) atomically."""
+    require_write_token(request)
+    settings: Settings = request.app.state.settings
+    store: Store = request.app.state.store
+    update = params.update or ""
+    if not update.strip():
+        raise InputError("the update is empty")
+    inspection = inspect_update(update, settings)
+    using = _graph_iris(params.using_graphs, "using-graph-uri")
+    using_named = _graph_iris(params.using_named_graphs, "using-named-graph-uri")
+    if using or using_named:
+        update = apply_using(update, using, using_named)
+        inspect_update(update, settings)
+    text, shift = with_base(update, inspection.relative_iris, endpoint_url(request, settings))
+
+    def apply() -> None:
+        try:
+            store.update(text)
+        except QuerySyntaxError as exc:
+            raise unshift(exc, shift) from None
+        except RuntimeError as exc:  # an evaluation error; the transaction was rolled back
+            raise QueryFailedError(f"the update failed and nothing was changed: {exc}") from None
+
+    await run_write(request, apply)
+    log.info("update applied (%d characters)", len(update))
+    return Response(status_code=204)
+
+
+# --- service description -----------------------------------------------------------------------
+
+
+async def service_description(request: Request, format_override: str | None) -> Response:
+    """The SPARQL 1.1 Service Description of this endpoint, in the negotiated RDF format."""
+    settings: Settings = request.app.state.settings
+    store: Store = request.app.state.store
+    fmt = negotiate(
+        request.headers.get("accept"),
+        GRAPH_FORMATS,
+        override=format_override,
+        what="the service description",
+    )
+    endpoint = endpoint_url(request, settings)
+    graphs, quads = await anyio.to_thread.run_sync(lambda: (store.graph_names(), store.count()))
+    triples = list(_description_triples(settings, endpoint, graphs, quads))
+    prefixes = {"sd": SD, "void": VOID, "dcterms": DCTERMS, "rdfs": RDFS}
+    body = b"".join(write_triples(fmt, triples, lambda: None, prefixes=prefixes))
+    return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})
+
+
+def _description_triples(
+    settings: Settings, endpoint: str, graphs: list[str], quads: int
+) -> Iterator[Triple]:
+    def sd(name: str) -> NamedNode:
+        return NamedNode(SD + name)
+
+    a = NamedNode(RDF + "type")
+    service, dataset, default = BlankNode("service"), BlankNode("dataset"), BlankNode("default")
+    yield Triple(service, a, sd("Service"))
+    yield Triple(service, sd("endpoint"), NamedNode(endpoint))
+    yield Triple(service, NamedNode(DCTERMS + "title"), Literal("diplograph SPARQL endpoint"))
+    yield Triple(service, sd("supportedLanguage"), sd("SPARQL11Query"))
+    if settings.write_token is not None:
+        yield Triple(service, sd("supportedLanguage"), sd("SPARQL11Update"))
+    for fmt in (*RESULT_FORMATS, *GRAPH_FORMATS):
+        yield Triple(service, sd("resultFormat"), NamedNode(fmt.iri))
+    if settings.union_default_graph:
+        yield Triple(service, sd("feature"), sd("UnionDefaultGraph"))
+    if settings.allow_service:
+        yield Triple(service, sd("feature"), sd("BasicFederatedQuery"))
+    yield Triple(service, sd("defaultDataset"), dataset)
+    yield Triple(dataset, a, sd("Dataset"))
+    yield Triple(dataset, a, NamedNode(VOID + "Dataset"))
+    yield Triple(dataset, NamedNode(VOID + "triples"), Literal(str(quads), datatype=_XSD_INTEGER))
+    yield Triple(
+        dataset,
+        NamedNode(RDFS + "comment"),
+        Literal(f"{len(graphs)} named graphs, {quads} quads"),
+    )
+    yield Triple(dataset, sd("defaultGraph"), default)
+    yield Triple(default, a, sd("Graph"))
+    if len(graphs) <= SD_GRAPH_LIST_LIMIT:
+        for index, graph in enumerate(graphs):
+            node = BlankNode(f"g{index}")
+            yield Triple(dataset, sd("namedGraph"), node)
+            yield Triple(node, a, sd("NamedGraph"))
+            yield Triple(node, sd("name"), NamedNode(graph))
+
+
+_XSD_INTEGER = NamedNode("http://www.w3.org/2001/XMLSchema#integer")
