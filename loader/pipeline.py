@@ -292,7 +292,7 @@ class Loader:
 
 def document_graphs(store: Store, settings: Settings) -> list[str]:
     """The named graphs that hold documents (every graph but the ontology's)."""
-    prefix = IriMinter(settings.base_iri).document("")
+    prefix = f"{settings.base_iri}id/doc/"
     return [g for g in store.graph_names() if g.startswith(prefix)]
 
 

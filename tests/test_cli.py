@@ -115,7 +115,7 @@ def test_query_prints_a_table_by_default(loaded: Path) -> None:
 
 @pytest.mark.parametrize(
     ("fmt", "marker"),
-    [("json", '"bindings"'), ("csv", "n\r\n"), ("tsv", "?n\n"), ("xml", "<sparql")],
+    [("json", '"bindings"'), ("csv", "n\n"), ("tsv", "?n\n"), ("xml", "<sparql")],
 )
 def test_query_result_formats(loaded: Path, fmt: str, marker: str) -> None:
     result = run(
