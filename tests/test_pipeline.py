@@ -154,7 +154,8 @@ def test_the_same_call_from_two_documents_is_one_event_with_two_sources(
     assert len(rows) == 1
     assert rows[0]["n"] == "2"
     confidences = _select(
-        memory_store, "SELECT DISTINCT ?a ?c { ?e a dip:PhoneCall ; dip:attestedBy ?a . ?a dip:confidence ?c }"
+        memory_store,
+        "SELECT DISTINCT ?a ?c { ?e a dip:PhoneCall ; dip:attestedBy ?a . ?a dip:confidence ?c }",
     )
     assert sorted(r["c"] for r in confidences) == ["0.6", "0.9"]
 
