@@ -293,19 +293,23 @@ class Time(_Record):
 
     @model_validator(mode="after")
     def _ordered(self) -> Time:
-        if self.start and self.end and _day(self.end) < _day(self.start):
+        if self.start and self.end and _before(self.end, self.start):
             raise ValueError(f"end {self.end} is before start {self.start}")
-        if self.earliest and self.latest and _day(self.latest) < _day(self.earliest):
+        if self.earliest and self.latest and _before(self.latest, self.earliest):
             raise ValueError(f"latest {self.latest} is before earliest {self.earliest}")
         if not any((self.text, self.start, self.end, self.earliest, self.latest)):
             raise ValueError("give at least one of text, start, end, earliest, latest")
         return self
 
 
-def _day(value: str) -> str:
-    # ISO strings of one precision compare lexically; compare on the shorter common prefix so
-    # that "2023-06" and "2023-06-14" are not in conflict.
-    return value[:10]
+def _before(a: str, b: str) -> bool:
+    """Whether ``a`` is certainly before ``b``, comparing days at their common precision.
+
+    ISO strings of one precision compare lexically; comparing on the shorter common prefix
+    keeps "2023-06" and "2023-06-14" (or "2023" and "2023-10-14") from conflicting.
+    """
+    n = min(len(a[:10]), len(b[:10]))
+    return a[:n] < b[:n]
 
 
 class StanceClaim(_Record):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import NamedNode, Triple
 
@@ -32,6 +32,9 @@ from loader.iris import IriMinter
 from loader.mapping import MappedDocument, map_document
 from loader.namespaces import ONTOLOGY_IRI
 from loader.store import GraphChange, Store
+
+if TYPE_CHECKING:
+    from loader.validate import Violation
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +194,8 @@ class Loader:
                 continue
             changed.append((index, record, doc))
 
-        for index, violations in self._validate([d for _, _, d in changed]).items():
+        failures, notes = self._validate([d for _, _, d in changed])
+        for index, violations in failures.items():
             batch_index, record, doc = changed[index]
             rejected[batch_index] = Rejection(
                 record.source,
@@ -201,6 +205,15 @@ class Loader:
                 record.raw,
             )
         accepted = [(i, r, d) for i, r, d in changed if i not in rejected]
+        # Warnings are reported; Infos (e.g. "no time information") are only for `--format json`
+        # consumers of the validator itself, so a normal load stays quiet.
+        report.warnings.extend(
+            f"{r.source}:{r.line}: record {d.document_id!r}, "
+            f"field {d.origins.get(n.focus_node)!r}: {n.message}"
+            for _, r, d in accepted
+            for n in notes
+            if n.severity == "Warning" and n.focus_node in d.origins
+        )
         first_bad = min(rejected) if (strict and rejected) else None
         if first_bad is not None:
             accepted = [(i, r, d) for i, r, d in accepted if i < first_bad]
@@ -230,21 +243,25 @@ class Loader:
                 f"({first.get('message', 'see the report')}); stopped (--strict)"
             )
 
-    def _validate(self, docs: Sequence[MappedDocument]) -> dict[int, list[dict[str, Any]]]:
-        """Validate documents together; return the violations of each invalid one by index.
+    def _validate(
+        self, docs: Sequence[MappedDocument]
+    ) -> tuple[dict[int, list[dict[str, Any]]], list[Violation]]:
+        """Validate documents together: the violations of each invalid one by index, and the
+        warnings and infos (which never reject).
 
         The whole batch is validated at once (fast when all is well). When it does not conform,
         each document the violations point at is validated again on its own, so a document is
         never rejected for another document's error.
         """
         if not docs:
-            return {}
+            return {}, []
         report = self.validator.validate(
             self._with_neighbourhood(t for d in docs for t in d.triples),
             focus_nodes=sorted({n for d in docs for n in d.nodes}),
         )
+        notes = [r for r in report.results if r.severity != "Violation"]
         if report.conforms:  # warnings and infos never reject
-            return {}
+            return {}, notes
         suspects = {
             i
             for i, d in enumerate(docs)
@@ -272,7 +289,7 @@ class Loader:
                     for r in single.results
                     if r.severity == "Violation"
                 ]
-        return failures
+        return failures, notes
 
     def _with_neighbourhood(self, triples: Iterable[Triple]) -> list[Triple]:
         """The triples plus the stored types of the IRIs they link to but do not describe."""

@@ -140,3 +140,20 @@ def test_the_json_schema_accepts_the_story() -> None:
     jsonschema = pytest.importorskip("jsonschema")
     story = json.loads((EXAMPLES / "story.json").read_text())
     jsonschema.validate(story, json_schema())
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "ok"),
+    [
+        ("2023-06-14", "2023-06", True),
+        ("2023-10-14", "2023", True),
+        ("2023-06", "2023-05-31", False),
+        ("2023-10-14T10:00:00Z", "2023-10-14", True),
+    ],
+)
+def test_times_of_mixed_precision_compare_at_their_common_precision(
+    start: str, end: str, ok: bool
+) -> None:
+    doc = _minimal()
+    doc["facts"][0]["time"] = {"start": start, "end": end}
+    assert (parse_document(doc).error is None) is ok
