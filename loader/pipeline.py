@@ -205,8 +205,8 @@ class Loader:
                 record.raw,
             )
         accepted = [(i, r, d) for i, r, d in changed if i not in rejected]
-        # Warnings are reported; Infos (e.g. "no time information") are only for `--format json`
-        # consumers of the validator itself, so a normal load stays quiet.
+        # Warnings are reported; Infos (e.g. "no time information") are hints that would drown
+        # them out, so a normal load does not list them.
         report.warnings.extend(
             f"{r.source}:{r.line}: record {d.document_id!r}, "
             f"field {d.origins.get(n.focus_node)!r}: {n.message}"
