@@ -84,6 +84,7 @@ MaxKeepAlives = 10
 KeepAliveTimeout = 10
 EnabledDavVSP = 0
 Charset = UTF-8
+EnabledGzipContent = 1
 
 [SPARQL]
 ResultSetMaxRows = 0
