@@ -1,0 +1,377 @@
+"""The measurements, each run by ``bench.run`` in a subprocess of its own.
+
+``python -m bench.workers TASK ...`` does one measurement and prints one line
+``RESULT {json}`` at the end. A fresh process per measurement keeps peak memory (``ru_maxrss``,
+``VmHWM``) attributable and lets the runner bound every step in time and end it by PID.
+
+Tasks:
+
+* ``load-raw`` — the floor: parse and map the documents with diplograph's own code (untimed),
+  then time ``pyoxigraph.Store.extend`` of each batch's quads into an on-disk store;
+* ``load`` — diplograph end to end (``Loader.load``: parse, map, SHACL-validate, commit) into an
+  on-disk store, empty or not, with the time split by stage;
+* ``query`` — one query against a store, in process: a warm-up, then the median of 5;
+* ``baseline`` — what a user would otherwise assemble: map everything, validate the whole graph
+  with pySHACL once, then insert;
+* ``profile`` — ``load`` under pyinstrument, its report written to a file;
+* ``dump`` — a store's quads as N-Quads (for the peers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+#: A query whose warm-up takes longer than this is timed once more, not five times.
+SLOW_QUERY_S = 20.0
+
+
+def memory() -> dict[str, float]:
+    """Peak and current resident memory of this process, in MB."""
+    out = {"ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(("VmHWM:", "VmRSS:")):
+                key = "vmhwm_mb" if line.startswith("VmHWM") else "vmrss_mb"
+                out[key] = int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return out
+
+
+def emit(result: dict[str, Any]) -> None:
+    result.update(memory())
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+class Timers:
+    """Accumulated wall time per stage, filled in by wrapped functions."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+
+    def wrap(self, name: str, func: Callable[..., T]) -> Callable[..., T]:
+        def timed(*args: Any, **kwargs: Any) -> T:
+            start = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+                self.calls[name] = self.calls.get(name, 0) + 1
+
+        return timed
+
+    def iterate(self, name: str, items: Iterable[T]) -> Iterator[T]:
+        iterator = iter(items)
+        while True:
+            start = time.perf_counter()
+            try:
+                item = next(iterator)
+            except StopIteration:
+                self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+                return
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+            yield item
+
+
+def _until(deadline: float, items: Iterable[T], stopped: list[bool]) -> Iterator[T]:
+    for item in items:
+        if time.monotonic() > deadline:
+            stopped.append(True)
+            return
+        yield item
+
+
+# ------------------------------------------------------------------------------------------------
+# Loading
+
+
+def _settings(store: Path, batch_size: int) -> Any:
+    from loader.config import load_settings
+
+    return load_settings(store="embedded", store_path=store, batch_size=batch_size)
+
+
+def task_load_raw(args: argparse.Namespace) -> None:
+    """Map (untimed), then ``Store.extend`` each batch's quads (timed): the floor."""
+    from pyoxigraph import NamedNode, Quad, Store
+
+    from loader.facts import read_path
+    from loader.iris import IriMinter
+    from loader.mapping import map_document
+    from loader.namespaces import ONTOLOGY_IRI
+    from loader.ontology import ontology_triples, superclass_closure
+
+    settings = _settings(args.store, args.batch_size)
+    minter = IriMinter(settings.base_iri)
+    superclasses = superclass_closure()
+    store = Store(str(args.store))
+    graph = NamedNode(ONTOLOGY_IRI)
+    store.extend([Quad(t.subject, t.predicate, t.object, graph) for t in ontology_triples()])
+    insert_s = 0.0
+    docs = quads = 0
+    started = time.perf_counter()
+    deadline = time.monotonic() + args.max_seconds
+    stopped: list[bool] = []
+    batch: list[Quad] = []
+
+    def flush() -> None:
+        nonlocal insert_s, quads
+        t0 = time.perf_counter()
+        store.extend(batch)
+        insert_s += time.perf_counter() - t0
+        quads += len(batch)
+        batch.clear()
+
+    pending = 0
+    for record in _until(deadline, read_path(args.docs), stopped):
+        assert record.document is not None, record.error
+        mapped = map_document(record.document, minter, superclasses)
+        g = NamedNode(mapped.graph)
+        batch.extend(Quad(t.subject, t.predicate, t.object, g) for t in mapped.triples)
+        docs += 1
+        pending += 1
+        if pending >= args.batch_size:
+            flush()
+            pending = 0
+    if batch:
+        flush()
+    total_s = time.perf_counter() - started
+    store.flush()
+    emit(
+        {
+            "docs": docs,
+            "quads": quads,
+            "insert_s": insert_s,
+            "total_s": total_s,
+            "store_quads": len(store),
+            "finished": not stopped,
+        }
+    )
+
+
+def _instrumented_loader(store_path: Path, batch_size: int) -> tuple[Any, Any, Timers]:
+    import loader.pipeline as pipeline
+    from loader.store.embedded import EmbeddedStore
+
+    timers = Timers()
+    pipeline.map_document = timers.wrap("map", pipeline.map_document)  # type: ignore[assignment]
+    store = EmbeddedStore(store_path)
+    loader = pipeline.Loader(store, _settings(store_path, batch_size))
+    loader.ensure_ontology()
+    # Warm the validator (shapes and ontology are parsed once per process) outside the timer.
+    loader.validator.validate([])
+    loader.validator.validate = timers.wrap("validate (pySHACL)", loader.validator.validate)
+    store.types_of = timers.wrap("neighbourhood (types_of)", store.types_of)  # type: ignore[method-assign]
+    store.commit = timers.wrap("commit", store.commit)  # type: ignore[method-assign]
+    store.graph_triples = timers.wrap("unchanged check", store.graph_triples)  # type: ignore[method-assign]
+    return loader, store, timers
+
+
+def task_load(args: argparse.Namespace) -> None:
+    """diplograph end to end, with the time split into parse, map, validate, commit."""
+    from loader.facts import read_path
+
+    loader, store, timers = _instrumented_loader(args.store, args.batch_size)
+    before = store.count()
+    deadline = time.monotonic() + args.max_seconds
+    stopped: list[bool] = []
+    records = timers.iterate("parse (read + pydantic)", read_path(args.docs))
+    started = time.perf_counter()
+    report = loader.load(_until(deadline, records, stopped))
+    total_s = time.perf_counter() - started
+    stages = dict(timers.seconds)
+    stages["other"] = total_s - sum(stages.values())
+    after = store.count()
+    store.close()
+    emit(
+        {
+            "docs": report.documents_seen,
+            "loaded": report.documents_loaded,
+            "rejected": report.documents_rejected,
+            "unchanged": report.documents_unchanged,
+            "triples": report.triples_loaded,
+            "total_s": total_s,
+            "stages_s": stages,
+            "calls": timers.calls,
+            "store_quads_before": before,
+            "store_quads": after,
+            "finished": not stopped,
+            "first_rejection": report.rejections[0].to_dict() if report.rejections else None,
+        }
+    )
+
+
+def task_profile(args: argparse.Namespace) -> None:
+    """``load`` under pyinstrument; the text report goes to ``--out``."""
+    from pyinstrument import Profiler
+
+    from loader.facts import read_path
+
+    loader, _store, timers = _instrumented_loader(args.store, args.batch_size)
+    profiler = Profiler(interval=0.002)
+    profiler.start()
+    started = time.perf_counter()
+    report = loader.load(timers.iterate("parse (read + pydantic)", read_path(args.docs)))
+    total_s = time.perf_counter() - started
+    profiler.stop()
+    args.out.write_text(profiler.output_text(unicode=True, color=False, show_all=False))
+    args.out.with_suffix(".html").write_text(profiler.output_html())
+    stages = dict(timers.seconds)
+    stages["other"] = total_s - sum(stages.values())
+    emit({"docs": report.documents_seen, "total_s": total_s, "stages_s": stages})
+
+
+def task_baseline(args: argparse.Namespace) -> None:
+    """Map everything, validate the whole graph with pySHACL once, then insert it."""
+    from pyoxigraph import NamedNode, Quad, Store
+
+    from loader.facts import read_path
+    from loader.iris import IriMinter
+    from loader.mapping import map_document
+    from loader.ontology import superclass_closure
+    from loader.validate import Validator
+
+    settings = _settings(args.store, 50)
+    minter = IriMinter(settings.base_iri)
+    superclasses = superclass_closure()
+    validator = Validator()
+    validator.validate([])  # parse the shapes outside the timer, as for the loader
+    t0 = time.perf_counter()
+    quads: list[Quad] = []
+    union: set[Any] = set()
+    for record in read_path(args.docs):
+        assert record.document is not None, record.error
+        mapped = map_document(record.document, minter, superclasses)
+        g = NamedNode(mapped.graph)
+        quads.extend(Quad(t.subject, t.predicate, t.object, g) for t in mapped.triples)
+        union.update(mapped.triples)
+    t1 = time.perf_counter()
+    report = validator.validate(list(union))
+    t2 = time.perf_counter()
+    store = Store(str(args.store))
+    store.extend(quads)
+    store.flush()
+    t3 = time.perf_counter()
+    emit(
+        {
+            "map_s": t1 - t0,
+            "validate_s": t2 - t1,
+            "insert_s": t3 - t2,
+            "total_s": t3 - t0,
+            "union_triples": len(union),
+            "quads": len(quads),
+            "conforms": report.conforms,
+            "results": len(report.results),
+        }
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Queries
+
+
+def query_kind(text: str) -> str:
+    """SELECT, ASK or CONSTRUCT, from the query text (comments and prefixes skipped)."""
+    import re
+
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    match = re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", body, re.IGNORECASE)
+    return match.group(1).upper() if match else "SELECT"
+
+
+def run_query(store: Any, text: str) -> int:
+    """Evaluate and consume every result; the number of rows (distinct triples, 1 for ASK)."""
+    from pyoxigraph import QueryBoolean, QuerySolutions
+
+    result = store.query(text, use_default_graph_as_union=True)
+    if isinstance(result, QueryBoolean):
+        return 1
+    if isinstance(result, QuerySolutions):
+        return sum(1 for _ in result)
+    # CONSTRUCT: pyoxigraph may yield a triple once per graph that holds it; count each once,
+    # as the serialized answer over HTTP does
+    return len(set(result))
+
+
+def timed_runs(run: Callable[[], int], repeat: int, slow_s: float = SLOW_QUERY_S) -> dict[str, Any]:
+    """A warm-up, then ``repeat`` timed runs (one when the warm-up was slow): times in ms."""
+    t0 = time.perf_counter()
+    rows = run()
+    warmup_ms = (time.perf_counter() - t0) * 1000
+    times = []
+    for _ in range(1 if warmup_ms > slow_s * 1000 else repeat):
+        t0 = time.perf_counter()
+        rows_again = run()
+        times.append((time.perf_counter() - t0) * 1000)
+        rows = rows_again
+    return {
+        "rows": rows,
+        "warmup_ms": warmup_ms,
+        "times_ms": times,
+        "median_ms": statistics.median(times),
+    }
+
+
+def task_query(args: argparse.Namespace) -> None:
+    from pyoxigraph import Store
+
+    store = Store.read_only(str(args.store))
+    text = args.query.read_text()
+    emit({"query": args.query.stem, **timed_runs(lambda: run_query(store, text), args.repeat)})
+
+
+def task_dump(args: argparse.Namespace) -> None:
+    from pyoxigraph import RdfFormat, Store
+
+    store = Store.read_only(str(args.store))
+    t0 = time.perf_counter()
+    store.dump(output=str(args.out), format=RdfFormat.N_QUADS)
+    emit({"dump_s": time.perf_counter() - t0, "bytes": args.out.stat().st_size})
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.workers")
+    sub = parser.add_subparsers(dest="task", required=True)
+    for name in ("load-raw", "load", "profile", "baseline"):
+        p = sub.add_parser(name)
+        p.add_argument("--docs", type=Path, required=True)
+        p.add_argument("--store", type=Path, required=True)
+        p.add_argument("--batch-size", type=int, default=50)
+        p.add_argument("--max-seconds", type=float, default=float("inf"))
+        p.add_argument("--out", type=Path)
+    p = sub.add_parser("query")
+    p.add_argument("--store", type=Path, required=True)
+    p.add_argument("--query", type=Path, required=True)
+    p.add_argument("--repeat", type=int, default=5)
+    p = sub.add_parser("dump")
+    p.add_argument("--store", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    tasks: dict[str, Callable[[argparse.Namespace], None]] = {
+        "load-raw": task_load_raw,
+        "load": task_load,
+        "profile": task_profile,
+        "baseline": task_baseline,
+        "query": task_query,
+        "dump": task_dump,
+    }
+    tasks[args.task](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
