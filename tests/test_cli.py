@@ -211,3 +211,37 @@ def test_an_invalid_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) 
     result = run("load", EXAMPLES / "story.json", "--no-progress")
     assert result.exit_code == 2
     assert "DIPLOGRAPH_BATCH_SIZE" in result.stderr
+
+
+@pytest.mark.external
+@pytest.mark.parametrize(
+    ("name", "syntax"),
+    [("dump.ttl", "turtle"), ("dump.nt", "ntriples"), ("dump.nq", "nquads"), ("dump.trig", "trig")],
+)
+def test_dumps_parse_with_an_independent_parser(
+    loaded: Path, tmp_path: Path, name: str, syntax: str
+) -> None:
+    import subprocess
+
+    from tests.support.external import require_program
+
+    rapper = require_program("rapper")
+    path = tmp_path / name
+    assert run("dump", path, store=loaded).exit_code == 0
+    counted = subprocess.run(
+        [rapper, "-i", syntax, "-c", str(path)], capture_output=True, text=True, check=False
+    )
+    assert counted.returncode == 0, counted.stderr
+    # rapper counts the statements as written; both parsers must read the same number
+    written = len(list(parse(path=str(path), format=_FORMATS[syntax])))
+    assert written > 700
+    assert f"returned {written} " in counted.stderr
+    assert "error" not in counted.stderr.lower()
+
+
+_FORMATS = {
+    "turtle": RdfFormat.TURTLE,
+    "ntriples": RdfFormat.N_TRIPLES,
+    "nquads": RdfFormat.N_QUADS,
+    "trig": RdfFormat.TRIG,
+}
