@@ -567,7 +567,6 @@ def serve(
 ) -> None:
     """Serve the SPARQL endpoint, linked-data pages, dumps and the query page over HTTP."""
     from api.server import serve as run_server
-
     from loader.facts import read_path
     from loader.pipeline import Loader, document_graphs
 
