@@ -84,6 +84,20 @@ class EmbeddedStore(Store):
     def commit(self, changes: Sequence[GraphChange]) -> None:
         if not changes:
             return
+        graphs = [c.graph for c in changes]
+        if (
+            len(set(graphs)) == len(graphs)
+            and all(c.triples for c in changes)
+            and not any(self._store.contains_named_graph(NamedNode(g)) for g in graphs)
+        ):
+            # Only new graphs: Store.extend adds all quads in one transaction, without the cost
+            # of writing and parsing a SPARQL Update (about 3x faster on a load).
+            self._store.extend(
+                Quad(t.subject, t.predicate, t.object, NamedNode(c.graph))
+                for c in changes
+                for t in c.triples or ()
+            )
+            return
         # One SPARQL Update is one Oxigraph transaction: drops and inserts land together.
         parts: list[str] = []
         for change in changes:
