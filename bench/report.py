@@ -112,7 +112,15 @@ def render_markdown(results: Result) -> str:
     m = results["machine"]
     s = results["settings"]
     add(f"## Run of {results['date']}\n")
-    add(f"Command: `{results['command']}` (from the repository root, in its venv).\n")
+    commands = results.get("commands") or [results["command"]]
+    if len(commands) == 1:
+        add(f"Command: `{commands[0]}` (from the repository root, in its venv).\n")
+    else:
+        add(
+            "Commands (from the repository root, in its venv; the second resumed the first, "
+            "keeping the sizes it had finished):\n"
+        )
+        add("\n".join(f"- `{c}`" for c in commands) + "\n")
     packages = ", ".join(f"{k} {v}" for k, v in m.get("packages", {}).items())
     add(
         f"Machine: {m.get('cpu', '?')}, {m.get('cores', '?')} cores, "

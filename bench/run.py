@@ -36,7 +36,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -277,7 +277,7 @@ def http_queries(
     repeat: int,
     timeout: float,
     server: Server | None = None,
-    skip: Sequence[str] = (),
+    skip: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Median request time (until the whole body is received) per query, GET, keep-alive.
 
@@ -288,8 +288,9 @@ def http_queries(
     results: dict[str, dict[str, Any]] = {}
     with httpx.Client(timeout=timeout + 10) as client:
         for name, text in queries.items():
-            if name in skip:
-                results[name] = {"ok": False, "error": "skipped"}
+            if skip and name in skip:
+                results[name] = {"ok": False, "error": skip[name]}
+                log(f"    {name}: {skip[name]}")
                 continue
             kind = query_kind(text)
             accept = ACCEPT_RDF if kind in ("CONSTRUCT", "DESCRIBE") else ACCEPT_JSON
@@ -479,7 +480,11 @@ def virtuoso_version() -> str:
 
 
 def bench_virtuoso(
-    nquads: Path, queries: dict[str, str], args: argparse.Namespace, tag: str
+    nquads: Path,
+    queries: dict[str, str],
+    args: argparse.Namespace,
+    tag: str,
+    skip: Mapping[str, str],
 ) -> dict[str, Any]:
     if shutil.which("virtuoso-t") is None or shutil.which("isql-vt") is None:
         return {
@@ -519,7 +524,12 @@ def bench_virtuoso(
             out["quads"] = sparql_count(endpoint)
             log(f"  virtuoso: loaded {out['quads']} quads in {out['load_s']:.1f} s")
             out["queries"] = http_queries(
-                endpoint, queries, repeat=args.repeat, timeout=args.query_timeout, server=srv
+                endpoint,
+                queries,
+                repeat=args.repeat,
+                timeout=args.query_timeout,
+                server=srv,
+                skip=skip,
             )
             if args.concurrency:
                 out["concurrency"] = [
@@ -571,7 +581,7 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 
 
 def bench_rdflib_endpoint(
-    nquads: Path, queries: dict[str, str], args: argparse.Namespace, skip: Sequence[str]
+    nquads: Path, queries: dict[str, str], args: argparse.Namespace, skip: Mapping[str, str]
 ) -> dict[str, Any]:
     try:
         python = rdflib_endpoint_python()
@@ -635,6 +645,22 @@ def load_queries() -> dict[str, str]:
     return {p.stem: p.read_text() for p in sorted(QUERIES.glob("*.rq"))}
 
 
+def timed_out_before(results: dict[str, Any], n: int, target: str) -> dict[str, str]:
+    """Queries that timed out for ``target`` at a smaller size: not worth waiting for again."""
+    out: dict[str, str] = {}
+    for tag, entry in results["sizes"].items():
+        if entry["docs"] >= n:
+            continue
+        block = entry.get(target)
+        if not isinstance(block, dict):
+            continue
+        per_query = block if target == "inprocess" else block.get("queries", {})
+        for name, r in per_query.items():
+            if isinstance(r, dict) and "timeout" in str(r.get("error", "")).lower():
+                out.setdefault(name, f"skipped: timed out at {tag}")
+    return out
+
+
 def bench_size(n: int, args: argparse.Namespace, results: dict[str, Any]) -> None:
     tag = label(n)
     entry: dict[str, Any] = results["sizes"].setdefault(tag, {"docs": n})
@@ -682,7 +708,12 @@ def bench_size(n: int, args: argparse.Namespace, results: dict[str, Any]) -> Non
     if raw_ok:
         log(f"{tag}: queries in process")
         inproc: dict[str, Any] = {}
+        skip = timed_out_before(results, n, "inprocess")
         for name, path in ((p.stem, p) for p in sorted(QUERIES.glob("*.rq"))):
+            if name in skip:
+                inproc[name] = {"ok": False, "error": skip[name]}
+                log(f"    {name}: {skip[name]}")
+                continue
             inproc[name] = worker(
                 "query",
                 "--store",
@@ -701,7 +732,8 @@ def bench_size(n: int, args: argparse.Namespace, results: dict[str, Any]) -> Non
         entry["inprocess"] = inproc
         save()
         if not args.no_http:
-            entry["http"] = bench_http(raw_store, queries, args)
+            skip = timed_out_before(results, n, "http")
+            entry["http"] = bench_http(raw_store, queries, args, skip)
             save()
         if args.virtuoso or args.rdflib_endpoint:
             nquads = OUT / "data" / f"dump-{tag}" / "data.nq"
@@ -711,14 +743,18 @@ def bench_size(n: int, args: argparse.Namespace, results: dict[str, Any]) -> Non
             )
             if args.virtuoso:
                 log(f"{tag}: virtuoso")
-                entry["virtuoso"] = bench_virtuoso(nquads, queries, args, tag)
+                skip = timed_out_before(results, n, "virtuoso")
+                entry["virtuoso"] = bench_virtuoso(nquads, queries, args, tag, skip)
                 save()
             if args.rdflib_endpoint:
                 if n > parse_count(args.rdflib_max):
                     entry["rdflib_endpoint"] = {"ok": False, "error": "not run at this size"}
                 else:
                     log(f"{tag}: rdflib-endpoint")
-                    skip = [q for q in args.rdflib_skip.split(",") if q]
+                    skip = timed_out_before(results, n, "rdflib_endpoint")
+                    skip.update(
+                        {q: "skipped (--rdflib-skip)" for q in args.rdflib_skip.split(",") if q}
+                    )
                     entry["rdflib_endpoint"] = bench_rdflib_endpoint(nquads, queries, args, skip)
                 save()
             if not args.keep_stores:
@@ -761,9 +797,13 @@ def bench_size(n: int, args: argparse.Namespace, results: dict[str, Any]) -> Non
         save()
     if not args.keep_stores:
         shutil.rmtree(raw_store, ignore_errors=True)
+    entry["done"] = True
+    save()
 
 
-def bench_http(store: Path, queries: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+def bench_http(
+    store: Path, queries: dict[str, str], args: argparse.Namespace, skip: Mapping[str, str]
+) -> dict[str, Any]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIPLOGRAPH_")}
@@ -794,6 +834,7 @@ def bench_http(store: Path, queries: dict[str, str], args: argparse.Namespace) -
                 repeat=args.repeat,
                 timeout=args.query_timeout,
                 server=srv,
+                skip=skip,
             )
             if args.concurrency:
                 out["concurrency"] = [
@@ -919,6 +960,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--render", type=Path, metavar="RESULTS_JSON", help="only rewrite the report"
     )
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="keep the sizes RESULTS_JSON has finished and measure the others of --sizes",
+    )
     args = parser.parse_args(argv)
     if args.render:
         write_doc(json.loads(args.render.read_text()))
@@ -926,6 +973,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     sizes = [parse_count(s) for s in args.sizes.split(",") if s]
     command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
+    if args.resume:
+        return resume(args, sizes, command)
     results: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": command,
@@ -949,6 +998,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     for n in sorted(sizes):
         bench_size(n, args, results)
     results["elapsed_s"] = time.perf_counter() - started
+    write_results(results, args)
+    write_doc(results)
+    return 0
+
+
+def resume(args: argparse.Namespace, sizes: list[int], command: str) -> int:
+    """Continue an interrupted run: finished sizes are kept, the others measured again."""
+    assert args.resume is not None
+    results: dict[str, Any] = json.loads(args.resume.read_text())
+    results.setdefault("commands", [results["command"]]).append(command)
+    results["sizes"] = {
+        tag: entry
+        for tag, entry in results["sizes"].items()
+        if entry.get("done") or "probe_full" in entry
+    }
+    started = time.perf_counter()
+    for n in sorted(sizes):
+        if label(n) not in results["sizes"]:
+            bench_size(n, args, results)
+    results["elapsed_s"] = results.get("elapsed_s", 0.0) + time.perf_counter() - started
     write_results(results, args)
     write_doc(results)
     return 0
