@@ -50,7 +50,6 @@ from pyoxigraph import (
     BlankNode,
     Literal,
     NamedNode,
-    Quad,
     QueryBoolean,
     QuerySolutions,
     RdfFormat,
@@ -98,7 +97,7 @@ from loader.namespaces import (
     XSD,
     data_prefixes,
 )
-from loader.store import Store
+from loader.store import GraphChange, Store
 
 __all__ = [
     "HTML",
@@ -428,8 +427,7 @@ def ontology_store() -> Store:
     from loader.store.embedded import EmbeddedStore
 
     store = EmbeddedStore(None)
-    graph = NamedNode(ONTOLOGY_IRI)
-    store.oxigraph.extend(Quad(t.subject, t.predicate, t.object, graph) for t in ontology_triples())
+    store.commit([GraphChange(ONTOLOGY_IRI, ontology_triples())])
     return store
 
 

@@ -253,7 +253,8 @@ async def run_query(request: Request, params: ProtocolRequest) -> Response:
     protocol_dataset = bool(params.default_graphs or params.named_graphs)
     default_graph = _graph_iris(params.default_graphs, "default-graph-uri")
     named_graphs = _graph_iris(params.named_graphs, "named-graph-uri")
-    union = settings.union_default_graph and not inspection.dataset_clause
+    union = settings.union_default_graph
+    in_query = inspection.dataset_clause
     prefixes = output_prefixes(settings)
     chosen: list[Format] = []
 
@@ -264,7 +265,7 @@ async def run_query(request: Request, params: ProtocolRequest) -> Response:
             if protocol_dataset:
                 result = store.query(text, default_graph=default_graph, named_graphs=named_graphs)
             else:
-                result = store.query(text, union_default_graph=union)
+                result = store.query(text, union_default_graph=union, dataset_in_query=in_query)
         except QuerySyntaxError as exc:
             raise unshift(exc, shift) from None
         if isinstance(result, QueryBoolean):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -54,6 +55,10 @@ GRAPH_FORMATS = {
     "jsonld": RdfFormat.JSON_LD,
     "xml": RdfFormat.RDF_XML,
 }
+
+# FROM <g> / FROM NAMED dip:g: the query chooses its own dataset (a keyword inside a string
+# literal would fool it; the API's tokenizer does not apply to trusted local queries).
+_FROM_CLAUSE = re.compile(r"\bFROM\s+(?:NAMED\s+)?(?:<|[A-Za-z_][\w.-]*:)", re.IGNORECASE)
 
 
 def _store_options(func: F) -> F:
@@ -417,7 +422,11 @@ def query(
         text = sparql_prologue() + text
     out = sys.stdout
     with open_store(settings) as store:
-        result = store.query(text, union_default_graph=settings.union_default_graph)
+        result = store.query(
+            text,
+            union_default_graph=settings.union_default_graph,
+            dataset_in_query=_FROM_CLAUSE.search(text) is not None,
+        )
         if isinstance(result, QuerySolutions):
             if output_format == "table":
                 _print_table(result, out)

@@ -16,6 +16,10 @@ DEFAULT_BASE_IRI: Final = "https://w3id.org/diplograph/"
 CAMEO: Final = "https://w3id.org/diplograph/cameo/"
 PLOVER: Final = "https://w3id.org/diplograph/plover/"
 KW: Final = "https://w3id.org/diplograph/kw/"
+#: Where the embedded store keeps triples written to "the default graph" (SPARQL Update without
+#: GRAPH, the Graph Store Protocol's ``?default``): the store's own default graph holds the
+#: materialized union of the named graphs (docs/stores.md).
+STORED_DEFAULT_GRAPH: Final = "https://w3id.org/diplograph/graph/default"
 
 RDF: Final = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS: Final = "http://www.w3.org/2000/01/rdf-schema#"

@@ -42,7 +42,7 @@ from loader.pipeline import load
 from loader.store import QueryResult, Store
 from loader.store.embedded import EmbeddedStore
 from tests.conftest import DATA, EXAMPLES
-from tests.support.server import StartServer
+from tests.support.server import StartServer, add_quads
 
 BASE = "https://w3id.org/diplograph/"
 BLINKEN = BASE + "id/person/antony-blinken"
@@ -318,11 +318,12 @@ def test_pages_escape_what_the_data_says(story_store: EmbeddedStore) -> None:
     store = EmbeddedStore(None)
     evil = NamedNode(BASE + "id/person/evil")
     graph = NamedNode(BASE + "id/doc/evil")
-    store.oxigraph.extend(
+    add_quads(
+        store,
         [
             Quad(evil, NamedNode(RDFS + "label"), Literal("<script>alert(1)</script>"), graph),
             Quad(evil, NamedNode(RDF + "type"), NamedNode(DIP + "Person"), graph),
-        ]
+        ],
     )
     with TestClient(create_app(load_settings(store="memory"), store)) as c:
         text = c.get("/id/person/evil", headers={"Accept": "text/html"}).text

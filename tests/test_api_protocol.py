@@ -23,7 +23,7 @@ from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, parse
 
 from api.app import create_app
 from loader.config import load_settings
-from tests.support.server import GRAPHS, TOKEN, load_test_store
+from tests.support.server import GRAPHS, TOKEN, add_quads, load_test_store
 
 DIP = "https://w3id.org/diplograph/ns#"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -306,14 +306,17 @@ def test_describe_as_turtle_is_labelled_turtle(client: TestClient) -> None:
 def test_large_graph_results_are_one_document_across_batches(client: TestClient) -> None:
     # Batches of 2000 triples are framed into one document for every format.
     store = load_test_store()
-    store.oxigraph.extend(
-        Quad(
-            NamedNode(f"urn:x:s{i}"),
-            NamedNode(f"http://x.example/p{i % 7}#v"),
-            NamedNode(f"urn:x:o{i}"),
-            NamedNode("urn:x:g"),
-        )
-        for i in range(4500)
+    add_quads(
+        store,
+        (
+            Quad(
+                NamedNode(f"urn:x:s{i}"),
+                NamedNode(f"http://x.example/p{i % 7}#v"),
+                NamedNode(f"urn:x:o{i}"),
+                NamedNode("urn:x:g"),
+            )
+            for i in range(4500)
+        ),
     )
     query = "CONSTRUCT WHERE { ?s ?p ?o }"
     with TestClient(create_app(load_settings(store="memory"), store)) as big:
@@ -862,15 +865,12 @@ W3C: dict[str, list[Step]] = {
 def w3c_client() -> Iterator[TestClient]:
     store = load_test_store()
     foaf_document = NamedNode("http://xmlns.com/foaf/0.1/Document")
+    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
     for n in range(4):
         iri = NamedNode(f"{KASEI}data{n}.rdf")
-        store.oxigraph.add(
-            Quad(
-                iri,
-                NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-                foaf_document,
-                iri,
-            )
+        add_quads(
+            store,
+            [Quad(iri, NamedNode(rdf_type), foaf_document, iri)],
         )
     with TestClient(create_app(load_settings(store="memory", write_token=TOKEN), store)) as c:
         yield c

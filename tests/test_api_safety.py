@@ -29,7 +29,7 @@ from api.guard import inspect_query, inspect_update
 from loader.config import load_settings
 from loader.errors import ForbiddenQueryError
 from tests.conftest import ROOT
-from tests.support.server import GRAPHS, LiveServer, StartServer, load_test_store
+from tests.support.server import GRAPHS, LiveServer, StartServer, add_quads, load_test_store
 
 pytestmark = pytest.mark.server
 
@@ -343,9 +343,12 @@ def test_the_guard_refuses_exactly_the_real_keywords(
 
 def heavy_store(items: int) -> Any:
     store = load_test_store()
-    store.oxigraph.extend(
-        Quad(NamedNode(f"urn:x:s{i}"), NamedNode("urn:x:p"), Literal(i), NamedNode("urn:x:g"))
-        for i in range(items)
+    add_quads(
+        store,
+        (
+            Quad(NamedNode(f"urn:x:s{i}"), NamedNode("urn:x:p"), Literal(i), NamedNode("urn:x:g"))
+            for i in range(items)
+        ),
     )
     return store
 

@@ -1,5 +1,6 @@
 """The embedded store beyond the shared contract (test_store_contract.py): one process per
-store directory, durability across close and reopen, and its own default graph."""
+store directory, durability across close and reopen, and the materialized union of its named
+graphs (its default graph)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, QueryBoolean, Triple
+from pyoxigraph import (
+    BlankNode,
+    DefaultGraph,
+    Literal,
+    NamedNode,
+    Quad,
+    QueryBoolean,
+    QuerySolutions,
+    Triple,
+)
+from pyoxigraph import Store as OxStore
 
 from loader.config import load_settings
 from loader.errors import StoreLockedError
+from loader.namespaces import STORED_DEFAULT_GRAPH
 from loader.store import GraphChange, open_store
 from loader.store.embedded import EmbeddedStore
 
@@ -100,26 +112,108 @@ def test_a_closed_store_can_be_opened_again_in_the_same_process(tmp_path: Path) 
     EmbeddedStore(path).close()
 
 
-def test_without_union_the_default_graph_is_the_stores_own(memory_store: EmbeddedStore) -> None:
-    """Facts live in named graphs; the store's own default graph stays empty."""
+def _union(store: EmbeddedStore) -> set[Triple]:
+    return {q.triple for q in store.union_quads()}
+
+
+def _count_all(store: EmbeddedStore) -> int:
+    result = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    assert isinstance(result, QuerySolutions)
+    return int(next(iter(result))["n"].value)  # type: ignore[union-attr]
+
+
+OTHER = Triple(NamedNode("http://example.org/s"), NamedNode("http://example.org/p"), Literal("2"))
+
+
+def test_the_union_default_graph_holds_a_shared_triple_once(memory_store: EmbeddedStore) -> None:
+    """Set semantics: two documents asserting one triple do not make it match twice."""
+    memory_store.commit([GraphChange(G, [TRIPLE]), GraphChange(G + "2", [TRIPLE, OTHER])])
+    assert _count_all(memory_store) == 2
+    assert memory_store.count() == 3  # quads in the named graphs
+
+
+def test_the_union_keeps_a_triple_while_another_graph_still_holds_it(
+    memory_store: EmbeddedStore,
+) -> None:
+    memory_store.commit([GraphChange(G, [TRIPLE]), GraphChange(G + "2", [TRIPLE, OTHER])])
+    memory_store.commit([GraphChange(G, None)])
+    assert _union(memory_store) == {TRIPLE, OTHER}
+    memory_store.commit([GraphChange(G + "2", [OTHER])])
+    assert _union(memory_store) == {OTHER}
+    memory_store.commit([GraphChange(G + "2", None)])
+    assert _union(memory_store) == set()
+
+
+def test_replacing_two_graphs_that_share_a_triple_in_one_commit_keeps_the_union_exact(
+    memory_store: EmbeddedStore,
+) -> None:
+    memory_store.commit([GraphChange(G, [TRIPLE]), GraphChange(G + "2", [TRIPLE])])
+    memory_store.commit([GraphChange(G, [OTHER]), GraphChange(G + "2", [TRIPLE])])
+    assert _union(memory_store) == {TRIPLE, OTHER}
+    memory_store.commit([GraphChange(G, [OTHER]), GraphChange(G + "2", None)])
+    assert _union(memory_store) == {OTHER}
+
+
+def test_a_blank_node_is_the_same_node_in_its_graph_and_in_the_union(
+    memory_store: EmbeddedStore,
+) -> None:
+    node = BlankNode()
+    bnode_triple = Triple(node, NamedNode("http://example.org/p"), Literal("x"))
     memory_store.commit([GraphChange(G, [TRIPLE])])
-    ask = "ASK { ?s ?p ?o }"
-    union, own = memory_store.query(ask), memory_store.query(ask, union_default_graph=False)
-    assert isinstance(union, QueryBoolean)
+    memory_store.commit([GraphChange(G, [bnode_triple])])  # a replacement: the SPARQL path
+    ask = f'ASK {{ ?b <http://example.org/p> "x" . GRAPH <{G}> {{ ?b ?p ?o }} }}'
+    assert bool(memory_store.query(ask))
+    memory_store.commit([GraphChange(G, None)])
+    assert _union(memory_store) == set()
+
+
+def test_a_raw_update_keeps_the_union_exact(memory_store: EmbeddedStore) -> None:
+    memory_store.commit([GraphChange(G, [TRIPLE, OTHER])])
+    memory_store.update(f"DELETE DATA {{ GRAPH <{G}> {{ {OTHER} }} }}")
+    assert _union(memory_store) == {TRIPLE}
+
+
+def test_a_raw_update_without_graph_writes_the_stored_default_graph(
+    memory_store: EmbeddedStore,
+) -> None:
+    """Triples written to "the default graph" are kept in a named graph of their own, which is
+    the default graph of queries without the union, and part of the union."""
+    memory_store.commit([GraphChange(G, [TRIPLE])])
+    memory_store.update(f"INSERT DATA {{ {OTHER} }}")
+    assert memory_store.graph_triples(STORED_DEFAULT_GRAPH) == {OTHER}
+    own = memory_store.query(f"ASK {{ {TRIPLE} }}", union_default_graph=False)
     assert isinstance(own, QueryBoolean)
-    assert bool(union) is True
     assert bool(own) is False
-    assert list(memory_store.default_graph_quads()) == []
+    assert bool(memory_store.query(f"ASK {{ {OTHER} }}", union_default_graph=False))
+    assert _union(memory_store) == {TRIPLE, OTHER}
+    memory_store.update("CLEAR DEFAULT")
+    assert memory_store.graph_triples(STORED_DEFAULT_GRAPH) == set()
+    assert _union(memory_store) == {TRIPLE}
 
 
-def test_count_and_quads_include_the_default_graph(memory_store: EmbeddedStore) -> None:
-    """Only a raw update can write there; the embedded store still reports it."""
-    memory_store.update(f"INSERT DATA {{ {TRIPLE} }}")
-    assert memory_store.count() == 1
+def test_quads_and_count_cover_the_named_graphs_not_the_derived_union(
+    memory_store: EmbeddedStore,
+) -> None:
+    memory_store.commit([GraphChange(G, [TRIPLE])])
     assert list(memory_store.quads()) == [
-        Quad(TRIPLE.subject, TRIPLE.predicate, TRIPLE.object, DefaultGraph())
+        Quad(TRIPLE.subject, TRIPLE.predicate, TRIPLE.object, NamedNode(G))
     ]
-    assert memory_store.graph_names() == []
+    assert memory_store.count() == 1
+
+
+def test_a_store_without_the_union_gets_it_on_open(tmp_path: Path) -> None:
+    """Stores written before the union was materialized are brought up to date on open."""
+    path = tmp_path / "store"
+    raw = OxStore(str(path))
+    raw.add(Quad(TRIPLE.subject, TRIPLE.predicate, TRIPLE.object, NamedNode(G)))
+    raw.flush()
+    del raw
+    store = EmbeddedStore(path)
+    try:
+        assert _union(store) == {TRIPLE}
+        assert not any(isinstance(q.graph_name, DefaultGraph) for q in store.quads())
+    finally:
+        store.close()
 
 
 def test_memory_settings_open_an_in_memory_store(tmp_path: Path) -> None:

@@ -35,13 +35,16 @@ class Store(abc.ABC):
         union_default_graph: bool = True,
         default_graph: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
+        dataset_in_query: bool = False,
     ) -> QueryResult:
         """Evaluate a SPARQL 1.1 query.
 
         ``default_graph`` / ``named_graphs`` restrict the dataset to graphs held in the store
         (the protocol's ``default-graph-uri`` / ``named-graph-uri``); when ``default_graph`` is
         not given and ``union_default_graph`` is true, the default graph is the union of all
-        named graphs. Raises :class:`~loader.errors.QuerySyntaxError` for a malformed query.
+        named graphs. ``dataset_in_query`` says the query has ``FROM``/``FROM NAMED``, which
+        then choose the dataset. Raises :class:`~loader.errors.QuerySyntaxError` for a
+        malformed query.
         """
 
     @abc.abstractmethod

@@ -1,8 +1,24 @@
-"""The embedded store: Oxigraph through pyoxigraph, on disk (or in memory for tests)."""
+"""The embedded store: Oxigraph through pyoxigraph, on disk (or in memory for tests).
+
+The store's own default graph holds the **materialized union** of the named graphs: every triple
+that some named graph holds, once. Queries that use the union as their default graph read it
+directly, with set semantics and without a pass over every graph: Oxigraph's built-in union
+(``use_default_graph_as_union``) is a bag, so a triple that 300 documents assert matches 300
+times, and analyst queries ran 8 to 250 times slower on it (docs/benchmarks.md). The union is
+kept exact in the same transaction as every write:
+
+* :meth:`EmbeddedStore.commit` (the loader, ``/facts``, the Graph Store Protocol) updates it
+  incrementally: the new graphs' triples are added; a replaced or dropped graph's triples are
+  removed unless another named graph still holds them;
+* :meth:`EmbeddedStore.update` (a raw SPARQL Update) runs with the default graph the update
+  writes to (kept in the named graph :data:`~loader.namespaces.STORED_DEFAULT_GRAPH`) and
+  rebuilds the union afterwards, in one request: a cost proportional to the store.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -10,9 +26,19 @@ from pyoxigraph import DefaultGraph, NamedNode, Quad, QueryBoolean, QuerySolutio
 from pyoxigraph import Store as OxStore
 
 from loader.errors import QuerySyntaxError, StoreError, StoreLockedError
+from loader.namespaces import STORED_DEFAULT_GRAPH
 from loader.store.base import GraphChange, QueryResult, Store
 
 log = logging.getLogger(__name__)
+
+_STORED_DEFAULT = NamedNode(STORED_DEFAULT_GRAPH)
+_COMMENTS = re.compile(r"#[^\n]*")
+_SPACE = r"(?:\s|#[^\n]*)*"
+_PROLOGUE = re.compile(
+    rf"{_SPACE}(?:(?:BASE{_SPACE}<[^>]*>|PREFIX{_SPACE}[A-Za-z]?[\w.-]*:{_SPACE}<[^>]*>){_SPACE})*",
+    re.IGNORECASE,
+)
+_REBUILD_UNION = "DROP SILENT DEFAULT ;\nINSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
 class EmbeddedStore(Store):
@@ -41,6 +67,7 @@ class EmbeddedStore(Store):
                     "stop it or point DIPLOGRAPH_STORE_PATH at another directory"
                 ) from None
             raise StoreError(f"cannot open the store at {path}: {text}") from None
+        self._ensure_union()
 
     @property
     def oxigraph(self) -> OxStore:
@@ -54,12 +81,14 @@ class EmbeddedStore(Store):
         union_default_graph: bool = True,
         default_graph: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
+        dataset_in_query: bool = False,
     ) -> QueryResult:
         kwargs: dict[str, object] = {}
         if default_graph is not None:
             kwargs["default_graph"] = [NamedNode(g) for g in default_graph]
-        else:
-            kwargs["use_default_graph_as_union"] = union_default_graph
+        elif not union_default_graph and not dataset_in_query:
+            kwargs["default_graph"] = [_STORED_DEFAULT]
+        # else the query's FROM, or the store's default graph, which is the materialized union
         if named_graphs is not None:
             kwargs["named_graphs"] = [NamedNode(g) for g in named_graphs]
         try:
@@ -74,6 +103,23 @@ class EmbeddedStore(Store):
         return triples
 
     def update(self, sparql: str) -> None:
+        """Run a raw SPARQL Update; its default graph is :data:`STORED_DEFAULT_GRAPH`.
+
+        One request, one transaction: the update's default graph is swapped in, the update
+        runs, the result is moved back to its named graph and the union is rebuilt.
+        """
+        # Oxigraph takes a prologue (PREFIX, BASE) only at the start of the request.
+        prologue = _PROLOGUE.match(sparql)
+        head, body = (prologue.group(0), sparql[prologue.end() :]) if prologue else ("", sparql)
+        if not _COMMENTS.sub("", body).strip():
+            self._update(sparql)  # an empty update: nothing to do, but check its syntax
+            return
+        self._update(
+            f"{head}\nDROP SILENT DEFAULT ;\nCOPY SILENT <{STORED_DEFAULT_GRAPH}> TO DEFAULT ;\n"
+            f"{body}\n;\nMOVE SILENT DEFAULT TO <{STORED_DEFAULT_GRAPH}> ;\n{_REBUILD_UNION}"
+        )
+
+    def _update(self, sparql: str) -> None:
         try:
             self._store.update(sparql)
         except SyntaxError as exc:
@@ -92,20 +138,35 @@ class EmbeddedStore(Store):
         ):
             # Only new graphs: Store.extend adds all quads in one transaction, without the cost
             # of writing and parsing a SPARQL Update (about 3x faster on a load).
+            # Each triple also goes to the union (the default graph); a triple the union
+            # already holds is not stored twice.
             self._store.extend(
-                Quad(t.subject, t.predicate, t.object, NamedNode(c.graph))
+                quad
                 for c in changes
                 for t in c.triples or ()
+                for quad in (
+                    Quad(t.subject, t.predicate, t.object, NamedNode(c.graph)),
+                    Quad(t.subject, t.predicate, t.object, DefaultGraph()),
+                )
             )
             return
-        # One SPARQL Update is one Oxigraph transaction: drops and inserts land together.
+        # One SPARQL Update is one Oxigraph transaction: drops and inserts land together. The
+        # operations run in order, each seeing the ones before, so the union stays exact when
+        # several changes in one commit share triples.
         parts: list[str] = []
         for change in changes:
-            parts.append(f"DROP SILENT GRAPH <{change.graph}>")
+            graph = f"<{change.graph}>"
+            parts.append(
+                "DELETE { ?s ?p ?o } WHERE { GRAPH " + graph + " { ?s ?p ?o } "
+                "FILTER NOT EXISTS { GRAPH ?other { ?s ?p ?o } FILTER (?other != " + graph + ") } }"
+            )
+            parts.append(f"DROP SILENT GRAPH {graph}")
             if change.triples:
                 body = "\n".join(str(t) + " ." for t in change.triples)
-                parts.append(f"INSERT DATA {{ GRAPH <{change.graph}> {{\n{body}\n}} }}")
-        self.update(" ;\n".join(parts))
+                # One INSERT DATA for both copies, so that a blank node is the same node in
+                # the graph and in the union.
+                parts.append(f"INSERT DATA {{ GRAPH {graph} {{\n{body}\n}}\n{body}\n}}")
+        self._update(" ;\n".join(parts))
 
     def graph_names(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, NamedNode))
@@ -115,15 +176,33 @@ class EmbeddedStore(Store):
 
     def quads(self, graph: str | None = None) -> Iterator[Quad]:
         if graph is None:
-            return iter(self._store.quads_for_pattern(None, None, None, None))
+            # The named graphs, and what was written to the default graph as the default
+            # graph; not the union, which is derived from them.
+            return (
+                Quad(q.subject, q.predicate, q.object, DefaultGraph())
+                if q.graph_name == _STORED_DEFAULT
+                else q
+                for q in self._store.quads_for_pattern(None, None, None, None)
+                if not isinstance(q.graph_name, DefaultGraph)
+            )
         return iter(self._store.quads_for_pattern(None, None, None, NamedNode(graph)))
 
     def count(self) -> int:
-        return len(self._store)
+        result = self._store.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        assert isinstance(result, QuerySolutions)
+        return int(next(iter(result))["n"].value)
 
-    def default_graph_quads(self) -> Iterator[Quad]:
-        """Quads of the store's own default graph (normally empty: facts live in named graphs)."""
+    def union_quads(self) -> Iterator[Quad]:
+        """The materialized union (the store's own default graph): each triple once."""
         return iter(self._store.quads_for_pattern(None, None, None, DefaultGraph()))
+
+    def _ensure_union(self) -> None:
+        """Build the union when the store has named graphs but no union (an older store)."""
+        has_named = next(iter(self._store.named_graphs()), None) is not None
+        has_union = next(self.union_quads(), None) is not None
+        if has_named and not has_union:
+            log.info("building the union of the named graphs (first open of an older store)")
+            self._update(_REBUILD_UNION)
 
     def backup(self, target: Path) -> None:
         """Write a consistent copy of the on-disk store to the new directory ``target``."""

@@ -155,16 +155,18 @@ class RemoteStore(Store):
         union_default_graph: bool = True,
         default_graph: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
+        dataset_in_query: bool = False,
     ) -> QueryResult:
         """Evaluate ``sparql`` on the remote store.
 
-        Without ``default_graph`` and with ``union_default_graph`` false, no dataset is sent:
-        the store's own default dataset answers (on Virtuoso, that is the union too).
+        Without ``default_graph`` and with ``union_default_graph`` false (or a query that names
+        its own dataset), no dataset is sent: the store's own default dataset answers (on
+        Virtuoso, that is the union too).
         """
         fields: list[tuple[str, str]] = [("query", sparql)]
         if default_graph is not None:
             fields += _dataset("default-graph-uri", default_graph)
-        elif union_default_graph and self._union_mode() == "list":
+        elif union_default_graph and not dataset_in_query and self._union_mode() == "list":
             graphs = self.graph_names()
             fields += _dataset("default-graph-uri", graphs)
             if named_graphs is None:

@@ -17,7 +17,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +25,13 @@ from typing import Any
 
 import pytest
 import uvicorn
-from pyoxigraph import RdfFormat, parse
+from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, parse
 
 from api.app import create_app
 from api.execution import QueryRunner
 from loader.config import Settings, load_settings
+from loader.namespaces import STORED_DEFAULT_GRAPH
+from loader.store import GraphChange, Store
 from loader.store.embedded import EmbeddedStore
 
 __all__ = ["DATA_FILE", "TOKEN", "LiveServer", "load_test_store", "serve_in_thread"]
@@ -65,8 +67,23 @@ class LiveServer:
 def load_test_store(path: Path = DATA_FILE) -> EmbeddedStore:
     """An in-memory store holding the quads of ``path`` (TriG)."""
     store = EmbeddedStore(None)
-    store.oxigraph.extend(parse(path=str(path), format=RdfFormat.TRIG))
+    add_quads(store, parse(path=str(path), format=RdfFormat.TRIG))
     return store
+
+
+def add_quads(store: Store, quads: Iterable[Quad]) -> None:
+    """Add ``quads`` through the store interface (one commit), so the union stays exact.
+
+    A quad in the default graph goes where the store keeps the default graph's own triples.
+    """
+    graphs: dict[str, set[Triple]] = {}
+    for quad in quads:
+        name = quad.graph_name.value if isinstance(quad.graph_name, NamedNode) else None
+        graph = name or STORED_DEFAULT_GRAPH
+        if graph not in graphs:
+            graphs[graph] = store.graph_triples(graph)
+        graphs[graph].add(quad.triple)
+    store.commit([GraphChange(g, sorted(t, key=str)) for g, t in graphs.items()])
 
 
 class _ThreadServer(uvicorn.Server):
