@@ -52,8 +52,19 @@ class Store(abc.ABC):
         """Run a SPARQL 1.1 Update in one transaction."""
 
     @abc.abstractmethod
-    def commit(self, changes: Sequence[GraphChange]) -> None:
-        """Apply every change in one transaction: all of them or none."""
+    def commit(
+        self,
+        changes: Sequence[GraphChange],
+        *,
+        before: Sequence[str] = (),
+        after: Sequence[str] = (),
+    ) -> None:
+        """Apply every change in one transaction: all of them or none.
+
+        ``before`` and ``after`` are SPARQL Update operations (without a prologue) that run in
+        the same transaction, before and after the graph changes, each seeing the effects of
+        the ones before it: how the summary graph (loader/summary.py) is kept exact.
+        """
 
     @abc.abstractmethod
     def graph_names(self) -> list[str]:

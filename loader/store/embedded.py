@@ -127,12 +127,21 @@ class EmbeddedStore(Store):
         except OSError as exc:
             raise StoreError(f"store write failed: {exc}") from None
 
-    def commit(self, changes: Sequence[GraphChange]) -> None:
-        if not changes:
+    def commit(
+        self,
+        changes: Sequence[GraphChange],
+        *,
+        before: Sequence[str] = (),
+        after: Sequence[str] = (),
+    ) -> None:
+        if not changes and not before and not after:
             return
         graphs = [c.graph for c in changes]
         if (
-            len(set(graphs)) == len(graphs)
+            changes
+            and not before
+            and not after
+            and len(set(graphs)) == len(graphs)
             and all(c.triples for c in changes)
             and not any(self._store.contains_named_graph(NamedNode(g)) for g in graphs)
         ):
@@ -153,7 +162,7 @@ class EmbeddedStore(Store):
         # One SPARQL Update is one Oxigraph transaction: drops and inserts land together. The
         # operations run in order, each seeing the ones before, so the union stays exact when
         # several changes in one commit share triples.
-        parts: list[str] = []
+        parts: list[str] = list(before)
         for change in changes:
             graph = f"<{change.graph}>"
             parts.append(
@@ -166,6 +175,7 @@ class EmbeddedStore(Store):
                 # One INSERT DATA for both copies, so that a blank node is the same node in
                 # the graph and in the union.
                 parts.append(f"INSERT DATA {{ GRAPH {graph} {{\n{body}\n}}\n{body}\n}}")
+        parts.extend(after)
         self._update(" ;\n".join(parts))
 
     def graph_names(self) -> list[str]:

@@ -229,19 +229,25 @@ class RemoteStore(Store):
         """Send ``sparql`` as one SPARQL 1.1 Update request."""
         self._post(self.update_url, [("update", sparql)], what="an update", syntax=True)
 
-    def commit(self, changes: Sequence[GraphChange]) -> None:
+    def commit(
+        self,
+        changes: Sequence[GraphChange],
+        *,
+        before: Sequence[str] = (),
+        after: Sequence[str] = (),
+    ) -> None:
         """Replace (or drop) every graph of ``changes`` together.
 
         Each new graph is written into its own staging graph, then one request swaps them all
         in (``DROP`` the target, ``ADD`` the staging graph to it, ``DROP`` the staging graph) and
         drops the graphs to drop. When the commit fits in ``max_update_bytes`` both parts go in
-        one request.
+        one request. ``before`` and ``after`` travel in the request of the swaps, around them.
         """
-        if not changes:
+        if not changes and not before and not after:
             return
         batch = uuid.uuid4().hex
         staged: list[tuple[str, Sequence[Triple]]] = []
-        final: list[str] = []
+        final: list[str] = list(before)
         # Only the last change of a graph counts. (Virtuoso 7.2 also mishandles a second DROP of a
         # graph that did not exist when the request began: it leaves what was ADDed meanwhile.)
         latest = {change.graph: change for change in changes}
@@ -257,6 +263,7 @@ class RemoteStore(Store):
                 final.append(f"DROP SILENT GRAPH {staging}")
             else:
                 final.append(f"DROP SILENT GRAPH {target}")
+        final.extend(after)
         chunks = [(stage, chunk) for stage, t in staged for chunk in _chunks(t, _TRIPLES_PER_BLOCK)]
         operations = [_insert(stage, chunk) for stage, chunk in chunks]
         # Blank-node-linked triples cannot be split; Virtuoso refuses templates of more than about
