@@ -7,7 +7,9 @@
   put on ``app.state``.
 * :data:`WriteAuth` – every write route takes it: ``Authorization: Bearer <write_token>``.
   No token configured → 403 (writes disabled); no or wrong token → 401.
-* :func:`run_write` – run a blocking write on a worker thread, one write at a time.
+* :func:`run_write` – run a blocking write on a worker thread, one write at a time, with the
+  summary graph marked stale around it and rebuilt after it unless the loader kept it exact
+  (:func:`loader.summary.guard_raw_writes`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from api.execution import QueryRunner
 from loader.config import Settings
 from loader.errors import AuthError
 from loader.store import Store
+from loader.summary import guard_raw_writes
 
 __all__ = [
     "RunnerDep",
@@ -93,9 +96,13 @@ async def run_write(request: Request, write: Callable[[], T]) -> T:
     snapshot).
     """
     lock: threading.Lock = request.app.state.write_lock
+    store = get_store(request)
+    base_iri = get_settings(request).base_iri
 
     def locked() -> T:
-        with lock:
+        # Raw writes (SPARQL Update, Graph Store) cannot keep the summary graph up to date, so
+        # it is marked stale before and rebuilt after; a load (/facts) keeps it exact itself.
+        with lock, guard_raw_writes(store, base_iri):
             return write()
 
     return await anyio.to_thread.run_sync(locked)

@@ -68,6 +68,10 @@ class IriMinter:
             key = slug(document_id)
         return f"{self.base}id/doc/{key}"
 
+    def summary_graph(self) -> str:
+        """The named graph of the summary counts (loader/summary.py)."""
+        return f"{self.base}graph/summary"
+
     def entity(self, entity_type: str, name: str, wikidata: str | None) -> str:
         """An entity: keyed by its Wikidata id when known, else by its normalized name."""
         kind = ENTITY_KIND[entity_type]

@@ -32,6 +32,7 @@ from loader.iris import IriMinter
 from loader.mapping import MappedDocument, map_document
 from loader.namespaces import ONTOLOGY_IRI
 from loader.store import GraphChange, Store
+from loader.summary import Summary
 
 if TYPE_CHECKING:
     from loader.validate import Violation
@@ -117,6 +118,8 @@ class Loader:
         self.superclasses = superclass_closure()
         self.validator = Validator()
         self._ontology_checked = False
+        #: Maintains the summary graph at every commit; None commits documents only.
+        self.summary: Summary | None = Summary(store, settings.base_iri)
 
     def ensure_ontology(self) -> bool:
         """Write the ontology graph when it is missing or outdated; True when it was written."""
@@ -126,7 +129,7 @@ class Loader:
         triples = ontology_triples()
         if self.store.graph_triples(ONTOLOGY_IRI) == set(triples):
             return False
-        self.store.commit([GraphChange(ONTOLOGY_IRI, triples)])
+        self._commit([GraphChange(ONTOLOGY_IRI, triples)])
         log.info("wrote the ontology graph <%s> (%d triples)", ONTOLOGY_IRI, len(triples))
         return True
 
@@ -223,7 +226,7 @@ class Loader:
             if not self._ontology_checked:
                 self.ensure_ontology()
             removed = sum(len(self.store.graph_triples(d.graph)) for _, _, d in accepted)
-            self.store.commit([GraphChange(d.graph, d.triples) for _, _, d in accepted])
+            self._commit([GraphChange(d.graph, d.triples) for _, _, d in accepted])
         report.documents_loaded += len(accepted)
         report.triples_loaded += sum(len(d.triples) for _, _, d in accepted)
         report.triples_removed += removed
@@ -242,6 +245,14 @@ class Loader:
                 f"{bad.source}:{bad.line}: document {bad.record!r} is invalid "
                 f"({first.get('message', 'see the report')}); stopped (--strict)"
             )
+
+    def _commit(self, changes: Sequence[GraphChange]) -> None:
+        """Commit ``changes`` with the summary graph kept exact in the same transaction
+        (loader/summary.py); without the summary when ``self.summary`` is None."""
+        if self.summary is None:
+            self.store.commit(changes)
+        else:
+            self.summary.commit(changes)
 
     def _validate(
         self, docs: Sequence[MappedDocument]
@@ -317,12 +328,13 @@ def retract(store: Store, settings: Settings, document_id: str) -> int:
     """Remove everything one document contributed; return the number of triples removed.
 
     Entities and events that other documents also attest stay, described by those documents.
+    The summary graph is updated in the same transaction.
     """
     graph = IriMinter(settings.base_iri).document(document_id)
     existing = store.graph_triples(graph)
     if not existing:
         raise NotFoundError(f"no document {document_id!r} in the store (graph <{graph}>)")
-    store.commit([GraphChange(graph, None)])
+    Summary(store, settings.base_iri).commit([GraphChange(graph, None)])
     return len(existing)
 
 

@@ -1,0 +1,355 @@
+"""Summary graphs: counts for the heaviest analyst questions, kept exact in the same transaction.
+
+The summary lives in its own named graph, ``{base}graph/summary`` (:meth:`IriMinter.summary_graph`),
+and answers three questions without scanning the facts (docs/mapping.md, "Summaries"):
+
+* **interactions** — for each pair of agents ``a``, ``b`` with ``STR(a) < STR(b)``, the number of
+  distinct ``dip:Event`` nodes that have both as ``dip:hasParticipant`` (the question of
+  ``bench/queries/q04_who_talks_to_whom.rq``); a ``dip:InteractionCount`` node per pair;
+* **events by type and month** — for each type ``t`` of an event and each month
+  ``m = SUBSTR(STR(startDate), 1, 7)``, the number of distinct ``dip:Event`` nodes of type ``t``
+  with a start date in ``m`` (``q05``); a ``dip:EventCountByMonth`` node per key;
+* **quads** — the number of quads in all named graphs, the summary's own included (``q08``), on
+  the graph's own node, typed ``dip:Summary``.
+
+Counts are taken over all named graphs together, so an event that several documents report
+counts once. A key whose count drops to zero has no node.
+
+**Maintenance.** :meth:`Summary.commit` writes document graphs and the summary in *one*
+:meth:`Store.commit`: SPARQL Update operations run before and after the graph changes in the
+same transaction. The touched events are the subjects of ``rdf:type``, ``dip:hasParticipant``
+and ``dip:startDate`` triples in the old (read inside the transaction) and new contents of the
+changed graphs; no other event can change a count. Before the change, each touched event's keys
+are recorded in a scratch graph; after it, its keys again; each count moves by (events that
+gained the key) − (events that lost it), which equals recounting those keys over the whole store
+when the summary was exact before. The quad count moves by the size change of the changed
+graphs and of the summary graph. The scratch graph is dropped in the same transaction.
+
+**Staleness.** A write that bypasses the loader (a raw SPARQL Update, a Graph Store Protocol
+write) cannot be followed incrementally. :func:`guard_raw_writes` marks the summary stale
+(``<summary> dip:summaryStale true``) *before* such a write and rebuilds it from scratch after
+it; a crash in between leaves the mark, and the next commit through :meth:`Summary.commit`
+rebuilds the summary in its own transaction. Each commit also marks the summary stale at its
+start and removes the mark at its end, so a store that keeps the operations before a failing one
+(Virtuoso 7.2) is left marked, never silently wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Literal
+
+from pyoxigraph import NamedNode, QuerySolutions
+
+from loader.iris import IriMinter
+from loader.namespaces import DIP, RDF
+from loader.store.base import GraphChange, Store
+from loader.store.remote import STAGING_PREFIX
+
+__all__ = ["Summary", "SummaryState", "guard_raw_writes"]
+
+#: ``current``: exact; ``stale``: marked, not to be trusted; ``missing``: never built.
+SummaryState = Literal["current", "stale", "missing"]
+
+#: Predicates whose triples can change a count (the touched events are their subjects).
+_TOUCHING = (f"{RDF}type", f"{DIP}hasParticipant", f"{DIP}startDate")
+
+# Scratch terms: they only ever live in the scratch graph, inside one transaction. (An IRI, not
+# true, marks a touched event: Virtuoso stores booleans as numbers and matches true to none.)
+_TOUCHED = "<urn:x-diplograph:summary:touched>"
+_PLUS = "<urn:x-diplograph:summary:plus>"
+_MINUS = "<urn:x-diplograph:summary:minus>"
+_SCRATCH_PREFIX = f"{STAGING_PREFIX}summary:"
+
+_PROLOGUE = f"PREFIX dip: <{DIP}>\n"
+#: ``dip:`` names in the operations, which travel without a prologue (one request may join many).
+_DIP_NAME = re.compile(r"\bdip:(\w+)")
+
+
+def _expand(operations: Sequence[str]) -> list[str]:
+    """The operations with ``dip:`` names written out, empty ones left out."""
+    return [_DIP_NAME.sub(lambda m: f"<{DIP}{m.group(1)}>", op) for op in operations if op]
+
+
+class _Trust(threading.local):
+    """Per thread: the summary graphs this thread's :func:`guard_raw_writes` marked stale while
+    they were exact, so a loader commit inside the guarded write may still update them
+    incrementally (and clear the mark)."""
+
+    def __init__(self) -> None:
+        self.graphs: set[str] = set()
+
+
+_trust = _Trust()
+
+
+class Summary:
+    """The summary graph of ``store`` under ``base_iri``: its state, its upkeep, its rebuild."""
+
+    def __init__(self, store: Store, base_iri: str) -> None:
+        self.store = store
+        self.graph = IriMinter(base_iri).summary_graph()
+        # The embedded store keeps the union of the named graphs as its default graph; every
+        # summary write is mirrored there so that union stays exact (summary nodes live in the
+        # summary graph only).
+        self._mirror = callable(getattr(store, "union_quads", None))
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def state(self) -> SummaryState:
+        """Whether the summary can be trusted now."""
+        g = f"<{self.graph}>"
+        result = self.store.query(
+            f"{_PROLOGUE}SELECT ?n ?stale WHERE {{ GRAPH {g} {{ {g} dip:quadCount ?n "
+            f"OPTIONAL {{ {g} dip:summaryStale ?stale }} }} }}",
+            union_default_graph=False,
+        )
+        assert isinstance(result, QuerySolutions)
+        rows = list(result)
+        if not rows:
+            return "missing"
+        return "stale" if any(row["stale"] is not None for row in rows) else "current"
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def commit(self, changes: Sequence[GraphChange]) -> None:
+        """Apply ``changes`` and bring the summary up to date, in one transaction."""
+        state = self.state()
+        if state == "current" or (state == "stale" and self.graph in _trust.graphs):
+            before, after = self.incremental(changes)
+        else:
+            before, after = [], self.rebuild_operations()
+        self.store.commit(changes, before=before, after=after)
+
+    def rebuild(self) -> None:
+        """Recompute the whole summary from the facts, in one transaction."""
+        self.store.commit([], after=self.rebuild_operations())
+
+    def mark_stale(self) -> None:
+        """Mark the summary as not to be trusted until the next rebuild or commit."""
+        stale = f"INSERT DATA {{ {self._in_summary(self._stale_triple())} }}"
+        # The mark is a quad too: the quad count follows the summary graph's size.
+        own = f"<{self.graph}>"
+        sizes = [self._add_to_quad_count(own, sign=sign) for sign in ("-", "+")]
+        self.store.commit([], after=_expand([sizes[0], stale, sizes[1]]))
+
+    def incremental(self, changes: Sequence[GraphChange]) -> tuple[list[str], list[str]]:
+        """The update operations to run before and after ``changes`` to keep the summary exact."""
+        graphs = sorted({c.graph for c in changes})
+        scratch = f"<{_SCRATCH_PREFIX}{uuid.uuid4().hex}>"
+        g = f"<{self.graph}>"
+        sized = " ".join(f"<{name}>" for name in [*graphs, self.graph])
+        new_subjects = sorted(
+            {
+                t.subject.value
+                for c in changes
+                for t in c.triples or ()
+                if isinstance(t.subject, NamedNode) and t.predicate.value in _TOUCHING
+            }
+        )
+        touching = ", ".join(f"<{p}>" for p in _TOUCHING)
+        mark = f"INSERT {{ GRAPH {scratch} {{ ?e {_TOUCHED} {_TOUCHED} }} }} WHERE "
+        # Two operations, not a UNION: Virtuoso 7.2 finds nothing in a UNION with a VALUES-only
+        # branch.
+        old = (
+            f"{mark}{{ VALUES ?g {{ {' '.join(f'<{name}>' for name in graphs)} }} "
+            f"GRAPH ?g {{ ?e ?p ?o }} FILTER (?p IN ({touching})) }}"
+        )
+        new = f"{mark}{{ VALUES ?e {{ {' '.join(f'<{s}>' for s in new_subjects)} }} }}"
+        before = [
+            self._add_to_quad_count(sized, sign="-"),
+            f"INSERT DATA {{ {self._in_summary(self._stale_triple())} }}",
+            old if graphs else "",
+            new if new_subjects else "",
+            *self._record_keys(scratch, _MINUS, describe=False),
+        ]
+        after = [
+            *self._record_keys(scratch, _PLUS, describe=True),
+            # Each count moves by the touched events that gained the key minus those that lost it.
+            "DELETE { "
+            + self._in_summary("?n dip:eventCount ?old .")
+            + " } INSERT { "
+            + self._in_summary("?n dip:eventCount ?new .")
+            + " } WHERE { "
+            f"{{ SELECT DISTINCT ?n WHERE {{ GRAPH {scratch} {{ ?n ?k ?e }} "
+            f"FILTER (?k IN ({_PLUS}, {_MINUS})) }} }} "
+            # Separate counts, not one over a UNION: Virtuoso 7.2 counts such a UNION as 0.
+            f"OPTIONAL {{ {{ SELECT ?n (COUNT(DISTINCT ?gained) AS ?plus) WHERE {{ "
+            f"GRAPH {scratch} {{ ?n {_PLUS} ?gained }} }} GROUP BY ?n }} }} "
+            f"OPTIONAL {{ {{ SELECT ?n (COUNT(DISTINCT ?lost) AS ?minus) WHERE {{ "
+            f"GRAPH {scratch} {{ ?n {_MINUS} ?lost }} }} GROUP BY ?n }} }} "
+            f"OPTIONAL {{ GRAPH {g} {{ ?n dip:eventCount ?old }} }} "
+            "BIND (COALESCE(?old, 0) + COALESCE(?plus, 0) - COALESCE(?minus, 0) AS ?new) }",
+            # A key counted for the first time gets its description.
+            "INSERT { "
+            + self._in_summary("?n ?p ?o .")
+            + f" }} WHERE {{ GRAPH {scratch} {{ ?n ?p ?o }} "
+            f"FILTER (?p NOT IN ({_PLUS}, {_MINUS}, {_TOUCHED})) }}",
+            # A key no event has any more has no node.
+            "DELETE { "
+            + self._in_summary("?n ?p ?o .")
+            + f" }} WHERE {{ {{ SELECT DISTINCT ?n WHERE {{ GRAPH {scratch} {{ ?n ?k ?e }} }} }} "
+            f"GRAPH {g} {{ ?n dip:eventCount ?count ; ?p ?o }} FILTER (?count = 0) }}",
+            f"DROP SILENT GRAPH {scratch}",
+            f"DELETE DATA {{ {self._in_summary(self._stale_triple())} }}",
+            self._add_to_quad_count(sized, sign="+"),
+        ]
+        return _expand(before), _expand(after)
+
+    def rebuild_operations(self) -> list[str]:
+        """Update operations that recompute the summary from scratch (after any graph changes)."""
+        g = f"<{self.graph}>"
+        drop = [f"DROP SILENT GRAPH {g}"]
+        if self._mirror:
+            drop.insert(0, f"DELETE {{ ?s ?p ?o }} WHERE {{ GRAPH {g} {{ ?s ?p ?o }} }}")
+        pair_node, pair_where = self._pair_keys()
+        month_node, month_where = self._month_keys()
+        return _expand(
+            [
+                *drop,
+                "INSERT { "
+                + self._in_summary(
+                    "?n a dip:InteractionCount ; dip:firstActor ?a ; dip:secondActor ?b ; "
+                    "dip:eventCount ?count ."
+                )
+                + " } WHERE { { SELECT ?a ?b (COUNT(DISTINCT ?e) AS ?count) WHERE { "
+                + pair_where
+                + " } GROUP BY ?a ?b } "
+                + pair_node
+                + " }",
+                "INSERT { "
+                + self._in_summary(
+                    "?n a dip:EventCountByMonth ; dip:month ?m ; dip:eventType ?t ; "
+                    "dip:eventCount ?count ."
+                )
+                + " } WHERE { { SELECT ?m ?t (COUNT(DISTINCT ?e) AS ?count) WHERE { "
+                + month_where
+                + " } GROUP BY ?m ?t } "
+                + month_node
+                + " }",
+                f"INSERT DATA {{ {self._in_summary(f'{g} a dip:Summary ; dip:quadCount 0 .')} }}",
+                # The count includes the placeholder, which the exact number replaces one for one.
+                "DELETE { "
+                + self._in_summary(f"{g} dip:quadCount ?zero .")
+                + " } INSERT { "
+                + self._in_summary(f"{g} dip:quadCount ?quads .")
+                + f" }} WHERE {{ GRAPH {g} {{ {g} dip:quadCount ?zero }} "
+                "{ SELECT (COUNT(*) AS ?quads) WHERE { GRAPH ?any { ?s ?p ?o } } } }",
+            ]
+        )
+
+    # -- the pieces ------------------------------------------------------------------------
+
+    def _in_summary(self, triples: str) -> str:
+        """A template writing ``triples`` to the summary graph (and its union copy)."""
+        inside = f"GRAPH <{self.graph}> {{ {triples} }}"
+        return f"{inside} {triples}" if self._mirror else inside
+
+    def _stale_triple(self) -> str:
+        return f"<{self.graph}> dip:summaryStale true ."
+
+    def _add_to_quad_count(self, graphs: str, *, sign: Literal["+", "-"]) -> str:
+        """Add (or subtract) the current size of ``graphs`` to the stored quad count."""
+        g = f"<{self.graph}>"
+        return (
+            "DELETE { "
+            + self._in_summary(f"{g} dip:quadCount ?total .")
+            + " } INSERT { "
+            + self._in_summary(f"{g} dip:quadCount ?next .")
+            + f" }} WHERE {{ GRAPH {g} {{ {g} dip:quadCount ?total }} "
+            f"{{ SELECT (COUNT(*) AS ?size) WHERE {{ VALUES ?sized {{ {graphs} }} "
+            f"GRAPH ?sized {{ ?s ?p ?o }} }} }} BIND (?total {sign} ?size AS ?next) }}"
+        )
+
+    def _record_keys(self, scratch: str, mark: str, *, describe: bool) -> Iterator[str]:
+        """Record in ``scratch`` which keys each touched event has now (``mark``)."""
+        touched = f"GRAPH {scratch} {{ ?e {_TOUCHED} {_TOUCHED} }} "
+        pair_node, pair_where = self._pair_keys(touched)
+        month_node, month_where = self._month_keys(touched)
+        pair_describe = (
+            " ?n a dip:InteractionCount ; dip:firstActor ?a ; dip:secondActor ?b ."
+            if describe
+            else ""
+        )
+        month_describe = (
+            " ?n a dip:EventCountByMonth ; dip:month ?m ; dip:eventType ?t ." if describe else ""
+        )
+        yield (
+            f"INSERT {{ GRAPH {scratch} {{ ?n {mark} ?e .{pair_describe} }} }} WHERE {{ "
+            f"{pair_where}{pair_node} }}"
+        )
+        yield (
+            f"INSERT {{ GRAPH {scratch} {{ ?n {mark} ?e .{month_describe} }} }} WHERE {{ "
+            f"{month_where}{month_node} }}"
+        )
+
+    def _pair_keys(self, touched: str = "") -> tuple[str, str]:
+        """(the BIND of a pair's node IRI, the pattern of an event with two participants);
+        ``touched`` limits the events (a pattern binding ``?e``)."""
+        node = (
+            f'BIND (IRI(CONCAT("{self.graph}/interaction/", '
+            'SUBSTR(SHA256(CONCAT(STR(?a), " ", STR(?b))), 1, 32))) AS ?n)'
+        )
+        where = (
+            _distinct("?e", touched, "?e a dip:Event")
+            + _distinct("?e ?a", touched, "?e dip:hasParticipant ?a")
+            + _distinct("?e ?b", touched, "?e dip:hasParticipant ?b")
+            + "FILTER (STR(?a) < STR(?b))"
+        )
+        return node, where
+
+    def _month_keys(self, touched: str = "") -> tuple[str, str]:
+        """(the BIND of a (month, type) node IRI, the pattern of a typed, dated event)."""
+        node = (
+            f'BIND (IRI(CONCAT("{self.graph}/events/", '
+            'SUBSTR(SHA256(CONCAT(?m, " ", STR(?t))), 1, 32))) AS ?n)'
+        )
+        where = (
+            _distinct("?e", touched, "?e a dip:Event")
+            + _distinct("?e ?t", touched, "?e a ?t")
+            + _distinct(
+                "?e ?m", touched, "?e dip:startDate ?d", "BIND (SUBSTR(STR(?d), 1, 7) AS ?m)"
+            )
+        )
+        return node, where
+
+
+def _distinct(variables: str, touched: str, pattern: str, extra: str = "") -> str:
+    """``pattern`` in any graph but a staging one, each solution once.
+
+    Each triple pattern is made distinct on its own before the join: an event that k documents
+    report matches ``GRAPH ?g { … }`` k times, and three such patterns joined would give k³ rows.
+    Staging graphs hold a remote commit's new contents before the swap, in the same request, and
+    the scratch graph is one of them.
+    """
+    return (
+        f"{{ SELECT DISTINCT {variables} WHERE {{ {touched}GRAPH ?g {{ {pattern} }} "
+        f'FILTER (!STRSTARTS(STR(?g), "{STAGING_PREFIX}")) {extra}}} }} '
+    )
+
+
+@contextmanager
+def guard_raw_writes(store: Store, base_iri: str) -> Iterator[None]:
+    """Keep the summary exact around a write that may bypass the loader.
+
+    Marks the summary stale first (so a crash mid-write leaves it marked), runs the write, and
+    rebuilds the summary when it is still marked afterwards. A loader commit inside the write
+    finds the mark it may trust (set here while the summary was exact) and clears it, so a load
+    through the API costs no rebuild. The write must not mix raw writes with loader commits:
+    a raw write after a loader commit in the same guarded write would go unnoticed.
+    """
+    summary = Summary(store, base_iri)
+    trusted = summary.state() == "current"
+    summary.mark_stale()
+    if trusted:
+        _trust.graphs.add(summary.graph)
+    try:
+        yield
+    finally:
+        _trust.graphs.discard(summary.graph)
+        if summary.state() != "current":
+            summary.rebuild()

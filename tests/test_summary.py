@@ -1,0 +1,424 @@
+"""The summary graph: always equal to recounting the facts, updated in the same transaction.
+
+Every test compares the summary graph with :func:`recount`, which computes the expected counts
+with plain SPARQL over every graph but the summary's, after loads, reloads with changed content,
+retracts, events reported by several documents, raw writes through the API, a crash between a
+raw write and its rebuild, and random sequences of loads and retracts (hypothesis). The summary
+versions of the benchmark queries must answer exactly like the raw ones.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from pyoxigraph import Literal, NamedNode, QuerySolutions, Triple
+
+from api.app import create_app
+from bench.generate import generate
+from loader.config import Settings, load_settings
+from loader.facts import SourceRecord, parse_document
+from loader.iris import IriMinter
+from loader.namespaces import DIP
+from loader.pipeline import Loader, retract
+from loader.store import GraphChange, Store
+from loader.store.embedded import EmbeddedStore
+from loader.summary import Summary, guard_raw_writes
+from tests.conftest import ROOT
+from tests.support.virtuoso import Virtuoso
+
+QUERIES = ROOT / "bench" / "queries"
+TOKEN = "summary-test-token"
+
+#: What the summary holds, as plain values: {("pair", a, b) | ("month", m, t) | ("quads",): n}.
+Counts = dict[tuple[str, ...], int]
+
+# Small generated documents, shared by the tests (generation is deterministic).
+DOCS: list[dict[str, Any]] = list(generate(40, seed=5))
+
+
+def record(doc: dict[str, Any], doc_id: str | None = None) -> SourceRecord:
+    """``doc`` as a parsed record, under ``doc_id`` when given (same facts, another document)."""
+    data = copy.deepcopy(doc)
+    if doc_id is not None:
+        data["document"]["id"] = doc_id
+    return parse_document(data)
+
+
+def rows(store: Store, sparql: str) -> list[tuple[str, ...]]:
+    result = store.query(sparql)
+    assert isinstance(result, QuerySolutions)
+    return [tuple("" if term is None else str(term) for term in row) for row in result]
+
+
+def recount(store: Store, summary_graph: str) -> Counts:
+    """The expected summary, counted from scratch over every graph but the summary's."""
+    keep = f"FILTER (?g1 != <{summary_graph}> && ?g2 != <{summary_graph}>)"
+    expected: Counts = {}
+    result = store.query(
+        f"PREFIX dip: <{DIP}> SELECT ?a ?b (COUNT(DISTINCT ?e) AS ?n) WHERE {{ "
+        f"GRAPH ?g1 {{ ?e a dip:Event }} GRAPH ?g2 {{ ?e dip:hasParticipant ?a }} "
+        f"GRAPH ?g3 {{ ?e dip:hasParticipant ?b }} FILTER (STR(?a) < STR(?b)) {keep} }} "
+        "GROUP BY ?a ?b"
+    )
+    assert isinstance(result, QuerySolutions)
+    for row in result:
+        expected["pair", _value(row["a"]), _value(row["b"])] = _int(row["n"])
+    result = store.query(
+        f"PREFIX dip: <{DIP}> SELECT ?m ?t (COUNT(DISTINCT ?e) AS ?n) WHERE {{ "
+        f"GRAPH ?g1 {{ ?e a dip:Event }} GRAPH ?g2 {{ ?e a ?t }} "
+        f"GRAPH ?g3 {{ ?e dip:startDate ?d }} BIND (SUBSTR(STR(?d), 1, 7) AS ?m) {keep} }} "
+        "GROUP BY ?m ?t"
+    )
+    assert isinstance(result, QuerySolutions)
+    for row in result:
+        expected["month", _value(row["m"]), _value(row["t"])] = _int(row["n"])
+    others = rows(
+        store,
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+        f"FILTER (?g != <{summary_graph}>) }}",
+    )
+    # The summary graph's own size is part of what q08 counts.
+    expected["quads",] = int(others[0][0].split('"')[1]) + len(store.graph_triples(summary_graph))
+    return expected
+
+
+def stored(store: Store, summary_graph: str) -> Counts:
+    """What the summary graph holds, checked for shape: one count per node, nothing else."""
+    triples = store.graph_triples(summary_graph)
+    nodes: dict[str, dict[str, list[Any]]] = {}
+    for t in triples:
+        assert isinstance(t.subject, NamedNode), t
+        nodes.setdefault(t.subject.value, {}).setdefault(t.predicate.value, []).append(t.object)
+    counts: Counts = {}
+    for iri, props in nodes.items():
+        assert all(len(values) == 1 for values in props.values()), (iri, props)
+        kind = props[f"{RDF_TYPE}"][0].value
+        if iri == summary_graph:
+            assert kind == f"{DIP}Summary"
+            assert set(props) == {RDF_TYPE, f"{DIP}quadCount"}, "no stale mark when current"
+            counts["quads",] = _int(props[f"{DIP}quadCount"][0])
+        elif kind == f"{DIP}InteractionCount":
+            key = ("pair", props[f"{DIP}firstActor"][0].value, props[f"{DIP}secondActor"][0].value)
+            counts[key] = _int(props[f"{DIP}eventCount"][0])
+        else:
+            assert kind == f"{DIP}EventCountByMonth", (iri, kind)
+            key = ("month", props[f"{DIP}month"][0].value, props[f"{DIP}eventType"][0].value)
+            counts[key] = _int(props[f"{DIP}eventCount"][0])
+    return counts
+
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def _value(term: object) -> str:
+    assert isinstance(term, NamedNode | Literal), term
+    return term.value
+
+
+def _int(term: object) -> int:
+    assert isinstance(term, Literal), term
+    return int(term.value)
+
+
+def assert_exact(store: Store, settings: Settings) -> Counts:
+    """The summary is current and equals the recount; the counts, for further checks."""
+    graph = IriMinter(settings.base_iri).summary_graph()
+    summary = Summary(store, settings.base_iri)
+    assert summary.state() == "current"
+    actual = stored(store, graph)
+    assert actual == recount(store, graph)
+    assert not [g for g in store.graph_names() if g.startswith("urn:x-diplograph:")]
+    return actual
+
+
+@pytest.fixture
+def store() -> Iterator[EmbeddedStore]:
+    store = EmbeddedStore(None)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(store="memory", store_path=tmp_path / "store", batch_size=7)
+
+
+# -- loads, reloads, retracts ----------------------------------------------------------------
+
+
+def test_a_load_writes_a_summary_equal_to_recounting(store: Store, settings: Settings) -> None:
+    Loader(store, settings).load([record(d) for d in DOCS[:20]])
+    counts = assert_exact(store, settings)
+    assert any(k[0] == "pair" for k in counts) and any(k[0] == "month" for k in counts)
+
+
+def test_reloading_changed_content_keeps_the_summary_exact(
+    store: Store, settings: Settings
+) -> None:
+    loader = Loader(store, settings)
+    loader.load([record(d) for d in DOCS[:10]])
+    before = assert_exact(store, settings)
+    # Documents 0-4 now say what documents 20-24 said: their old events go, others come.
+    report = loader.load([record(DOCS[20 + i], DOCS[i]["document"]["id"]) for i in range(5)])
+    assert report.documents_loaded == 5
+    assert assert_exact(store, settings) != before
+
+
+def test_retracting_documents_keeps_the_summary_exact(store: Store, settings: Settings) -> None:
+    Loader(store, settings).load([record(d) for d in DOCS[:8]])
+    for doc in DOCS[:8]:
+        retract(store, settings, doc["document"]["id"])
+        counts = assert_exact(store, settings)
+    assert [k for k in counts if k[0] != "quads"] == []  # no document, no counts
+
+
+def test_an_event_reported_by_two_documents_counts_once(store: Store, settings: Settings) -> None:
+    loader = Loader(store, settings)
+    loader.load([record(DOCS[0])])
+    alone = assert_exact(store, settings)
+    loader.load([record(DOCS[0], "another-report-of-the-same-story")])
+    both = assert_exact(store, settings)
+    assert {k: n for k, n in both.items() if k[0] != "quads"} == {
+        k: n for k, n in alone.items() if k[0] != "quads"
+    }
+    retract(store, settings, DOCS[0]["document"]["id"])
+    assert {k: n for k, n in assert_exact(store, settings).items() if k[0] != "quads"} == {
+        k: n for k, n in alone.items() if k[0] != "quads"
+    }
+
+
+def test_summary_nodes_have_the_same_iri_whatever_the_order_of_loading(settings: Settings) -> None:
+    first, second = EmbeddedStore(None), EmbeddedStore(None)
+    Loader(first, settings).load([record(d) for d in DOCS[:6]])
+    Loader(second, settings).load([record(d) for d in reversed(DOCS[:6])])
+    graph = IriMinter(settings.base_iri).summary_graph()
+    assert first.graph_triples(graph) == second.graph_triples(graph)
+
+
+# -- atomicity and staleness -----------------------------------------------------------------
+
+
+def test_a_failing_commit_leaves_documents_and_summary_unchanged(
+    store: Store, settings: Settings
+) -> None:
+    loader = Loader(store, settings)
+    loader.load([record(d) for d in DOCS[:5]])
+    graph = IriMinter(settings.base_iri).summary_graph()
+    quads_before = set(store.quads())
+    summary = Summary(store, settings.base_iri)
+    before, after = summary.incremental([GraphChange(f"{settings.base_iri}id/doc/new", [])])
+    new_doc = loader.minter.document(DOCS[5]["document"]["id"])
+
+    # The last operation fails (the summary graph exists): by then the document was written and
+    # the summary updated, so only one transaction can leave both as they were.
+    with pytest.raises(Exception, match="graph"):
+        store.commit(
+            [GraphChange(new_doc, [_triple(new_doc)])],
+            before=before,
+            after=[*after, f"CREATE GRAPH <{graph}>"],
+        )
+    assert set(store.quads()) == quads_before
+    assert_exact(store, settings)
+
+
+def _triple(subject: str) -> Triple:
+    return Triple(NamedNode(subject), NamedNode(RDF_TYPE), NamedNode(f"{DIP}NewsArticle"))
+
+
+def test_a_crash_after_a_raw_write_leaves_the_summary_marked_and_the_next_load_rebuilds_it(
+    store: Store, settings: Settings
+) -> None:
+    loader = Loader(store, settings)
+    loader.load([record(d) for d in DOCS[:5]])
+    summary = Summary(store, settings.base_iri)
+    # What guard_raw_writes does before a raw write, then the write, then no rebuild (a crash).
+    summary.mark_stale()
+    event = f"{settings.base_iri}id/event/raw"
+    store.update(
+        f"PREFIX dip: <{DIP}> INSERT DATA {{ GRAPH <http://example.org/raw> {{ <{event}> a "
+        f"dip:Event ; dip:hasParticipant <http://example.org/a>, <http://example.org/b> }} }}"
+    )
+    assert summary.state() == "stale"
+    loader.load([record(DOCS[5])])
+    counts = assert_exact(store, settings)
+    assert counts["pair", "http://example.org/a", "http://example.org/b"] == 1
+
+
+def test_the_summary_queries_give_no_answer_while_the_summary_is_stale(
+    store: Store, settings: Settings
+) -> None:
+    Loader(store, settings).load([record(d) for d in DOCS[:3]])
+    query = (QUERIES / "q08_count_all_summary.rq").read_text()
+    assert len(rows(store, query)) == 1
+    Summary(store, settings.base_iri).mark_stale()
+    assert rows(store, query) == []
+
+
+# -- raw writes through the API --------------------------------------------------------------
+
+
+@pytest.fixture
+def client(store: EmbeddedStore, tmp_path: Path) -> Iterator[TestClient]:
+    app_settings = load_settings(store="memory", store_path=tmp_path / "s", write_token=TOKEN)
+    Loader(store, app_settings).load([record(d) for d in DOCS[:6]])
+    with TestClient(create_app(app_settings, store)) as c:
+        yield c
+
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+RAW_EVENT = (
+    "PREFIX dip: <https://w3id.org/diplograph/ns#> INSERT DATA { GRAPH <http://example.org/g> { "
+    "<http://example.org/e> a dip:Event, dip:Meeting ; dip:startDate "
+    '"2020-02-02"^^<http://www.w3.org/2001/XMLSchema#date> ; '
+    "dip:hasParticipant <http://example.org/a>, <http://example.org/b> } }"
+)
+
+
+def test_a_sparql_update_through_the_api_is_followed_by_an_exact_summary(
+    client: TestClient, store: Store, settings: Settings
+) -> None:
+    response = client.post("/sparql", data={"update": RAW_EVENT}, headers=AUTH)
+    assert response.status_code == 204, response.text
+    counts = assert_exact(store, settings)
+    assert counts["pair", "http://example.org/a", "http://example.org/b"] == 1
+    assert counts["month", "2020-02", f"{DIP}Meeting"] >= 1
+
+
+def test_graph_store_writes_through_the_api_are_followed_by_an_exact_summary(
+    client: TestClient, store: Store, settings: Settings
+) -> None:
+    doc_graph = IriMinter(settings.base_iri).document(DOCS[0]["document"]["id"])
+    assert client.delete("/store", params={"graph": doc_graph}, headers=AUTH).status_code == 204
+    assert_exact(store, settings)
+    body = (
+        b"<http://example.org/e> a <https://w3id.org/diplograph/ns#Event> ; "
+        b"<https://w3id.org/diplograph/ns#hasParticipant> <http://example.org/a>, "
+        b"<http://example.org/c> ."
+    )
+    response = client.put(
+        "/store",
+        params={"graph": "http://example.org/g"},
+        content=body,
+        headers={"Content-Type": "text/turtle", **AUTH},
+    )
+    assert response.status_code == 201, response.text
+    assert assert_exact(store, settings)["pair", "http://example.org/a", "http://example.org/c"]
+
+
+def test_a_failed_raw_update_leaves_an_exact_summary(
+    client: TestClient, store: Store, settings: Settings
+) -> None:
+    failing = "CREATE GRAPH <http://example.org/x> ; CREATE GRAPH <http://example.org/x>"
+    assert client.post("/sparql", data={"update": failing}, headers=AUTH).status_code >= 400
+    assert_exact(store, settings)
+
+
+def test_a_load_through_the_api_updates_the_summary_without_a_rebuild(
+    client: TestClient, store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rebuilds: list[str] = []
+    real = Summary.rebuild_operations
+
+    def counted(self: Summary) -> list[str]:
+        rebuilds.append(self.graph)
+        return real(self)
+
+    monkeypatch.setattr(Summary, "rebuild_operations", counted)
+    response = client.post("/facts", json=DOCS[10], headers=AUTH)
+    assert response.status_code == 200, response.text
+    assert rebuilds == []
+    assert_exact(store, settings)
+
+
+def test_a_raw_write_mixed_into_a_guarded_write_is_caught_by_the_rebuild(
+    store: Store, settings: Settings
+) -> None:
+    Loader(store, settings).load([record(d) for d in DOCS[:3]])
+    with guard_raw_writes(store, settings.base_iri):
+        store.update(RAW_EVENT)
+    assert_exact(store, settings)
+
+
+# -- the benchmark queries -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["q04_who_talks_to_whom", "q05_events_per_month_type", "q08_count_all"]
+)
+def test_summary_queries_answer_like_the_raw_queries(store: Store, name: str) -> None:
+    settings = load_settings(store="memory")  # the queries name the default base IRI's graph
+    Loader(store, settings).load([record(d) for d in DOCS])
+    raw = rows(store, (QUERIES / f"{name}.rq").read_text())
+    summary = rows(store, (QUERIES / f"{name}_summary.rq").read_text())
+    assert raw and summary == raw
+
+
+# -- random sequences ------------------------------------------------------------------------
+
+IDS = ["doc-a", "doc-b", "doc-c", "doc-d"]
+operation = st.one_of(
+    st.tuples(
+        st.just("load"),
+        st.lists(st.tuples(st.sampled_from(IDS), st.integers(0, 11)), min_size=1, max_size=3),
+    ),
+    st.tuples(st.just("retract"), st.sampled_from(IDS)),
+)
+
+
+@pytest.mark.slow
+@hypothesis_settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(operations=st.lists(operation, min_size=1, max_size=6))
+def test_any_sequence_of_loads_replacements_and_retracts_keeps_the_summary_exact(
+    settings: Settings, operations: list[tuple[str, Any]]
+) -> None:
+    store = EmbeddedStore(None)
+    loader = Loader(store, settings)
+    loaded: set[str] = set()
+    for kind, argument in operations:
+        if kind == "load":
+            # The same content under two ids reports the same events twice.
+            loader.load([record(DOCS[content], doc_id) for doc_id, content in argument])
+            loaded.update(doc_id for doc_id, _ in argument)
+        elif argument in loaded:
+            retract(store, settings, argument)
+            loaded.discard(argument)
+        if store.graph_names():  # a store nothing was ever written to has no summary yet
+            assert_exact(store, settings)
+
+
+# -- a remote store ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.server
+@pytest.mark.external
+def test_on_virtuoso_loads_reloads_and_retracts_keep_the_summary_exact(
+    virtuoso: Virtuoso,
+) -> None:
+    settings = virtuoso.settings(base_iri=f"http://example.org/{uuid.uuid4().hex}/")
+    store = virtuoso.store()
+    # Virtuoso 7.2 cannot store xsd:duration (docs/stores.md).
+    docs = [d for d in DOCS if "duration" not in str(d)][:8]
+    try:
+        loader = Loader(store, settings)
+        loader.load([record(d) for d in docs[:5]])
+        assert_exact(store, settings)
+        loader.load([record(docs[5 + i], docs[i]["document"]["id"]) for i in range(2)])
+        assert_exact(store, settings)
+        retract(store, settings, docs[2]["document"]["id"])
+        assert_exact(store, settings)
+    finally:
+        graphs = [g for g in store.graph_names() if g.startswith(settings.base_iri)]
+        store.commit([GraphChange(g, None) for g in graphs])
+        store.close()
