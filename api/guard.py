@@ -45,6 +45,10 @@ from loader.errors import ForbiddenQueryError, InputError
 __all__ = ["Inspection", "Reach", "allowed", "apply_using", "inspect_query", "inspect_update"]
 
 _NAME_CHARS = r"\w\u00B7\u0300-\u036F\u203F\u2040"
+#: Brackets ``( { [`` and ``!`` operators nested deeper than this are refused (see
+#: :func:`_check_nesting`).
+MAX_NESTING = 200
+
 _TOKEN = re.compile(
     rf"""
       (?P<ws>\s+)
@@ -162,6 +166,38 @@ def _refuse(reach: Reach) -> ForbiddenQueryError:
     )
 
 
+def _check_nesting(tokens: list[_Token], text: str) -> None:
+    """Refuse text nested deeper than :data:`MAX_NESTING`.
+
+    Oxigraph's parser recurses once per bracket and per unary ``!``: about 3,000 nested
+    braces overflow the stack and kill the whole server process (SIGSEGV), so such text never
+    reaches the engine. Real queries nest a few dozen levels at most.
+    """
+    depth = deepest = unary = 0
+    where = 0
+    for token in tokens:
+        if token.kind != "other":
+            unary = 0
+            continue
+        if token.text in "({[":
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, token.pos
+        elif token.text in ")}]":
+            depth -= 1
+        if token.text == "!":
+            unary += 1
+            if unary > MAX_NESTING:
+                deepest, where = unary, token.pos
+        else:
+            unary = 0
+        if deepest > MAX_NESTING:
+            raise InputError(
+                f"the text nests brackets or '!' more than {MAX_NESTING} levels deep (line "
+                f"{_line(text, where)}), the limit of this server; write the query flatter"
+            )
+
+
 def _inspect(text: str, settings: Settings) -> Inspection:
     if len(text.encode("utf-8", "surrogatepass")) > settings.max_body_bytes:
         raise PayloadTooLargeError(
@@ -173,6 +209,7 @@ def _inspect(text: str, settings: Settings) -> Inspection:
     has_base = False
     relative = False
     reaches: list[Reach] = []
+    _check_nesting(tokens, text)
     for index, token in enumerate(tokens):
         if token.kind == "iri" and not _ABSOLUTE.match(_unescape_iri(token.text[1:-1])):
             relative = True
