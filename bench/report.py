@@ -11,7 +11,7 @@ Result = dict[str, Any]
 STAGES = (
     "parse (read + pydantic)",
     "map",
-    "validate (pySHACL)",
+    "validate",
     "neighbourhood (types_of)",
     "unchanged check",
     "commit",
@@ -146,6 +146,7 @@ def render_markdown(results: Result) -> str:
     _probe(results, add)
     _baseline(results, add)
     _queries(results, add)
+    _scale_out(results, add)
     _concurrency(results, add)
     _unfinished(results, add)
     return "\n".join(out).rstrip() + "\n"
@@ -221,6 +222,30 @@ def _goals(results: Result, add: Any) -> None:
                 + (f": {', '.join(slower)}" if slower else "")
                 + f" | {_mark(not slower)} |"
             )
+            remote = _remote(entry)
+            load = remote.get("load") if remote else None
+            remote_rate = _e2e_docs(load) if isinstance(load, dict) else None
+            local_rate = _e2e_docs(entry.get("probe_full", {}))
+            if remote_rate and local_rate:
+                share = remote_rate / local_rate
+                add(
+                    f"| validated load through the remote store ≥ 50% of the embedded rate "
+                    f"({tag}) | {share:.0%} | {_mark(share >= 0.5)} |"
+                )
+            if remote and isinstance(remote.get("queries"), dict):
+                overs = []
+                for q in results["queries"]:
+                    virt = _query_median(entry, "virtuoso", q)
+                    hit = remote["queries"].get(q)
+                    if virt is not None and _ok(hit):
+                        overs.append(float(hit["median_ms"]) - virt)
+                if overs:
+                    n_ok = sum(1 for x in overs if x <= 2.0)
+                    add(
+                        f"| queries through the remote store within +2 ms of Virtuoso ({tag}) "
+                        f"| {n_ok} of {len(overs)}; worst {max(overs):+.1f} ms | "
+                        f"{_mark(n_ok == len(overs))} |"
+                    )
             ours16 = _conc(entry.get("http"), 16)
             virt16 = _conc(entry.get("virtuoso"), 16)
             if ours16 and virt16:
@@ -250,13 +275,14 @@ def _data(results: Result, add: Any) -> None:
         "re-reporting an event of another. Quads are what the store holds after the load "
         "(ontology graph included). The union is the set of distinct triples diplograph keeps "
         "in the store's default graph (docs/stores.md); *build* is how long opening a store "
-        "without it took to build it.\n"
+        "without it took to build it, and *summary* how long building the summary graph "
+        "(docs/mapping.md) from scratch took.\n"
     )
     add(
         "| documents | JSONL size | quads in the named graphs | quads per document | "
-        "union: triples | union: build s |"
+        "union: triples | union: build s | summary: build s |"
     )
-    add("|---|---|---|---|---|---|")
+    add("|---|---|---|---|---|---|---|")
     for tag, entry in _sizes(results):
         raw = entry.get("raw", {})
         quads = raw.get("store_quads") if _ok(raw) else None
@@ -264,9 +290,10 @@ def _data(results: Result, add: Any) -> None:
         union = entry.get("union", {})
         u_quads = union.get("union_quads") if _ok(union) else None
         u_s = union.get("union_s") if _ok(union) else None
+        s_s = union.get("summary_s") if _ok(union) else None
         add(
             f"| {tag} | {_num(entry.get('file_mb'), 1)} MB | {_num(quads)} | {_num(per)} | "
-            f"{_num(u_quads)} | {_num(u_s, 1)} |"
+            f"{_num(u_quads)} | {_num(u_s, 1)} | {_num(s_s, 1)} |"
         )
     add("")
 
@@ -368,7 +395,7 @@ def _probe(results: Result, add: Any) -> None:
         "holding the data set. Goal: at most 1.5× (stated for a store of 100k documents).\n"
     )
     add(
-        "| store holds | empty: total s | empty: pySHACL s | full: total s | full: pySHACL s | "
+        "| store holds | empty: total s | empty: validate s | full: total s | full: validate s | "
         "full: neighbourhood s | ratio full/empty | other load, cores (empty / full) |"
     )
     add("|---|---|---|---|---|---|---|---|")
@@ -381,9 +408,9 @@ def _probe(results: Result, add: Any) -> None:
         add(
             f"| {tag} documents ({_num(full.get('store_quads_before'))} quads) | "
             f"{_num(empty.get('total_s'), 1) if _ok(empty) else empty.get('error')} | "
-            f"{stage(empty, 'validate (pySHACL)')} | "
+            f"{stage(empty, 'validate')} | "
             f"{_num(full.get('total_s'), 1) if _ok(full) else full.get('error')} | "
-            f"{stage(full, 'validate (pySHACL)')} | {stage(full, 'neighbourhood (types_of)')} | "
+            f"{stage(full, 'validate')} | {stage(full, 'neighbourhood (types_of)')} | "
             f"{_ratio(_probe_ratio(e))} | {_other(empty)} / {_other(full)} |"
         )
     add("")
@@ -464,6 +491,62 @@ def _queries(results: Result, add: Any) -> None:
             a, b = _query_median(entry, "inprocess", q), _query_median(entry, "http", q)
             over = f"{b - a:+.2f}" if a is not None and b is not None else "—"
             add(f"| `{q}` | {_num(rows)} | " + " | ".join(cells) + f" | {over} |")
+        add("")
+
+
+def _remote(entry: Result) -> Result | None:
+    virtuoso = entry.get("virtuoso")
+    if not _ok(virtuoso) or not isinstance(virtuoso.get("remote"), dict):
+        return None
+    return virtuoso["remote"]  # type: ignore[no-any-return]
+
+
+def _scale_out(results: Result, add: Any) -> None:
+    rows = [(tag, e, r) for tag, e in _sizes(results) if (r := _remote(e)) is not None]
+    if not rows:
+        return
+    add("### Scale-out: Virtuoso as diplograph's remote store\n")
+    add(
+        "The Virtuoso of the query runs, driven by diplograph over the standard protocols "
+        "(`DIPLOGRAPH_STORE=remote`, SPARQL 1.1 Query and Update at `/sparql-auth`, the Graph "
+        "Store Protocol at `/sparql-graph-crud-auth`). *Load*: the probe documents (the ones "
+        "that follow the data set) loaded end to end, validated, into the Virtuoso holding the "
+        "data set, against the same documents into the embedded store holding the same data. "
+        "Goal: ≥ 50% of the embedded rate.\n"
+    )
+    add("| data set | remote: docs/s | embedded: docs/s | ratio (goal ≥ 50%) | notes |")
+    add("|---|---|---|---|---|")
+    for tag, e, r in rows:
+        load = r.get("load")
+        remote_rate = _e2e_docs(load) if isinstance(load, dict) else None
+        local_rate = _e2e_docs(e.get("probe_full", {}))
+        ratio = remote_rate / local_rate if remote_rate and local_rate else None
+        note = ""
+        if isinstance(load, dict) and not _ok(load):
+            note = str(load.get("error", ""))[:200]
+        elif isinstance(load, dict) and load.get("rejected"):
+            note = f"{load['rejected']} rejected"
+        add(
+            f"| {tag} | {_num(remote_rate, 1)} | {_num(local_rate, 1)} | "
+            f"{'—' if ratio is None else f'{ratio:.0%}'} | {note} |"
+        )
+    add("")
+    add(
+        "*Queries*: median ms over HTTP, Virtuoso's own endpoint against `diplograph serve` "
+        "forwarding the same query to it (goal: within the HTTP overhead, here taken as "
+        "+2 ms).\n"
+    )
+    for tag, e, r in rows:
+        add(f"#### {tag} documents\n")
+        add("| query | Virtuoso HTTP | diplograph → Virtuoso | overhead ms |")
+        add("|---|---|---|---|")
+        block = r.get("queries", {})
+        for q in results["queries"]:
+            virt = _query_median(e, "virtuoso", q)
+            hit = block.get(q) if isinstance(block, dict) else None
+            ours = float(hit["median_ms"]) if _ok(hit) else None
+            over = f"{ours - virt:+.2f}" if ours is not None and virt is not None else "—"
+            add(f"| `{q}` | {_ms(virt)} | {_ms(ours)} | {over} |")
         add("")
 
 

@@ -29,6 +29,7 @@ import os
 import platform
 import re
 import resource
+import secrets
 import shutil
 import signal
 import socket
@@ -485,6 +486,7 @@ def bench_virtuoso(
     args: argparse.Namespace,
     tag: str,
     skip: Mapping[str, str],
+    probe: Path | None = None,
 ) -> dict[str, Any]:
     if shutil.which("virtuoso-t") is None or shutil.which("isql-vt") is None:
         return {
@@ -537,11 +539,88 @@ def bench_virtuoso(
                     for c in (1, 16)
                 ]
             out["vmhwm_mb"] = _vmhwm(srv.pid)
+            if args.remote_store:
+                out["remote"] = bench_remote(sql_port, http_port, queries, args, skip, probe)
             out["restarts"] = srv.restarts
     except (RuntimeError, subprocess.SubprocessError, OSError) as exc:
         out.update(ok=False, error=str(exc)[:500])
     if not args.keep_stores:
         shutil.rmtree(vdir, ignore_errors=True)
+    return out
+
+
+def bench_remote(
+    sql_port: int,
+    http_port: int,
+    queries: dict[str, str],
+    args: argparse.Namespace,
+    skip: Mapping[str, str],
+    probe: Path | None,
+) -> dict[str, Any]:
+    """Scale-out: diplograph driving the running Virtuoso as its remote store.
+
+    First ``diplograph serve --store remote`` answers the queries over the data Virtuoso
+    holds (the same data its own endpoint just answered); then ``Loader.load`` writes the
+    probe documents through the remote store (validated, committed over the SPARQL Update and
+    Graph Store protocols) into the Virtuoso holding the data set, to compare with the same
+    documents loaded into the embedded store holding the same data (``probe_full``).
+    """
+    password = secrets.token_hex(12)
+    isql(
+        sql_port,
+        f"DB.DBA.USER_CREATE('diplograph', '{password}'); "
+        'GRANT SPARQL_SELECT TO "diplograph"; GRANT SPARQL_UPDATE TO "diplograph";',
+        timeout=60,
+    )
+    base = f"http://127.0.0.1:{http_port}"
+    remote = {
+        "remote_query_url": base + "/sparql-auth",
+        "remote_gsp_url": base + "/sparql-graph-crud-auth",
+        "remote_user": "diplograph",
+        "remote_password": password,
+        "remote_timeout": float(args.step_timeout),
+    }
+    out: dict[str, Any] = {"ok": True}
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIPLOGRAPH_")}
+    env.update(
+        {"DIPLOGRAPH_" + k.upper(): str(v) for k, v in remote.items()},
+        PYTHONPATH=str(ROOT),
+        DIPLOGRAPH_MAX_RESULT_ROWS="100000000",
+    )
+    cmd = [sys.executable, "-c", "from loader.cli import main; main()", "serve"]
+    cmd += ["--store", "remote", "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--query-timeout", str(args.query_timeout)]
+    log("  diplograph serve --store remote (Virtuoso)")
+    try:
+        with Server(cmd, http_ok(url + "/health"), cwd=ROOT, env=env, wait=120) as srv:
+            out["queries"] = http_queries(
+                url + "/sparql",
+                queries,
+                repeat=args.repeat,
+                timeout=args.query_timeout,
+                server=srv,
+                skip=skip,
+            )
+    except (RuntimeError, OSError) as exc:
+        out["queries_error"] = str(exc)[:500]
+        log(f"  {out['queries_error']}")
+    if probe is not None:
+        log(f"  validated load of {probe.name} through the remote store")
+        out["load"] = worker(
+            "load",
+            "--docs",
+            str(probe),
+            "--batch-size",
+            str(args.batch_size),
+            "--store",
+            str(OUT / "unused"),
+            "--remote",
+            json.dumps(remote),
+            timeout=args.step_timeout,
+        )
+        log(f"  {_load_line(out['load'])}")
     return out
 
 
@@ -744,10 +823,14 @@ def bench_size(n: int, args: argparse.Namespace, results: dict[str, Any]) -> Non
         # run over it: the floor for the HTTP overhead.
         entry["inprocess_bag"] = queries_in_process(raw_store, "bag", tag, n, results, args)
         save()
-        log(f"{tag}: building the materialized union")
+        log(f"{tag}: building the materialized union and the summary graph")
         entry["union"] = worker("union", "--store", str(raw_store), timeout=args.step_timeout)
         u = entry["union"]
-        log(f"  {u['union_quads']:,} quads in {u['union_s']:.1f} s" if u["ok"] else u["error"])
+        log(
+            f"  {u['union_quads']:,} quads in {u['union_s']:.1f} s, summary {u['summary_s']:.1f} s"
+            if u["ok"]
+            else u["error"]
+        )
         entry["inprocess"] = queries_in_process(raw_store, "materialized", tag, n, results, args)
         save()
         if not args.no_http:
@@ -763,7 +846,10 @@ def bench_size(n: int, args: argparse.Namespace, results: dict[str, Any]) -> Non
             if args.virtuoso:
                 log(f"{tag}: virtuoso")
                 skip = timed_out_before(results, n, "virtuoso")
-                entry["virtuoso"] = bench_virtuoso(nquads, queries, args, tag, skip)
+                probe = None
+                if args.remote_store and args.probe_docs:
+                    probe = ensure_docs(args.probe_docs, args.seed, after=n)
+                entry["virtuoso"] = bench_virtuoso(nquads, queries, args, tag, skip, probe)
                 save()
             if args.rdflib_endpoint:
                 if n > parse_count(args.rdflib_max):
@@ -955,6 +1041,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=50, help="documents per batch")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per query")
     parser.add_argument("--virtuoso", action="store_true", help="also measure Virtuoso")
+    parser.add_argument(
+        "--remote-store",
+        action="store_true",
+        help="with --virtuoso: also drive Virtuoso as diplograph's remote store (scale-out)",
+    )
     parser.add_argument(
         "--rdflib-endpoint", action="store_true", help="also measure rdflib-endpoint"
     )
