@@ -93,6 +93,8 @@ class Summary:
     def __init__(self, store: Store, base_iri: str) -> None:
         self.store = store
         self.graph = IriMinter(base_iri).summary_graph()
+        # Count nodes live under id/, so that the linked-data pages that link to them resolve.
+        self.nodes = f"{base_iri}id/summary/"
         # The embedded store keeps the union of the named graphs as its default graph; every
         # summary write is mirrored there so that union stays exact (summary nodes live in the
         # summary graph only).
@@ -291,7 +293,7 @@ class Summary:
         """(the BIND of a pair's node IRI, the pattern of an event with two participants);
         ``touched`` limits the events (a pattern binding ``?e``)."""
         node = (
-            f'BIND (IRI(CONCAT("{self.graph}/interaction/", '
+            f'BIND (IRI(CONCAT("{self.nodes}interaction/", '
             'SUBSTR(SHA256(CONCAT(STR(?a), " ", STR(?b))), 1, 32))) AS ?n)'
         )
         where = (
@@ -305,7 +307,7 @@ class Summary:
     def _month_keys(self, touched: str = "") -> tuple[str, str]:
         """(the BIND of a (month, type) node IRI, the pattern of a typed, dated event)."""
         node = (
-            f'BIND (IRI(CONCAT("{self.graph}/events/", '
+            f'BIND (IRI(CONCAT("{self.nodes}events/", '
             'SUBSTR(SHA256(CONCAT(?m, " ", STR(?t))), 1, 32))) AS ?n)'
         )
         where = (
@@ -337,7 +339,9 @@ def guard_raw_writes(store: Store, base_iri: str) -> Iterator[None]:
     """Keep the summary exact around a write that may bypass the loader.
 
     Marks the summary stale first (so a crash mid-write leaves it marked), runs the write, and
-    rebuilds the summary when it is still marked afterwards. A loader commit inside the write
+    rebuilds the summary when it is still marked afterwards. A write that removed the summary
+    graph altogether (``CLEAR ALL``, a ``PUT`` of the whole dataset) leaves it missing: the next
+    loader commit builds it. A loader commit inside the write
     finds the mark it may trust (set here while the summary was exact) and clears it, so a load
     through the API costs no rebuild. The write must not mix raw writes with loader commits:
     a raw write after a loader commit in the same guarded write would go unnoticed.
@@ -351,5 +355,5 @@ def guard_raw_writes(store: Store, base_iri: str) -> Iterator[None]:
         yield
     finally:
         _trust.graphs.discard(summary.graph)
-        if summary.state() != "current":
+        if summary.state() == "stale":
             summary.rebuild()

@@ -422,3 +422,17 @@ def test_on_virtuoso_loads_reloads_and_retracts_keep_the_summary_exact(
         graphs = [g for g in store.graph_names() if g.startswith(settings.base_iri)]
         store.commit([GraphChange(g, None) for g in graphs])
         store.close()
+
+
+def test_replacing_the_whole_dataset_leaves_no_summary_until_the_next_load(
+    client: TestClient, store: Store, settings: Settings
+) -> None:
+    nquads = b"<http://example.org/s> <http://example.org/p> <http://example.org/o> <http://example.org/g> .\n"  # noqa: E501
+    response = client.put(
+        "/store", content=nquads, headers={"Content-Type": "application/n-quads", **AUTH}
+    )
+    assert response.status_code == 204, response.text
+    assert {q.graph_name for q in store.quads()} == {NamedNode("http://example.org/g")}
+    assert Summary(store, settings.base_iri).state() == "missing"
+    Loader(store, settings).load([record(DOCS[0])])
+    assert_exact(store, settings)
