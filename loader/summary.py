@@ -58,8 +58,7 @@ SummaryState = Literal["current", "stale", "missing"]
 #: Predicates whose triples can change a count (the touched events are their subjects).
 _TOUCHING = (f"{RDF}type", f"{DIP}hasParticipant", f"{DIP}startDate")
 
-# Scratch terms: they only ever live in the scratch graph, inside one transaction. (An IRI, not
-# true, marks a touched event: Virtuoso stores booleans as numbers and matches true to none.)
+# Scratch terms: they only ever live in the scratch graph, inside one transaction.
 _TOUCHED = "<urn:x-diplograph:summary:touched>"
 _PLUS = "<urn:x-diplograph:summary:plus>"
 _MINUS = "<urn:x-diplograph:summary:minus>"
