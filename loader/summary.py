@@ -19,7 +19,8 @@ counts once. A key whose count drops to zero has no node.
 :meth:`Store.commit`: SPARQL Update operations run before and after the graph changes in the
 same transaction. The touched events are the subjects of ``rdf:type``, ``dip:hasParticipant``
 and ``dip:startDate`` triples in the old (read inside the transaction) and new contents of the
-changed graphs; no other event can change a count. Before the change, each touched event's keys
+changed graphs that are a ``dip:Event`` before or after the change; no other node can change a
+count. Before the change, each touched event's keys
 are recorded in a scratch graph; after it, its keys again; each count moves by (events that
 gained the key) − (events that lost it), which equals recounting those keys over the whole store
 when the summary was exact before. The quad count moves by the size change of the changed
@@ -59,6 +60,7 @@ SummaryState = Literal["current", "stale", "missing"]
 _TOUCHING = (f"{RDF}type", f"{DIP}hasParticipant", f"{DIP}startDate")
 
 # Scratch terms: they only ever live in the scratch graph, inside one transaction.
+_CANDIDATE = "<urn:x-diplograph:summary:candidate>"
 _TOUCHED = "<urn:x-diplograph:summary:touched>"
 _PLUS = "<urn:x-diplograph:summary:plus>"
 _MINUS = "<urn:x-diplograph:summary:minus>"
@@ -153,7 +155,14 @@ class Summary:
             }
         )
         touching = ", ".join(f"<{p}>" for p in _TOUCHING)
-        mark = f"INSERT {{ GRAPH {scratch} {{ ?e {_TOUCHED} {_TOUCHED} }} }} WHERE "
+        mark = f"INSERT {{ GRAPH {scratch} {{ ?e {_CANDIDATE} {_CANDIDATE} }} }} WHERE "
+        # Only candidates that are a dip:Event (before or after the change) can move a count:
+        # leaving the others out keeps entities named in thousands of documents out of the work.
+        events = (
+            f"INSERT {{ GRAPH {scratch} {{ ?e {_TOUCHED} {_TOUCHED} }} }} WHERE {{ "
+            f"GRAPH {scratch} {{ ?e {_CANDIDATE} {_CANDIDATE} }} GRAPH ?h {{ ?e a dip:Event }} "
+            f'FILTER (!STRSTARTS(STR(?h), "{STAGING_PREFIX}")) }}'
+        )
         # Two operations, not a UNION: Virtuoso 7.2 finds nothing in a UNION with a VALUES-only
         # branch.
         old = (
@@ -166,9 +175,11 @@ class Summary:
             f"INSERT DATA {{ {self._in_summary(self._stale_triple())} }}",
             old if graphs else "",
             new if new_subjects else "",
+            events,
             *self._record_keys(scratch, _MINUS, describe=False),
         ]
         after = [
+            events,
             *self._record_keys(scratch, _PLUS, describe=True),
             # Each count moves by the touched events that gained the key minus those that lost it.
             "DELETE { "
@@ -189,7 +200,7 @@ class Summary:
             "INSERT { "
             + self._in_summary("?n ?p ?o .")
             + f" }} WHERE {{ GRAPH {scratch} {{ ?n ?p ?o }} "
-            f"FILTER (?p NOT IN ({_PLUS}, {_MINUS}, {_TOUCHED})) }}",
+            f"FILTER (?p NOT IN ({_PLUS}, {_MINUS}, {_TOUCHED}, {_CANDIDATE})) }}",
             # A key no event has any more has no node.
             "DELETE { "
             + self._in_summary("?n ?p ?o .")
