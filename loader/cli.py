@@ -189,8 +189,10 @@ def _run_load(
 
     show_bar = sys.stderr.isatty() if progress is None else progress
     total = _count_documents(paths) if show_bar else None
+    opened = False
     try:
         with open_store(settings) as store:
+            opened = True
             loader = Loader(store, settings)
             if show_bar:
                 with click.progressbar(
@@ -205,6 +207,15 @@ def _run_load(
                     )
             else:
                 report = loader.load(records(), dry_run=dry_run, strict=strict, on_reject=on_reject)
+    except StoreError as exc:
+        if dry_run or not opened:
+            raise
+        # Each batch is committed whole or not at all, so a rerun resumes where this one
+        # stopped: what was committed counts as unchanged.
+        raise type(exc)(
+            f"{exc.message}; the load stopped there: once that is fixed, run the same command "
+            "again to load the rest (documents already loaded are skipped as unchanged)"
+        ) from None
     finally:
         if rejects_out is not None:
             rejects_out.close()

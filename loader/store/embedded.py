@@ -52,6 +52,9 @@ class EmbeddedStore(Store):
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
+        #: Set once a write failed: the database may refuse further writes (RocksDB stops
+        #: writing after an I/O error), so closing must not bury the first error under another.
+        self._write_failed = False
         if path is None:
             self._store = OxStore()
             self.kind = "memory"
@@ -60,13 +63,7 @@ class EmbeddedStore(Store):
             path.mkdir(parents=True, exist_ok=True)
             self._store = OxStore(str(path))
         except OSError as exc:
-            text = str(exc)
-            if "lock" in text.lower():
-                raise StoreLockedError(
-                    f"the store at {path} is in use by another diplograph process; "
-                    "stop it or point DIPLOGRAPH_STORE_PATH at another directory"
-                ) from None
-            raise StoreError(f"cannot open the store at {path}: {text}") from None
+            raise _open_error(path, exc) from None
         self._ensure_union()
 
     @property
@@ -96,7 +93,7 @@ class EmbeddedStore(Store):
         except SyntaxError as exc:
             raise QuerySyntaxError(f"malformed SPARQL query: {exc}") from None
         except OSError as exc:
-            raise StoreError(f"store read failed: {exc}") from None
+            raise _io_error(self.path, "read", exc) from None
         if isinstance(result, QuerySolutions | QueryBoolean):
             return result
         triples: Iterator[Triple] = iter(result)
@@ -125,7 +122,8 @@ class EmbeddedStore(Store):
         except SyntaxError as exc:
             raise QuerySyntaxError(f"malformed SPARQL update: {exc}") from None
         except OSError as exc:
-            raise StoreError(f"store write failed: {exc}") from None
+            self._write_failed = True
+            raise _io_error(self.path, "write to", exc) from None
 
     def commit(
         self,
@@ -218,10 +216,78 @@ class EmbeddedStore(Store):
         """Write a consistent copy of the on-disk store to the new directory ``target``."""
         if self.path is None:
             raise StoreError("an in-memory store cannot be backed up; dump it instead")
-        self._store.flush()
-        self._store.backup(str(target))
+        try:
+            self._store.flush()
+            self._store.backup(str(target))
+        except OSError as exc:
+            hint = _hint(exc) or "the target must be a new directory on a writable disk"
+            raise StoreError(
+                f"cannot back up the store at {self.path} to {target}: {_because(hint, exc)}; "
+                "the store itself is unchanged"
+            ) from None
 
     def close(self) -> None:
-        # pyoxigraph closes the database when the object is collected; drop our reference.
-        self._store.flush() if self.path is not None else None
-        del self._store
+        """Flush the on-disk store and release it (and its lock).
+
+        Committed data does not depend on the flush (each commit is in RocksDB's write-ahead
+        log), so a flush that fails after a failed write is left unreported: the write's error
+        is the one that says what happened.
+        """
+        store, path = self._store, self.path
+        del self._store  # pyoxigraph closes the database when the object is collected
+        if path is None:
+            return
+        try:
+            store.flush()
+        except OSError as exc:
+            if not self._write_failed:
+                raise _io_error(path, "flush", exc) from None
+            log.warning("flushing the store at %s failed after a failed write: %s", path, exc)
+
+
+#: How RocksDB words "another process holds the LOCK file" (and the same process, twice).
+_LOCKED = re.compile(
+    r"/LOCK: (?:Resource temporarily unavailable|No locks available)|lock hold by current process",
+    re.IGNORECASE,
+)
+_FULL = ("no space left on device", "file too large", "disk quota exceeded")
+_NOT_WRITABLE = ("permission denied", "read-only file system", "operation not permitted")
+
+
+def _hint(exc: OSError) -> str | None:
+    """What an I/O error from the store means and what to do about it, when we recognize it."""
+    text = str(exc).lower()
+    if any(reason in text for reason in _FULL):
+        return (
+            "the disk is full or a file-size limit was reached; "
+            "free space (or raise the limit) and run the command again"
+        )
+    if any(reason in text for reason in _NOT_WRITABLE):
+        return (
+            "the store directory is not writable (or not readable) by this user; give this "
+            "user access to it, or point DIPLOGRAPH_STORE_PATH at a writable directory"
+        )
+    return None
+
+
+def _open_error(path: Path, exc: OSError) -> StoreError:
+    """The error for a store that cannot be opened: locked, full, not writable, or other."""
+    hint = _hint(exc)
+    if hint is None and _LOCKED.search(str(exc)):
+        return StoreLockedError(
+            f"the store at {path} is in use by another diplograph process; "
+            "stop it or point DIPLOGRAPH_STORE_PATH at another directory"
+        )
+    return StoreError(f"cannot open the store at {path}: {_because(hint, exc)}")
+
+
+def _io_error(path: Path | None, action: str, exc: OSError) -> StoreError:
+    """The error for a failed read or write; a failed write never leaves half a commit."""
+    where = f"the store at {path}" if path is not None else "the in-memory store"
+    hint = _hint(exc)
+    kept = "; documents committed before are intact" if action != "read" else ""
+    return StoreError(f"cannot {action} {where}: {_because(hint, exc)}{kept}")
+
+
+def _because(hint: str | None, exc: OSError) -> str:
+    return f"{hint} ({exc})" if hint else str(exc)
