@@ -214,7 +214,7 @@ def _run_load(
         # stopped: what was committed counts as unchanged.
         raise type(exc)(
             f"{exc.message}; the load stopped there: once that is fixed, run the same command "
-            "again to load the rest (documents already loaded are skipped as unchanged)"
+            "again to load the rest (documents already loaded count as unchanged)"
         ) from None
     finally:
         if rejects_out is not None:

@@ -222,8 +222,8 @@ class EmbeddedStore(Store):
         except OSError as exc:
             hint = _hint(exc) or "the target must be a new directory on a writable disk"
             raise StoreError(
-                f"cannot back up the store at {self.path} to {target}: {_because(hint, exc)}; "
-                "the store itself is unchanged"
+                f"cannot back up the store at {self.path} to {target}: {hint}; "
+                f"the store itself is unchanged ({exc})"
             ) from None
 
     def close(self) -> None:
@@ -242,7 +242,7 @@ class EmbeddedStore(Store):
         except OSError as exc:
             if not self._write_failed:
                 raise _io_error(path, "flush", exc) from None
-            log.warning("flushing the store at %s failed after a failed write: %s", path, exc)
+            log.debug("flushing the store at %s failed after a failed write: %s", path, exc)
 
 
 #: How RocksDB words "another process holds the LOCK file" (and the same process, twice).
@@ -251,22 +251,27 @@ _LOCKED = re.compile(
     re.IGNORECASE,
 )
 _FULL = ("no space left on device", "file too large", "disk quota exceeded")
-_NOT_WRITABLE = ("permission denied", "read-only file system", "operation not permitted")
+_HINTS = (
+    (_FULL, "the disk is full or a file-size limit was reached: free space (or raise the limit)"),
+    (
+        ("read-only file system",),
+        "the store directory is on a read-only file system: mount it read-write, or point "
+        "DIPLOGRAPH_STORE_PATH at a writable directory",
+    ),
+    (
+        ("permission denied", "operation not permitted"),
+        "this user may not write (or read) the store directory: give this user access to it, "
+        "or point DIPLOGRAPH_STORE_PATH at a writable directory",
+    ),
+)
 
 
 def _hint(exc: OSError) -> str | None:
     """What an I/O error from the store means and what to do about it, when we recognize it."""
     text = str(exc).lower()
-    if any(reason in text for reason in _FULL):
-        return (
-            "the disk is full or a file-size limit was reached; "
-            "free space (or raise the limit) and run the command again"
-        )
-    if any(reason in text for reason in _NOT_WRITABLE):
-        return (
-            "the store directory is not writable (or not readable) by this user; give this "
-            "user access to it, or point DIPLOGRAPH_STORE_PATH at a writable directory"
-        )
+    for reasons, hint in _HINTS:
+        if any(reason in text for reason in reasons):
+            return hint
     return None
 
 
@@ -278,7 +283,11 @@ def _open_error(path: Path, exc: OSError) -> StoreError:
             f"the store at {path} is in use by another diplograph process; "
             "stop it or point DIPLOGRAPH_STORE_PATH at another directory"
         )
-    return StoreError(f"cannot open the store at {path}: {_because(hint, exc)}")
+    if hint is None:
+        return StoreError(f"cannot open the store at {path}: {exc}")
+    return StoreError(
+        f"cannot open the store at {path}: {hint}, then run the command again ({exc})"
+    )
 
 
 def _io_error(path: Path | None, action: str, exc: OSError) -> StoreError:
@@ -286,8 +295,4 @@ def _io_error(path: Path | None, action: str, exc: OSError) -> StoreError:
     where = f"the store at {path}" if path is not None else "the in-memory store"
     hint = _hint(exc)
     kept = "; documents committed before are intact" if action != "read" else ""
-    return StoreError(f"cannot {action} {where}: {_because(hint, exc)}{kept}")
-
-
-def _because(hint: str | None, exc: OSError) -> str:
-    return f"{hint} ({exc})" if hint else str(exc)
+    return StoreError(f"cannot {action} {where}: {hint or 'I/O error'}{kept} ({exc})")
