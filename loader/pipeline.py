@@ -23,7 +23,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pyoxigraph import NamedNode, Triple
+from pyoxigraph import (
+    CanonicalizationAlgorithm,
+    Dataset,
+    DefaultGraph,
+    NamedNode,
+    Quad,
+    Triple,
+)
 
 from loader.config import Settings
 from loader.errors import FactsError, NotFoundError, RejectedError
@@ -127,7 +134,7 @@ class Loader:
 
         self._ontology_checked = True
         triples = ontology_triples()
-        if self.store.graph_triples(ONTOLOGY_IRI) == set(triples):
+        if _isomorphic(self.store.graph_triples(ONTOLOGY_IRI), set(triples)):
             return False
         self._commit([GraphChange(ONTOLOGY_IRI, triples)])
         log.info("wrote the ontology graph <%s> (%d triples)", ONTOLOGY_IRI, len(triples))
@@ -352,6 +359,24 @@ def load(
     return Loader(store, settings).load(
         records, dry_run=dry_run, strict=strict, on_reject=on_reject, progress=progress
     )
+
+
+def _isomorphic(a: set[Triple], b: set[Triple]) -> bool:
+    """Whether two graphs are equal up to blank node labels.
+
+    The store gives the ontology's blank nodes (OWL restrictions, lists) labels of its own, so
+    plain set equality never holds and every load rewrote the ontology graph.
+    """
+    if a == b:
+        return True
+    if len(a) != len(b):
+        return False
+    canonical = []
+    for triples in (a, b):
+        dataset = Dataset(Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in triples)
+        dataset.canonicalize(CanonicalizationAlgorithm.UNSTABLE)
+        canonical.append({q.triple for q in dataset})
+    return canonical[0] == canonical[1]
 
 
 def _batches(records: Iterable[SourceRecord], size: int) -> Iterator[list[SourceRecord]]:

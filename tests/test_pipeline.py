@@ -64,6 +64,14 @@ def test_loading_the_same_document_again_changes_nothing(
     assert memory_store.count() == before
 
 
+def test_a_new_loader_on_the_same_store_does_not_rewrite_the_ontology_graph(
+    loader: Loader, memory_store: Store
+) -> None:
+    """The ontology's blank nodes get store labels; the graph is compared up to them."""
+    assert loader.ensure_ontology() is True
+    assert Loader(memory_store, loader.settings).ensure_ontology() is False
+
+
 def test_a_changed_document_replaces_its_graph_without_leftovers(
     loader: Loader, memory_store: Store
 ) -> None:

@@ -147,15 +147,19 @@ class EmbeddedStore(Store):
             # of writing and parsing a SPARQL Update (about 3x faster on a load).
             # Each triple also goes to the union (the default graph); a triple the union
             # already holds is not stored twice.
-            self._store.extend(
-                quad
-                for c in changes
-                for t in c.triples or ()
-                for quad in (
-                    Quad(t.subject, t.predicate, t.object, NamedNode(c.graph)),
-                    Quad(t.subject, t.predicate, t.object, DefaultGraph()),
+            try:
+                self._store.extend(
+                    quad
+                    for c in changes
+                    for t in c.triples or ()
+                    for quad in (
+                        Quad(t.subject, t.predicate, t.object, NamedNode(c.graph)),
+                        Quad(t.subject, t.predicate, t.object, DefaultGraph()),
+                    )
                 )
-            )
+            except OSError as exc:
+                self._write_failed = True
+                raise _io_error(self.path, "write to", exc) from None
             return
         # One SPARQL Update is one Oxigraph transaction: drops and inserts land together. The
         # operations run in order, each seeing the ones before, so the union stays exact when
