@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Final
@@ -52,17 +52,37 @@ _SHAPES_NAMESPACE: Final = "https://w3id.org/diplograph/shapes#"
 # Private names in the store the compiled queries read; never written anywhere else.
 _SKOLEM: Final = "urn:x-diplograph:validation:bnode:"
 _LEXICAL: Final = "urn:x-diplograph:validation:datatype:"
-_BATCH_ENCODED: Final = ox.NamedNode("urn:x-diplograph:validation:batch")
-_BATCH_RAW: Final = ox.NamedNode("urn:x-diplograph:validation:batch-raw")
-_BACKGROUND_ENCODED: Final = ox.NamedNode("urn:x-diplograph:validation:background")
-_BACKGROUND_RAW: Final = ox.NamedNode("urn:x-diplograph:validation:background-raw")
+# Each side (background, batch) has a graph of the triples both views share, and one per view.
+_Side = tuple[ox.NamedNode, ox.NamedNode, ox.NamedNode]
+_BACKGROUND: Final[_Side] = (
+    ox.NamedNode("urn:x-diplograph:validation:background-shared"),
+    ox.NamedNode("urn:x-diplograph:validation:background-encoded"),
+    ox.NamedNode("urn:x-diplograph:validation:background-raw"),
+)
+_BATCH: Final[_Side] = (
+    ox.NamedNode("urn:x-diplograph:validation:batch-shared"),
+    ox.NamedNode("urn:x-diplograph:validation:batch-encoded"),
+    ox.NamedNode("urn:x-diplograph:validation:batch-raw"),
+)
 _Graphs = list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph]
-_ENCODED_VIEW: Final[_Graphs] = [_BACKGROUND_ENCODED, _BATCH_ENCODED]
-_RAW_VIEW: Final[_Graphs] = [_BACKGROUND_RAW, _BATCH_RAW]
+_ENCODED_VIEW: Final[_Graphs] = [_BACKGROUND[0], _BACKGROUND[1], _BATCH[0], _BATCH[1]]
+_RAW_VIEW: Final[_Graphs] = [_BACKGROUND[0], _BACKGROUND[2], _BATCH[0], _BATCH[2]]
 
 _XSD_STRING: Final = XSD + "string"
 _RDF_LANG_STRING: Final = str(RDF.langString)
 _TYPE_OF: Final = f"<{RDF.type}>/<{RDFS.subClassOf}>*"
+
+
+def _instance_of(cls: str) -> str:
+    """SPARQL: ``?value`` is an instance of ``cls`` (an IRI in ``<>``), subclasses included.
+
+    The loader writes every superclass type, so the direct type almost always answers; the
+    ``rdfs:subClassOf*`` path, eight times slower, runs only when it does not (IF is lazy, and
+    Oxigraph evaluated both sides of ``||`` here).
+    """
+    return f"IF(EXISTS {{ ?value <{RDF.type}> {cls} }}, true, EXISTS {{ ?value {_TYPE_OF} {cls} }})"
+
+
 _THIS: Final = ox.Variable("this")
 
 
@@ -367,15 +387,17 @@ class _SparqlTarget:
 
 @dataclass(frozen=True)
 class _Focus:
-    """How a shape finds its focus nodes: static patterns binding ``?this``, and SPARQL targets
-    whose nodes are found first (on the raw store) and then listed in a VALUES block."""
+    """How a shape finds its focus nodes: the instances of classes (subclasses included), the
+    subjects of properties, and SPARQL targets (run first, on the raw store)."""
 
-    patterns: tuple[str, ...]
+    classes: tuple[str, ...]
+    subjects_of: tuple[str, ...]
     targets: tuple[_SparqlTarget, ...]
 
     def __or__(self, other: _Focus) -> _Focus:
         return _Focus(
-            tuple(dict.fromkeys(self.patterns + other.patterns)),
+            tuple(dict.fromkeys(self.classes + other.classes)),
+            tuple(dict.fromkeys(self.subjects_of + other.subjects_of)),
             tuple(dict.fromkeys(self.targets + other.targets)),
         )
 
@@ -453,7 +475,7 @@ class _ClassCheck(_Check):
     def query(self, focus: str, values: str) -> str:
         return (
             f"SELECT DISTINCT ?this ?value WHERE {{ {focus} {values} "
-            f"FILTER NOT EXISTS {{ ?value {_TYPE_OF} <{self.cls}> }} }}"
+            f"FILTER (!{_instance_of(f'<{self.cls}>')}) }}"
         )
 
 
@@ -710,17 +732,21 @@ class _Compiler:
 
     def _targets(self, shape: Node) -> _Focus | None:
         graph = self.graph
-        patterns: list[str] = []
-        targets: list[_SparqlTarget] = []
-        for cls in sorted(graph.objects(shape, _sh("targetClass")), key=str):
-            patterns.append(f"?this {_TYPE_OF} {self._iri(shape, cls, 'sh:targetClass')} .")
-        for prop in sorted(graph.objects(shape, _sh("targetSubjectsOf")), key=str):
-            patterns.append(f"?this {self._iri(shape, prop, 'sh:targetSubjectsOf')} [] .")
-        for target in sorted(graph.objects(shape, _sh("target")), key=str):
-            targets.append(self._sparql_target(shape, target))
-        if not patterns and not targets:
+        classes = [
+            self._iri(shape, cls, "sh:targetClass")[1:-1]
+            for cls in sorted(graph.objects(shape, _sh("targetClass")), key=str)
+        ]
+        subjects_of = [
+            self._iri(shape, prop, "sh:targetSubjectsOf")[1:-1]
+            for prop in sorted(graph.objects(shape, _sh("targetSubjectsOf")), key=str)
+        ]
+        targets = [
+            self._sparql_target(shape, target)
+            for target in sorted(graph.objects(shape, _sh("target")), key=str)
+        ]
+        if not classes and not subjects_of and not targets:
             return None
-        return _Focus(tuple(patterns), tuple(targets))
+        return _Focus(tuple(classes), tuple(subjects_of), tuple(targets))
 
     def _sparql_target(self, shape: Node, target: Node) -> _SparqlTarget:
         graph = self.graph
@@ -891,7 +917,7 @@ class _Compiler:
                 )
         for cls in sorted(graph.objects(shape, _sh("class")), key=str):
             iri = self._iri(shape, cls, "sh:class")
-            parts.append(_Condition.in_store(f"EXISTS {{ ?value {_TYPE_OF} {iri} }}"))
+            parts.append(_Condition.in_store(_instance_of(iri)))
         for parameter in ("datatype", "pattern", "in", "minInclusive", "maxInclusive"):
             for argument in sorted(graph.objects(shape, _sh(parameter)), key=str):
                 parts.append(self._value_condition(shape, parameter, argument))
@@ -964,9 +990,16 @@ def _prefixed(node: Node) -> str:
 # Running
 
 
+_RDF_TYPE: Final = ox.NamedNode(str(RDF.type))
+_SUBCLASS_OF: Final = ox.NamedNode(str(RDFS.subClassOf))
+
+
 class SparqlShapes:
     """The shapes compiled to SPARQL, with the background triples loaded into their own store.
 
+    The store holds four graphs per side: triples whose terms are the same in both views
+    (IRIs, plain and language-tagged strings: nearly all) once, and the others (typed literals,
+    blank nodes) once encoded for the compiled queries and once raw for the shapes' own SPARQL.
     Not thread-safe: :meth:`run` uses the one store; the caller serializes runs.
     """
 
@@ -974,47 +1007,37 @@ class SparqlShapes:
         """Compile ``shapes`` (raises :class:`ConfigError` for an unsupported construct) and load
         ``background`` (rdflib triples: the ontology and code lists)."""
         self._rules = _Compiler(shapes).compile()
-        self._needs_raw = any(r.focus.targets or r.sparql_constraints for r in self._rules)
         self._store = ox.Store()
-        quads: list[ox.Quad] = []
-        for s, p, o in background:
-            triple = (_from_rdflib(s), _from_rdflib(p), _from_rdflib(o))
-            quads.append(
-                ox.Quad(_encode(triple[0]), triple[1], _encode(triple[2]), _BACKGROUND_ENCODED)
-            )
-            quads.append(ox.Quad(_raw(triple[0]), triple[1], _raw(triple[2]), _BACKGROUND_RAW))
+        triples = [
+            ox.Triple(_from_rdflib(s), _from_rdflib(p), _from_rdflib(o)) for s, p, o in background
+        ]
+        quads, self._background_predicates, self._background_types, _ = _split(triples, _BACKGROUND)
         self._store.bulk_extend(quads)
-        self._queries: dict[tuple[int, int], str] = {}
+        self._background_subclasses: dict[str, tuple[str, ...]] = {}
 
     def run(self, data: Iterable[ox.Triple]) -> list[RawResult]:
         """Every result of the shapes on ``data`` plus the background, on every focus node."""
-        quads: list[ox.Quad] = []
-        for t in data:
-            subject, predicate, obj = t.subject, t.predicate, t.object
-            quads.append(ox.Quad(_encode(subject), predicate, _encode(obj), _BATCH_ENCODED))
-            if self._needs_raw:
-                quads.append(ox.Quad(_raw(subject), predicate, _raw(obj), _BATCH_RAW))
+        quads, predicates, types, _ = _split(data, _BATCH)
         self._store.extend(quads)
         try:
-            return list(self._results())
+            batch = _Batch(
+                predicates=predicates | self._background_predicates,
+                types=types | self._background_types,
+                changes_classes=_SUBCLASS_OF.value in predicates,
+            )
+            return list(self._results(batch))
         finally:
-            self._store.clear_graph(_BATCH_ENCODED)
-            self._store.clear_graph(_BATCH_RAW)
+            for graph in _BATCH:
+                self._store.clear_graph(graph)
 
-    def _results(self) -> Iterator[RawResult]:
-        target_nodes: dict[_SparqlTarget, list[Any]] = {}
-        for index, rule in enumerate(self._rules):
-            focus = self._focus(rule.focus, target_nodes)
+    def _results(self, batch: _Batch) -> Iterator[RawResult]:
+        for rule in self._rules:
+            focus = self._focus(rule.focus, batch)
             if focus is None:
                 continue
             found: set[_Row] = set()
-            for number, check in enumerate(rule.checks):
-                key = (index, number)
-                if rule.focus.targets:  # the VALUES block changes with every batch
-                    text = check.query(focus, rule.values)
-                else:
-                    text = self._queries.get(key) or check.query(focus, rule.values)
-                    self._queries[key] = text
+            for check in rule.checks:
+                text = check.query(focus, rule.values)
                 solutions = self._store.query(text, default_graph=_ENCODED_VIEW)
                 assert isinstance(solutions, ox.QuerySolutions)
                 found.update(check.rows(solutions))
@@ -1031,24 +1054,59 @@ class SparqlShapes:
                     messages=rule.messages,
                 )
 
-    def _focus(self, focus: _Focus, cache: dict[_SparqlTarget, list[Any]]) -> str | None:
-        """The group pattern binding ``?this`` to the focus nodes, or None when there are none."""
-        groups = [f"{{ {p} }}" for p in focus.patterns]
+    def _focus(self, focus: _Focus, batch: _Batch) -> str | None:
+        """The group pattern binding ``?this`` to the focus nodes, or None when the batch and
+        the background cannot have any (no instance of the classes, no use of the properties,
+        nothing found by the SPARQL targets): most shapes of rare kinds are skipped so."""
+        groups: list[str] = []
+        for cls in focus.classes:
+            subclasses = self._subclasses(cls, batch)
+            if any(c.startswith(_SKOLEM) for c in subclasses):  # a blank-node class: no listing
+                groups.append(f"?this {_TYPE_OF} <{cls}> .")
+                continue
+            present = [c for c in subclasses if c in batch.types]
+            if len(present) == 1:
+                groups.append(f"?this <{RDF.type}> <{present[0]}> .")
+            elif present:
+                listed = " ".join(f"<{c}>" for c in present)
+                groups.append(f"VALUES ?class {{ {listed} }} ?this <{RDF.type}> ?class .")
+        for prop in focus.subjects_of:
+            if prop in batch.predicates:
+                groups.append(f"?this <{prop}> [] .")
         nodes: list[Any] = []
         for target in focus.targets:
-            if target not in cache:
-                solutions = self._store.query(
-                    target.select, prefixes=dict(target.prefixes), default_graph=_RAW_VIEW
-                )
-                assert isinstance(solutions, ox.QuerySolutions)
-                cache[target] = [s["this"] for s in solutions if s["this"] is not None]
-            nodes.extend(cache[target])
+            nodes.extend(self._target_nodes(target, batch))
         if nodes:
             listed = " ".join(_sparql_term(_encode(n)) for n in dict.fromkeys(nodes))
-            groups.append(f"{{ VALUES ?this {{ {listed} }} }}")
+            groups.append(f"VALUES ?this {{ {listed} }}")
         if not groups:
             return None
-        return f"{{ SELECT DISTINCT ?this WHERE {{ {' UNION '.join(groups)} }} }}"
+        union = " UNION ".join(f"{{ {g} }}" for g in groups)
+        return f"{{ SELECT DISTINCT ?this WHERE {{ {union} }} }}"
+
+    def _subclasses(self, cls: str, batch: _Batch) -> tuple[str, ...]:
+        """``cls`` and its subclasses (rdfs:subClassOf*), from the background unless the batch
+        says something about subclasses itself."""
+        if not batch.changes_classes and cls in self._background_subclasses:
+            return self._background_subclasses[cls]
+        solutions = self._store.query(
+            f"SELECT DISTINCT ?class WHERE {{ ?class <{RDFS.subClassOf}>* <{cls}> }}",
+            default_graph=_ENCODED_VIEW,
+        )
+        assert isinstance(solutions, ox.QuerySolutions)
+        found = tuple(sorted(s["class"].value for s in solutions if s["class"] is not None))
+        if not batch.changes_classes:
+            self._background_subclasses[cls] = found
+        return found
+
+    def _target_nodes(self, target: _SparqlTarget, batch: _Batch) -> list[Any]:
+        if target not in batch.target_nodes:
+            solutions = self._store.query(
+                target.select, prefixes=dict(target.prefixes), default_graph=_RAW_VIEW
+            )
+            assert isinstance(solutions, ox.QuerySolutions)
+            batch.target_nodes[target] = [s["this"] for s in solutions if s["this"] is not None]
+        return batch.target_nodes[target]
 
     def _sparql_constraint(
         self, rule: _Rule, focus: str, select: str, prefixes: dict[str, str]
@@ -1078,3 +1136,44 @@ class SparqlShapes:
                 elif not rule.is_property:
                     value = node
                 yield node, value, _component("SPARQL")
+
+
+@dataclass
+class _Batch:
+    """What one run knows about its data: which predicates and types occur (with the
+    background's), whether it adds subclass axioms, and what the SPARQL targets found."""
+
+    predicates: set[str]
+    types: set[str]
+    changes_classes: bool
+    target_nodes: dict[_SparqlTarget, list[Any]] = field(default_factory=dict)
+
+
+def _split(
+    triples: Iterable[ox.Triple], graphs: _Side
+) -> tuple[list[ox.Quad], set[str], set[str], int]:
+    """The quads for ``triples`` in the shared, encoded and raw graphs of one side, the IRIs of
+    the predicates and of the types used, and the number of triples."""
+    shared, encoded, raw = graphs
+    quads: list[ox.Quad] = []
+    predicates: set[ox.NamedNode] = set()
+    types: set[Any] = set()
+    count = 0
+    named, literal = ox.NamedNode, ox.Literal
+    for t in triples:
+        count += 1
+        subject, predicate, obj = t.subject, t.predicate, t.object
+        predicates.add(predicate)
+        if predicate == _RDF_TYPE:
+            types.add(obj)
+        # This loop runs for every triple of every batch: the common case is tested inline.
+        if type(subject) is named and (
+            type(obj) is named
+            or (type(obj) is literal and (obj.language or obj.datatype.value == _XSD_STRING))
+        ):
+            quads.append(ox.Quad(subject, predicate, obj, shared))
+        else:
+            quads.append(ox.Quad(_encode(subject), predicate, _encode(obj), encoded))
+            quads.append(ox.Quad(_raw(subject), predicate, _raw(obj), raw))
+    type_iris = {t.value for t in types if isinstance(t, ox.NamedNode)}
+    return quads, {p.value for p in predicates}, type_iris, count
