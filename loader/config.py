@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     unknown_fields: Literal["error", "warn"] = Field(
         "error", description="What an unknown field in a facts record is: an error or a warning."
     )
+    validation_engine: Literal["sparql", "pyshacl"] = Field(
+        "sparql",
+        description=(
+            "How the SHACL shapes run: sparql, compiled to SPARQL queries (fast); pyshacl, the "
+            "reference implementation (slower)."
+        ),
+    )
 
     # --- server ------------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address the server listens on.")

@@ -123,7 +123,7 @@ class Loader:
         self.settings = settings
         self.minter = IriMinter(settings.base_iri)
         self.superclasses = superclass_closure()
-        self.validator = Validator()
+        self.validator = Validator(settings.validation_engine)
         self._ontology_checked = False
         #: Maintains the summary graph at every commit; None commits documents only.
         self.summary: Summary | None = Summary(store, settings.base_iri)
