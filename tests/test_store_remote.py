@@ -36,9 +36,13 @@ from pyoxigraph import (
 
 from loader.config import load_settings
 from loader.errors import ConfigError, QuerySyntaxError, RemoteStoreError, ResultTooLargeError
+from loader.facts import read_path
+from loader.iris import IriMinter
+from loader.pipeline import load
 from loader.store import GraphChange, open_store
 from loader.store.embedded import EmbeddedStore
 from loader.store.remote import STAGING_PREFIX, RemoteStore
+from tests.conftest import EXAMPLES
 from tests.support.virtuoso import Virtuoso
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -448,6 +452,28 @@ class TestOnVirtuoso:
         assert remote.graph_triples(a) == set(rows(ns, 3, "old"))
         assert remote.graph_triples(b) == set(rows(ns, 2, "old"))
         assert staging_graphs(remote) == []
+
+    def test_the_story_with_its_one_hour_call_loads_through_the_loader(
+        self, virtuoso: Virtuoso
+    ) -> None:
+        """Durations are xsd:dayTimeDuration, which Virtuoso stores (xsd:duration it cannot)."""
+        settings = virtuoso.settings()
+        store = open_store(settings)
+        try:
+            report = load(read_path(EXAMPLES / "story.json"), store, settings)
+            assert (report.documents_loaded, report.documents_rejected) == (1, 0)
+            result = store.query(
+                "SELECT ?d WHERE { ?call <https://w3id.org/diplograph/ns#duration> ?d }"
+            )
+            assert isinstance(result, QuerySolutions)
+            [duration] = [row["d"] for row in result]
+            assert isinstance(duration, Literal)
+            assert duration.datatype == NamedNode(XSD + "dayTimeDuration")
+            assert duration.value in ("PT1H", "PT3600S")  # Virtuoso gives the value in seconds
+        finally:
+            graph = IriMinter(settings.base_iri).document("bloomberg-2023-10-14-blinken-wang-call")
+            store.commit([GraphChange(graph, None)])
+            store.close()
 
     @pytest.mark.parametrize("by", ["update", "gsp"])
     def test_large_commits_are_staged_then_swapped_in_one_request(
