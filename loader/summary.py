@@ -307,9 +307,9 @@ class Summary:
             'SUBSTR(SHA256(CONCAT(STR(?a), " ", STR(?b))), 1, 32))) AS ?n)'
         )
         where = (
-            _distinct("?e", touched, "?e a dip:Event")
-            + _distinct("?e ?a", touched, "?e dip:hasParticipant ?a")
-            + _distinct("?e ?b", touched, "?e dip:hasParticipant ?b")
+            _distinct("?e", touched, "?e a dip:Event", union=self._mirror)
+            + _distinct("?e ?a", touched, "?e dip:hasParticipant ?a", union=self._mirror)
+            + _distinct("?e ?b", touched, "?e dip:hasParticipant ?b", union=self._mirror)
             + "FILTER (STR(?a) < STR(?b))"
         )
         return node, where
@@ -321,23 +321,33 @@ class Summary:
             'SUBSTR(SHA256(CONCAT(?m, " ", STR(?t))), 1, 32))) AS ?n)'
         )
         where = (
-            _distinct("?e", touched, "?e a dip:Event")
-            + _distinct("?e ?t", touched, "?e a ?t")
+            _distinct("?e", touched, "?e a dip:Event", union=self._mirror)
+            + _distinct("?e ?t", touched, "?e a ?t", union=self._mirror)
             + _distinct(
-                "?e ?m", touched, "?e dip:startDate ?d", "BIND (SUBSTR(STR(?d), 1, 7) AS ?m)"
+                "?e ?m",
+                touched,
+                "?e dip:startDate ?d",
+                "BIND (SUBSTR(STR(?d), 1, 7) AS ?m)",
+                union=self._mirror,
             )
         )
         return node, where
 
 
-def _distinct(variables: str, touched: str, pattern: str, extra: str = "") -> str:
+def _distinct(
+    variables: str, touched: str, pattern: str, extra: str = "", *, union: bool = False
+) -> str:
     """``pattern`` in any graph but a staging one, each solution once.
 
-    Each triple pattern is made distinct on its own before the join: an event that k documents
-    report matches ``GRAPH ?g { … }`` k times, and three such patterns joined would give k³ rows.
-    Staging graphs hold a remote commit's new contents before the swap, in the same request, and
-    the scratch graph is one of them.
+    With ``union`` (the embedded store), that is the store's default graph: the union of the
+    named graphs as a set, kept exact within the commit's transaction; the scratch graph is not
+    part of it. Otherwise each triple pattern is made distinct on its own before the join: an
+    event that k documents report matches ``GRAPH ?g { … }`` k times, and three such patterns
+    joined would give k³ rows. Staging graphs hold a remote commit's new contents before the
+    swap, in the same request, and the scratch graph is one of them.
     """
+    if union:
+        return f"{{ {touched}{pattern} {extra}}} "
     return (
         f"{{ SELECT DISTINCT {variables} WHERE {{ {touched}GRAPH ?g {{ {pattern} }} "
         f'FILTER (!STRSTARTS(STR(?g), "{STAGING_PREFIX}")) {extra}}} }} '
