@@ -1339,8 +1339,8 @@ def void_triples(stats: VoidStats, settings: Settings, server: str) -> list[Trip
             NamedNode(RDFS + "comment"),
             Literal(
                 f"{stats.graphs} named graphs (void:documents): one per source document, the "
-                "ontology's and the summary's. void:triples counts distinct triples of their union; "
-                "void:entities the resources under the URI space.",
+                "ontology's and the summary's. void:triples counts distinct triples of their "
+                "union; void:entities the resources under the URI space.",
                 language="en",
             ),
         ),
