@@ -38,7 +38,7 @@ from api.deps import SettingsDep, StoreDep, WriteAuth, run_write
 from api.errors import UnsupportedMediaTypeError
 from loader.config import Settings
 from loader.errors import FactsError, InputError, Location, RejectedError
-from loader.facts import SourceRecord, parse_document, read_documents
+from loader.facts import SourceRecord, decode_json, parse_document, read_documents
 from loader.pipeline import LoadReport, Rejection, load
 from loader.store import Store
 
@@ -90,7 +90,7 @@ def _media_type(request: Request) -> str:
 def _json_records(text: str, unknown: str) -> Iterator[SourceRecord]:
     """The documents of a JSON body: one object, or a list of objects."""
     try:
-        value = json.loads(text)
+        value = decode_json(text)
     except json.JSONDecodeError as exc:
         error = FactsError(f"not valid JSON: {exc.msg}", Location(source=SOURCE, line=exc.lineno))
         yield SourceRecord(SOURCE, exc.lineno, text, None, error)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -303,13 +304,21 @@ class Time(_Record):
 
 
 def _before(a: str, b: str) -> bool:
-    """Whether ``a`` is certainly before ``b``, comparing days at their common precision.
+    """Whether ``a`` is certainly before ``b``: two date-times as instants, anything else by
+    days at their common precision.
 
     ISO strings of one precision compare lexically; comparing on the shorter common prefix
     keeps "2023-06" and "2023-06-14" (or "2023" and "2023-10-14") from conflicting.
     """
+    if _DATETIME.match(a) and _DATETIME.match(b):
+        # two instants: compare them in time, not as text (01:00+05:00 is before 22:00Z)
+        return _instant(a) < _instant(b)
     n = min(len(a[:10]), len(b[:10]))
     return a[:n] < b[:n]
+
+
+def _instant(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 class StanceClaim(_Record):
@@ -459,7 +468,7 @@ class SourceRecord:
         if isinstance(self.raw, dict):
             doc = self.raw.get("document")
             if isinstance(doc, dict) and isinstance(doc.get("id"), str):
-                return str(doc["id"])
+                return printable(doc["id"])
         return None
 
 
@@ -482,7 +491,7 @@ def parse_document(
     record_id = None
     if isinstance(value, dict) and isinstance(value.get("document"), dict):
         doc_id = value["document"].get("id")
-        record_id = doc_id if isinstance(doc_id, str) else None
+        record_id = printable(doc_id) if isinstance(doc_id, str) else None
     warnings: list[str] = []
     if unknown == "warn":
         value, dropped = _drop_unknown(value)
@@ -517,7 +526,7 @@ def read_documents(
         text = "".join(buffered) + stream.read()
         start_line = len(buffered) - len([x for x in buffered if x.strip()]) + 1
         try:
-            value = json.loads(text)
+            value = decode_json(text)
         except json.JSONDecodeError as exc:
             yield _json_error(source, exc.lineno, text, f"not valid JSON: {exc.msg}")
             return
@@ -535,7 +544,7 @@ def read_documents(
         if not raw_line.strip():
             continue
         try:
-            value = json.loads(raw_line)
+            value = decode_json(raw_line)
         except json.JSONDecodeError as exc:
             yield _json_error(source, line_no, raw_line, f"not valid JSON: {exc.msg}")
             continue
@@ -561,9 +570,35 @@ def _chain(first: list[str], rest: IO[str]) -> Iterator[str]:
     yield from rest
 
 
+def decode_json(text: str) -> Any:
+    """``json.loads`` that fails only with :class:`json.JSONDecodeError`.
+
+    The standard decoder also raises RecursionError for nesting deeper than the interpreter's
+    recursion limit and ValueError for an integer longer than ``sys.get_int_max_str_digits()``;
+    both are bad input like a syntax error, and must be reported as one, not crash the reader.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise json.JSONDecodeError("arrays or objects nested too deeply", text, 0) from None
+    except ValueError:
+        raise json.JSONDecodeError(
+            f"a number with more than {sys.get_int_max_str_digits()} digits", text, 0
+        ) from None
+
+
+def printable(text: str) -> str:
+    """``text`` with lone surrogates (``"\\ud800"`` in JSON, or undecodable input bytes) written as
+    backslash escapes, so that a record id or field name taken from bad input can be encoded in
+    a report or an HTTP answer."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _is_complete_json(line: str) -> bool:
     try:
-        json.loads(line)
+        decode_json(line)
     except json.JSONDecodeError:
         return False
     return True
@@ -607,7 +642,7 @@ def _json_path(loc: tuple[int | str, ...]) -> str:
         }:
             continue
         else:
-            path += ("." if path else "") + str(part)
+            path += ("." if path else "") + printable(str(part))
     return path
 
 
@@ -633,7 +668,7 @@ def _fact_id_at(value: Any, loc: tuple[int | str, ...]) -> str | None:
         except (KeyError, IndexError, TypeError):
             return None
         if isinstance(item, dict) and isinstance(item.get("id"), str):
-            return str(item["id"])
+            return printable(item["id"])
     return None
 
 
