@@ -37,11 +37,6 @@ from hypothesis import strategies as st
 from loader.config import load_settings
 from loader.errors import DiplographError
 from loader.facts import (
-    EntityType,
-    FactType,
-    Modality,
-    Polarity,
-    RelationQuality,
     SourceRecord,
     json_schema,
     printable,
@@ -54,158 +49,22 @@ from loader.ontology import superclass_closure
 from loader.pipeline import Loader, LoadReport, Rejection
 from loader.store.embedded import EmbeddedStore
 from tests.conftest import EXAMPLES
+from tests.support.facts_strategies import (
+    JSON_SCALARS,
+    JSON_VALUES,
+    format_documents,
+    json_path,
+    parent,
+    paths,
+)
 
 SETTINGS = load_settings(store="memory")
 STORY_TEXT = (EXAMPLES / "story.json").read_text()
 STORY: dict[str, Any] = json.loads(STORY_TEXT)
 
 #: Bounded: every example of a loading property costs a fresh store and one load (~50 ms).
-LOADING = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-READING = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-# --- documents built from the format -----------------------------------------------------------
-
-#: The roles each kind of fact takes (the table in docs/facts.md).
-ROLES: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(
-        ["PhoneCall", "Meeting", "Visit", "Consultation", "DiplomaticTour", "Outreach"],
-        ("initiator", "recipient", "participant", "party", "visitor", "host"),
-    ),
-    "Mediation": ("mediator", "party"),
-    **dict.fromkeys(
-        ["Statement", "Readout", "Appeal", "Condemnation", "Praise"],
-        ("speaker", "issuer", "initiator", "recipient"),
-    ),
-    **dict.fromkeys(["Attack", "ArmedConflict"], ("attacker", "target", "party")),
-    **dict.fromkeys(["BilateralRelation", "Agreement"], ("party",)),
-    "Backing": ("sponsor", "client"),
-    "Stance": ("holder",),
-    "PostHolding": ("holder",),
-}
-assert set(ROLES) == {t.value for t in FactType}, "a fact type is missing from ROLES"
-
-LOCAL_IDS = st.from_regex(r"[a-z][a-z0-9-]{0,11}", fullmatch=True)
-JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=5)
-NAMES = st.text(
-    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40
-)
-
-
-@st.composite
-def when(draw: st.DrawFn) -> str:
-    """A year, year-month, date or date-time with a time zone that exists in the calendar."""
-    day = draw(st.dates(min_value=dt.date(1900, 1, 1)))
-    precision = draw(st.sampled_from(["year", "month", "day", "datetime"]))
-    if precision == "year":
-        return f"{day.year:04d}"
-    if precision == "month":
-        return f"{day.year:04d}-{day.month:02d}"
-    if precision == "day":
-        return day.isoformat()
-    hour, minute = draw(st.integers(0, 23)), draw(st.integers(0, 59))
-    zone = draw(st.sampled_from(["Z", "+00:00", "+05:30", "-08:00"]))
-    return f"{day.isoformat()}T{hour:02d}:{minute:02d}:00{zone}"
-
-
-DURATIONS = st.builds(
-    lambda n, unit: f"PT{n}{unit}" if unit in "HMS" else f"P{n}{unit}",
-    st.integers(1, 99),
-    st.sampled_from("HMSDWY"),
-)
-
-
-@st.composite
-def format_documents(draw: st.DrawFn) -> dict[str, Any]:
-    """A facts document that follows every rule of the format (docs/facts.md): declared ids,
-    references that resolve, roles that fit the fact type, real dates, confidences in [0, 1].
-
-    References between records may form cycles (a ministry part of a government part of the
-    ministry, an event that is a sub-event of its own sub-event): the format allows them.
-    """
-    entity_ids = draw(st.lists(LOCAL_IDS, min_size=2, max_size=6, unique=True))
-    fact_ids = draw(
-        st.lists(
-            LOCAL_IDS.map(lambda s: "f-" + s).filter(lambda s: len(s) <= 128),
-            max_size=5,
-            unique=True,
-        )
-    )
-    maybe_entity = st.none() | st.sampled_from(entity_ids)
-    entities = []
-    for entity_id in entity_ids:
-        entity: dict[str, Any] = {
-            "id": entity_id,
-            "type": draw(st.sampled_from([t.value for t in EntityType])),
-            "name": draw(NAMES),
-        }
-        for field in ("part_of", "located_in"):
-            ref = draw(maybe_entity)
-            if ref is not None:
-                entity[field] = ref
-        if draw(st.booleans()):
-            entity["wikidata"] = f"Q{draw(st.integers(1, 10**8))}"
-        entities.append(entity)
-    facts = []
-    for index, fact_id in enumerate(fact_ids):
-        kind = draw(st.sampled_from([t.value for t in FactType]))
-        participants = [
-            {
-                "entity": draw(st.sampled_from(entity_ids)),
-                "role": draw(st.sampled_from(ROLES[kind])),
-            }
-            for _ in range(draw(st.integers(1, 3)))
-        ]
-        fact: dict[str, Any] = {
-            "id": fact_id,
-            "type": kind,
-            "participants": participants,
-            "confidence": draw(st.floats(0.0, 1.0)),
-            "modality": draw(st.sampled_from([m.value for m in Modality])),
-        }
-        if kind == "PostHolding":
-            post = entity_ids[0]
-            entities[0]["type"] = "DiplomaticPost"
-            fact["post"] = post
-            fact["participants"] = [
-                {"entity": draw(st.sampled_from(entity_ids[1:])), "role": "holder"}
-            ]
-        if kind == "Stance":
-            fact["polarity"] = draw(st.sampled_from([p.value for p in Polarity]))
-            fact["topic"] = draw(NAMES)
-        if kind in ("BilateralRelation", "Agreement") and draw(st.booleans()):
-            fact["quality"] = draw(st.sampled_from([q.value for q in RelationQuality]))
-        if draw(st.booleans()):
-            start = draw(when())
-            fact["time"] = {"start": start, "text": draw(NAMES)}
-        if draw(st.booleans()):
-            fact["duration"] = draw(DURATIONS)
-        others = [f for f in fact_ids if f != fact_id]
-        if len(others) > 0 and draw(st.booleans()):
-            # any other fact, earlier or later: two facts can be sub-events of each other
-            fact["sub_event_of"] = draw(st.sampled_from(others))
-        if index > 0 and draw(st.booleans()):
-            fact["according_to"] = draw(st.sampled_from(entity_ids + fact_ids[:index]))
-        if draw(st.booleans()):
-            start_at = draw(st.integers(0, 10_000))
-            fact["evidence"] = [{"start": start_at, "end": start_at + draw(st.integers(1, 500))}]
-        facts.append(fact)
-    return {
-        "format_version": "1.0",
-        "document": {
-            "id": draw(st.from_regex(r"[a-z0-9][a-z0-9./:_-]{2,40}", fullmatch=True)),
-            "title": draw(NAMES),
-            "published": draw(when()),
-            "language": draw(st.sampled_from(["en", "fr", "zh-Hans", "ar"])),
-        },
-        "extraction": {
-            "tool": "property-test",
-            "version": "1",
-            "time": "2026-11-28T12:00:00Z",
-        },
-        "entities": entities,
-        "facts": facts,
-    }
-
+LOADING = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+READING = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # --- the loading path and its two allowed endings ----------------------------------------------
 
@@ -302,38 +161,9 @@ def test_a_document_built_from_the_format_loads_whole_or_is_rejected_by_named_ru
 # --- one thing broken at a time ----------------------------------------------------------------
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every path to a value inside ``value`` (dict keys and list indexes)."""
-    if isinstance(value, dict):
-        items: list[tuple[Any, Any]] = list(value.items())
-    elif isinstance(value, list):
-        items = list(enumerate(value))
-    else:
-        return []
-    out: list[tuple[Any, ...]] = []
-    for key, inner in items:
-        out.append((*prefix, key))
-        out.extend(_paths(inner, (*prefix, key)))
-    return out
-
-
-def _json_path(path: tuple[Any, ...]) -> str:
-    """The path as the reader names fields: ``facts[3].time.start``."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else ("." if text else "") + str(part)
-    return text
-
-
-def _parent(doc: Any, path: tuple[Any, ...]) -> Any:
-    for step in path[:-1]:
-        doc = doc[step]
-    return doc
-
-
 def _dict_paths(doc: dict[str, Any]) -> list[tuple[Any, ...]]:
     """Paths whose last step is a field name (not a list index)."""
-    return [p for p in _paths(doc) if isinstance(p[-1], str)]
+    return [p for p in paths(doc) if isinstance(p[-1], str)]
 
 
 #: A value of another JSON type for each kind of value.
@@ -356,14 +186,14 @@ def _other_type(value: Any) -> st.SearchStrategy[Any]:
 def test_a_value_of_the_wrong_type_is_rejected_naming_its_field_or_coerced(
     doc: dict[str, Any], data: st.DataObject
 ) -> None:
-    path = data.draw(st.sampled_from(_paths(doc)))
-    original = _parent(doc, path)[path[-1]]
-    _parent(doc, path)[path[-1]] = data.draw(_other_type(original))
+    path = data.draw(st.sampled_from(paths(doc)))
+    original = parent(doc, path)[path[-1]]
+    parent(doc, path)[path[-1]] = data.draw(_other_type(original))
     record = only_record(json.dumps(doc))
     if record.error is not None:
         field = record.error.location.field or ""
         # the field itself, or the record holding it (a model-level rule such as time order)
-        assert _json_path(path).startswith(field) or field.startswith(_json_path(path)), (
+        assert json_path(path).startswith(field) or field.startswith(json_path(path)), (
             field,
             path,
         )
@@ -379,18 +209,18 @@ REQUIRED_IN_PARTICIPANTS = {"entity", "role"}
 def test_a_missing_required_field_is_rejected_naming_it(
     doc: dict[str, Any], data: st.DataObject
 ) -> None:
-    paths = [
+    required = [
         p
         for p in _dict_paths(doc)
         if p[-1] in REQUIRED
         or (p[-1] in REQUIRED_IN_PARTICIPANTS and "participants" in p)
         or p == ("extraction", "time")
     ]
-    path = data.draw(st.sampled_from(paths))
-    del _parent(doc, path)[path[-1]]
+    path = data.draw(st.sampled_from(required))
+    del parent(doc, path)[path[-1]]
     record = only_record(json.dumps(doc))
     assert record.error is not None
-    assert record.error.location.field == _json_path(path)
+    assert record.error.location.field == json_path(path)
     assert record.error.rule.startswith("required field is missing")
 
 
@@ -417,12 +247,12 @@ def test_an_unknown_field_is_rejected_naming_it(
 ) -> None:
     if name in KNOWN_FIELDS:
         return
-    objects = [()] + [p for p in _paths(doc) if isinstance(_parent(doc, (*p, None)), dict)]
+    objects = [()] + [p for p in paths(doc) if isinstance(parent(doc, (*p, None)), dict)]
     where = data.draw(st.sampled_from(objects))
-    _parent(doc, (*where, None))[name] = data.draw(JSON_SCALARS)
+    parent(doc, (*where, None))[name] = data.draw(JSON_SCALARS)
     record = only_record(json.dumps(doc))
     assert record.error is not None
-    assert record.error.location.field == _json_path((*where, name))
+    assert record.error.location.field == json_path((*where, name))
     assert record.error.rule.startswith("unknown field")
 
 
@@ -432,12 +262,12 @@ def test_an_unknown_field_is_rejected_naming_it(
 def test_a_huge_string_loads_whole_or_is_rejected_naming_its_field(
     doc: dict[str, Any], data: st.DataObject
 ) -> None:
-    strings = [p for p in _paths(doc) if isinstance(_parent(doc, p)[p[-1]], str)]
+    strings = [p for p in paths(doc) if isinstance(parent(doc, p)[p[-1]], str)]
     path = data.draw(st.sampled_from(strings))
-    _parent(doc, path)[path[-1]] = data.draw(st.sampled_from(["x", "é", "文", " "])) * 200_000
+    parent(doc, path)[path[-1]] = data.draw(st.sampled_from(["x", "é", "文", " "])) * 200_000
     record = only_record(json.dumps(doc))
     if record.error is not None:
-        assert record.error.location.field == _json_path(path)
+        assert record.error.location.field == json_path(path)
     assert_whole_or_nothing(json.dumps(doc), doc)
 
 
@@ -449,14 +279,14 @@ NESTED = "__nested__"
 def test_deep_nesting_in_any_field_is_rejected_cleanly(
     doc: dict[str, Any], data: st.DataObject, depth: int
 ) -> None:
-    path = data.draw(st.sampled_from(_paths(doc)))
-    _parent(doc, path)[path[-1]] = NESTED
+    path = data.draw(st.sampled_from(paths(doc)))
+    parent(doc, path)[path[-1]] = NESTED
     opener, closer = data.draw(st.sampled_from([("[", "]"), ('{"a":', "}")]))
     text = json.dumps(doc).replace(json.dumps(NESTED), opener * depth + "1" + closer * depth)
     record = only_record(text)
     assert record.error is not None
     if record.error.location.field is not None:  # decoded: the nested field is named
-        assert record.error.location.field.startswith(_json_path(path))
+        assert record.error.location.field.startswith(json_path(path))
     else:  # too deep to decode: a syntax error on the line
         assert record.error.rule == "not valid JSON: arrays or objects nested too deeply"
 
@@ -470,12 +300,12 @@ def test_deep_nesting_in_any_field_is_rejected_cleanly(
 def test_a_lone_surrogate_is_rejected_naming_its_field_and_the_report_encodes(
     doc: dict[str, Any], data: st.DataObject, bad: str
 ) -> None:
-    strings = [p for p in _paths(doc) if isinstance(_parent(doc, p)[p[-1]], str)]
+    strings = [p for p in paths(doc) if isinstance(parent(doc, p)[p[-1]], str)]
     path = data.draw(st.sampled_from(strings))
-    _parent(doc, path)[path[-1]] = bad
+    parent(doc, path)[path[-1]] = bad
     record = only_record(json.dumps(doc))  # ASCII JSON with "\ud800" escapes
     assert record.error is not None
-    assert record.error.location.field == _json_path(path)
+    assert record.error.location.field == json_path(path)
     json.dumps(record.error.to_dict(), ensure_ascii=False).encode("utf-8")
 
 
@@ -490,7 +320,7 @@ def test_an_id_with_a_lone_surrogate_is_rejected_and_named_printably(
             [("document", "id")] + [("facts", i, "id") for i in range(len(doc["facts"]))]
         )
     )
-    _parent(doc, where)[where[-1]] += "\ud800"
+    parent(doc, where)[where[-1]] += "\ud800"
     assert_whole_or_nothing(json.dumps(doc), doc)
 
 
@@ -622,10 +452,10 @@ def test_a_reference_to_an_undeclared_record_is_rejected_naming_it(
     if not refs:
         return
     path = data.draw(st.sampled_from(refs))
-    _parent(doc, path)[path[-1]] = "undeclared-record"
+    parent(doc, path)[path[-1]] = "undeclared-record"
     record = only_record(json.dumps(doc))
     assert record.error is not None
-    assert record.error.location.field == _json_path(path)
+    assert record.error.location.field == json_path(path)
     assert "'undeclared-record'" in record.error.rule
 
 
@@ -658,12 +488,6 @@ def test_cycles_of_references_load_whole_or_are_rejected_cleanly(
 
 
 # --- anything at all ---------------------------------------------------------------------------
-
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(st.characters(codec="utf-8")),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
-    max_leaves=25,
-)
 
 
 @pytest.mark.slow
