@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator, Iterable
-from typing import Literal
+from typing import Any, Literal
 
 import anyio.to_thread
 from fastapi import APIRouter, Request, Response
@@ -48,6 +48,48 @@ __all__ = ["router"]
 router = APIRouter(tags=["Graph Store"])
 
 Kind = Literal["graph", "default", "dataset"]
+
+# The routes read their parameters and bodies from the request themselves (the protocol's
+# ?default has no value, and the body's media type picks the parser), so the OpenAPI
+# description says what they take: clients and fuzzers then see the real interface.
+_TARGET: list[dict[str, Any]] = [
+    {
+        "name": "graph",
+        "in": "query",
+        "required": False,
+        "description": "The IRI of a named graph (indirect graph identification).",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "default",
+        "in": "query",
+        "required": False,
+        "allowEmptyValue": True,
+        "description": "The default graph (present without a value). Neither ?graph nor "
+        "?default: the whole dataset.",
+        "schema": {"type": "string"},
+    },
+]
+_FORMAT: dict[str, Any] = {
+    "name": "format",
+    "in": "query",
+    "required": False,
+    "description": "The format of the answer, overriding Accept (e.g. turtle, nquads).",
+    "schema": {"type": "string"},
+}
+_READ_DOC: dict[str, Any] = {"parameters": [*_TARGET, _FORMAT]}
+_WRITE_DOC: dict[str, Any] = {
+    "parameters": _TARGET,
+    "requestBody": {
+        "required": True,
+        "description": "RDF: a graph format for ?graph and ?default, a dataset format for "
+        "the whole dataset.",
+        "content": {
+            f.media_type: {"schema": {"type": "string"}} for f in (*GRAPH_FORMATS, *DATASET_FORMATS)
+        },
+    },
+}
+_DELETE_DOC: dict[str, Any] = {"parameters": _TARGET}
 
 
 def _target(request: Request) -> tuple[Kind, str | None]:
@@ -86,7 +128,12 @@ def _read_format(kind: Kind, request: Request) -> Format:
 # --- reads -------------------------------------------------------------------------------------
 
 
-@router.get("/store", summary="Read a graph or the dataset", response_class=Response)
+@router.get(
+    "/store",
+    summary="Read a graph or the dataset",
+    response_class=Response,
+    openapi_extra=_READ_DOC,
+)
 async def store_get(request: Request) -> Response:
     started = time.monotonic()
     settings: Settings = request.app.state.settings
@@ -123,7 +170,9 @@ async def store_get(request: Request) -> Response:
     return StreamedResult(stream, fmt.content_type, headers={"Vary": "Accept"}, label="GET /store")
 
 
-@router.head("/store", summary="Headers of GET /store", response_class=Response)
+@router.head(
+    "/store", summary="Headers of GET /store", response_class=Response, openapi_extra=_READ_DOC
+)
 async def store_head(request: Request) -> Response:
     store: Store = request.app.state.store
     kind, graph = _target(request)
@@ -195,7 +244,12 @@ def _triples(quads: list[Quad]) -> list[Triple]:
     return [quad.triple for quad in quads]
 
 
-@router.put("/store", summary="Replace a graph, the default graph or the dataset", status_code=204)
+@router.put(
+    "/store",
+    summary="Replace a graph, the default graph or the dataset",
+    status_code=204,
+    openapi_extra=_WRITE_DOC,
+)
 async def store_put(request: Request, _: WriteAuth) -> Response:
     store: Store = request.app.state.store
     kind, graph = _target(request)
@@ -223,7 +277,12 @@ async def store_put(request: Request, _: WriteAuth) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/store", summary="Add to a graph, the default graph or the dataset", status_code=204)
+@router.post(
+    "/store",
+    summary="Add to a graph, the default graph or the dataset",
+    status_code=204,
+    openapi_extra=_WRITE_DOC,
+)
 async def store_post(request: Request, _: WriteAuth) -> Response:
     store: Store = request.app.state.store
     kind, graph = _target(request)
@@ -247,7 +306,12 @@ async def store_post(request: Request, _: WriteAuth) -> Response:
     return Response(status_code=204 if existed else 201)
 
 
-@router.delete("/store", summary="Delete a graph or clear the default graph", status_code=204)
+@router.delete(
+    "/store",
+    summary="Delete a graph or clear the default graph",
+    status_code=204,
+    openapi_extra=_DELETE_DOC,
+)
 async def store_delete(request: Request, _: WriteAuth) -> Response:
     store: Store = request.app.state.store
     kind, graph = _target(request)

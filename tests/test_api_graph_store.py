@@ -311,3 +311,16 @@ def test_an_entity_expansion_bomb_is_refused(client: TestClient) -> None:
     assert len(bomb) < 2000  # would expand to 10^9 characters
     response = put(client, bomb.encode(), "application/rdf+xml", graph=G)
     assert response.status_code == 400
+
+
+def test_the_openapi_description_names_the_targets_and_the_upload_formats(
+    client: TestClient,
+) -> None:
+    store = client.get("/openapi.json").json()["paths"]["/store"]
+    for method in ("get", "head", "put", "post", "delete"):
+        names = {p["name"] for p in store[method]["parameters"]}
+        assert {"graph", "default"} <= names, method
+    for method in ("put", "post"):
+        uploads = set(store[method]["requestBody"]["content"])
+        assert {"text/turtle", "application/rdf+xml", "application/ld+json"} <= uploads
+        assert {"application/trig", "application/n-quads"} <= uploads

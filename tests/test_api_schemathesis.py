@@ -17,7 +17,7 @@ from schemathesis.checks import not_a_server_error
 
 from api.app import create_app
 from loader.config import load_settings
-from loader.facts import read_documents
+from loader.facts import json_schema, read_documents
 from loader.pipeline import Loader
 from loader.store.embedded import EmbeddedStore
 from tests.conftest import EXAMPLES
@@ -33,17 +33,26 @@ def _app() -> FastAPI:
     return create_app(settings_, store)
 
 
-def _inline_external_refs(value: Any) -> Any:
+def _with_the_facts_schema(openapi: dict[str, Any]) -> dict[str, Any]:
     """The OpenAPI document with its links to the facts JSON Schema (served at ``/schema``)
-    replaced by "any object": schemathesis cannot follow a reference to another URL, and
-    arbitrary objects are what a fuzzer should send anyway."""
-    if isinstance(value, dict):
-        if value.get("$ref", "#").startswith("#"):
-            return {key: _inline_external_refs(inner) for key, inner in value.items()}
-        return {"type": "object"}
-    if isinstance(value, list):
-        return [_inline_external_refs(inner) for inner in value]
-    return value
+    replaced by that schema itself, its definitions moved under ``components``: schemathesis
+    cannot follow a reference to another URL, and with the real schema it generates facts
+    documents (and, in negative mode, documents that break it) rather than arbitrary objects."""
+    facts = json_schema()
+    definitions = facts.pop("$defs", {})
+    for key in ("$schema", "$id"):
+        facts.pop(key, None)
+    text = json.dumps(openapi).replace(
+        '{"$ref": "/schema"}', '{"$ref": "#/components/schemas/FactsDocument"}'
+    )
+    document: dict[str, Any] = json.loads(text)
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for name, definition in {**definitions, "FactsDocument": facts}.items():
+        assert name not in schemas, f"the facts schema's {name} collides with the API's"
+        schemas[name] = json.loads(
+            json.dumps(definition).replace('"#/$defs/', '"#/components/schemas/')
+        )
+    return document
 
 
 @schemathesis.serializer("application/x-ndjson")
@@ -53,8 +62,20 @@ def _json_lines(ctx: Any, value: Any) -> bytes:
     return "\n".join(json.dumps(item) for item in items).encode()
 
 
+@schemathesis.serializer(
+    "text/turtle",
+    "application/n-triples",
+    "application/rdf+xml",
+    "application/trig",
+    "application/n-quads",
+)
+def _rdf_text(ctx: Any, value: Any) -> bytes:
+    """An RDF body: the generated text as it is (UTF-8), so the parsers see it unquoted."""
+    return (value if isinstance(value, str) else json.dumps(value)).encode("utf-8", "surrogatepass")
+
+
 APP = _app()
-schema = schemathesis.openapi.from_dict(_inline_external_refs(APP.openapi()))
+schema = schemathesis.openapi.from_dict(_with_the_facts_schema(APP.openapi()))
 
 pytestmark = pytest.mark.slow
 
