@@ -164,7 +164,11 @@ def _run_load(
     unknown = unknown_fields or settings.unknown_fields
     rejects_out: IO[str] | None = None
     if rejects is not None:
-        rejects_out = open(rejects, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+        # backslashreplace: a rejected record may hold lone surrogates (a "\ud800" escape in
+        # its JSON); they are written back as the same escape instead of failing the load
+        rejects_out = open(  # noqa: SIM115 - closed below
+            rejects, "w", encoding="utf-8", errors="backslashreplace"
+        )
 
     def on_reject(rejection: Rejection) -> None:
         if rejects_out is not None:

@@ -66,6 +66,21 @@ def test_load_with_rejects_exits_1_and_writes_the_rejects_file(
     assert "record 'doc-2'" in result.stderr
 
 
+def test_a_rejected_record_with_a_lone_surrogate_is_written_to_the_rejects_file_as_its_escape(
+    store_path: Path, tmp_path: Path
+) -> None:
+    story = json.loads((EXAMPLES / "story.json").read_text())
+    story["document"]["title"] = "x\ud800"
+    facts = tmp_path / "surrogate.jsonl"
+    facts.write_text(json.dumps(story) + "\n")  # ASCII JSON: the title is "x\\ud800"
+    rejects = tmp_path / "rejects.jsonl"
+    result = run("load", facts, "--rejects", rejects, "--no-progress", store=store_path)
+    assert result.exit_code == 1
+    [entry] = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert entry["record_data"]["document"]["title"] == "x\ud800"
+    assert entry["violations"][0]["field"] == "document.title"
+
+
 def test_allow_rejects_exits_0(store_path: Path) -> None:
     result = run(
         "load", FACTS / "three.jsonl", "--allow-rejects", "--no-progress", store=store_path
