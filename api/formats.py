@@ -511,7 +511,9 @@ class _Framing:
     def _serialize(self, items: Sequence[Triple | Quad]) -> bytes:
         try:
             out = serialize(items, format=self.rdf, prefixes=self.prefixes or None)  # type: ignore[arg-type]
-        except ValueError as exc:  # e.g. a quoted triple in RDF/XML
+        # ValueError: e.g. a quoted triple in RDF/XML; OSError: pyoxigraph's JSON-LD writer
+        # reports that it cannot write RDF 1.2 triple terms as an I/O error
+        except (ValueError, OSError) as exc:
             raise UnsupportedFormatError(
                 f"{self.rdf.name} cannot hold this result ({exc}); ask for Turtle or N-Triples"
             ) from None

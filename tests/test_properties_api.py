@@ -318,6 +318,52 @@ def test_an_upload_in_a_format_a_graph_cannot_hold_is_415_changing_nothing(
     assert quads(store) == before
 
 
+#: Valid Turtle the upload routes accept, some of it beyond what every output format can hold.
+STORABLE = [
+    b"<urn:x:s> <urn:x:p> <urn:x:o> .",
+    b"<urn:x:s> <urn:x:p> <<( <urn:x:s> <urn:x:p> <urn:x:o> )>> .",  # an RDF 1.2 triple term
+    b"<< <urn:x:s> <urn:x:p> <urn:x:o> >> <urn:x:said> <urn:x:wang> .",  # a reifier
+    b'<urn:x:s> <urn:x:p> "text"@en--ltr .',  # a base direction
+    b'<urn:x:s> <urn:x:p> "\\u0000\\u0001\\uFFFE" .',
+    b'<urn:x:s> <urn:x:p> [ <urn:x:p> ( 1 2.5 "three" ) ] .',
+    b'<urn:x:s> <urn:x:p> "' + b"x" * 5000 + b'" .',
+    b'<urn:x:s> <urn:x:p> "2023-02-30"^^<http://www.w3.org/2001/XMLSchema#date> .',
+    b"<urn:x:s> <http://www.w3.org/1999/02/22-rdf-syntax-ns#_1> <urn:x:o> .",
+    b"<urn:x:s> <urn:x:1> <urn:x:o> .",  # a predicate RDF/XML cannot write as an element
+]
+READ_TYPES = ["text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json"]
+
+
+@PROPERTY
+@given(st.lists(st.sampled_from(STORABLE), min_size=1, max_size=4), st.sampled_from(READ_TYPES))
+def test_whatever_an_upload_stored_reads_back_in_every_format_or_answers_406(
+    client: TestClient, parts: list[bytes], accept: str
+) -> None:
+    response = upload(client, b"\n".join(parts), "text/turtle")
+    assert response.status_code in (201, 204), response.text
+    try:
+        read = client.get("/store", params={"graph": UPLOAD_GRAPH}, headers={"Accept": accept})
+        assert read.status_code in (200, 406), read.text[:500]
+        if read.status_code == 406:
+            assert "ask for Turtle or N-Triples" in assert_error_body(read)["message"]
+    finally:
+        forget_upload(client)
+
+
+def test_a_triple_term_asked_for_as_jsonld_is_406_not_a_store_error(client: TestClient) -> None:
+    """Regression: pyoxigraph's JSON-LD writer fails on RDF 1.2 with an OSError, which was
+    answered 503 StoreError as if the store were broken."""
+    upload(client, STORABLE[1], "text/turtle")
+    try:
+        read = client.get(
+            "/store", params={"graph": UPLOAD_GRAPH}, headers={"Accept": "application/ld+json"}
+        )
+        assert read.status_code == 406
+        assert assert_error_body(read)["error"] == "UnsupportedFormatError"
+    finally:
+        forget_upload(client)
+
+
 # --- nothing is read or fetched ----------------------------------------------------------------
 
 
