@@ -1,7 +1,7 @@
 """Hostile requests against a real ``diplograph serve`` process: each is answered cleanly, the
 server keeps running and the store is unchanged.
 
-The server runs as a child process (tests/support/process.py), so that a request that crashed
+The server runs as a child process (tests/support/children.py), so that a request that crashed
 the engine would show here as a failed assertion on a dead child, not as a dead test run. Other
 hostile requests (SERVICE, LOAD, FROM, timeouts, caps, XXE, CORS) are in test_api_safety.py and
 test_api_protocol.py; docs/reliability.md lists them all.
@@ -19,29 +19,29 @@ import pytest
 
 from api.guard import MAX_NESTING
 from tests.conftest import EXAMPLES
-from tests.support.process import ServerProcess
+from tests.support.children import ServeChild
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeChild]:
     """A server over the example story, on its own store directory."""
     store = tmp_path_factory.mktemp("hostile") / "store"
-    child = ServerProcess(store, args=["--load", str(EXAMPLES / "story.json")]).start()
+    child = ServeChild(store, args=["--load", str(EXAMPLES / "story.json")]).start()
     try:
         yield child
     finally:
         child.stop()
 
 
-def _dump(server: ServerProcess) -> bytes:
+def _dump(server: ServeChild) -> bytes:
     response = httpx.get(server.url + "/dump", params={"format": "nquads"}, timeout=30)
     assert response.status_code == 200
     return response.content
 
 
-def _query(server: ServerProcess, text: str) -> httpx.Response:
+def _query(server: ServeChild, text: str) -> httpx.Response:
     return httpx.post(
         server.url + "/sparql",
         content=text.encode(),
@@ -61,7 +61,7 @@ def _query(server: ServerProcess, text: str) -> httpx.Response:
     ids=["braces", "parentheses", "negations", "blank-node-brackets"],
 )
 def test_deeply_nested_query_text_is_refused_and_the_server_lives(
-    server: ServerProcess, text: str
+    server: ServeChild, text: str
 ) -> None:
     response = _query(server, text)
     assert response.status_code == 400
@@ -70,7 +70,7 @@ def test_deeply_nested_query_text_is_refused_and_the_server_lives(
     assert httpx.get(server.url + "/health", timeout=10).status_code == 200
 
 
-def test_a_deeply_nested_update_is_refused_before_it_runs(server: ServerProcess) -> None:
+def test_a_deeply_nested_update_is_refused_before_it_runs(server: ServeChild) -> None:
     before = _dump(server)
     update = "INSERT { <urn:x:s> <urn:x:p> 1 } WHERE " + "{" * 5000 + "}" * 5000
     response = httpx.post(
@@ -81,14 +81,14 @@ def test_a_deeply_nested_update_is_refused_before_it_runs(server: ServerProcess)
     assert _dump(server) == before
 
 
-def test_nesting_up_to_the_limit_still_runs(server: ServerProcess) -> None:
+def test_nesting_up_to_the_limit_still_runs(server: ServeChild) -> None:
     depth = MAX_NESTING - 1
     response = _query(server, "ASK " + "{" * depth + " ?s ?p ?o " + "}" * depth)
     assert response.status_code == 200
     assert response.json()["boolean"] is True
 
 
-def test_a_gigantic_query_in_the_url_gets_a_client_error(server: ServerProcess) -> None:
+def test_a_gigantic_query_in_the_url_gets_a_client_error(server: ServeChild) -> None:
     # Sent by hand: HTTP clients refuse to build such a URL.
     target = "/sparql?query=" + quote("SELECT * WHERE { ?s ?p ?o } # " + "x" * 300_000)
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
@@ -110,7 +110,7 @@ def test_a_gigantic_query_in_the_url_gets_a_client_error(server: ServerProcess) 
         "/kw/..%2F..%2Fpyproject.toml",
     ],
 )
-def test_path_traversal_in_paths_reads_no_file(server: ServerProcess, path: str) -> None:
+def test_path_traversal_in_paths_reads_no_file(server: ServeChild, path: str) -> None:
     response = httpx.get(server.url + path, timeout=10)
     assert response.status_code in (400, 404)
     assert "[project]" not in response.text
@@ -121,7 +121,7 @@ def test_path_traversal_in_paths_reads_no_file(server: ServerProcess, path: str)
     "graph",
     ["file:///etc/passwd", "../../etc/passwd", "/etc/passwd", "file:" + str(Path.cwd())],
 )
-def test_graph_names_never_read_files(server: ServerProcess, route: str, graph: str) -> None:
+def test_graph_names_never_read_files(server: ServeChild, route: str, graph: str) -> None:
     response = httpx.get(server.url + route, params={"graph": graph}, timeout=10)
     assert response.status_code in (400, 404)
     assert "root:" not in response.text
@@ -138,7 +138,7 @@ def test_graph_names_never_read_files(server: ServerProcess, route: str, graph: 
     ],
 )
 def test_writes_without_the_right_token_change_nothing(
-    server: ServerProcess,
+    server: ServeChild,
     headers: dict[str, str],
     method: str,
     path: str,

@@ -12,7 +12,7 @@ import pytest
 from pyoxigraph import RdfFormat, parse
 
 from tests.conftest import DATA, EXAMPLES
-from tests.support.process import ServerProcess
+from tests.support.children import ServeChild
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -24,7 +24,7 @@ GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g"
 DISTINCT_TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
-def _snapshot(server: ServerProcess) -> dict[str, object]:
+def _snapshot(server: ServeChild) -> dict[str, object]:
     def rows(text: str) -> list[dict[str, object]]:
         response = httpx.get(server.url + "/sparql", params={"query": text}, timeout=30)
         assert response.status_code == 200
@@ -41,7 +41,7 @@ def _snapshot(server: ServerProcess) -> dict[str, object]:
 
 
 def test_everything_loaded_through_the_server_is_there_after_a_restart(tmp_path: Path) -> None:
-    server = ServerProcess(tmp_path / "store").start()
+    server = ServeChild(tmp_path / "store").start()
     try:
         for path in (EXAMPLES / "story.json", DATA / "api_b" / "call.json"):
             response = httpx.post(

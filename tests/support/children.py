@@ -143,6 +143,10 @@ class WatchedLoad:
         """What the child wrote to its terminal (progress bar and errors)."""
         return self.output.decode(errors="replace")
 
+    def alive(self) -> bool:
+        """Whether the child is still running."""
+        return self.process is not None and self.process.poll() is None
+
     def kill(self) -> None:
         """SIGKILL, as a crash would; waits for the child to be gone."""
         if self.process.poll() is None:
@@ -164,8 +168,9 @@ def _free_port() -> int:
 class ServeChild:
     """``diplograph serve`` on 127.0.0.1 with writes enabled (:data:`TOKEN`) on ``store_path``."""
 
-    def __init__(self, store_path: Path, **settings: object) -> None:
+    def __init__(self, store_path: Path, *, args: Sequence[str] = (), **settings: object) -> None:
         self.store_path = store_path
+        self.args = tuple(args)  # more ``serve`` flags, e.g. ("--load", path)
         self.settings = settings
         self.port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None
@@ -182,7 +187,7 @@ class ServeChild:
         """Start the server and wait until ``/health`` answers."""
         env = child_env(store_path=self.store_path, write_token=TOKEN, **self.settings)
         self.process = subprocess.Popen(
-            command("serve", "--host", "127.0.0.1", "--port", str(self.port)),
+            command("serve", "--host", "127.0.0.1", "--port", str(self.port), *self.args),
             env=env,
             cwd=ROOT,
             stdin=subprocess.DEVNULL,
@@ -202,21 +207,27 @@ class ServeChild:
         self.kill()
         raise RuntimeError(f"diplograph serve did not answer /health within {timeout:g} s")
 
+    def alive(self) -> bool:
+        """Whether the child is still running."""
+        return self.process is not None and self.process.poll() is None
+
     def kill(self) -> None:
         """SIGKILL, as a crash would; waits for the child to be gone."""
         if self.process is not None and self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=30)
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM (a clean stop), SIGKILL when it does not exit in time."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.kill(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """SIGTERM (a clean stop), SIGKILL when it does not exit in time; the exit code."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.process.returncode
 
     def select(self, sparql: str) -> list[dict[str, Any]]:
         """The bindings of a SELECT query, asked over the SPARQL protocol."""
