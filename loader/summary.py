@@ -25,6 +25,9 @@ are recorded in a scratch graph; after it, its keys again; each count moves by (
 gained the key) − (events that lost it), which equals recounting those keys over the whole store
 when the summary was exact before. The quad count moves by the size change of the changed
 graphs and of the summary graph. The scratch graph is dropped in the same transaction.
+New graphs on a store only this process writes to take a shortcut with the same result
+(:meth:`Summary.additive`): the counts are computed from reads made before the transaction and
+written as data.
 
 **Staleness.** A write that bypasses the loader (a raw SPARQL Update, a Graph Store Protocol
 write) cannot be followed incrementally. :func:`guard_raw_writes` marks the summary stale
@@ -37,17 +40,21 @@ start and removes the mark at its end, so a store that keeps the operations befo
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Literal
 
-from pyoxigraph import NamedNode, QuerySolutions
+from pyoxigraph import Literal as RdfLiteral
+from pyoxigraph import NamedNode, QuerySolutions, Triple
 
 from loader.iris import IriMinter
-from loader.namespaces import DIP, RDF
+from loader.namespaces import DIP, RDF, XSD
 from loader.store.base import GraphChange, Store
 from loader.store.remote import STAGING_PREFIX
 
@@ -67,6 +74,10 @@ _MINUS = "<urn:x-diplograph:summary:minus>"
 _SCRATCH_PREFIX = f"{STAGING_PREFIX}summary:"
 
 _PROLOGUE = f"PREFIX dip: <{DIP}>\n"
+_EVENT = NamedNode(f"{DIP}Event")
+_TYPE, _PARTICIPANT, _START = (NamedNode(p) for p in _TOUCHING)
+_EVENT_COUNT = NamedNode(f"{DIP}eventCount")
+_INTEGER = NamedNode(f"{XSD}integer")
 #: ``dip:`` names in the operations, which travel without a prologue (one request may join many).
 _DIP_NAME = re.compile(r"\bdip:(\w+)")
 
@@ -122,7 +133,10 @@ class Summary:
     def commit(self, changes: Sequence[GraphChange]) -> None:
         """Apply ``changes`` and bring the summary up to date, in one transaction."""
         state = self.state()
-        if state == "current" or (state == "stale" and self.graph in _trust.graphs):
+        additive = self.additive(changes) if state == "current" else None
+        if additive is not None:
+            before, after = additive
+        elif state == "current" or (state == "stale" and self.graph in _trust.graphs):
             before, after = self.incremental(changes)
         else:
             before, after = [], self.rebuild_operations()
@@ -139,6 +153,144 @@ class Summary:
         own = f"<{self.graph}>"
         sizes = [self._add_to_quad_count(own, sign=sign) for sign in ("-", "+")]
         self.store.commit([], after=_expand([sizes[0], stale, sizes[1]]))
+
+    def additive(self, changes: Sequence[GraphChange]) -> tuple[list[str], list[str]] | None:
+        """``DELETE DATA`` / ``INSERT DATA`` that keep the summary exact across ``changes``,
+        computed here from a few reads; None when this shortcut does not apply.
+
+        It applies to the usual load: every change writes a graph that holds nothing yet, on a
+        store no other process writes to (:attr:`Store.sole_writer`; the caller serializes its
+        own writes). Then the union only grows, so no event loses a key, and a key's count
+        grows by the touched events that gain it. The counts are read before the transaction
+        and written as data: the update reads nothing while it holds the new graphs' pending
+        writes, which made the general :meth:`incremental` about 1.5x slower per batch.
+        """
+        graphs = [c.graph for c in changes]
+        if (
+            not self.store.sole_writer
+            or not changes
+            or len(set(graphs)) != len(graphs)
+            or self.graph in graphs
+            or not all(c.triples for c in changes)
+            or not all(self.store.is_empty_graph(g) for g in graphs)
+        ):
+            return None
+        added_quads = 0
+        new: dict[NamedNode, _EventFacts] = {}
+        for change in changes:
+            triples = set(change.triples or ())
+            added_quads += len(triples)
+            for t in triples:
+                if isinstance(t.subject, NamedNode) and t.predicate.value in _TOUCHING:
+                    if (facts := new.get(t.subject)) is None:
+                        facts = new[t.subject] = _EventFacts()
+                    facts.add(t)
+        old = self._facts_in_store(list(new))
+        gained: Counter[str] = Counter()
+        described: dict[str, str] = {}
+        for event, facts in new.items():
+            was = old.get(event) or _EventFacts()
+            had = self._keys(was)
+            for node, description in self._keys(was.merged(facts)).items():
+                if node not in had:
+                    gained[node] += 1
+                    described[node] = description
+        stored = self._stored_counts(sorted(gained))
+        own = f"<{self.graph}>"
+        quads = stored.get(self.graph)
+        if quads is None:
+            return None  # no quad count: not an exact summary after all
+        fresh = [node for node in gained if node not in stored]
+        total = int(quads.value) + added_quads + 4 * len(fresh)  # 3 description triples + count
+        deletes = [f"{own} <{DIP}quadCount> {quads} ."]
+        inserts = [f"{own} <{DIP}quadCount> {_integer(total)} ."]
+        for node, plus in sorted(gained.items()):
+            count = stored.get(node)
+            if count is not None:
+                deletes.append(f"<{node}> {_EVENT_COUNT} {count} .")
+            else:
+                inserts.append(described[node])
+            previous = int(count.value) if count is not None else 0
+            inserts.append(f"<{node}> {_EVENT_COUNT} {_integer(previous + plus)} .")
+        before = [f"DELETE DATA {{ {self._in_summary(' '.join(deletes))} }}"]
+        after = [f"INSERT DATA {{ {self._in_summary(' '.join(inserts))} }}"]
+        return before, after
+
+    def _facts_in_store(self, events: Sequence[NamedNode]) -> dict[NamedNode, _EventFacts]:
+        """The count-relevant triples the store holds now about ``events``, per event."""
+        facts: dict[NamedNode, _EventFacts] = {}
+        if not events:
+            return facts
+        predicates = ", ".join(f"<{p}>" for p in _TOUCHING)
+        for start in range(0, len(events), 500):
+            values = " ".join(str(e) for e in events[start : start + 500])
+            # FILTER, not a second VALUES: Oxigraph joins two VALUES blocks into a cross
+            # product before the pattern, ten times slower.
+            result = self.store.query(
+                f"SELECT ?e ?p ?o WHERE {{ VALUES ?e {{ {values} }} ?e ?p ?o "
+                f"FILTER (?p IN ({predicates})) }}",
+                union_default_graph=True,
+            )
+            assert isinstance(result, QuerySolutions)
+            for row in result:
+                event, predicate, value = row["e"], row["p"], row["o"]
+                assert isinstance(event, NamedNode) and isinstance(predicate, NamedNode)
+                if (known := facts.get(event)) is None:
+                    known = facts[event] = _EventFacts()
+                known.add(Triple(event, predicate, value))
+        return facts
+
+    def _stored_counts(self, nodes: Sequence[str]) -> dict[str, RdfLiteral]:
+        """The stored ``dip:eventCount`` of ``nodes`` and the graph's ``dip:quadCount``."""
+        counts: dict[str, RdfLiteral] = {}
+        g = f"<{self.graph}>"
+        wanted = [self.graph, *nodes]
+        for start in range(0, len(wanted), 500):
+            values = " ".join(f"<{n}>" for n in wanted[start : start + 500])
+            result = self.store.query(
+                f"SELECT ?n ?c WHERE {{ GRAPH {g} {{ VALUES ?n {{ {values} }} ?n ?p ?c "
+                f"FILTER (?p IN (<{DIP}eventCount>, <{DIP}quadCount>)) }} }}",
+                union_default_graph=False,
+            )
+            assert isinstance(result, QuerySolutions)
+            for row in result:
+                node, count = row["n"], row["c"]
+                if isinstance(node, NamedNode) and isinstance(count, RdfLiteral):
+                    counts[node.value] = count
+        return counts
+
+    def _keys(self, facts: _EventFacts) -> dict[str, str]:
+        """The summary keys of an event with ``facts``: node IRI -> its description (N-Triples),
+        as :meth:`_pair_keys` and :meth:`_month_keys` compute them in SPARQL."""
+        if _EVENT not in facts.types:
+            return {}
+        keys: dict[str, str] = {}
+        actors = sorted({(v, a) for a in facts.participants if (v := _str(a)) is not None})
+        for i, (first, a) in enumerate(actors):
+            for second, b in actors[i + 1 :]:
+                if not first < second:
+                    continue
+                node = f"{self.nodes}interaction/{_sha256(f'{first} {second}')}"
+                keys[node] = (
+                    f"<{node}> <{RDF}type> <{DIP}InteractionCount> . "
+                    f"<{node}> <{DIP}firstActor> {a} . <{node}> <{DIP}secondActor> {b} ."
+                )
+        for date in facts.dates:
+            text = _str(date)
+            if text is None:
+                continue
+            month = text[:7]
+            for kind in facts.types:
+                name = _str(kind)
+                if name is None:
+                    continue
+                node = f"{self.nodes}events/{_sha256(f'{month} {name}')}"
+                keys[node] = (
+                    f"<{node}> <{RDF}type> <{DIP}EventCountByMonth> . "
+                    f"<{node}> <{DIP}month> {RdfLiteral(month)} . "
+                    f"<{node}> <{DIP}eventType> {kind} ."
+                )
+        return keys
 
     def incremental(self, changes: Sequence[GraphChange]) -> tuple[list[str], list[str]]:
         """The update operations to run before and after ``changes`` to keep the summary exact."""
@@ -332,6 +484,49 @@ class Summary:
             )
         )
         return node, where
+
+
+@dataclass
+class _EventFacts:
+    """What decides a node's summary keys: its types, participants and start dates."""
+
+    types: set[object] = field(default_factory=set)
+    participants: set[object] = field(default_factory=set)
+    dates: set[object] = field(default_factory=set)
+
+    def add(self, triple: Triple) -> None:
+        predicate = triple.predicate
+        target = (
+            self.types
+            if predicate == _TYPE
+            else self.participants
+            if predicate == _PARTICIPANT
+            else self.dates
+        )
+        target.add(triple.object)
+
+    def merged(self, other: _EventFacts) -> _EventFacts:
+        return _EventFacts(
+            self.types | other.types,
+            self.participants | other.participants,
+            self.dates | other.dates,
+        )
+
+
+def _str(term: object) -> str | None:
+    """SPARQL's ``STR``: an IRI's or a literal's text; None (an error) for a blank node."""
+    if isinstance(term, NamedNode | RdfLiteral):
+        return term.value
+    return None
+
+
+def _sha256(text: str) -> str:
+    """``SUBSTR(SHA256(text), 1, 32)``."""
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _integer(value: int) -> RdfLiteral:
+    return RdfLiteral(str(value), datatype=_INTEGER)
 
 
 def _distinct(

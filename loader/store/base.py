@@ -26,6 +26,10 @@ class Store(abc.ABC):
 
     #: Short name shown by ``diplograph stats`` and ``/health``.
     kind: str = "store"
+    #: True when no other process can write to the store while this one has it open, so what
+    #: a writer reads just before a commit still holds when the commit runs (its own writes
+    #: being serialized, as the loader and the API's write lock do).
+    sole_writer: bool = False
 
     @abc.abstractmethod
     def query(
@@ -81,6 +85,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def count(self) -> int:
         """The number of quads in the store."""
+
+    def is_empty_graph(self, graph: str) -> bool:
+        """True when the named graph ``graph`` holds no triple (or does not exist)."""
+        return not self.graph_triples(graph)
 
     def types_of(self, iris: Iterable[str]) -> Iterator[Triple]:
         """``rdf:type`` triples of ``iris`` in any graph: the neighbourhood validation needs."""
