@@ -40,7 +40,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ROOT / "ontology" / "queries"
 DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- loadtest:begin -->", "<!-- loadtest:end -->"
+MARKER = "loadtest"
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,8 @@ def _serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("diplograph serve did not answer /health within 60 s")
 
 
-def _machine() -> str:
+def machine() -> str:
+    """The CPU model, core count and Python version, for the reports."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -252,13 +253,14 @@ def render(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_doc(section: str, path: Path = DOC) -> None:
-    """Replace the load-test section of ``path`` (added at the end the first time)."""
+def write_doc(section: str, path: Path = DOC, *, marker: str = MARKER) -> None:
+    """Replace the ``marker`` section of ``path`` (added at the end the first time)."""
+    begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    block = f"{BEGIN}\n{section}{END}\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1].lstrip("\n")
+    block = f"{begin}\n{section}{end}\n"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1].lstrip("\n")
     else:
         text = text.rstrip("\n") + "\n\n" + block
     path.write_text(text, encoding="utf-8")
@@ -299,7 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     result: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": _machine(),
+        "machine": machine(),
         "command": "python -m bench.loadtest " + " ".join(argv or sys.argv[1:]),
         "docs": args.docs,
         "seed": args.seed,
