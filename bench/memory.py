@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.loadtest import machine, write_doc
 from bench.generate import parse_count
+from bench.loadtest import machine, write_doc
 from bench.run import OUT, ensure_docs, label
 from loader.config import load_settings
 from loader.dump import dump_to_path
