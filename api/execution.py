@@ -181,6 +181,11 @@ class ResultStream:
         self.first = first
         self._ended = ended
 
+    @property
+    def whole(self) -> bytes | None:
+        """The whole result when it fit in the first chunk (the query has finished), else None."""
+        return self.first if self._ended else None
+
     def cancel(self) -> None:
         """Stop the query (no-op when it has finished)."""
         self._job.cancel()
@@ -345,6 +350,25 @@ class QueryRunner:
             return ResultStream(job, b"", ended=True)
         assert isinstance(first, bytes)
         job.streaming = True
+        if len(first) < self.first_chunk_bytes:
+            # A first chunk below the threshold is the whole result: the worker sends _END
+            # right after it. Taking that here lets the caller answer with a plain response.
+            try:
+                end = await job.channel.get(max(job.deadline - time.monotonic(), 0.0))
+            except TimeoutError:
+                job.cancel()
+                raise QueryTimeoutError(
+                    f"the query ran past the {timeout:g} s timeout and was stopped"
+                ) from None
+            except BaseException:
+                job.cancel()
+                raise
+            if end is _END:
+                return ResultStream(job, first, ended=True)
+            job.cancel()
+            if isinstance(end, DiplographError):
+                raise end
+            raise StoreError(f"the query worker sent {type(end).__name__} after a short result")
         return ResultStream(job, first, ended=False)
 
     # --- status and shutdown -----------------------------------------------------------------

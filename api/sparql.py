@@ -290,6 +290,8 @@ async def run_query(request: Request, params: ProtocolRequest) -> Response:
         label=label,
         started=started,
     )
+    if stream.whole is not None:  # small results: one body with a Content-Length
+        return Response(stream.whole, media_type=chosen[0].content_type, headers={"Vary": "Accept"})
     return StreamedResult(stream, chosen[0].content_type, headers={"Vary": "Accept"}, label=label)
 
 

@@ -190,6 +190,18 @@ def test_select_as_json(client: TestClient) -> None:
     assert wang == [{"type": "literal", "value": "王毅", "xml:lang": "zh"}]
 
 
+def test_a_result_smaller_than_the_first_chunk_comes_with_a_content_length(
+    client: TestClient,
+) -> None:
+    """It is complete before the status is sent, so it is not sent chunked."""
+    response = client.get(
+        "/sparql", params={"query": LABELS}, headers={"Accept": "application/sparql-results+json"}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-length"] == str(len(response.content))
+    assert "transfer-encoding" not in response.headers
+
+
 def test_select_as_xml(client: TestClient) -> None:
     response = client.get(
         "/sparql", params={"query": LABELS}, headers={"Accept": "application/sparql-results+xml"}
