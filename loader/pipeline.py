@@ -244,11 +244,13 @@ class Loader:
         changed: list[tuple[int, SourceRecord, MappedDocument]] = []
         unchanged = 0
         held: dict[str, int] = {}  # triples each changed graph holds now
+        # One question for the batch: on a remote store, reading each graph is a request.
+        empty = self.store.empty_graphs(d.graph for _, _, d in mapped)
         for position, (index, record, doc) in enumerate(mapped):
             if by_graph[doc.graph] != position:
                 unchanged += 1  # superseded within the batch by a later version
                 continue
-            existing = self.store.graph_triples(doc.graph)
+            existing = set() if doc.graph in empty else self.store.graph_triples(doc.graph)
             if set(doc.triples) == existing:
                 unchanged += 1
                 continue

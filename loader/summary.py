@@ -172,7 +172,7 @@ class Summary:
             or len(set(graphs)) != len(graphs)
             or self.graph in graphs
             or not all(c.triples for c in changes)
-            or not all(self.store.is_empty_graph(g) for g in graphs)
+            or self.store.empty_graphs(graphs) != set(graphs)
         ):
             return None
         added_quads = 0

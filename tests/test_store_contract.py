@@ -209,6 +209,12 @@ def test_graph_triples_of_a_missing_graph_is_empty(store: Store, ns: str) -> Non
     assert store.graph_triples(ns + "nothing") == set()
 
 
+def test_empty_graphs_names_the_graphs_that_hold_nothing(store: Store, ns: str) -> None:
+    store.commit([GraphChange(ns + "full", triples(ns, "s", "a"))])
+    assert store.empty_graphs([ns + "full", ns + "missing"]) == {ns + "missing"}
+    assert store.empty_graphs([]) == set()
+
+
 def test_quads_stream_every_graph(store: Store, ns: str) -> None:
     a, b = ns + "a", ns + "b"
     store.commit(

@@ -86,9 +86,9 @@ class Store(abc.ABC):
     def count(self) -> int:
         """The number of quads in the store."""
 
-    def is_empty_graph(self, graph: str) -> bool:
-        """True when the named graph ``graph`` holds no triple (or does not exist)."""
-        return not self.graph_triples(graph)
+    def empty_graphs(self, graphs: Iterable[str]) -> set[str]:
+        """Those of the named ``graphs`` that hold no triple (or do not exist)."""
+        return {graph for graph in set(graphs) if not self.graph_triples(graph)}
 
     def types_of(self, iris: Iterable[str]) -> Iterator[Triple]:
         """``rdf:type`` triples of ``iris`` in any graph: the neighbourhood validation needs."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from pyoxigraph import DefaultGraph, NamedNode, Quad, QueryBoolean, QuerySolutions, Triple
@@ -200,9 +200,12 @@ class EmbeddedStore(Store):
     def graph_triples(self, graph: str) -> set[Triple]:
         return {q.triple for q in self._store.quads_for_pattern(None, None, None, NamedNode(graph))}
 
-    def is_empty_graph(self, graph: str) -> bool:
-        quads = self._store.quads_for_pattern(None, None, None, NamedNode(graph))
-        return next(iter(quads), None) is None
+    def empty_graphs(self, graphs: Iterable[str]) -> set[str]:
+        def empty(graph: str) -> bool:
+            quads = self._store.quads_for_pattern(None, None, None, NamedNode(graph))
+            return next(iter(quads), None) is None
+
+        return {graph for graph in set(graphs) if empty(graph)}
 
     def quads(self, graph: str | None = None) -> Iterator[Quad]:
         if graph is None:
