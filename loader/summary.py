@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pyoxigraph import Literal as RdfLiteral
-from pyoxigraph import NamedNode, QuerySolutions, Triple
+from pyoxigraph import NamedNode, QuerySolution, QuerySolutions, Triple
 
 from loader.iris import IriMinter
 from loader.namespaces import DIP, RDF, XSD
@@ -219,45 +219,42 @@ class Summary:
     def _facts_in_store(self, events: Sequence[NamedNode]) -> dict[NamedNode, _EventFacts]:
         """The count-relevant triples the store holds now about ``events``, per event."""
         facts: dict[NamedNode, _EventFacts] = {}
-        if not events:
-            return facts
         predicates = ", ".join(f"<{p}>" for p in _TOUCHING)
-        for start in range(0, len(events), 500):
-            values = " ".join(str(e) for e in events[start : start + 500])
-            # FILTER, not a second VALUES: Oxigraph joins two VALUES blocks into a cross
-            # product before the pattern, ten times slower.
-            result = self.store.query(
-                f"SELECT ?e ?p ?o WHERE {{ VALUES ?e {{ {values} }} ?e ?p ?o "
-                f"FILTER (?p IN ({predicates})) }}",
-                union_default_graph=True,
-            )
-            assert isinstance(result, QuerySolutions)
-            for row in result:
-                event, predicate, value = row["e"], row["p"], row["o"]
-                assert isinstance(event, NamedNode) and isinstance(predicate, NamedNode)
-                if (known := facts.get(event)) is None:
-                    known = facts[event] = _EventFacts()
-                known.add(Triple(event, predicate, value))
+        # FILTER, not a second VALUES: Oxigraph joins two VALUES blocks into a cross product
+        # before the pattern, ten times slower.
+        head = "SELECT ?e ?p ?o WHERE { VALUES ?e { "
+        tail = f" }} ?e ?p ?o FILTER (?p IN ({predicates})) }}"
+        for row in self._rows_for(head, tail, [str(e) for e in events], union=True):
+            event, predicate, value = row["e"], row["p"], row["o"]
+            assert isinstance(event, NamedNode) and isinstance(predicate, NamedNode)
+            if (known := facts.get(event)) is None:
+                known = facts[event] = _EventFacts()
+            known.add(Triple(event, predicate, value))
         return facts
 
     def _stored_counts(self, nodes: Sequence[str]) -> dict[str, RdfLiteral]:
         """The stored ``dip:eventCount`` of ``nodes`` and the graph's ``dip:quadCount``."""
         counts: dict[str, RdfLiteral] = {}
-        g = f"<{self.graph}>"
-        wanted = [self.graph, *nodes]
-        for start in range(0, len(wanted), 500):
-            values = " ".join(f"<{n}>" for n in wanted[start : start + 500])
-            result = self.store.query(
-                f"SELECT ?n ?c WHERE {{ GRAPH {g} {{ VALUES ?n {{ {values} }} ?n ?p ?c "
-                f"FILTER (?p IN (<{DIP}eventCount>, <{DIP}quadCount>)) }} }}",
-                union_default_graph=False,
-            )
-            assert isinstance(result, QuerySolutions)
-            for row in result:
-                node, count = row["n"], row["c"]
-                if isinstance(node, NamedNode) and isinstance(count, RdfLiteral):
-                    counts[node.value] = count
+        head = f"SELECT ?n ?c WHERE {{ GRAPH <{self.graph}> {{ VALUES ?n {{ "
+        tail = f" }} ?n ?p ?c FILTER (?p IN (<{DIP}eventCount>, <{DIP}quadCount>)) }} }}"
+        for row in self._rows_for(
+            head, tail, [f"<{n}>" for n in [self.graph, *nodes]], union=False
+        ):
+            node, count = row["n"], row["c"]
+            if isinstance(node, NamedNode) and isinstance(count, RdfLiteral):
+                counts[node.value] = count
         return counts
+
+    def _rows_for(
+        self, head: str, tail: str, terms: Sequence[str], *, union: bool
+    ) -> Iterator[QuerySolution]:
+        """The rows of the query ``head + terms + tail`` (the terms fill a VALUES block),
+        asked 500 terms at a time."""
+        for start in range(0, len(terms), 500):
+            values = " ".join(terms[start : start + 500])
+            result = self.store.query(f"{head}{values}{tail}", union_default_graph=union)
+            assert isinstance(result, QuerySolutions)
+            yield from result
 
     def _keys(self, facts: _EventFacts) -> dict[str, str]:
         """The summary keys of an event with ``facts``: node IRI -> its description (N-Triples),
