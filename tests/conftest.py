@@ -15,7 +15,7 @@ from loader.config import Settings, load_settings
 from loader.store import Store
 from loader.store.embedded import EmbeddedStore
 
-pytest_plugins = ["tests.support.virtuoso", "tests.support.server"]
+pytest_plugins = ["tests.support.virtuoso", "tests.support.server", "tests.support.listener"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

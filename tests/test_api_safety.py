@@ -9,7 +9,6 @@ listener does see the request when one is made.
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -29,64 +28,10 @@ from api.guard import inspect_query, inspect_update
 from loader.config import load_settings
 from loader.errors import ForbiddenQueryError
 from tests.conftest import ROOT
+from tests.support.listener import Listener
 from tests.support.server import GRAPHS, LiveServer, StartServer, add_quads, load_test_store
 
 pytestmark = pytest.mark.server
-
-
-class Listener:
-    """A TCP listener on 127.0.0.1 that records every connection it gets.
-
-    It answers like a tiny SPARQL endpoint / document server, so that an allowed SERVICE or LOAD
-    (the positive control) succeeds.
-    """
-
-    def __init__(self) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
-        self.port = self._sock.getsockname()[1]
-        self.requests: list[str] = []
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            with conn:
-                conn.settimeout(2)
-                try:
-                    head = conn.recv(65536).split(b"\r\n", 1)[0].decode("latin-1")
-                except OSError:
-                    head = "?"
-                self.requests.append(head)
-                if head.startswith("POST"):
-                    body = b'{"head":{"vars":["x"]},"results":{"bindings":[]}}'
-                    ctype = b"application/sparql-results+json"
-                else:
-                    body = b"<urn:x:a> <urn:x:b> <urn:x:c> ."
-                    ctype = b"text/turtle"
-                conn.sendall(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\n"
-                    b"Connection: close\r\n\r\n%s" % (ctype, len(body), body)
-                )
-
-    def close(self) -> None:
-        self._sock.close()
-
-
-@pytest.fixture
-def listener() -> Iterator[Listener]:
-    server = Listener()
-    yield server
-    server.close()
 
 
 def query(server: LiveServer, text: str, **params: Any) -> httpx.Response:

@@ -14,9 +14,6 @@ from __future__ import annotations
 import copy
 import io
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +32,7 @@ from loader.pipeline import Loader
 from loader.store.embedded import EmbeddedStore
 from tests.conftest import EXAMPLES
 from tests.support.facts_strategies import JSON_VALUES, format_documents, json_path, parent, paths
+from tests.support.listener import Listener
 
 TOKEN = "property-api-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -365,47 +363,6 @@ def test_a_triple_term_asked_for_as_jsonld_is_406_not_a_store_error(client: Test
 
 
 # --- nothing is read or fetched ----------------------------------------------------------------
-
-
-class Listener:
-    """A TCP listener on 127.0.0.1 that records every connection it accepts."""
-
-    def __init__(self) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        self.connections = 0
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            body = b'{"@context": {"name": "urn:x:name"}}'
-            with conn:
-                conn.sendall(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/ld+json\r\n"
-                    b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
-                )
-
-    def settled_connections(self) -> int:
-        time.sleep(0.2)  # a request the parser had made would have been accepted by now
-        return self.connections
-
-    def close(self) -> None:
-        self._sock.close()
-
-
-@pytest.fixture
-def listener() -> Iterator[Listener]:
-    server = Listener()
-    yield server
-    server.close()
 
 
 def test_the_listener_sees_a_client_that_connects(listener: Listener) -> None:
