@@ -19,7 +19,7 @@ enforce a deadline and a row cap while streaming (see :mod:`api.execution`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
@@ -349,17 +349,36 @@ def _json_term(term: Term) -> dict[str, object]:
 def _json_solutions(names: list[str], rows: QuerySolutions, tick: Tick) -> Iterator[bytes]:
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     yield ('{"head":{"vars":' + dumps(names) + '},"results":{"bindings":[').encode()
+    keys = [dumps(name) + ":" for name in names]
+    encoded = _TermText(lambda term: dumps(_json_term(term)))
+
     sep = "\n"
     for row in rows:
         tick()
-        binding = {}
-        for name in names:
-            term = row[name]
-            if term is not None:
-                binding[name] = _json_term(term)
-        yield (sep + dumps(binding)).encode()
+        fields = [
+            key + encoded(term) for key, term in zip(keys, row, strict=True) if term is not None
+        ]
+        yield (sep + "{" + ",".join(fields) + "}").encode()
         sep = ",\n"
     yield b"\n]}}\n"
+
+
+class _TermText:
+    """A term's text in a result format, computed once per term: results repeat their terms
+    (the same IRIs and labels row after row), and this halves the cost of writing them."""
+
+    def __init__(self, write: Callable[[Term], str], limit: int = 100_000) -> None:
+        self._write = write
+        self._limit = limit
+        self._seen: dict[Term, str] = {}
+
+    def __call__(self, term: Term) -> str:
+        text = self._seen.get(term)
+        if text is None:
+            text = self._write(term)
+            if len(self._seen) < self._limit:
+                self._seen[term] = text
+        return text
 
 
 def _xml_term(term: Term) -> str:
@@ -389,13 +408,16 @@ def _xml_solutions(names: list[str], rows: QuerySolutions, tick: Tick) -> Iterat
         '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#" '
         f'xmlns:its="http://www.w3.org/2005/11/its">\n<head>{head}</head>\n<results>\n'
     ).encode()
+    opening = [f"<binding name={quoteattr(name)}>" for name in names]
+    encoded = _TermText(_xml_term)
+
     for row in rows:
         tick()
-        cells = []
-        for name in names:
-            term = row[name]
-            if term is not None:
-                cells.append(f"<binding name={quoteattr(name)}>{_xml_term(term)}</binding>")
+        cells = [
+            start + encoded(term) + "</binding>"
+            for start, term in zip(opening, row, strict=True)
+            if term is not None
+        ]
         yield ("<result>" + "".join(cells) + "</result>\n").encode()
     yield b"</results>\n</sparql>\n"
 
@@ -418,7 +440,7 @@ def _csv_solutions(names: list[str], rows: QuerySolutions, tick: Tick) -> Iterat
     yield (",".join(_csv_field(Literal(n)) for n in names) + "\r\n").encode()
     for row in rows:
         tick()
-        yield (",".join(_csv_field(row[n]) for n in names) + "\r\n").encode()
+        yield (",".join(_csv_field(term) for term in row) + "\r\n").encode()
 
 
 def _tsv_solutions(names: list[str], rows: QuerySolutions, tick: Tick) -> Iterator[bytes]:
@@ -426,7 +448,7 @@ def _tsv_solutions(names: list[str], rows: QuerySolutions, tick: Tick) -> Iterat
     for row in rows:
         tick()
         # str(term) is the N-Triples/Turtle form the TSV format asks for, with \t and \n escaped.
-        yield ("\t".join("" if (t := row[n]) is None else str(t) for n in names) + "\n").encode()
+        yield ("\t".join("" if term is None else str(term) for term in row) + "\n").encode()
 
 
 # --- graph and dataset writers -----------------------------------------------------------------
