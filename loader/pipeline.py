@@ -166,11 +166,23 @@ class Loader:
         :data:`BULK_FRACTION` of the documents the store held; on a remote store, any run of
         :data:`BULK_MIN_DOCUMENTS` documents) switches to bulk mode: the
         summary is marked stale, the remaining batches are committed without it (the fast
-        path), and the summary is rebuilt once at the end. A run that stops on a store error
-        leaves the mark; the next load rebuilds the summary.
+        path), and the summary is rebuilt once at the end. A run that starts on a store of
+        documents whose summary is missing or marked stale runs in bulk mode from its first
+        batch. A run that
+        stops on a store error leaves the mark; the next load rebuilds the summary.
         """
         report = LoadReport(dry_run=dry_run)
+        # A summary that must be rebuilt anyway is rebuilt once, at the end, not by the first
+        # commit and then kept exact batch by batch.
         self._bulk = False
+        if (
+            not dry_run
+            and self.summary is not None
+            and self.summary.needs_rebuild()
+            and document_graphs(self.store, self.settings)
+        ):
+            self.summary.mark_stale()
+            self._bulk = True
         try:
             for batch in _batches(records, self.settings.batch_size):
                 self._load_batch(batch, report, dry_run=dry_run, strict=strict, on_reject=on_reject)

@@ -128,6 +128,12 @@ class Summary:
             return "missing"
         return "stale" if any(row["stale"] is not None for row in rows) else "current"
 
+    def needs_rebuild(self) -> bool:
+        """True when the next commit would have to rebuild the summary from scratch: it is
+        missing, or marked stale by something other than this thread's guarded raw write."""
+        state = self.state()
+        return state == "missing" or (state == "stale" and self.graph not in _trust.graphs)
+
     # -- writing ---------------------------------------------------------------------------
 
     def commit(self, changes: Sequence[GraphChange]) -> None:
@@ -148,9 +154,17 @@ class Summary:
 
     def mark_stale(self) -> None:
         """Mark the summary as not to be trusted until the next rebuild or commit."""
+        own = f"<{self.graph}>"
+        if self.state() == "missing":
+            # A missing summary becomes a stale one (a placeholder count under the mark), so
+            # that a store holding documents always has one; the rebuild replaces both.
+            placeholder = f"{own} a dip:Summary ; dip:quadCount 0 . {self._stale_triple()}"
+            self.store.commit(
+                [], after=_expand([f"INSERT DATA {{ {self._in_summary(placeholder)} }}"])
+            )
+            return
         stale = f"INSERT DATA {{ {self._in_summary(self._stale_triple())} }}"
         # The mark is a quad too: the quad count follows the summary graph's size.
-        own = f"<{self.graph}>"
         sizes = [self._add_to_quad_count(own, sign=sign) for sign in ("-", "+")]
         self.store.commit([], after=_expand([sizes[0], stale, sizes[1]]))
 

@@ -218,6 +218,30 @@ def test_a_run_that_stops_in_bulk_mode_leaves_the_summary_marked_stale(
     assert_exact(store, settings)
 
 
+def test_a_run_that_starts_without_a_current_summary_rebuilds_it_once_at_the_end(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first commit would have to rebuild it anyway; one rebuild after the last batch
+    serves the whole run."""
+    loader = Loader(store, settings.model_copy(update={"batch_size": 5}))
+    loader.load([record(d) for d in DOCS[:10]])
+    Summary(store, settings.base_iri).mark_stale()  # as a crash during a raw write leaves it
+    rebuilds: list[int] = []
+    original = Summary.rebuild_operations
+    monkeypatch.setattr(
+        Summary, "rebuild_operations", lambda self: rebuilds.append(1) or original(self)
+    )
+    upkeep: list[int] = []
+    commit = Summary.commit
+    monkeypatch.setattr(
+        Summary, "commit", lambda self, changes: upkeep.append(1) or commit(self, changes)
+    )
+    loader.load([record(d) for d in DOCS[10:30]])
+    assert rebuilds == [1]
+    assert upkeep == []  # no batch paid for summary upkeep
+    assert_exact(store, settings)
+
+
 def test_reloading_changed_content_keeps_the_summary_exact(
     store: Store, settings: Settings
 ) -> None:
