@@ -164,11 +164,10 @@ class Loader:
         The summary graph is kept exact batch by batch. A run that grows large against the
         store it started with (:data:`BULK_MIN_DOCUMENTS` documents and more than
         :data:`BULK_FRACTION` of the documents the store held; on a remote store, any run of
-        :data:`BULK_MIN_DOCUMENTS` documents) switches to bulk mode: the
-        summary is marked stale, the remaining batches are committed without it (the fast
-        path), and the summary is rebuilt once at the end. A run that starts on a store of
-        documents whose summary is missing or marked stale runs in bulk mode from its first
-        batch. A run that
+        :data:`BULK_MIN_DOCUMENTS` documents) switches to bulk mode: the summary is marked
+        stale, the remaining batches are committed without it (the fast path), and the
+        summary is rebuilt once at the end. A run that starts on a store of documents whose
+        summary is missing or marked stale runs in bulk mode from its first batch. A run that
         stops on a store error leaves the mark; the next load rebuilds the summary.
         """
         report = LoadReport(dry_run=dry_run)
