@@ -276,7 +276,8 @@ class Summary:
         if _EVENT not in facts.types:
             return {}
         keys: dict[str, str] = {}
-        actors = sorted({(v, a) for a in facts.participants if (v := _str(a)) is not None})
+        named = {(v, a) for a in facts.participants if (v := _str(a)) is not None}
+        actors = sorted(named, key=lambda pair: pair[0])
         for i, (first, a) in enumerate(actors):
             for second, b in actors[i + 1 :]:
                 if not first < second:
