@@ -137,6 +137,9 @@ class Loader:
         #: Maintains the summary graph at every commit; None commits documents only.
         self.summary: Summary | None = Summary(store, settings.base_iri)
         self._bulk = False
+        #: Documents the store held when the run started; counted once, when first needed
+        #: (listing the graphs of a store of 100k documents takes about a second).
+        self._held_at_start: int | None = None
 
     def ensure_ontology(self) -> bool:
         """Write the ontology graph when it is missing or outdated; True when it was written."""
@@ -174,6 +177,7 @@ class Loader:
         # A summary that must be rebuilt anyway is rebuilt once, at the end, not by the first
         # commit and then kept exact batch by batch.
         self._bulk = False
+        self._held_at_start = None
         if (
             not dry_run
             and self.summary is not None
@@ -204,8 +208,9 @@ class Loader:
         if self.store.sole_writer:
             # A store others may write to recounts inside each commit's transaction, which
             # costs seconds a batch on a large remote store: one rebuild per run is cheaper.
-            held_before = len(document_graphs(self.store, self.settings)) - loaded
-            if loaded <= BULK_FRACTION * held_before:
+            if self._held_at_start is None:
+                self._held_at_start = len(document_graphs(self.store, self.settings)) - loaded
+            if loaded <= BULK_FRACTION * self._held_at_start:
                 return
         log.info("bulk load: the summary graph is rebuilt at the end of this run")
         self.summary.mark_stale()
