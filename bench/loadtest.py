@@ -253,6 +253,15 @@ def render(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def run_facts(module: str, argv: Sequence[str] | None) -> dict[str, str]:
+    """When, where and how a run was made: the head of every report of ``bench``."""
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "command": f"python -m {module} " + " ".join(sys.argv[1:] if argv is None else argv),
+    }
+
+
 def write_doc(section: str, path: Path = DOC, *, marker: str = MARKER) -> None:
     """Replace the ``marker`` section of ``path`` (added at the end the first time)."""
     begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
@@ -300,9 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 server.kill()
         shutil.rmtree(work, ignore_errors=True)
     result: dict[str, Any] = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
-        "command": "python -m bench.loadtest " + " ".join(argv or sys.argv[1:]),
+        **run_facts("bench.loadtest", argv),
         "docs": args.docs,
         "seed": args.seed,
         "requests": args.requests,

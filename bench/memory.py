@@ -22,12 +22,11 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench.generate import parse_count
-from bench.loadtest import machine, write_doc
+from bench.loadtest import run_facts, write_doc
 from bench.run import OUT, ensure_docs, label
 from loader.config import load_settings
 from loader.dump import dump_to_path
@@ -172,9 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     store_path = OUT / "stores" / f"memory-{label(args.docs)}"
     shutil.rmtree(store_path, ignore_errors=True)
     result: dict[str, Any] = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
-        "command": "python -m bench.memory " + " ".join(argv or sys.argv[1:]),
+        **run_facts("bench.memory", argv),
         "seed": args.seed,
         "batch_size": args.batch_size,
     }

@@ -994,10 +994,6 @@ _RDF_TYPE: Final = ox.NamedNode(str(RDF.type))
 _SUBCLASS_OF: Final = ox.NamedNode(str(RDFS.subClassOf))
 
 
-#: Batches validated on one in-memory store before it is replaced by a fresh one.
-_FRESH_STORE_EVERY = 1
-
-
 class SparqlShapes:
     """The shapes compiled to SPARQL, with the background triples loaded into their own store.
 
@@ -1018,7 +1014,6 @@ class SparqlShapes:
         quads, self._background_predicates, self._background_types, _ = _split(triples, _BACKGROUND)
         self._background = quads
         self._store.bulk_extend(quads)
-        self._runs = 0
         self._background_subclasses: dict[str, tuple[str, ...]] = {}
 
     def run(self, data: Iterable[ox.Triple]) -> list[RawResult]:
@@ -1033,16 +1028,12 @@ class SparqlShapes:
             )
             return list(self._results(batch))
         finally:
-            self._runs += 1
-            if self._runs % _FRESH_STORE_EVERY == 0:
-                # The in-memory store keeps what was removed (its versions are never collected),
-                # so it grows with every batch and queries slow down: 25 ms a document after
-                # 200 batches against 5 ms at first. A fresh store costs a few milliseconds.
-                self._store = ox.Store()
-                self._store.bulk_extend(self._background)
-            else:
-                for graph in _BATCH:
-                    self._store.clear_graph(graph)
+            # A fresh store for every batch: the in-memory store keeps what was removed (its
+            # versions are never collected), so clearing the batch's graphs let it grow and
+            # slowed queries to 25 ms a document after 200 batches, against 5 ms at first. A
+            # fresh store costs a few milliseconds.
+            self._store = ox.Store()
+            self._store.bulk_extend(self._background)
 
     def _results(self, batch: _Batch) -> Iterator[RawResult]:
         for rule in self._rules:

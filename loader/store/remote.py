@@ -308,9 +308,8 @@ class RemoteStore(Store):
             # The swaps stay one request, whatever its size: they are what must be atomic.
             self._post(self.update_url, [("update", " ;\n".join(final))], what="a commit")
         except Exception:
-            self._discard(
-                stage for stage, _ in staged
-            )  # staging graphs and graphs written in place
+            # Staging graphs, and graphs written in place (they held nothing before).
+            self._discard(stage for stage, _ in staged)
             raise
 
     def _stage_by_gsp(self, gsp_url: str, stage: str, triples: Sequence[Triple]) -> None:
