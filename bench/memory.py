@@ -132,8 +132,9 @@ def render(result: dict[str, Any]) -> str:
     ]
     for s in samples:
         docs = f"{s['docs']:,}" + (" (end of the run)" if s.get("end") else "")
+        rate = f"{s['docs_per_s']:,.0f}" if s["docs_per_s"] else "—"  # no documents since
         lines.append(
-            f"| {docs} | {s['seconds']:,.0f} | {s['docs_per_s']:,.0f} | "
+            f"| {docs} | {s['seconds']:,.0f} | {rate} | "
             f"{s['rss_mb']:,.0f} | {s['anon_mb']:,.0f} | {s['hwm_mb']:,.0f} |"
         )
     if ten_k is not None and last["docs"] > ten_k["docs"]:
