@@ -10,7 +10,11 @@ and answers three questions without scanning the facts (docs/mapping.md, "Summar
   ``m = SUBSTR(STR(startDate), 1, 7)``, the number of distinct ``dip:Event`` nodes of type ``t``
   with a start date in ``m`` (``q05``); a ``dip:EventCountByMonth`` node per key;
 * **quads** — the number of quads in all named graphs, the summary's own included (``q08``), on
-  the graph's own node, typed ``dip:Summary``.
+  the graph's own node, typed ``dip:Summary``;
+* **top interactions** — the graph's node lists (``dip:topInteraction``) every interaction count
+  at or above the :data:`TOP_INTERACTIONS`-th highest count, ties included, so that "the most
+  frequent pairs" reads a hundred nodes instead of sorting them all
+  (``q04_who_talks_to_whom_summary.rq``); ``dip:topInteractionRank`` records that rank.
 
 Counts are taken over all named graphs together, so an event that several documents report
 counts once. A key whose count drops to zero has no node.
@@ -23,8 +27,9 @@ changed graphs that are a ``dip:Event`` before or after the change; no other nod
 count. Before the change, each touched event's keys
 are recorded in a scratch graph; after it, its keys again; each count moves by (events that
 gained the key) − (events that lost it), which equals recounting those keys over the whole store
-when the summary was exact before. The quad count moves by the size change of the changed
-graphs and of the summary graph. The scratch graph is dropped in the same transaction.
+when the summary was exact before. The top list is then made anew from all pair counts (counts
+may have dropped). The quad count moves by the size change of the changed graphs and of the
+summary graph. The scratch graph is dropped in the same transaction.
 New graphs on a store only this process writes to take a shortcut with the same result
 (:meth:`Summary.additive`): the counts are computed from reads made before the transaction and
 written as data.
@@ -62,6 +67,10 @@ __all__ = ["Summary", "SummaryState", "guard_raw_writes"]
 
 #: ``current``: exact; ``stale``: marked, not to be trusted; ``missing``: never built.
 SummaryState = Literal["current", "stale", "missing"]
+
+#: How many of the highest interaction counts the summary lists (ties at the last one included).
+#: A summary listing another number is rebuilt by the next commit.
+TOP_INTERACTIONS = 100
 
 #: Predicates whose triples can change a count (the touched events are their subjects).
 _TOUCHING = (f"{RDF}type", f"{DIP}hasParticipant", f"{DIP}startDate")
@@ -107,6 +116,7 @@ class Summary:
         self.graph = IriMinter(base_iri).summary_graph()
         # Count nodes live under id/, so that the linked-data pages that link to them resolve.
         self.nodes = f"{base_iri}id/summary/"
+        self._interactions = f"{self.nodes}interaction/"
         # The embedded store keeps the union of the named graphs as its default graph; every
         # summary write is mirrored there so that union stays exact (summary nodes live in the
         # summary graph only).
@@ -118,15 +128,22 @@ class Summary:
         """Whether the summary can be trusted now."""
         g = f"<{self.graph}>"
         result = self.store.query(
-            f"{_PROLOGUE}SELECT ?n ?stale WHERE {{ GRAPH {g} {{ {g} dip:quadCount ?n "
-            f"OPTIONAL {{ {g} dip:summaryStale ?stale }} }} }}",
+            f"{_PROLOGUE}SELECT ?n ?stale ?top WHERE {{ GRAPH {g} {{ {g} dip:quadCount ?n "
+            f"OPTIONAL {{ {g} dip:summaryStale ?stale }} "
+            f"OPTIONAL {{ {g} dip:topInteractionRank ?top }} }} }}",
             union_default_graph=False,
         )
         assert isinstance(result, QuerySolutions)
         rows = list(result)
         if not rows:
             return "missing"
-        return "stale" if any(row["stale"] is not None for row in rows) else "current"
+        if any(row["stale"] is not None for row in rows):
+            return "stale"
+        # A summary from before the top list, or listing another number, cannot be kept exact.
+        top = rows[0]["top"]
+        if not isinstance(top, RdfLiteral) or top.value != str(TOP_INTERACTIONS):
+            return "stale"
+        return "current"
 
     def needs_rebuild(self) -> bool:
         """True when the next commit would have to rebuild the summary from scratch: it is
@@ -177,7 +194,8 @@ class Summary:
         own writes). Then the union only grows, so no event loses a key, and a key's count
         grows by the touched events that gain it. The counts are read before the transaction
         and written as data: the update reads nothing while it holds the new graphs' pending
-        writes, which made the general :meth:`incremental` about 1.5x slower per batch.
+        writes, which made the general :meth:`incremental` about 1.5x slower per batch. The
+        new top list is the top of the listed counts and the changed ones (:func:`_top`).
         """
         graphs = [c.graph for c in changes]
         if (
@@ -215,17 +233,31 @@ class Summary:
         if quads is None:
             return None  # no quad count: not an exact summary after all
         fresh = [node for node in gained if node not in stored]
-        total = int(quads.value) + added_quads + 4 * len(fresh)  # 3 description triples + count
-        deletes = [f"{own} <{DIP}quadCount> {quads} ."]
-        inserts = [f"{own} <{DIP}quadCount> {_integer(total)} ."]
+        deletes: list[str] = []
+        inserts: list[str] = []
+        counts: dict[str, int] = {}
         for node, plus in sorted(gained.items()):
             count = stored.get(node)
             if count is not None:
                 deletes.append(f"<{node}> {_EVENT_COUNT} {count} .")
             else:
                 inserts.append(described[node])
-            previous = int(count.value) if count is not None else 0
-            inserts.append(f"<{node}> {_EVENT_COUNT} {_integer(previous + plus)} .")
+            counts[node] = (int(count.value) if count is not None else 0) + plus
+            inserts.append(f"<{node}> {_EVENT_COUNT} {_integer(counts[node])} .")
+        leaders = self._stored_top()
+        top = _top(
+            {
+                **leaders,
+                **{n: c for n, c in counts.items() if n.startswith(self._interactions)},
+            }
+        )
+        left, joined = set(leaders) - top, top - set(leaders)
+        deletes += [f"{own} <{DIP}topInteraction> <{node}> ." for node in sorted(left)]
+        inserts += [f"{own} <{DIP}topInteraction> <{node}> ." for node in sorted(joined)]
+        # 3 description triples and a count per new node, and the top list's change.
+        total = int(quads.value) + added_quads + 4 * len(fresh) + len(joined) - len(left)
+        deletes.append(f"{own} <{DIP}quadCount> {quads} .")
+        inserts.append(f"{own} <{DIP}quadCount> {_integer(total)} .")
         before = [f"DELETE DATA {{ {self._in_summary(' '.join(deletes))} }}"]
         after = [f"INSERT DATA {{ {self._in_summary(' '.join(inserts))} }}"]
         return before, after
@@ -259,6 +291,21 @@ class Summary:
                 counts[node.value] = count
         return counts
 
+    def _stored_top(self) -> dict[str, int]:
+        """The interaction counts the summary lists as top ones: node IRI -> count."""
+        g = f"<{self.graph}>"
+        result = self.store.query(
+            f"{_PROLOGUE}SELECT ?n ?c WHERE {{ GRAPH {g} {{ {g} dip:topInteraction ?n . "
+            "?n dip:eventCount ?c } }",
+            union_default_graph=False,
+        )
+        assert isinstance(result, QuerySolutions)
+        return {
+            row["n"].value: int(row["c"].value)
+            for row in result
+            if isinstance(row["n"], NamedNode) and isinstance(row["c"], RdfLiteral)
+        }
+
     def _rows_for(
         self, head: str, tail: str, terms: Sequence[str], *, union: bool
     ) -> Iterator[QuerySolution]:
@@ -282,7 +329,7 @@ class Summary:
             for second, b in actors[i + 1 :]:
                 if not first < second:
                     continue
-                node = f"{self.nodes}interaction/{_sha256(f'{first} {second}')}"
+                node = f"{self._interactions}{_sha256(f'{first} {second}')}"
                 keys[node] = (
                     f"<{node}> <{RDF}type> <{DIP}InteractionCount> . "
                     f"<{node}> <{DIP}firstActor> {a} . <{node}> <{DIP}secondActor> {b} ."
@@ -370,6 +417,7 @@ class Summary:
             + self._in_summary("?n ?p ?o .")
             + f" }} WHERE {{ {{ SELECT DISTINCT ?n WHERE {{ GRAPH {scratch} {{ ?n ?k ?e }} }} }} "
             f"GRAPH {g} {{ ?n dip:eventCount ?count ; ?p ?o }} FILTER (?count = 0) }}",
+            *self._list_top(),
             f"DROP SILENT GRAPH {scratch}",
             f"DELETE DATA {{ {self._in_summary(self._stale_triple())} }}",
             self._add_to_quad_count(sized, sign="+"),
@@ -407,7 +455,13 @@ class Summary:
                 + " } GROUP BY ?m ?t } "
                 + month_node
                 + " }",
-                f"INSERT DATA {{ {self._in_summary(f'{g} a dip:Summary ; dip:quadCount 0 .')} }}",
+                *self._list_top(),
+                "INSERT DATA { "
+                + self._in_summary(
+                    f"{g} a dip:Summary ; dip:quadCount 0 ; "
+                    f"dip:topInteractionRank {_integer(TOP_INTERACTIONS)} ."
+                )
+                + " }",
                 # The count includes the placeholder, which the exact number replaces one for one.
                 "DELETE { "
                 + self._in_summary(f"{g} dip:quadCount ?zero .")
@@ -440,6 +494,22 @@ class Summary:
             f"{{ SELECT (COUNT(*) AS ?size) WHERE {{ VALUES ?sized {{ {graphs} }} "
             f"GRAPH ?sized {{ ?s ?p ?o }} }} }} BIND (?total {sign} ?size AS ?next) }}"
         )
+
+    def _list_top(self) -> list[str]:
+        """Operations that list the top interaction counts anew (:data:`TOP_INTERACTIONS`):
+        a full pass over the pairs, which the general upkeep pays because counts may drop."""
+        g = f"<{self.graph}>"
+        listed = f"{g} dip:topInteraction ?n ."
+        return [
+            "DELETE { " + self._in_summary(listed) + f" }} WHERE {{ GRAPH {g} {{ {listed} }} }}",
+            "INSERT { " + self._in_summary(listed) + " } WHERE { "
+            # No row when there are fewer pairs than the rank: then every pair is listed.
+            f"OPTIONAL {{ SELECT ?least WHERE {{ GRAPH {g} {{ "
+            "?any a dip:InteractionCount ; dip:eventCount ?least } } "
+            f"ORDER BY DESC(?least) OFFSET {TOP_INTERACTIONS - 1} LIMIT 1 }} "
+            f"GRAPH {g} {{ ?n a dip:InteractionCount ; dip:eventCount ?count }} "
+            "FILTER (!BOUND(?least) || ?count >= ?least) }",
+        ]
 
     def _record_keys(self, scratch: str, mark: str, *, describe: bool) -> Iterator[str]:
         """Record in ``scratch`` which keys each touched event has now (``mark``)."""
@@ -523,6 +593,19 @@ class _EventFacts:
             self.participants | other.participants,
             self.dates | other.dates,
         )
+
+
+def _top(counts: dict[str, int]) -> set[str]:
+    """The nodes whose count is at or above the :data:`TOP_INTERACTIONS`-th highest one.
+
+    Applied to the listed nodes and the nodes a commit changed, this is the top of the whole
+    summary when counts only grow: any other node was below the old threshold, which can only
+    have risen.
+    """
+    if len(counts) <= TOP_INTERACTIONS:
+        return set(counts)
+    least = sorted(counts.values(), reverse=True)[TOP_INTERACTIONS - 1]
+    return {node for node, count in counts.items() if count >= least}
 
 
 def _str(term: object) -> str | None:
