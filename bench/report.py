@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -222,6 +223,15 @@ def _goals(results: Result, add: Any) -> None:
                 + (f": {', '.join(slower)}" if slower else "")
                 + f" | {_mark(not slower)} |"
             )
+            behind = _slower_questions(results["queries"], entry)
+            if behind is not None:
+                add(
+                    f"| no slower than Virtuoso on every analyst question, each answered by its "
+                    f"faster query, from the summary where there is one ({tag}) | slower on "
+                    f"{len(behind)}"
+                    + (f": {', '.join(behind)}" if behind else "")
+                    + f" | {_mark(not behind)} |"
+                )
             remote = _remote(entry)
             load = remote.get("load") if remote else None
             remote_rate = _e2e_docs(load) if isinstance(load, dict) else None
@@ -256,6 +266,24 @@ def _goals(results: Result, add: Any) -> None:
                     f"{virt16['p99_ms']:.1f} ms) | {_mark(share >= 0.5)} |"
                 )
     add("")
+
+
+def _slower_questions(queries: Sequence[str], entry: Result) -> list[str] | None:
+    """The questions on which diplograph's faster form (over HTTP) is slower than Virtuoso's
+    faster form of the same question; a ``*_summary`` query is another form of its question.
+    None when no question was measured on both."""
+    forms: dict[str, list[str]] = {}
+    for q in queries:
+        forms.setdefault(q.removesuffix("_summary"), []).append(q)
+    behind, measured = [], 0
+    for question, names in forms.items():
+        ours = [m for q in names if (m := _query_median(entry, "http", q)) is not None]
+        theirs = [m for q in names if (m := _query_median(entry, "virtuoso", q)) is not None]
+        if ours and theirs:
+            measured += 1
+            if min(ours) > min(theirs):
+                behind.append(question)
+    return behind if measured else None
 
 
 def _conc(block: Any, clients: int) -> Result | None:
