@@ -1,7 +1,8 @@
 """Summary graphs: counts for the heaviest analyst questions, kept exact in the same transaction.
 
-The summary lives in its own named graph, ``{base}graph/summary`` (:meth:`IriMinter.summary_graph`),
-and answers three questions without scanning the facts (docs/mapping.md, "Summaries"):
+The summary lives in its own named graph, ``{base}graph/summary``
+(:meth:`IriMinter.summary_graph`), and answers the heaviest analyst questions without scanning
+the facts (docs/mapping.md, "Summaries"):
 
 * **interactions** — for each pair of agents ``a``, ``b`` with ``STR(a) < STR(b)``, the number of
   distinct ``dip:Event`` nodes that have both as ``dip:hasParticipant`` (the question of
