@@ -491,6 +491,33 @@ class TestOnVirtuoso:
             store.commit([GraphChange(g, None) for g in store.graph_names() if g.startswith(ns)])
             store.close()
 
+    def test_with_operations_new_graphs_are_written_in_place_between_before_and_after(
+        self, virtuoso: Virtuoso, ns: str
+    ) -> None:
+        """The summary's operations read a graph as it was (``before``) and as it is
+        (``after``); a new graph written in place must land between the two."""
+        transport = RecordingTransport()
+        store = virtuoso.store(transport=transport)
+        a, seen = ns + "a", ns + "seen"
+
+        def size_as(label: str) -> str:
+            return (
+                f"INSERT {{ GRAPH <{seen}> {{ <{ns}{label}> <{ns}size> ?n }} }} WHERE {{ "
+                f"{{ SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{a}> {{ ?s ?p ?o }} }} }} }}"
+            )
+
+        try:
+            store.commit(
+                [GraphChange(a, rows(ns, 4))], before=[size_as("before")], after=[size_as("after")]
+            )
+            sizes = {t.subject.value: t.object.value for t in store.graph_triples(seen)}
+            assert sizes == {ns + "before": "0", ns + "after": "4"}
+            assert store.graph_triples(a) == set(rows(ns, 4))
+            assert not [u for u in transport.updates if STAGING_PREFIX in u and "INSERT" in u]
+        finally:
+            store.commit([GraphChange(g, None) for g in store.graph_names() if g.startswith(ns)])
+            store.close()
+
     def test_the_story_with_its_one_hour_call_loads_through_the_loader(
         self, virtuoso: Virtuoso
     ) -> None:

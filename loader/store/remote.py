@@ -34,6 +34,7 @@ import re
 import uuid
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, TypeAlias
 from urllib.parse import urlencode
 
@@ -254,62 +255,45 @@ class RemoteStore(Store):
     ) -> None:
         """Replace (or drop) every graph of ``changes`` together.
 
-        Each new graph is written into its own staging graph, then one request swaps them all
-        in (``DROP`` the target, ``ADD`` the staging graph to it, ``DROP`` the staging graph) and
-        drops the graphs to drop. When the commit fits in ``max_update_bytes`` both parts go in
-        one request. ``before`` and ``after`` travel in the request of the swaps, around them.
+        A graph that holds something is replaced through a staging graph: the new contents are
+        written there, then one request swaps them all in (``DROP`` the target, ``ADD`` the
+        staging graph to it, ``DROP`` the staging graph) and drops the graphs to drop. A graph
+        that holds nothing yet is written in place. When the commit fits in
+        ``max_update_bytes`` it is one request; ``before`` and ``after`` run in the request of
+        the swaps, around them (and around the graphs written in place).
         """
         if not changes and not before and not after:
             return
         batch = uuid.uuid4().hex
-        staged: list[tuple[str, Sequence[Triple]]] = []
-        final: list[str] = list(before)
         # Only the last change of a graph counts. (Virtuoso 7.2 also mishandles a second DROP of a
         # graph that did not exist when the request began: it leaves what was ADDed meanwhile.)
         latest = {change.graph: change for change in changes}
-        # Without summary operations, a graph that holds nothing yet is written in place: a
-        # failed commit drops it again, which restores it. Staging and swapping it in cost
-        # Virtuoso 7.2 about 2.5 times as long (docs/stores.md).
-        direct: set[str] = set()
-        if not before and not after:
-            direct = self.empty_graphs([g for g, c in latest.items() if c.triples])
-        for number, change in enumerate(latest.values()):
-            target = NamedNode(change.graph)
-            if change.graph in direct:
-                staged.append((change.graph, change.triples or ()))
-            elif change.triples:
-                staging = NamedNode(f"{STAGING_PREFIX}{batch}:{number}")
-                staged.append((staging.value, change.triples))
-                # DROP + ADD + DROP, not MOVE: Virtuoso takes 3-4 times longer to MOVE onto an
-                # existing graph in the request that wrote the staging graph.
-                final.append(f"DROP SILENT GRAPH {target}")
-                final.append(f"ADD SILENT GRAPH {staging} TO GRAPH {target}")
-                final.append(f"DROP SILENT GRAPH {staging}")
-            else:
-                final.append(f"DROP SILENT GRAPH {target}")
-        final.extend(after)
-        chunks = [(stage, chunk) for stage, t in staged for chunk in _chunks(t, _TRIPLES_PER_BLOCK)]
-        operations = [_insert(stage, chunk) for stage, chunk in chunks]
-        # Blank-node-linked triples cannot be split; Virtuoso refuses templates of more than about
-        # 1,400 triples, but reads any number by the Graph Store Protocol.
-        oversized = any(len(chunk) > _TRIPLES_PER_BLOCK for _, chunk in chunks)
+        # A graph that holds nothing yet is written in place: a failed commit drops it again,
+        # which restores it. Staging and swapping it in cost Virtuoso 7.2 about 2.5 times as
+        # long (docs/stores.md).
+        direct = self.empty_graphs([g for g, c in latest.items() if c.triples])
+        plan = _Plan.of(latest.values(), direct, batch, before, after, self.max_update_bytes)
+        if plan.single is None and direct and (before or after):
+            # In place, a graph must be written between ``before`` and ``after``, in the one
+            # request that runs them: too large for one request, every graph is staged.
+            direct = set()
+            plan = _Plan.of(latest.values(), direct, batch, before, after, self.max_update_bytes)
         try:
-            requests = _pack(operations + final, self.max_update_bytes)
-            if len(requests) == 1 and not (oversized and self.gsp_url):
-                # The usual case: staging and swaps in one request, one transaction.
-                self._post(self.update_url, [("update", requests[0])], what="a commit")
+            if plan.single is not None and not (plan.oversized and self.gsp_url):
+                # The usual case: writes, swaps and operations in one request, one transaction.
+                self._post(self.update_url, [("update", plan.single)], what="a commit")
                 return
             if self.gsp_url is not None:
-                for stage, triples in staged:
+                for stage, triples in plan.staged:
                     self._stage_by_gsp(self.gsp_url, stage, triples)
             else:
-                for text in _pack(operations, self.max_update_bytes):
+                for text in _pack(plan.writes, self.max_update_bytes):
                     self._post(self.update_url, [("update", text)], what="a commit (staging)")
             # The swaps stay one request, whatever its size: they are what must be atomic.
-            self._post(self.update_url, [("update", " ;\n".join(final))], what="a commit")
+            self._post(self.update_url, [("update", " ;\n".join(plan.final))], what="a commit")
         except Exception:
             # Staging graphs, and graphs written in place (they held nothing before).
-            self._discard(stage for stage, _ in staged)
+            self._discard(stage for stage, _ in plan.staged)
             raise
 
     def _stage_by_gsp(self, gsp_url: str, stage: str, triples: Sequence[Triple]) -> None:
@@ -464,6 +448,76 @@ class RemoteStore(Store):
             if len(rows) < size:
                 return
             offset += size
+
+
+@dataclass
+class _Plan:
+    """The requests of one commit: what is written where, and in which order."""
+
+    #: (graph written, triples): staging graphs, and graphs written in place
+    staged: list[tuple[str, Sequence[Triple]]]
+    #: INSERT DATA operations of every written graph, for a commit of several requests
+    writes: list[str]
+    #: the atomic part of a commit of several requests: ``before``, swaps, drops, ``after``
+    final: list[str]
+    #: the whole commit as one request, when it fits
+    single: str | None
+    #: a chunk of blank-node-linked triples too large for one INSERT DATA template
+    oversized: bool
+
+    @classmethod
+    def of(
+        cls,
+        changes: Iterable[GraphChange],
+        direct: set[str],
+        batch: str,
+        before: Sequence[str],
+        after: Sequence[str],
+        max_bytes: int,
+    ) -> _Plan:
+        staged: list[tuple[str, Sequence[Triple]]] = []
+        in_place: list[tuple[str, Sequence[Triple]]] = []
+        swaps: list[str] = []
+        for number, change in enumerate(changes):
+            target = NamedNode(change.graph)
+            if change.graph in direct:
+                in_place.append((change.graph, change.triples or ()))
+            elif change.triples:
+                staging = NamedNode(f"{STAGING_PREFIX}{batch}:{number}")
+                staged.append((staging.value, change.triples))
+                # DROP + ADD + DROP, not MOVE: Virtuoso takes 3-4 times longer to MOVE onto an
+                # existing graph in the request that wrote the staging graph.
+                swaps.append(f"DROP SILENT GRAPH {target}")
+                swaps.append(f"ADD SILENT GRAPH {staging} TO GRAPH {target}")
+                swaps.append(f"DROP SILENT GRAPH {staging}")
+            else:
+                swaps.append(f"DROP SILENT GRAPH {target}")
+
+        def inserts(graphs: list[tuple[str, Sequence[Triple]]]) -> list[str]:
+            return [
+                _insert(graph, chunk)
+                for graph, triples in graphs
+                for chunk in _chunks(triples, _TRIPLES_PER_BLOCK)
+            ]
+
+        staging_writes, direct_writes = inserts(staged), inserts(in_place)
+        # Blank-node-linked triples cannot be split; Virtuoso refuses templates of more than about
+        # 1,400 triples, but reads any number by the Graph Store Protocol.
+        oversized = any(
+            len(chunk) > _TRIPLES_PER_BLOCK
+            for _, triples in staged + in_place
+            for chunk in _chunks(triples, _TRIPLES_PER_BLOCK)
+        )
+        # ``before`` reads the graphs as they were, so graphs written in place come after it.
+        whole = [*staging_writes, *before, *direct_writes, *swaps, *after]
+        packed = _pack(whole, max_bytes)
+        return cls(
+            staged=in_place + staged,
+            writes=direct_writes + staging_writes,
+            final=[*before, *swaps, *after],
+            single=packed[0] if len(packed) == 1 else None,
+            oversized=oversized,
+        )
 
 
 class _ChallengeAuth(httpx.Auth):
