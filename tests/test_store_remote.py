@@ -514,6 +514,21 @@ class TestOnVirtuoso:
             assert sizes == {ns + "before": "0", ns + "after": "4"}
             assert store.graph_triples(a) == set(rows(ns, 4))
             assert not [u for u in transport.updates if STAGING_PREFIX in u and "INSERT" in u]
+
+            # Too large for one request: the graphs are staged, so that the operations still
+            # run around the swaps that bring them in.
+            store.commit([GraphChange(a, None)])
+            store.commit([GraphChange(seen, None)])
+            small = virtuoso.store(transport=transport, max_update_bytes=2_000, gsp_url=None)
+            small.commit(
+                [GraphChange(a, rows(ns, 40))],
+                before=[size_as("before")],
+                after=[size_as("after")],
+            )
+            sizes = {t.subject.value: t.object.value for t in store.graph_triples(seen)}
+            assert sizes == {ns + "before": "0", ns + "after": "40"}
+            assert [u for u in transport.updates if STAGING_PREFIX in u and "INSERT" in u]
+            small.close()
         finally:
             store.commit([GraphChange(g, None) for g in store.graph_names() if g.startswith(ns)])
             store.close()

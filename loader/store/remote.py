@@ -273,13 +273,14 @@ class RemoteStore(Store):
         # long (docs/stores.md).
         direct = self.empty_graphs([g for g, c in latest.items() if c.triples])
         plan = _Plan.of(latest.values(), direct, batch, before, after, self.max_update_bytes)
-        if plan.single is None and direct and (before or after):
+        one_request = plan.single is not None and not (plan.oversized and self.gsp_url)
+        if not one_request and direct and (before or after):
             # In place, a graph must be written between ``before`` and ``after``, in the one
-            # request that runs them: too large for one request, every graph is staged.
+            # request that runs them: when the commit needs several, every graph is staged.
             direct = set()
             plan = _Plan.of(latest.values(), direct, batch, before, after, self.max_update_bytes)
         try:
-            if plan.single is not None and not (plan.oversized and self.gsp_url):
+            if one_request and plan.single is not None:
                 # The usual case: writes, swaps and operations in one request, one transaction.
                 self._post(self.update_url, [("update", plan.single)], what="a commit")
                 return
