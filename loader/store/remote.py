@@ -494,20 +494,15 @@ class _Plan:
             else:
                 swaps.append(f"DROP SILENT GRAPH {target}")
 
-        def inserts(graphs: list[tuple[str, Sequence[Triple]]]) -> list[str]:
-            return [
-                _insert(graph, chunk)
-                for graph, triples in graphs
-                for chunk in _chunks(triples, _TRIPLES_PER_BLOCK)
-            ]
-
-        staging_writes, direct_writes = inserts(staged), inserts(in_place)
+        # Each graph's triples are cut into blocks once: the cut follows blank-node links.
+        staged_blocks = [(g, b) for g, t in staged for b in _chunks(t, _TRIPLES_PER_BLOCK)]
+        direct_blocks = [(g, b) for g, t in in_place for b in _chunks(t, _TRIPLES_PER_BLOCK)]
+        staging_writes = [_insert(graph, block) for graph, block in staged_blocks]
+        direct_writes = [_insert(graph, block) for graph, block in direct_blocks]
         # Blank-node-linked triples cannot be split; Virtuoso refuses templates of more than about
         # 1,400 triples, but reads any number by the Graph Store Protocol.
         oversized = any(
-            len(chunk) > _TRIPLES_PER_BLOCK
-            for _, triples in staged + in_place
-            for chunk in _chunks(triples, _TRIPLES_PER_BLOCK)
+            len(block) > _TRIPLES_PER_BLOCK for _, block in staged_blocks + direct_blocks
         )
         # ``before`` reads the graphs as they were, so graphs written in place come after it.
         whole = [*staging_writes, *before, *direct_writes, *swaps, *after]
