@@ -16,14 +16,14 @@ run: $(BIN)/.installed
 	$(BIN)/diplograph serve --load examples/story.json
 
 test: $(BIN)/.installed
-	$(BIN)/ruff check loader api tests bench
-	$(BIN)/ruff format --check loader api tests bench
+	$(BIN)/ruff check diplograph loader api tests bench
+	$(BIN)/ruff format --check diplograph loader api tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check loader api tests bench
-	$(BIN)/ruff format --check loader api tests bench
+	$(BIN)/ruff check diplograph loader api tests bench
+	$(BIN)/ruff format --check diplograph loader api tests bench
 
 clean:
 	rm -rf $(VENV) data

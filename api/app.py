@@ -2,13 +2,15 @@
 
 There is no module-level app or settings: every app is built from the :class:`Settings` it is
 given (the CLI builds them once from flags and ``DIPLOGRAPH_*`` variables). What the app holds,
-on ``app.state``: ``settings``, ``store``, ``runner`` (the query workers, :mod:`api.execution`)
+on ``app.state``: ``settings``, ``store``, ``runner`` (the query workers,
+:mod:`diplograph.api.execution`)
 and ``write_lock`` (one write at a time).
 
 Middleware, outermost first:
 
-* request log – one line per request on the ``api.access`` logger: client, method, path, status,
-  milliseconds, bytes sent (``%``-style; :mod:`api.server` configures the handlers);
+* request log – one line per request on the ``diplograph.api.access`` logger: client, method, path,
+  status,
+  milliseconds, bytes sent (``%``-style; :mod:`diplograph.api.server` configures the handlers);
 * body cap – ``Content-Length`` over ``max_body_bytes`` is refused with 413 before anything is
   read; a chunked body is counted as it arrives and refused the same way;
 * CORS – only when ``cors_origins`` is set. Credentials are allowed only with an explicit list of
@@ -33,16 +35,16 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import graph_store, ingest, linked_data, sparql, ui
-from api.errors import PayloadTooLargeError, error_response, install_error_handlers
-from api.execution import QueryRunner
-from loader.config import Settings
-from loader.store import Store, open_store
+from diplograph.api import graph_store, ingest, linked_data, sparql, ui
+from diplograph.api.errors import PayloadTooLargeError, error_response, install_error_handlers
+from diplograph.api.execution import QueryRunner
+from diplograph.loader.config import Settings
+from diplograph.loader.store import Store, open_store
 
 __all__ = ["DEFAULT_QUERY_WORKERS", "create_app"]
 
 log = logging.getLogger(__name__)
-access_log = logging.getLogger("api.access")
+access_log = logging.getLogger("diplograph.api.access")
 
 #: Query worker threads: at most this many queries evaluate at once (see api.execution).
 DEFAULT_QUERY_WORKERS = min(8, max(2, os.cpu_count() or 2))

@@ -3,13 +3,14 @@
     @router.post("/facts")
     async def post_facts(store: StoreDep, settings: SettingsDep, _: WriteAuth) -> ...
 
-* :data:`SettingsDep`, :data:`StoreDep`, :data:`RunnerDep` – what :func:`api.app.create_app`
+* :data:`SettingsDep`, :data:`StoreDep`, :data:`RunnerDep` – what
+  :func:`diplograph.api.app.create_app`
   put on ``app.state``.
 * :data:`WriteAuth` – every write route takes it: ``Authorization: Bearer <write_token>``.
   No token configured → 403 (writes disabled); no or wrong token → 401.
 * :func:`run_write` – run a blocking write on a worker thread, one write at a time, with the
   summary graph marked stale around it and rebuilt after it unless the loader kept it exact
-  (:func:`loader.summary.guard_raw_writes`).
+  (:func:`diplograph.loader.summary.guard_raw_writes`).
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from typing import Annotated, TypeVar
 import anyio.to_thread
 from fastapi import Depends, Request
 
-from api.execution import QueryRunner
-from loader.config import Settings
-from loader.errors import AuthError
-from loader.store import Store
-from loader.summary import guard_raw_writes
+from diplograph.api.execution import QueryRunner
+from diplograph.loader.config import Settings
+from diplograph.loader.errors import AuthError
+from diplograph.loader.store import Store
+from diplograph.loader.summary import guard_raw_writes
 
 __all__ = [
     "RunnerDep",

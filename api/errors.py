@@ -5,7 +5,8 @@ Every error the API answers with is a JSON object::
     {"error": "QuerySyntaxError", "message": "malformed SPARQL query: error at 1:25: ...",
      "status": 400}
 
-``error`` is the class name from :mod:`loader.errors` (or one of the few HTTP-level classes
+``error`` is the class name from :mod:`diplograph.loader.errors` (or one of the few HTTP-level
+classes
 below), ``message`` says what to fix, ``status`` repeats the HTTP status. Some classes add fields
 (a facts violation names its record and field). The same shape is used on ``/sparql``, so a
 SPARQL client that shows the body of a failed request shows the parser's message.
@@ -23,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from loader.errors import AuthError, DiplographError, InputError
+from diplograph.loader.errors import AuthError, DiplographError, InputError
 
 __all__ = [
     "MethodNotAllowedError",

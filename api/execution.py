@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from starlette.responses import StreamingResponse
 from starlette.types import Send
 
-from loader.errors import (
+from diplograph.loader.errors import (
     DiplographError,
     InputError,
     QueryTimeoutError,

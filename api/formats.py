@@ -13,7 +13,7 @@ override ``Accept`` with the ``format`` parameter (a short name such as ``json``
 ``turtle``, or a media type).
 
 Writers yield bytes row by row and call ``tick()`` once per solution or triple, so the caller can
-enforce a deadline and a row cap while streaming (see :mod:`api.execution`).
+enforce a deadline and a row cap while streaming (see :mod:`diplograph.api.execution`).
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from pyoxigraph import (
     serialize,
 )
 
-from api.execution import Tick
-from loader.errors import UnsupportedFormatError
+from diplograph.api.execution import Tick
+from diplograph.loader.errors import UnsupportedFormatError
 
 __all__ = [
     "DATASET_FORMATS",

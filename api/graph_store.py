@@ -26,10 +26,10 @@ import anyio.to_thread
 from fastapi import APIRouter, Request, Response
 from pyoxigraph import DefaultGraph, NamedNode, Quad, QueryBoolean, Triple, parse
 
-from api.deps import WriteAuth, run_write
-from api.errors import UnsupportedMediaTypeError
-from api.execution import QueryRunner, StreamedResult, Tick
-from api.formats import (
+from diplograph.api.deps import WriteAuth, run_write
+from diplograph.api.errors import UnsupportedMediaTypeError
+from diplograph.api.execution import QueryRunner, StreamedResult, Tick
+from diplograph.api.formats import (
     DATASET_FORMATS,
     GRAPH_FORMATS,
     Format,
@@ -38,10 +38,10 @@ from api.formats import (
     write_quads,
     write_triples,
 )
-from api.sparql import endpoint_url, output_prefixes
-from loader.config import Settings
-from loader.errors import InputError, NotFoundError
-from loader.store import GraphChange, Store
+from diplograph.api.sparql import endpoint_url, output_prefixes
+from diplograph.loader.config import Settings
+from diplograph.loader.errors import InputError, NotFoundError
+from diplograph.loader.store import GraphChange, Store
 
 __all__ = ["router"]
 

@@ -38,9 +38,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from api.errors import PayloadTooLargeError
-from loader.config import Settings
-from loader.errors import ForbiddenQueryError, InputError
+from diplograph.api.errors import PayloadTooLargeError
+from diplograph.loader.config import Settings
+from diplograph.loader.errors import ForbiddenQueryError, InputError
 
 __all__ = ["Inspection", "Reach", "allowed", "apply_using", "inspect_query", "inspect_update"]
 

@@ -1,9 +1,10 @@
 """Ingest over HTTP: ``POST /facts`` loads facts documents, ``POST /validate`` is its dry run.
 
 Both validate and load exactly like ``diplograph load`` / ``diplograph validate``: the body goes
-through :func:`loader.facts.read_documents` / :func:`loader.facts.parse_document` and
-:func:`loader.pipeline.load`, and the answer is the CLI's ``--format json`` report
-(:meth:`loader.pipeline.LoadReport.to_dict`).
+through :func:`diplograph.loader.facts.read_documents` /
+:func:`diplograph.loader.facts.parse_document` and
+:func:`diplograph.loader.pipeline.load`, and the answer is the CLI's ``--format json`` report
+(:meth:`diplograph.loader.pipeline.LoadReport.to_dict`).
 
 Bodies:
 
@@ -34,13 +35,13 @@ import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from api.deps import SettingsDep, StoreDep, WriteAuth, run_write
-from api.errors import UnsupportedMediaTypeError
-from loader.config import Settings
-from loader.errors import FactsError, InputError, Location, RejectedError
-from loader.facts import SourceRecord, decode_json, parse_document, read_documents
-from loader.pipeline import LoadReport, Rejection, load
-from loader.store import Store
+from diplograph.api.deps import SettingsDep, StoreDep, WriteAuth, run_write
+from diplograph.api.errors import UnsupportedMediaTypeError
+from diplograph.loader.config import Settings
+from diplograph.loader.errors import FactsError, InputError, Location, RejectedError
+from diplograph.loader.facts import SourceRecord, decode_json, parse_document, read_documents
+from diplograph.loader.pipeline import LoadReport, Rejection, load
+from diplograph.loader.store import Store
 
 __all__ = ["JSON_LINES_TYPES", "JSON_TYPES", "read_body", "router"]
 

@@ -57,9 +57,9 @@ from pyoxigraph import (
     parse,
 )
 
-from api.deps import SettingsDep, StoreDep
-from api.formats import GRAPH_FORMATS, Format, negotiate, parse_accept, write_triples
-from api.ui import (
+from diplograph.api.deps import SettingsDep, StoreDep
+from diplograph.api.formats import GRAPH_FORMATS, Format, negotiate, parse_accept, write_triples
+from diplograph.api.ui import (
     ONTOLOGY_ROOT,
     compact,
     html_response,
@@ -67,15 +67,15 @@ from api.ui import (
     local_href,
     page,
 )
-from loader.config import Settings
-from loader.errors import (
+from diplograph.loader.config import Settings
+from diplograph.loader.errors import (
     DiplographError,
     NotFoundError,
     QueryTimeoutError,
     StoreError,
     UnsupportedFormatError,
 )
-from loader.namespaces import (
+from diplograph.loader.namespaces import (
     CAMEO,
     DCTERMS,
     DIP,
@@ -97,7 +97,7 @@ from loader.namespaces import (
     XSD,
     data_prefixes,
 )
-from loader.store import GraphChange, Store
+from diplograph.loader.store import GraphChange, Store
 
 __all__ = [
     "HTML",
@@ -133,7 +133,8 @@ def choose_format(
 ) -> Format:
     """The format of ``offered`` the client prefers; 406 (UnsupportedFormatError) when none.
 
-    Like :func:`api.formats.negotiate`, with one refinement for linked data: among formats of
+    Like :func:`diplograph.api.formats.negotiate`, with one refinement for linked data: among
+    formats of
     equal quality, one named by a specific media range (``text/html``) beats one that only a
     wildcard (``*/*``) matches, so ``Accept: text/html, */*`` gets HTML.
     """
@@ -423,8 +424,8 @@ class VocabularyDocument:
 @functools.cache
 def ontology_store() -> Store:
     """An in-memory store holding the ontology and its code lists, for SPARQL over them."""
-    from loader.ontology import ontology_triples
-    from loader.store.embedded import EmbeddedStore
+    from diplograph.loader.ontology import ontology_triples
+    from diplograph.loader.store.embedded import EmbeddedStore
 
     store = EmbeddedStore(None)
     store.commit([GraphChange(ONTOLOGY_IRI, ontology_triples())])
@@ -432,7 +433,7 @@ def ontology_store() -> Store:
 
 
 def _ontology_turtle() -> bytes:
-    from loader.ontology import ontology_turtle
+    from diplograph.loader.ontology import ontology_turtle
 
     return ontology_turtle().encode("utf-8")
 
@@ -450,16 +451,18 @@ def _package_file(package: str, name: str) -> Callable[[], bytes]:
 _DOCUMENTS: dict[str, VocabularyDocument] = {
     "ns": VocabularyDocument("ns", "diplograph ontology", _ontology_turtle),
     "codes": VocabularyDocument(
-        "codes", "diplograph code lists", _package_file("ontology", "codes.ttl"), KW
+        "codes", "diplograph code lists", _package_file("diplograph.ontology", "codes.ttl"), KW
     ),
     "cameo": VocabularyDocument(
-        "cameo", "CAMEO event codes", _package_file("ontology", "cameo.ttl"), CAMEO
+        "cameo", "CAMEO event codes", _package_file("diplograph.ontology", "cameo.ttl"), CAMEO
     ),
     "plover": VocabularyDocument(
-        "plover", "PLOVER event types", _package_file("ontology", "plover.ttl"), PLOVER
+        "plover", "PLOVER event types", _package_file("diplograph.ontology", "plover.ttl"), PLOVER
     ),
     "shapes": VocabularyDocument(
-        "shapes", "diplograph SHACL shapes", _package_file("shapes", "diplograph-shapes.ttl")
+        "shapes",
+        "diplograph SHACL shapes",
+        _package_file("diplograph.shapes", "diplograph-shapes.ttl"),
     ),
 }
 
@@ -468,7 +471,7 @@ _DOCUMENTS: dict[str, VocabularyDocument] = {
 def _document_triples(name: str) -> tuple[Triple, ...]:
     doc = _DOCUMENTS[name]
     if name == "ns":
-        from loader.ontology import ontology_triples
+        from diplograph.loader.ontology import ontology_triples
 
         return tuple(ontology_triples())
     return tuple(q.triple for q in parse(doc.turtle(), format=RdfFormat.TURTLE))
@@ -538,7 +541,7 @@ async def get_shapes(request: Request, format: FormatParam = None) -> Response:
 
 @router.get("/schema", summary="The JSON Schema of a facts document")
 async def get_schema() -> JSONResponse:
-    from loader.facts import json_schema
+    from diplograph.loader.facts import json_schema
 
     return JSONResponse(json_schema(), media_type="application/schema+json")
 
@@ -668,7 +671,7 @@ def _ontology_definitions() -> Mapping[str, str]:
 
 def _specific_types(types: Iterable[str]) -> list[str]:
     """The most specific of ``types`` (the loader also writes every superclass)."""
-    from loader.ontology import superclass_closure
+    from diplograph.loader.ontology import superclass_closure
 
     closure = superclass_closure()
     found = set(types)
@@ -1291,7 +1294,7 @@ def void_stats(store: Store, settings: Settings) -> VoidStats:
 
 def void_triples(stats: VoidStats, settings: Settings, server: str) -> list[Triple]:
     """The VoID description of the dataset this server (at ``server``) publishes."""
-    from loader.dump import FORMATS as DUMP_FORMATS
+    from diplograph.loader.dump import FORMATS as DUMP_FORMATS
 
     def v(name: str) -> NamedNode:
         return NamedNode(VOID + name)
@@ -1546,8 +1549,8 @@ async def get_dump(
         Query(description="gzip: a .gz file; none: never compressed; default: Accept-Encoding"),
     ] = None,
 ) -> Response:
-    from loader.dump import FORMATS as DUMP_FORMATS
-    from loader.dump import write_dump
+    from diplograph.loader.dump import FORMATS as DUMP_FORMATS
+    from diplograph.loader.dump import write_dump
 
     offered = [
         Format(f.name, f.name, f.media_type, text=False)

@@ -1,7 +1,7 @@
 """Running the app with uvicorn: what ``diplograph serve`` calls.
 
 This is the one place that configures logging handlers for the server: request lines go to the
-``api.access`` logger at INFO, everything else of ``api`` at INFO as well.
+``diplograph.api.access`` logger at INFO, everything else of ``api`` at INFO as well.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import logging
 
 import uvicorn
 
-from api.app import create_app
-from loader.config import Settings
-from loader.store import Store
+from diplograph.api.app import create_app
+from diplograph.loader.config import Settings
+from diplograph.loader.store import Store
 
 __all__ = ["serve"]
 
@@ -23,7 +23,7 @@ def _configure_logging() -> None:
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
-    for name in ("api", "uvicorn.error"):
+    for name in ("diplograph.api", "uvicorn.error"):
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() > logging.INFO:
             logger.setLevel(logging.INFO)

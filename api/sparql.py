@@ -9,15 +9,16 @@
 * Without a dataset in the request or the query, the default graph is the union of all named
   graphs when ``settings.union_default_graph`` is on (the default).
 * ``using-graph-uri`` / ``using-named-graph-uri`` of an update are written into the update as
-  ``USING`` clauses (:func:`api.guard.apply_using`).
+  ``USING`` clauses (:func:`diplograph.api.guard.apply_using`).
 * Relative IRIs resolve against the endpoint's URL (the base IRI the protocol lets the service
   choose).
 * Requests are UTF-8, as the protocol requires; another charset is refused with 415.
-* Results are negotiated (:mod:`api.formats`), run on the query workers and streamed
-  (:mod:`api.execution`).
+* Results are negotiated (:mod:`diplograph.api.formats`), run on the query workers and streamed
+  (:mod:`diplograph.api.execution`).
 * ``GET /sparql`` without ``query`` answers with the service description.
 
-Updates need the write token (:data:`api.deps.WriteAuth`) and run one at a time, atomically (one
+Updates need the write token (:data:`diplograph.api.deps.WriteAuth`) and run one at a time,
+atomically (one
 Oxigraph transaction). They bypass the facts validation: the validated path is ``POST /facts``.
 """
 
@@ -34,10 +35,10 @@ import anyio.to_thread
 from fastapi import APIRouter, Request, Response
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, Triple
 
-from api.deps import require_write_token, run_write
-from api.errors import MethodNotAllowedError, UnsupportedMediaTypeError
-from api.execution import QueryFailedError, QueryRunner, StreamedResult, Tick
-from api.formats import (
+from diplograph.api.deps import require_write_token, run_write
+from diplograph.api.errors import MethodNotAllowedError, UnsupportedMediaTypeError
+from diplograph.api.execution import QueryFailedError, QueryRunner, StreamedResult, Tick
+from diplograph.api.formats import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
     Format,
@@ -46,11 +47,11 @@ from api.formats import (
     write_solutions,
     write_triples,
 )
-from api.guard import apply_using, inspect_query, inspect_update
-from loader.config import Settings
-from loader.errors import InputError, QuerySyntaxError
-from loader.namespaces import DCTERMS, PREFIXES, RDF, RDFS, VOID, data_prefixes
-from loader.store import Store
+from diplograph.api.guard import apply_using, inspect_query, inspect_update
+from diplograph.loader.config import Settings
+from diplograph.loader.errors import InputError, QuerySyntaxError
+from diplograph.loader.namespaces import DCTERMS, PREFIXES, RDF, RDFS, VOID, data_prefixes
+from diplograph.loader.store import Store
 
 __all__ = ["ProtocolRequest", "endpoint_url", "read_protocol_request", "router"]
 

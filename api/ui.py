@@ -30,10 +30,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import SettingsDep
-from loader.config import Settings
-from loader.errors import NotFoundError
-from loader.namespaces import PREFIXES, data_prefixes
+from diplograph.api.deps import SettingsDep
+from diplograph.loader.config import Settings
+from diplograph.loader.errors import NotFoundError
+from diplograph.loader.namespaces import PREFIXES, data_prefixes
 
 __all__ = [
     "ONTOLOGY_ROOT",
@@ -111,7 +111,7 @@ def compact(iri: str, prefixes: Mapping[str, str]) -> str:
 def _static_file(name: str) -> tuple[bytes, str] | None:
     if not _STATIC_NAME.match(name):
         return None
-    resource = files("api") / "static" / name
+    resource = files("diplograph.api") / "static" / name
     if not resource.is_file():
         return None
     data = resource.read_bytes()
@@ -225,7 +225,7 @@ def parse_example(name: str, text: str) -> Example:
 
 @functools.cache
 def _examples() -> tuple[Example, ...]:
-    folder = files("ontology") / "queries"
+    folder = files("diplograph.ontology") / "queries"
     if not folder.is_dir():
         return ()
     found = [

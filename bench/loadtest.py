@@ -171,7 +171,7 @@ def _free_port() -> int:
 
 
 def _diplograph(*args: str) -> list[str]:
-    return [sys.executable, "-m", "loader.cli", *args]
+    return [sys.executable, "-m", "diplograph.cli", *args]
 
 
 def _prepare_store(store: Path, docs: int, seed: int, env: dict[str, str]) -> None:

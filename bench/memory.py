@@ -28,11 +28,11 @@ from typing import Any
 from bench.generate import parse_count
 from bench.loadtest import run_facts, write_doc
 from bench.run import OUT, ensure_docs, label
-from loader.config import load_settings
-from loader.dump import dump_to_path
-from loader.facts import read_path
-from loader.pipeline import Loader
-from loader.store.embedded import EmbeddedStore
+from diplograph.loader.config import load_settings
+from diplograph.loader.dump import dump_to_path
+from diplograph.loader.facts import read_path
+from diplograph.loader.pipeline import Loader
+from diplograph.loader.store.embedded import EmbeddedStore
 
 MARKER = "memory"
 

@@ -589,7 +589,7 @@ def bench_remote(
         PYTHONPATH=str(ROOT),
         DIPLOGRAPH_MAX_RESULT_ROWS="100000000",
     )
-    cmd = [sys.executable, "-c", "from loader.cli import main; main()", "serve"]
+    cmd = [sys.executable, "-c", "from diplograph.cli import main; main()", "serve"]
     cmd += ["--store", "remote", "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--query-timeout", str(args.query_timeout)]
     log("  diplograph serve --store remote (Virtuoso)")
@@ -916,7 +916,7 @@ def bench_http(
     cmd = [
         sys.executable,
         "-c",
-        "from loader.cli import main; main()",
+        "from diplograph.cli import main; main()",
         "serve",
         "--store",
         "embedded",

@@ -100,7 +100,7 @@ def _settings(store: Path, batch_size: int, remote: str | None = None) -> Any:
     """Embedded settings, or remote ones when ``remote`` is a JSON object of remote_* values."""
     import json
 
-    from loader.config import load_settings
+    from diplograph.loader.config import load_settings
 
     if remote:
         return load_settings(store="remote", batch_size=batch_size, **json.loads(remote))
@@ -111,11 +111,11 @@ def task_load_raw(args: argparse.Namespace) -> None:
     """Map (untimed), then ``Store.extend`` each batch's quads (timed): the floor."""
     from pyoxigraph import NamedNode, Quad, Store
 
-    from loader.facts import read_path
-    from loader.iris import IriMinter
-    from loader.mapping import map_document
-    from loader.namespaces import ONTOLOGY_IRI
-    from loader.ontology import ontology_triples, superclass_closure
+    from diplograph.loader.facts import read_path
+    from diplograph.loader.iris import IriMinter
+    from diplograph.loader.mapping import map_document
+    from diplograph.loader.namespaces import ONTOLOGY_IRI
+    from diplograph.loader.ontology import ontology_triples, superclass_closure
 
     settings = _settings(args.store, args.batch_size)
     minter = IriMinter(settings.base_iri)
@@ -168,8 +168,8 @@ def task_load_raw(args: argparse.Namespace) -> None:
 def _instrumented_loader(
     store_path: Path, batch_size: int, remote: str | None = None
 ) -> tuple[Any, Any, Timers]:
-    import loader.pipeline as pipeline
-    from loader.store import open_store
+    import diplograph.loader.pipeline as pipeline
+    from diplograph.loader.store import open_store
 
     timers = Timers()
     pipeline.map_document = timers.wrap("map", pipeline.map_document)  # type: ignore[assignment]
@@ -188,7 +188,7 @@ def _instrumented_loader(
 
 def task_load(args: argparse.Namespace) -> None:
     """diplograph end to end, with the time split into parse, map, validate, commit."""
-    from loader.facts import read_path
+    from diplograph.loader.facts import read_path
 
     loader, store, timers = _instrumented_loader(args.store, args.batch_size, args.remote)
     before = store.count()
@@ -224,7 +224,7 @@ def task_profile(args: argparse.Namespace) -> None:
     """``load`` under pyinstrument; the text report goes to ``--out``."""
     from pyinstrument import Profiler
 
-    from loader.facts import read_path
+    from diplograph.loader.facts import read_path
 
     loader, _store, timers = _instrumented_loader(args.store, args.batch_size)
     profiler = Profiler(interval=0.002)
@@ -244,11 +244,11 @@ def task_baseline(args: argparse.Namespace) -> None:
     """Map everything, validate the whole graph with pySHACL once, then insert it."""
     from pyoxigraph import NamedNode, Quad, Store
 
-    from loader.facts import read_path
-    from loader.iris import IriMinter
-    from loader.mapping import map_document
-    from loader.ontology import superclass_closure
-    from loader.validate import Validator
+    from diplograph.loader.facts import read_path
+    from diplograph.loader.iris import IriMinter
+    from diplograph.loader.mapping import map_document
+    from diplograph.loader.ontology import superclass_closure
+    from diplograph.loader.validate import Validator
 
     settings = _settings(args.store, 50)
     minter = IriMinter(settings.base_iri)
@@ -350,9 +350,9 @@ def task_union(args: argparse.Namespace) -> None:
     build the summary graph."""
     from pyoxigraph import DefaultGraph
 
-    from loader.config import load_settings
-    from loader.store.embedded import EmbeddedStore
-    from loader.summary import Summary
+    from diplograph.loader.config import load_settings
+    from diplograph.loader.store.embedded import EmbeddedStore
+    from diplograph.loader.summary import Summary
 
     t0 = time.perf_counter()
     store = EmbeddedStore(args.store)

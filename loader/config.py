@@ -13,8 +13,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from loader.errors import ConfigError
-from loader.namespaces import DEFAULT_BASE_IRI
+from diplograph.loader.errors import ConfigError
+from diplograph.loader.namespaces import DEFAULT_BASE_IRI
 
 
 class Settings(BaseSettings):

@@ -16,9 +16,9 @@ from typing import IO
 
 from pyoxigraph import RdfFormat, Triple, serialize
 
-from loader.errors import UnsupportedFormatError
-from loader.namespaces import PREFIXES, data_prefixes
-from loader.store import Store
+from diplograph.loader.errors import UnsupportedFormatError
+from diplograph.loader.namespaces import PREFIXES, data_prefixes
+from diplograph.loader.store import Store
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ or standard input, turning each document into a typed, validated :class:`FactsDo
 :class:`~loader.errors.FactsError` that names the source, line, record and field.
 
 Local ids (``entities[].id``, ``facts[].id``) are only meaningful inside one document; the mapping
-turns them into global IRIs (see ``loader.iris``).
+turns them into global IRIs (see ``diplograph.loader.iris``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from loader.errors import FactsError, Location
+from diplograph.loader.errors import FactsError, Location
 
 FORMAT_VERSION: Literal["1.0"] = "1.0"
 

@@ -1,7 +1,8 @@
 """Facts to RDF: one :class:`~loader.facts.FactsDocument` becomes the triples of its named graph.
 
 Pure: no I/O, no store. The triple patterns are specified in docs/mapping.md; IRIs come from
-:mod:`loader.iris`. Besides the triples, the mapping records where each node came from in the
+:mod:`diplograph.loader.iris`. Besides the triples, the mapping records where each node came from
+in the
 input (its JSON path), so that a SHACL violation on a node can name the record and field.
 """
 
@@ -15,10 +16,10 @@ from decimal import Decimal
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from loader.errors import FactsError, Location
-from loader.facts import Entity, Fact, FactsDocument, Participant, Role
-from loader.iris import SITUATION_TYPES, IriMinter
-from loader.namespaces import (
+from diplograph.loader.errors import FactsError, Location
+from diplograph.loader.facts import Entity, Fact, FactsDocument, Participant, Role
+from diplograph.loader.iris import SITUATION_TYPES, IriMinter
+from diplograph.loader.namespaces import (
     CAMEO,
     DCTERMS,
     DIP,
@@ -100,7 +101,7 @@ def dip(local: str) -> NamedNode:
 
 
 def when_literal(value: str) -> Literal:
-    """The typed literal for a :data:`loader.facts.When` value, by its precision.
+    """The typed literal for a :data:`diplograph.loader.facts.When` value, by its precision.
 
     Date-times are normalized to UTC so that every time in the store compares correctly;
     fractional seconds are kept.
@@ -132,7 +133,8 @@ _DURATION_PARTS = re.compile(
 
 
 def duration_literal(value: str) -> Literal:
-    """The typed literal of an ISO 8601 duration (:data:`loader.facts.Duration`), canonical.
+    """The typed literal of an ISO 8601 duration (:data:`diplograph.loader.facts.Duration`),
+    canonical.
 
     Without years and months (the length of a call) it is an ``xsd:dayTimeDuration``; with
     only years and months an ``xsd:yearMonthDuration``; with both an ``xsd:duration``. Weeks
@@ -495,7 +497,8 @@ def map_document(
     """Map one facts document to the triples of its named graph.
 
     ``superclasses`` maps each ontology class IRI to its named superclasses (see
-    ``loader.ontology.superclass_closure``); their ``rdf:type`` triples are written too, so
+    ``diplograph.loader.ontology.superclass_closure``); their ``rdf:type`` triples are written too,
+    so
     queries for a superclass find instances of its subclasses. Raises
     :class:`~loader.errors.FactsError` for input the mapping cannot express.
     """

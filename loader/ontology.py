@@ -29,9 +29,9 @@ from rdflib.compare import to_canonical_graph
 from rdflib.namespace import OWL, RDF, RDFS
 from rdflib.term import Node
 
-import ontology as ontology_files
-from loader.errors import ConfigError, DiplographError, InputError
-from loader.namespaces import DIP, PREFIXES, SEM, VANN
+import diplograph.ontology as ontology_files
+from diplograph.loader.errors import ConfigError, DiplographError, InputError
+from diplograph.loader.namespaces import DIP, PREFIXES, SEM, VANN
 
 __all__ = [
     "OWL2_DATATYPES",

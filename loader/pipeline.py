@@ -32,17 +32,17 @@ from pyoxigraph import (
     Triple,
 )
 
-from loader.config import Settings
-from loader.errors import FactsError, NotFoundError, RejectedError
-from loader.facts import SourceRecord
-from loader.iris import IriMinter
-from loader.mapping import MappedDocument, map_document
-from loader.namespaces import ONTOLOGY_IRI
-from loader.store import GraphChange, Store
-from loader.summary import Summary
+from diplograph.loader.config import Settings
+from diplograph.loader.errors import FactsError, NotFoundError, RejectedError
+from diplograph.loader.facts import SourceRecord
+from diplograph.loader.iris import IriMinter
+from diplograph.loader.mapping import MappedDocument, map_document
+from diplograph.loader.namespaces import ONTOLOGY_IRI
+from diplograph.loader.store import GraphChange, Store
+from diplograph.loader.summary import Summary
 
 if TYPE_CHECKING:
-    from loader.validate import Violation
+    from diplograph.loader.validate import Violation
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +125,8 @@ class Loader:
     """Loads facts documents into a store; one instance holds the parsed ontology and shapes."""
 
     def __init__(self, store: Store, settings: Settings) -> None:
-        from loader.ontology import superclass_closure
-        from loader.validate import Validator
+        from diplograph.loader.ontology import superclass_closure
+        from diplograph.loader.validate import Validator
 
         self.store = store
         self.settings = settings
@@ -143,7 +143,7 @@ class Loader:
 
     def ensure_ontology(self) -> bool:
         """Write the ontology graph when it is missing or outdated; True when it was written."""
-        from loader.ontology import ontology_triples
+        from diplograph.loader.ontology import ontology_triples
 
         self._ontology_checked = True
         triples = ontology_triples()

@@ -43,8 +43,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS
 from rdflib.term import Node
 
-from loader.errors import ConfigError, InputError
-from loader.namespaces import PREFIXES, SH, XSD
+from diplograph.loader.errors import ConfigError, InputError
+from diplograph.loader.namespaces import PREFIXES, SH, XSD
 
 __all__ = ["RawResult", "SparqlShapes", "to_rdflib"]
 

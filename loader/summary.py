@@ -59,10 +59,10 @@ from typing import Literal
 from pyoxigraph import Literal as RdfLiteral
 from pyoxigraph import NamedNode, QuerySolution, QuerySolutions, Triple
 
-from loader.iris import IriMinter
-from loader.namespaces import DIP, RDF, XSD
-from loader.store.base import GraphChange, Store
-from loader.store.remote import STAGING_PREFIX
+from diplograph.loader.iris import IriMinter
+from diplograph.loader.namespaces import DIP, RDF, XSD
+from diplograph.loader.store.base import GraphChange, Store
+from diplograph.loader.store.remote import STAGING_PREFIX
 
 __all__ = ["Summary", "SummaryState", "guard_raw_writes"]
 

@@ -39,9 +39,9 @@ from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Processor, Result
 from rdflib.term import Identifier, Node
 
-from loader.errors import ConfigError
-from loader.namespaces import PREFIXES, SH, XSD
-from loader.shacl_sparql import RawResult, SparqlShapes, to_rdflib
+from diplograph.loader.errors import ConfigError
+from diplograph.loader.namespaces import PREFIXES, SH, XSD
+from diplograph.loader.shacl_sparql import RawResult, SparqlShapes, to_rdflib
 
 __all__ = ["SHAPES_NAMESPACE", "Engine", "ValidationReport", "Validator", "Violation"]
 
@@ -229,7 +229,7 @@ class Validator:
 
 @functools.cache
 def _shapes_graph() -> Graph:
-    import shapes
+    from diplograph import shapes
 
     graph = Graph(bind_namespaces="none")
     try:
@@ -241,7 +241,7 @@ def _shapes_graph() -> Graph:
 
 @functools.cache
 def _ontology_triples() -> tuple[tuple[Node, Node, Node], ...]:
-    from loader.ontology import ontology_graph
+    from diplograph.loader.ontology import ontology_graph
 
     return tuple(ontology_graph())
 

@@ -4,7 +4,7 @@
 prefix ``dsh:``) that every loaded facts document must conform to: one named shape per rule,
 targeting the classes of the ontology (or the subjects of a property), checked against the
 triple patterns of docs/mapping.md. docs/shapes.md describes each rule. This module only says
-where the file is; ``loader.validate`` parses it and runs pySHACL.
+where the file is; ``diplograph.loader.validate`` parses it and runs pySHACL.
 """
 
 from __future__ import annotations

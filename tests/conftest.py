@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from loader.config import Settings, load_settings
-from loader.store import Store
-from loader.store.embedded import EmbeddedStore
+from diplograph.loader.config import Settings, load_settings
+from diplograph.loader.store import Store
+from diplograph.loader.store.embedded import EmbeddedStore
 
 pytest_plugins = ["tests.support.virtuoso", "tests.support.server", "tests.support.listener"]
 

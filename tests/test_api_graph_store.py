@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, parse
 
-from api.app import create_app
-from loader.config import load_settings
+from diplograph.api.app import create_app
+from diplograph.loader.config import load_settings
 from tests.support.server import GRAPHS, TOKEN, load_test_store
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

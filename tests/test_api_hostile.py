@@ -17,7 +17,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from api.guard import MAX_NESTING
+from diplograph.api.guard import MAX_NESTING
 from tests.conftest import EXAMPLES
 from tests.support.children import ServeChild
 

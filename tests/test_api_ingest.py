@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from loader.cli import main
-from loader.config import load_settings
-from loader.store.embedded import EmbeddedStore
+from diplograph.api.app import create_app
+from diplograph.cli import main
+from diplograph.loader.config import load_settings
+from diplograph.loader.store.embedded import EmbeddedStore
 from tests.conftest import DATA
 
 TOKEN = "ingest-token"

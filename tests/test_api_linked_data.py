@@ -33,14 +33,14 @@ from pyoxigraph import (
     parse,
 )
 
-from api.app import create_app
-from api.linked_data import HTML, RDF_FORMATS, DumpStream, _wants_gzip, choose_format
-from loader.config import load_settings
-from loader.facts import json_schema, read_path
-from loader.namespaces import DIP, ONTOLOGY_IRI, RDF, RDFS, SKOS, VOID
-from loader.pipeline import load
-from loader.store import QueryResult, Store
-from loader.store.embedded import EmbeddedStore
+from diplograph.api.app import create_app
+from diplograph.api.linked_data import HTML, RDF_FORMATS, DumpStream, _wants_gzip, choose_format
+from diplograph.loader.config import load_settings
+from diplograph.loader.facts import json_schema, read_path
+from diplograph.loader.namespaces import DIP, ONTOLOGY_IRI, RDF, RDFS, SKOS, VOID
+from diplograph.loader.pipeline import load
+from diplograph.loader.store import QueryResult, Store
+from diplograph.loader.store.embedded import EmbeddedStore
 from tests.conftest import DATA, EXAMPLES
 from tests.support.server import StartServer, add_quads
 

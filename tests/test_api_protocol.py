@@ -21,8 +21,8 @@ import pytest
 from fastapi.testclient import TestClient
 from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, parse
 
-from api.app import create_app
-from loader.config import load_settings
+from diplograph.api.app import create_app
+from diplograph.loader.config import load_settings
 from tests.support.server import GRAPHS, TOKEN, add_quads, load_test_store
 
 DIP = "https://w3id.org/diplograph/ns#"
@@ -709,9 +709,9 @@ def test_health_says_when_the_store_is_down() -> None:
 def test_every_request_is_logged_with_its_status_and_time(
     client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="api.access"):
+    with caplog.at_level(logging.INFO, logger="diplograph.api.access"):
         client.get("/sparql", params={"query": "ASK {}"})
-    (record,) = [r for r in caplog.records if r.name == "api.access"]
+    (record,) = [r for r in caplog.records if r.name == "diplograph.api.access"]
     message = record.getMessage()
     assert "GET /sparql?query=ASK" in message
     assert " 200 " in message and " ms " in message

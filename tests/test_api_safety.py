@@ -23,10 +23,10 @@ from pyoxigraph import Literal, NamedNode, Quad
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from api.execution import QueryRunner, StreamAborted
-from api.guard import inspect_query, inspect_update
-from loader.config import load_settings
-from loader.errors import ForbiddenQueryError
+from diplograph.api.execution import QueryRunner, StreamAborted
+from diplograph.api.guard import inspect_query, inspect_update
+from diplograph.loader.config import load_settings
+from diplograph.loader.errors import ForbiddenQueryError
 from tests.conftest import ROOT
 from tests.support.listener import Listener
 from tests.support.server import GRAPHS, LiveServer, StartServer, add_quads, load_test_store

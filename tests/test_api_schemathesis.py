@@ -15,11 +15,11 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from api.app import create_app
-from loader.config import load_settings
-from loader.facts import json_schema, read_documents
-from loader.pipeline import Loader
-from loader.store.embedded import EmbeddedStore
+from diplograph.api.app import create_app
+from diplograph.loader.config import load_settings
+from diplograph.loader.facts import json_schema, read_documents
+from diplograph.loader.pipeline import Loader
+from diplograph.loader.store.embedded import EmbeddedStore
 from tests.conftest import EXAMPLES
 
 TOKEN = "schemathesis-token"

@@ -17,13 +17,13 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.ui import compact, competency_questions, find_example, local_href, parse_example
-from loader.config import load_settings
-from loader.facts import read_path
-from loader.namespaces import PREFIXES
-from loader.pipeline import load
-from loader.store.embedded import EmbeddedStore
+from diplograph.api.app import create_app
+from diplograph.api.ui import compact, competency_questions, find_example, local_href, parse_example
+from diplograph.loader.config import load_settings
+from diplograph.loader.facts import read_path
+from diplograph.loader.namespaces import PREFIXES
+from diplograph.loader.pipeline import load
+from diplograph.loader.store.embedded import EmbeddedStore
 from tests.conftest import EXAMPLES
 from tests.support.external import require_program
 from tests.support.server import StartServer
@@ -93,7 +93,7 @@ def parse_page(text: str) -> Page:
 
 def test_every_competency_question_is_an_example() -> None:
     examples = competency_questions()
-    folder = files("ontology") / "queries"
+    folder = files("diplograph.ontology") / "queries"
     names = sorted(p.name.removesuffix(".rq") for p in folder.iterdir() if p.name.endswith(".rq"))
     assert [e.id for e in examples] == names
     assert len(examples) >= 10
@@ -165,7 +165,7 @@ def test_no_page_loads_anything_from_another_host(client: TestClient) -> None:
             assert client.get(asset).status_code == 200, asset
         for style in page.styles:
             assert "@import" not in style and "url(http" not in style
-    static = Path(str(files("api") / "static"))
+    static = Path(str(files("diplograph.api") / "static"))
     for asset in static.iterdir():
         text = asset.read_text(encoding="utf-8")
         assert not re.search(r"(@import|url\(\s*['\"]?https?:|fetch\(\s*['\"]https?:)", text), asset

@@ -6,11 +6,11 @@ import io
 from collections import Counter
 
 from bench.generate import ANCHOR_DIPLOMAT, ANCHOR_STATE, generate, parse_count, write_jsonl
-from loader.facts import parse_document
-from loader.iris import IriMinter
-from loader.mapping import map_document
-from loader.namespaces import DEFAULT_BASE_IRI
-from loader.ontology import superclass_closure
+from diplograph.loader.facts import parse_document
+from diplograph.loader.iris import IriMinter
+from diplograph.loader.mapping import map_document
+from diplograph.loader.namespaces import DEFAULT_BASE_IRI
+from diplograph.loader.ontology import superclass_closure
 
 
 def _jsonl(n: int, seed: int, after: int = 0) -> bytes:

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 from pyoxigraph import Dataset, RdfFormat, parse
 
-from loader.cli import main
+from diplograph.cli import main
 from tests.conftest import DATA, EXAMPLES
 
 FACTS = DATA / "facts"

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from pyoxigraph import QuerySolutions
 
-from loader.config import load_settings
-from loader.facts import read_path
-from loader.pipeline import Loader
-from loader.store import Store
-from loader.store.embedded import EmbeddedStore
+from diplograph.loader.config import load_settings
+from diplograph.loader.facts import read_path
+from diplograph.loader.pipeline import Loader
+from diplograph.loader.store import Store
+from diplograph.loader.store.embedded import EmbeddedStore
 from tests.conftest import DATA, EXAMPLES, ROOT
 
 QUERIES = sorted((ROOT / "ontology" / "queries").glob("*.rq"))

@@ -22,13 +22,13 @@ import httpx
 import pytest
 from pyoxigraph import Dataset, QuerySolutions
 
-from loader.config import load_settings
-from loader.errors import StoreLockedError
-from loader.facts import read_path
-from loader.iris import IriMinter
-from loader.namespaces import DEFAULT_BASE_IRI, DIP
-from loader.pipeline import load
-from loader.store.embedded import EmbeddedStore
+from diplograph.loader.config import load_settings
+from diplograph.loader.errors import StoreLockedError
+from diplograph.loader.facts import read_path
+from diplograph.loader.iris import IriMinter
+from diplograph.loader.namespaces import DEFAULT_BASE_IRI, DIP
+from diplograph.loader.pipeline import load
+from diplograph.loader.store.embedded import EmbeddedStore
 from tests.support.children import ROOT, WatchedLoad, child_env, command, generate_facts
 from tests.support.consistency import (
     Expected,

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from pyoxigraph import Dataset
 
-from loader.namespaces import DEFAULT_BASE_IRI
-from loader.store.embedded import EmbeddedStore
+from diplograph.loader.namespaces import DEFAULT_BASE_IRI
+from diplograph.loader.store.embedded import EmbeddedStore
 from tests.support.children import (
     ROOT,
     ServeChild,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from loader.cli import main
-from loader.config import Settings
+from diplograph.cli import main
+from diplograph.loader.config import Settings
 from tests.conftest import ROOT
 
 

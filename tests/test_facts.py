@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from loader.facts import json_schema, parse_document, read_documents, read_path
+from diplograph.loader.facts import json_schema, parse_document, read_documents, read_path
 from tests.conftest import DATA, EXAMPLES, ROOT
 
 FACTS = DATA / "facts"

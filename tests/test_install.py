@@ -44,14 +44,22 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_wheel_contains_the_ontology_shapes_and_queries(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in (
-        "ontology/diplograph.ttl",
-        "ontology/catalog-v001.xml",
-        "shapes/diplograph-shapes.ttl",
-        "ontology/queries/01-who-talked-to-whom.rq",
-        "loader/py.typed",
-        "api/py.typed",
+        "diplograph/ontology/diplograph.ttl",
+        "diplograph/ontology/catalog-v001.xml",
+        "diplograph/shapes/diplograph-shapes.ttl",
+        "diplograph/ontology/queries/01-who-talked-to-whom.rq",
+        "diplograph/py.typed",
+        "diplograph/loader/py.typed",
+        "diplograph/api/py.typed",
+        "diplograph/cli.py",
     ):
         assert required in names, required
+
+
+def test_the_wheel_installs_one_top_level_package(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    packages = {name.split("/")[0] for name in names if not name.split("/")[0].endswith("-info")}
+    assert packages == {"diplograph"}
 
 
 def test_the_installed_command_loads_and_queries(wheel: Path, tmp_path: Path) -> None:
@@ -83,7 +91,7 @@ def test_the_installed_command_loads_and_queries(wheel: Path, tmp_path: Path) ->
         [
             sys.executable,
             "-c",
-            "import loader, ontology; print(loader.__file__, ontology.__file__)",
+            "from diplograph import loader, ontology; print(loader.__file__, ontology.__file__)",
         ],
         cwd=tmp_path,
         env=env,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loader.iris import IriMinter, slug
+from diplograph.loader.iris import IriMinter, slug
 
 BASE = "https://w3id.org/diplograph/"
 mint = IriMinter(BASE)

@@ -12,17 +12,17 @@ from hypothesis import strategies as st
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 from pyoxigraph import Store as OxStore
 
-from loader.errors import FactsError
-from loader.facts import FactsDocument
-from loader.iris import IriMinter
-from loader.mapping import (
+from diplograph.loader.errors import FactsError
+from diplograph.loader.facts import FactsDocument
+from diplograph.loader.iris import IriMinter
+from diplograph.loader.mapping import (
     MappedDocument,
     decimal_literal,
     duration_literal,
     map_document,
     when_literal,
 )
-from loader.namespaces import DIP, KW, ORG, PROV, XSD
+from diplograph.loader.namespaces import DIP, KW, ORG, PROV, XSD
 from tests.conftest import DATA
 
 BASE = "https://w3id.org/diplograph/"

@@ -28,14 +28,21 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
-import ontology
-from loader import ontology as lo
-from loader.errors import ConfigError, InputError
-from loader.facts import EntityType, FactsDocument, FactType, Modality, Polarity, RelationQuality
-from loader.facts import Role as FactRole
-from loader.iris import IriMinter
-from loader.mapping import map_document
-from loader.namespaces import CAMEO, DIP, KW, ONTOLOGY_IRI, PLOVER, PREFIXES
+from diplograph import ontology
+from diplograph.loader import ontology as lo
+from diplograph.loader.errors import ConfigError, InputError
+from diplograph.loader.facts import (
+    EntityType,
+    FactsDocument,
+    FactType,
+    Modality,
+    Polarity,
+    RelationQuality,
+)
+from diplograph.loader.facts import Role as FactRole
+from diplograph.loader.iris import IriMinter
+from diplograph.loader.mapping import map_document
+from diplograph.loader.namespaces import CAMEO, DIP, KW, ONTOLOGY_IRI, PLOVER, PREFIXES
 from tests.conftest import EXAMPLES, ROOT
 from tests.support.external import require_program
 
@@ -562,7 +569,7 @@ def test_ontology_triples_round_trip_through_a_store(closure: Graph) -> None:
 def test_ontology_triples_are_the_same_in_every_process() -> None:
     """Blank node ids are canonical, so the loader sees an unchanged stored ontology as such."""
     code = (
-        "import hashlib; from loader.ontology import ontology_triples; "
+        "import hashlib; from diplograph.loader.ontology import ontology_triples; "
         "print(hashlib.sha256(''.join(map(str, ontology_triples())).encode()).hexdigest())"
     )
     run = [sys.executable, "-c", code]

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from pyoxigraph import QuerySolutions
 
-from loader.config import Settings, load_settings
-from loader.errors import NotFoundError, RejectedError
-from loader.facts import SourceRecord, parse_document, read_path
-from loader.namespaces import ONTOLOGY_IRI, sparql_prologue
-from loader.pipeline import Loader, Rejection, document_graphs, retract
-from loader.store import Store
+from diplograph.loader.config import Settings, load_settings
+from diplograph.loader.errors import NotFoundError, RejectedError
+from diplograph.loader.facts import SourceRecord, parse_document, read_path
+from diplograph.loader.namespaces import ONTOLOGY_IRI, sparql_prologue
+from diplograph.loader.pipeline import Loader, Rejection, document_graphs, retract
+from diplograph.loader.store import Store
 from tests.conftest import DATA, EXAMPLES
 
 FACTS = DATA / "facts"

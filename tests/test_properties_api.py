@@ -25,11 +25,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, Triple, parse, serialize
 
-from api.app import create_app
-from loader.config import load_settings
-from loader.facts import printable, read_documents
-from loader.pipeline import Loader
-from loader.store.embedded import EmbeddedStore
+from diplograph.api.app import create_app
+from diplograph.loader.config import load_settings
+from diplograph.loader.facts import printable, read_documents
+from diplograph.loader.pipeline import Loader
+from diplograph.loader.store.embedded import EmbeddedStore
 from tests.conftest import EXAMPLES
 from tests.support.facts_strategies import JSON_VALUES, format_documents, json_path, parent, paths
 from tests.support.listener import Listener

@@ -34,20 +34,20 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from loader.config import load_settings
-from loader.errors import DiplographError
-from loader.facts import (
+from diplograph.loader.config import load_settings
+from diplograph.loader.errors import DiplographError
+from diplograph.loader.facts import (
     SourceRecord,
     json_schema,
     printable,
     read_documents,
     read_path,
 )
-from loader.iris import IriMinter
-from loader.mapping import map_document
-from loader.ontology import superclass_closure
-from loader.pipeline import Loader, LoadReport, Rejection
-from loader.store.embedded import EmbeddedStore
+from diplograph.loader.iris import IriMinter
+from diplograph.loader.mapping import map_document
+from diplograph.loader.ontology import superclass_closure
+from diplograph.loader.pipeline import Loader, LoadReport, Rejection
+from diplograph.loader.store.embedded import EmbeddedStore
 from tests.conftest import EXAMPLES
 from tests.support.facts_strategies import (
     JSON_SCALARS,

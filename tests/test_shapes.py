@@ -28,14 +28,14 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SH
 
-from loader.facts import parse_document, read_path
-from loader.iris import IriMinter
-from loader.mapping import map_document
-from loader.namespaces import DIP
-from loader.namespaces import RDF as RDF_NS
-from loader.ontology import superclass_closure
-from loader.validate import ValidationReport, Validator, Violation
-from shapes import shapes_path
+from diplograph.loader.facts import parse_document, read_path
+from diplograph.loader.iris import IriMinter
+from diplograph.loader.mapping import map_document
+from diplograph.loader.namespaces import DIP
+from diplograph.loader.namespaces import RDF as RDF_NS
+from diplograph.loader.ontology import superclass_closure
+from diplograph.loader.validate import ValidationReport, Validator, Violation
+from diplograph.shapes import shapes_path
 from tests.conftest import DATA, EXAMPLES, ROOT
 
 SHAPES_DATA = DATA / "shapes"

@@ -32,10 +32,10 @@ from pyoxigraph import (
     Triple,
 )
 
-from loader.errors import QuerySyntaxError
-from loader.store import GraphChange, Store
-from loader.store.embedded import EmbeddedStore
-from loader.store.remote import STAGING_PREFIX, RemoteStore
+from diplograph.loader.errors import QuerySyntaxError
+from diplograph.loader.store import GraphChange, Store
+from diplograph.loader.store.embedded import EmbeddedStore
+from diplograph.loader.store.remote import STAGING_PREFIX, RemoteStore
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"

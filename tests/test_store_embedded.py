@@ -23,11 +23,11 @@ from pyoxigraph import (
 )
 from pyoxigraph import Store as OxStore
 
-from loader.config import load_settings
-from loader.errors import StoreLockedError
-from loader.namespaces import STORED_DEFAULT_GRAPH
-from loader.store import GraphChange, open_store
-from loader.store.embedded import EmbeddedStore
+from diplograph.loader.config import load_settings
+from diplograph.loader.errors import StoreLockedError
+from diplograph.loader.namespaces import STORED_DEFAULT_GRAPH
+from diplograph.loader.store import GraphChange, open_store
+from diplograph.loader.store.embedded import EmbeddedStore
 
 ROOT = Path(__file__).resolve().parent.parent
 G = "http://example.org/g"
@@ -39,7 +39,7 @@ TRIPLE = Triple(
 HOLDER = """
 import sys
 from pathlib import Path
-from loader.store.embedded import EmbeddedStore
+from diplograph.loader.store.embedded import EmbeddedStore
 store = EmbeddedStore(Path(sys.argv[1]))
 print("open", flush=True)
 sys.stdin.read()

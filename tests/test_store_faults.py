@@ -23,12 +23,12 @@ from typing import Any
 
 import pytest
 
-from loader.config import load_settings
-from loader.errors import StoreError
-from loader.facts import read_path
-from loader.namespaces import DEFAULT_BASE_IRI
-from loader.pipeline import load
-from loader.store.embedded import EmbeddedStore
+from diplograph.loader.config import load_settings
+from diplograph.loader.errors import StoreError
+from diplograph.loader.facts import read_path
+from diplograph.loader.namespaces import DEFAULT_BASE_IRI
+from diplograph.loader.pipeline import load
+from diplograph.loader.store.embedded import EmbeddedStore
 from tests.support.children import ROOT, child_env, command, generate_facts
 from tests.support.consistency import Expected, canonical_dataset, inconsistencies
 

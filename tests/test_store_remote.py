@@ -34,14 +34,19 @@ from pyoxigraph import (
     serialize,
 )
 
-from loader.config import load_settings
-from loader.errors import ConfigError, QuerySyntaxError, RemoteStoreError, ResultTooLargeError
-from loader.facts import read_path
-from loader.iris import IriMinter
-from loader.pipeline import load
-from loader.store import GraphChange, open_store
-from loader.store.embedded import EmbeddedStore
-from loader.store.remote import STAGING_PREFIX, RemoteStore
+from diplograph.loader.config import load_settings
+from diplograph.loader.errors import (
+    ConfigError,
+    QuerySyntaxError,
+    RemoteStoreError,
+    ResultTooLargeError,
+)
+from diplograph.loader.facts import read_path
+from diplograph.loader.iris import IriMinter
+from diplograph.loader.pipeline import load
+from diplograph.loader.store import GraphChange, open_store
+from diplograph.loader.store.embedded import EmbeddedStore
+from diplograph.loader.store.remote import STAGING_PREFIX, RemoteStore
 from tests.conftest import EXAMPLES
 from tests.support.virtuoso import Virtuoso
 

@@ -22,17 +22,17 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from pyoxigraph import Literal, NamedNode, QuerySolutions, Triple
 
-from api.app import create_app
 from bench.generate import generate
-from loader import summary as summary_module
-from loader.config import Settings, load_settings
-from loader.facts import SourceRecord, parse_document
-from loader.iris import IriMinter
-from loader.namespaces import DIP, ONTOLOGY_IRI
-from loader.pipeline import Loader, retract
-from loader.store import GraphChange, Store
-from loader.store.embedded import EmbeddedStore
-from loader.summary import Summary, guard_raw_writes
+from diplograph.api.app import create_app
+from diplograph.loader import summary as summary_module
+from diplograph.loader.config import Settings, load_settings
+from diplograph.loader.facts import SourceRecord, parse_document
+from diplograph.loader.iris import IriMinter
+from diplograph.loader.namespaces import DIP, ONTOLOGY_IRI
+from diplograph.loader.pipeline import Loader, retract
+from diplograph.loader.store import GraphChange, Store
+from diplograph.loader.store.embedded import EmbeddedStore
+from diplograph.loader.summary import Summary, guard_raw_writes
 from tests.conftest import ROOT
 from tests.support.virtuoso import Virtuoso
 
@@ -245,7 +245,7 @@ def test_a_large_run_switches_to_bulk_mode_and_ends_with_an_exact_summary(
 ) -> None:
     """Past the bulk threshold the summary is marked stale, batches skip its upkeep, and one
     rebuild at the end makes it exact again (the mark is gone: assert_exact checks that)."""
-    monkeypatch.setattr("loader.pipeline.BULK_MIN_DOCUMENTS", 10)
+    monkeypatch.setattr("diplograph.loader.pipeline.BULK_MIN_DOCUMENTS", 10)
     loader = Loader(store, settings.model_copy(update={"batch_size": 5}))
     upkeep: list[int] = []
     original = Summary.commit
@@ -261,7 +261,7 @@ def test_a_large_run_switches_to_bulk_mode_and_ends_with_an_exact_summary(
 def test_a_run_that_stops_in_bulk_mode_leaves_the_summary_marked_stale(
     store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("loader.pipeline.BULK_MIN_DOCUMENTS", 10)
+    monkeypatch.setattr("diplograph.loader.pipeline.BULK_MIN_DOCUMENTS", 10)
     loader = Loader(store, settings.model_copy(update={"batch_size": 5}))
 
     def records() -> Iterator[SourceRecord]:
@@ -574,7 +574,7 @@ def test_on_a_remote_store_a_run_past_the_bulk_threshold_rebuilds_once_whatever_
     """Others may write to a remote store, so its commits recount inside the transaction,
     which is slow on a large store: a run of BULK_MIN_DOCUMENTS switches to one rebuild even
     when it is small against what the store holds."""
-    monkeypatch.setattr("loader.pipeline.BULK_MIN_DOCUMENTS", 4)
+    monkeypatch.setattr("diplograph.loader.pipeline.BULK_MIN_DOCUMENTS", 4)
     settings = virtuoso.settings(base_iri=f"http://example.org/{uuid.uuid4().hex}/", batch_size=2)
     store = virtuoso.store()
     docs = [d for d in DOCS if "duration" not in str(d)][:16]

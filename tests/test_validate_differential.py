@@ -23,14 +23,14 @@ from hypothesis.errors import HypothesisWarning
 from rdflib import Graph
 
 from bench.generate import generate
-from loader.errors import ConfigError
-from loader.facts import parse_document, read_path
-from loader.iris import IriMinter
-from loader.mapping import MappedDocument, map_document
-from loader.namespaces import DIP, RDF, XSD
-from loader.ontology import superclass_closure
-from loader.shacl_sparql import SparqlShapes
-from loader.validate import ValidationReport, Validator
+from diplograph.loader.errors import ConfigError
+from diplograph.loader.facts import parse_document, read_path
+from diplograph.loader.iris import IriMinter
+from diplograph.loader.mapping import MappedDocument, map_document
+from diplograph.loader.namespaces import DIP, RDF, XSD
+from diplograph.loader.ontology import superclass_closure
+from diplograph.loader.shacl_sparql import SparqlShapes
+from diplograph.loader.validate import ValidationReport, Validator
 from tests.conftest import DATA, EXAMPLES
 
 SHAPES_DATA = DATA / "shapes"

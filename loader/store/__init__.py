@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from loader.store.base import GraphChange, QueryResult, Store
+from diplograph.loader.store.base import GraphChange, QueryResult, Store
 
 if TYPE_CHECKING:
-    from loader.config import Settings
+    from diplograph.loader.config import Settings
 
 __all__ = ["GraphChange", "QueryResult", "Store", "open_store"]
 
@@ -25,10 +25,10 @@ __all__ = ["GraphChange", "QueryResult", "Store", "open_store"]
 def open_store(settings: Settings) -> Store:
     """Open the store that ``settings`` describe (embedded on disk, in memory, or remote)."""
     if settings.store == "remote":
-        from loader.store.remote import RemoteStore
+        from diplograph.loader.store.remote import RemoteStore
 
         return RemoteStore.from_settings(settings)
-    from loader.store.embedded import EmbeddedStore
+    from diplograph.loader.store.embedded import EmbeddedStore
 
     if settings.store == "memory":
         return EmbeddedStore(None)

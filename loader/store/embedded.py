@@ -25,9 +25,9 @@ from pathlib import Path
 from pyoxigraph import DefaultGraph, NamedNode, Quad, QueryBoolean, QuerySolutions, Triple
 from pyoxigraph import Store as OxStore
 
-from loader.errors import QuerySyntaxError, StoreError, StoreLockedError
-from loader.namespaces import STORED_DEFAULT_GRAPH
-from loader.store.base import GraphChange, QueryResult, Store
+from diplograph.loader.errors import QuerySyntaxError, StoreError, StoreLockedError
+from diplograph.loader.namespaces import STORED_DEFAULT_GRAPH
+from diplograph.loader.store.base import GraphChange, QueryResult, Store
 
 log = logging.getLogger(__name__)
 

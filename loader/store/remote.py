@@ -54,11 +54,16 @@ from pyoxigraph import (
 )
 from pyoxigraph import Literal as RdfLiteral
 
-from loader.errors import ConfigError, QuerySyntaxError, RemoteStoreError, ResultTooLargeError
-from loader.store.base import GraphChange, QueryResult, Store
+from diplograph.loader.errors import (
+    ConfigError,
+    QuerySyntaxError,
+    RemoteStoreError,
+    ResultTooLargeError,
+)
+from diplograph.loader.store.base import GraphChange, QueryResult, Store
 
 if TYPE_CHECKING:
-    from loader.config import Settings
+    from diplograph.loader.config import Settings
 
 __all__ = ["STAGING_PREFIX", "RemoteStore", "UnionMode"]
 

@@ -43,7 +43,7 @@ _PROGRESS = re.compile(rb"(\d+)/(\d+)")
 
 def command(*args: str) -> list[str]:
     """The command line of ``diplograph ARGS…`` run by this Python (the CLI's entry point)."""
-    return [sys.executable, "-m", "loader.cli", *args]
+    return [sys.executable, "-m", "diplograph.cli", *args]
 
 
 def child_env(**settings: object) -> dict[str, str]:

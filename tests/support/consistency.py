@@ -33,13 +33,13 @@ from pyoxigraph import (
 )
 from pyoxigraph import Store as OxStore
 
-from loader.facts import read_path
-from loader.iris import IriMinter
-from loader.mapping import map_document
-from loader.namespaces import ONTOLOGY_IRI
-from loader.ontology import ontology_triples, superclass_closure
-from loader.store.embedded import EmbeddedStore
-from loader.summary import Summary
+from diplograph.loader.facts import read_path
+from diplograph.loader.iris import IriMinter
+from diplograph.loader.mapping import map_document
+from diplograph.loader.namespaces import ONTOLOGY_IRI
+from diplograph.loader.ontology import ontology_triples, superclass_closure
+from diplograph.loader.store.embedded import EmbeddedStore
+from diplograph.loader.summary import Summary
 
 __all__ = [
     "Expected",

@@ -9,7 +9,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from loader.facts import EntityType, FactType, Modality, Polarity, RelationQuality
+from diplograph.loader.facts import EntityType, FactType, Modality, Polarity, RelationQuality
 
 __all__ = [
     "JSON_SCALARS",

@@ -27,12 +27,12 @@ import pytest
 import uvicorn
 from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, parse
 
-from api.app import create_app
-from api.execution import QueryRunner
-from loader.config import Settings, load_settings
-from loader.namespaces import STORED_DEFAULT_GRAPH
-from loader.store import GraphChange, Store
-from loader.store.embedded import EmbeddedStore
+from diplograph.api.app import create_app
+from diplograph.api.execution import QueryRunner
+from diplograph.loader.config import Settings, load_settings
+from diplograph.loader.namespaces import STORED_DEFAULT_GRAPH
+from diplograph.loader.store import GraphChange, Store
+from diplograph.loader.store.embedded import EmbeddedStore
 
 __all__ = ["DATA_FILE", "TOKEN", "LiveServer", "load_test_store", "serve_in_thread"]
 

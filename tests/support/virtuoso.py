@@ -32,8 +32,8 @@ from typing import Any
 import httpx
 import pytest
 
-from loader.config import Settings, load_settings
-from loader.store.remote import RemoteStore
+from diplograph.loader.config import Settings, load_settings
+from diplograph.loader.store.remote import RemoteStore
 from tests.support.external import require_program
 
 __all__ = ["USER", "Virtuoso"]

@@ -33,11 +33,11 @@ from pyoxigraph import (
     serialize,
 )
 
-from loader import __version__
-from loader.config import Settings, load_settings
-from loader.errors import DiplographError, InputError, StoreError
-from loader.namespaces import ONTOLOGY_IRI, PREFIXES, data_prefixes, sparql_prologue
-from loader.store import Store, open_store
+from diplograph.loader import __version__
+from diplograph.loader.config import Settings, load_settings
+from diplograph.loader.errors import DiplographError, InputError, StoreError
+from diplograph.loader.namespaces import ONTOLOGY_IRI, PREFIXES, data_prefixes, sparql_prologue
+from diplograph.loader.store import Store, open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -156,8 +156,8 @@ def _run_load(
     allow_rejects: bool,
     settings: Settings,
 ) -> None:
-    from loader.facts import read_path
-    from loader.pipeline import Loader, Rejection
+    from diplograph.loader.facts import read_path
+    from diplograph.loader.pipeline import Loader, Rejection
 
     if not paths:
         raise InputError("give at least one facts file (JSON Lines or JSON), or - for stdin")
@@ -346,7 +346,7 @@ def retract(document_ids: tuple[str, ...], **store_flags: Any) -> None:
 
     Entities and events that other documents also report stay.
     """
-    from loader.pipeline import retract as retract_document
+    from diplograph.loader.pipeline import retract as retract_document
 
     settings = _settings(**store_flags)
     with open_store(settings) as store:
@@ -482,7 +482,7 @@ def dump(output: Path, dump_format: str | None, graph: str | None, **store_flags
 
     TriG and N-Quads keep each document's named graph; the others hold the union.
     """
-    from loader.dump import dump_to_path, write_dump
+    from diplograph.loader.dump import dump_to_path, write_dump
 
     settings = _settings(**store_flags)
     with open_store(settings) as store:
@@ -526,7 +526,7 @@ def stats(output_format: str, **store_flags: Any) -> None:
 
 def collect_stats(store: Store, settings: Settings) -> dict[str, Any]:
     """The numbers ``diplograph stats`` prints."""
-    from loader.pipeline import document_graphs
+    from diplograph.loader.pipeline import document_graphs
 
     classes: dict[str, int] = {}
     result = store.query(
@@ -557,7 +557,7 @@ def collect_stats(store: Store, settings: Settings) -> dict[str, Any]:
 )
 def schema(output: Path | None) -> None:
     """Print the JSON Schema of the facts format (one document), for extractors to target."""
-    from loader.facts import json_schema
+    from diplograph.loader.facts import json_schema
 
     text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
     if output is None:
@@ -590,9 +590,9 @@ def serve(
     **store_flags: Any,
 ) -> None:
     """Serve the SPARQL endpoint, linked-data pages, dumps and the query page over HTTP."""
-    from api.server import serve as run_server
-    from loader.facts import read_path
-    from loader.pipeline import Loader, document_graphs
+    from diplograph.api.server import serve as run_server
+    from diplograph.loader.facts import read_path
+    from diplograph.loader.pipeline import Loader, document_graphs
 
     settings = _settings(host=host, port=port, query_timeout=query_timeout, **store_flags)
     store = open_store(settings)
@@ -612,7 +612,7 @@ def serve(
 @_store_options
 def backup(target: Path, **store_flags: Any) -> None:
     """Copy the embedded store, consistently, to the new directory TARGET."""
-    from loader.store.embedded import EmbeddedStore
+    from diplograph.loader.store.embedded import EmbeddedStore
 
     settings = _settings(**store_flags)
     if target.exists():
@@ -630,7 +630,7 @@ def backup(target: Path, **store_flags: Any) -> None:
 @_store_options
 def restore(source: Path, force: bool, **store_flags: Any) -> None:
     """Restore the embedded store from a backup directory made by `diplograph backup`."""
-    from loader.store.embedded import EmbeddedStore
+    from diplograph.loader.store.embedded import EmbeddedStore
 
     settings = _settings(**store_flags)
     if settings.store != "embedded":
