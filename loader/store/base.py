@@ -1,8 +1,18 @@
-"""The :class:`Store` interface that the loader, the CLI and the API program against."""
+"""The :class:`Store` interface that the loader, the CLI and the API program against.
+
+Besides reading and writing, a store owns its *layout*: the graphs it keeps for itself
+(:meth:`Store.is_internal_graph`: a remote commit's staging graphs, a commit's scratch graph)
+and what it derives from the named graphs (the embedded store's materialized union). Code that
+writes SPARQL against the store's insides (the summary upkeep, loader/summary/) asks the store
+for the fragments that depend on them: :meth:`Store.internal_graph_filter`,
+:meth:`Store.scratch_graph`, :meth:`Store.data_pattern`, :meth:`Store.own_graph_template` and
+:meth:`Store.drop_own_graph`.
+"""
 
 from __future__ import annotations
 
 import abc
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias
@@ -11,6 +21,10 @@ from pyoxigraph import Quad, QueryBoolean, QuerySolutions, Triple
 
 #: What a query returns: solutions (SELECT), a boolean (ASK) or triples (CONSTRUCT, DESCRIBE).
 QueryResult: TypeAlias = QuerySolutions | QueryBoolean | Iterator[Triple]
+
+#: Graphs named ``INTERNAL_GRAPH_PREFIX + …`` belong to the store's own bookkeeping within one
+#: commit (staging and scratch graphs); they are never reported and never count as data.
+INTERNAL_GRAPH_PREFIX = "urn:x-diplograph:staging:"
 
 
 @dataclass(frozen=True)
@@ -67,7 +81,7 @@ class Store(abc.ABC):
 
         ``before`` and ``after`` are SPARQL Update operations (without a prologue) that run in
         the same transaction, before and after the graph changes, each seeing the effects of
-        the ones before it: how the summary graph (loader/summary.py) is kept exact.
+        the ones before it: how the summary graph (loader/summary/) is kept exact.
         """
 
     @abc.abstractmethod
@@ -89,6 +103,49 @@ class Store(abc.ABC):
     def empty_graphs(self, graphs: Iterable[str]) -> set[str]:
         """Those of the named ``graphs`` that hold no triple (or do not exist)."""
         return {graph for graph in set(graphs) if not self.graph_triples(graph)}
+
+    # -- the layout ------------------------------------------------------------------------
+
+    def is_internal_graph(self, graph: str) -> bool:
+        """Whether ``graph`` is one of the store's own graphs (staging, scratch), not data."""
+        return graph.startswith(INTERNAL_GRAPH_PREFIX)
+
+    def internal_graph_filter(self, variable: str) -> str:
+        """A SPARQL ``FILTER`` that keeps the graph bound to ``variable`` only when it is data,
+        not one of the store's internal graphs (:meth:`is_internal_graph`)."""
+        return f'FILTER (!STRSTARTS(STR({variable}), "{INTERNAL_GRAPH_PREFIX}"))'
+
+    def scratch_graph(self, purpose: str) -> str:
+        """A fresh internal graph for ``purpose`` (a name), for working data that the
+        operations of one commit write and drop again."""
+        return f"{INTERNAL_GRAPH_PREFIX}{purpose}:{uuid.uuid4().hex}"
+
+    def data_pattern(
+        self, variables: str, pattern: str, *, within: str = "", extra: str = ""
+    ) -> str:
+        """A group pattern matching the triple pattern ``pattern`` in the data (the union of the
+        named graphs but internal ones), each solution of ``variables`` once.
+
+        ``within`` is a pattern joined first (it may name an internal graph, e.g. to limit the
+        subjects); ``extra`` follows the pattern (a FILTER or BIND). Here each pattern is made
+        distinct on its own: a triple that k graphs hold matches ``GRAPH ?g { … }`` k times, and
+        three such patterns joined would give k³ rows.
+        """
+        return (
+            f"{{ SELECT DISTINCT {variables} WHERE {{ {within}GRAPH ?g {{ {pattern} }} "
+            f"{self.internal_graph_filter('?g')} {extra}}} }} "
+        )
+
+    def own_graph_template(self, graph: str, triples: str) -> str:
+        """The quad template of an update that writes (or deletes) ``triples`` in the named
+        graph ``graph``, for triples that graph alone holds (the summary's nodes): the store
+        keeps what it derives from the named graphs exact in the same operation."""
+        return f"GRAPH <{graph}> {{ {triples} }}"
+
+    def drop_own_graph(self, graph: str) -> list[str]:
+        """Update operations that drop ``graph``, a graph written by
+        :meth:`own_graph_template` only, with what the store derives from it."""
+        return [f"DROP SILENT GRAPH <{graph}>"]
 
     def types_of(self, iris: Iterable[str]) -> Iterator[Triple]:
         """``rdf:type`` triples of ``iris`` in any graph: the neighbourhood validation needs."""

@@ -12,7 +12,10 @@ kept exact in the same transaction as every write:
   removed unless another named graph still holds them;
 * :meth:`EmbeddedStore.update` (a raw SPARQL Update) runs with the default graph the update
   writes to (kept in the named graph :data:`~loader.namespaces.STORED_DEFAULT_GRAPH`) and
-  rebuilds the union afterwards, in one request: a cost proportional to the store.
+  rebuilds the union afterwards, in one request: a cost proportional to the store;
+* update operations that travel with a commit (the summary upkeep) write through
+  :meth:`EmbeddedStore.own_graph_template`, which puts each triple in the union too, and read
+  the data through :meth:`EmbeddedStore.data_pattern`, which reads the union.
 """
 
 from __future__ import annotations
@@ -224,6 +227,27 @@ class EmbeddedStore(Store):
         result = self._store.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
         assert isinstance(result, QuerySolutions)
         return int(next(iter(result))["n"].value)
+
+    # -- the layout: the union is the default graph ---------------------------------------
+
+    def data_pattern(
+        self, variables: str, pattern: str, *, within: str = "", extra: str = ""
+    ) -> str:
+        """``pattern`` in the store's default graph: the union of the named graphs as a set,
+        kept exact within the commit's transaction (internal graphs are not part of it)."""
+        return f"{{ {within}{pattern} {extra}}} "
+
+    def own_graph_template(self, graph: str, triples: str) -> str:
+        """``triples`` in ``graph`` and in the union: no other graph holds them, so the union
+        gains (or loses) exactly them."""
+        return f"GRAPH <{graph}> {{ {triples} }} {triples}"
+
+    def drop_own_graph(self, graph: str) -> list[str]:
+        """Take the graph's triples out of the union (no other graph holds them), then drop it."""
+        return [
+            f"DELETE {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
+            f"DROP SILENT GRAPH <{graph}>",
+        ]
 
     def union_quads(self) -> Iterator[Quad]:
         """The materialized union (the store's own default graph): each triple once."""
