@@ -1,7 +1,8 @@
-"""Media types, ``Accept`` negotiation and the streaming writers for query results.
+"""Content negotiation and the streaming writers for query results.
 
-Everything about formats is in the lookup tables below; routes only call :func:`negotiate` and
-the writers. Three families:
+The formats themselves (names, media types, pyoxigraph formats) are one table in
+:mod:`diplograph.loader.formats`; its families are re-exported here. Routes call
+:func:`negotiate` with a family and then the writers:
 
 * :data:`RESULT_FORMATS` – SELECT and ASK results: SPARQL JSON, XML, CSV, TSV.
 * :data:`GRAPH_FORMATS` – CONSTRUCT/DESCRIBE results and graphs: Turtle, N-Triples, RDF/XML,
@@ -39,12 +40,15 @@ from pyoxigraph import (
 
 from diplograph.api.execution import Tick
 from diplograph.loader.errors import UnsupportedFormatError
+from diplograph.loader.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, Format
 
 __all__ = [
     "DATASET_FORMATS",
     "GRAPH_FORMATS",
     "RESULT_FORMATS",
     "Format",
+    "MediaRange",
+    "accepts_encoding",
     "negotiate",
     "parse_accept",
     "rdf_format_for_content_type",
@@ -55,130 +59,6 @@ __all__ = [
 ]
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-RDF_DIR_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#dirLangString"
-
-
-@dataclass(frozen=True)
-class Format:
-    """One format we can write: its names, media types and W3C format IRI."""
-
-    name: str  #: the short name accepted by ``?format=``
-    label: str  #: the human name
-    media_type: str  #: what the Content-Type says
-    aliases: tuple[str, ...] = ()  #: other media types in Accept that select it
-    names: tuple[str, ...] = ()  #: other short names for ``?format=``
-    iri: str = ""  #: the W3C "Unique URIs for file formats" IRI (service description)
-    text: bool = True  #: add ``; charset=utf-8`` to the Content-Type
-    results: QueryResultsFormat | None = None
-    rdf: RdfFormat | None = None
-
-    @property
-    def content_type(self) -> str:
-        return f"{self.media_type}; charset=utf-8" if self.text else self.media_type
-
-    def matches_name(self, name: str) -> bool:
-        name = name.strip().lower()
-        return name == self.name or name in self.names or name in self.all_media_types
-
-    @property
-    def all_media_types(self) -> tuple[str, ...]:
-        return (self.media_type, *self.aliases)
-
-
-_W3C = "http://www.w3.org/ns/formats/"
-
-RESULT_FORMATS: tuple[Format, ...] = (
-    Format(
-        "json",
-        "SPARQL JSON",
-        "application/sparql-results+json",
-        aliases=("application/json",),
-        names=("srj",),
-        iri=_W3C + "SPARQL_Results_JSON",
-        results=QueryResultsFormat.JSON,
-    ),
-    Format(
-        "xml",
-        "SPARQL XML",
-        "application/sparql-results+xml",
-        aliases=("application/xml", "text/xml"),
-        names=("srx",),
-        iri=_W3C + "SPARQL_Results_XML",
-        results=QueryResultsFormat.XML,
-    ),
-    Format(
-        "csv",
-        "CSV",
-        "text/csv",
-        iri=_W3C + "SPARQL_Results_CSV",
-        results=QueryResultsFormat.CSV,
-    ),
-    Format(
-        "tsv",
-        "TSV",
-        "text/tab-separated-values",
-        iri=_W3C + "SPARQL_Results_TSV",
-        results=QueryResultsFormat.TSV,
-    ),
-)
-
-GRAPH_FORMATS: tuple[Format, ...] = (
-    Format(
-        "turtle",
-        "Turtle",
-        "text/turtle",
-        aliases=("application/x-turtle", "text/n3", "text/rdf+n3", "application/n3"),
-        names=("ttl", "n3"),
-        iri=_W3C + "Turtle",
-        rdf=RdfFormat.TURTLE,
-    ),
-    Format(
-        "ntriples",
-        "N-Triples",
-        "application/n-triples",
-        names=("nt", "n-triples"),
-        iri=_W3C + "N-Triples",
-        rdf=RdfFormat.N_TRIPLES,
-    ),
-    Format(
-        "rdfxml",
-        "RDF/XML",
-        "application/rdf+xml",
-        aliases=("application/xml", "text/xml"),
-        names=("xml", "rdf", "rdf+xml"),
-        iri=_W3C + "RDF_XML",
-        rdf=RdfFormat.RDF_XML,
-    ),
-    Format(
-        "jsonld",
-        "JSON-LD",
-        "application/ld+json",
-        aliases=("application/json",),
-        names=("json-ld", "json"),
-        iri=_W3C + "JSON-LD",
-        text=False,
-        rdf=RdfFormat.JSON_LD,
-    ),
-)
-
-DATASET_FORMATS: tuple[Format, ...] = (
-    Format(
-        "trig",
-        "TriG",
-        "application/trig",
-        iri=_W3C + "TriG",
-        rdf=RdfFormat.TRIG,
-    ),
-    Format(
-        "nquads",
-        "N-Quads",
-        "application/n-quads",
-        names=("nq", "n-quads"),
-        iri=_W3C + "N-Quads",
-        rdf=RdfFormat.N_QUADS,
-    ),
-)
 
 
 # --- negotiation -------------------------------------------------------------------------------
@@ -186,17 +66,41 @@ DATASET_FORMATS: tuple[Format, ...] = (
 
 @dataclass(frozen=True)
 class MediaRange:
+    """One media range of an ``Accept`` header (``text/*;q=0.5``)."""
+
     type: str
     subtype: str
     q: float
 
     @property
     def specificity(self) -> int:
+        """0 for ``*/*``, 1 for ``text/*``, 2 for ``text/turtle``."""
         return (self.type != "*") + (self.subtype != "*")
 
     def matches(self, media_type: str) -> bool:
+        """Whether this range covers ``media_type``."""
         kind, _, sub = media_type.partition("/")
         return self.type in ("*", kind) and self.subtype in ("*", sub)
+
+
+def _header_items(header: str) -> Iterator[tuple[str, float]]:
+    """The items of a comma-separated header with quality values (``Accept``,
+    ``Accept-Encoding``): each item's value and its ``q``.
+
+    Parameters other than ``q`` are ignored; an unparsable ``q`` counts as 1, and ``q`` is
+    clamped to [0, 1].
+    """
+    for part in header.split(","):
+        value, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            key, _, number = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = min(max(float(number.strip()), 0.0), 1.0)
+                except ValueError:
+                    q = 1.0
+        yield value, q
 
 
 def parse_accept(header: str | None) -> list[MediaRange]:
@@ -208,34 +112,39 @@ def parse_accept(header: str | None) -> list[MediaRange]:
     if header is None or not header.strip():
         return [MediaRange("*", "*", 1.0)]
     ranges = []
-    for part in header.split(","):
-        media, *params = (p.strip() for p in part.split(";"))
+    for media, q in _header_items(header):
         kind, slash, sub = media.lower().partition("/")
         if not slash or not kind or not sub:
             continue
-        q = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = min(max(float(value.strip()), 0.0), 1.0)
-                except ValueError:
-                    q = 1.0
         ranges.append(MediaRange(kind, sub, q))
     return ranges
 
 
-def _quality(fmt: Format, ranges: Sequence[MediaRange]) -> float:
-    """The q-value the client gives ``fmt``: that of the most specific range matching it."""
-    best: tuple[int, float] | None = None
+def accepts_encoding(header: str | None, coding: str = "gzip") -> bool:
+    """Whether an ``Accept-Encoding`` header accepts ``coding`` (gzip: also as ``x-gzip``).
+
+    The coding is accepted when named with a q above 0, or, when not named, when ``*`` is.
+    Without the header nothing but the identity is accepted.
+    """
+    qualities = {value.lower(): q for value, q in _header_items(header or "") if value}
+    names = (coding, "x-gzip", "*") if coding == "gzip" else (coding, "*")
+    for name in names:
+        if name in qualities:
+            return qualities[name] > 0
+    return False
+
+
+def _match(fmt: Format, ranges: Sequence[MediaRange]) -> MediaRange | None:
+    """The range that decides the client's quality for ``fmt``: the most specific match."""
+    best: tuple[int, MediaRange] | None = None
     for media_type in fmt.all_media_types:
         for media_range in ranges:
             if media_range.matches(media_type):
                 # An exact match on the canonical type beats one through an alias.
                 rank = media_range.specificity * 2 + (media_type == fmt.media_type)
                 if best is None or rank > best[0]:
-                    best = (rank, media_range.q)
-    return 0.0 if best is None else best[1]
+                    best = (rank, media_range)
+    return None if best is None else best[1]
 
 
 def negotiate(
@@ -244,12 +153,14 @@ def negotiate(
     *,
     override: str | None = None,
     what: str = "this result",
+    prefer_specific: bool = False,
 ) -> Format:
     """Pick the format of ``offered`` the client prefers.
 
     ``override`` (the ``format`` parameter) wins over ``Accept``. Among formats of equal
-    quality the earlier in ``offered`` wins. Raises :class:`UnsupportedFormatError` (406) naming
-    what can be served.
+    quality the earlier in ``offered`` wins; with ``prefer_specific`` one named by a specific
+    media range wins first (``Accept: text/html, */*`` picks HTML even when it is offered last).
+    Raises :class:`UnsupportedFormatError` (406) naming what can be served.
     """
     if override:
         for fmt in offered:
@@ -259,12 +170,16 @@ def negotiate(
             f"format={override!r} is not available for {what}; {_available(offered)}"
         )
     ranges = parse_accept(accept)
-    best: tuple[float, int] | None = None
+    best: tuple[float, int, int] | None = None
     chosen = None
     for index, fmt in enumerate(offered):
-        q = _quality(fmt, ranges)
-        if q > 0 and (best is None or q > best[0]):
-            best, chosen = (q, index), fmt
+        media_range = _match(fmt, ranges)
+        if media_range is None or media_range.q <= 0:
+            continue
+        specificity = media_range.specificity if prefer_specific else 0
+        score = (media_range.q, specificity, -index)
+        if best is None or score > best:
+            best, chosen = score, fmt
     if chosen is None:
         raise UnsupportedFormatError(
             f"none of the media types in 'Accept: {accept}' can be produced for {what}; "

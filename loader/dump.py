@@ -10,38 +10,23 @@ from __future__ import annotations
 
 import gzip as gzip_module
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from pyoxigraph import RdfFormat, Triple, serialize
+from pyoxigraph import Triple, serialize
 
 from diplograph.loader.errors import UnsupportedFormatError
-from diplograph.loader.namespaces import PREFIXES, data_prefixes
+from diplograph.loader.formats import DUMP_FORMATS, Format
+from diplograph.loader.namespaces import output_prefixes
 from diplograph.loader.store import Store
 
+__all__ = ["FORMATS", "DumpFormat", "dump_to_path", "format_for", "format_for_path", "write_dump"]
 
-@dataclass(frozen=True)
-class DumpFormat:
-    """One dump format: its name, media type, file extension, and whether it keeps graphs."""
+#: A dump format is a format of the shared table (:mod:`diplograph.loader.formats`).
+DumpFormat = Format
 
-    name: str
-    rdf_format: RdfFormat
-    media_type: str
-    extension: str
-    quads: bool
-
-
-FORMATS: dict[str, DumpFormat] = {
-    f.name: f
-    for f in (
-        DumpFormat("turtle", RdfFormat.TURTLE, "text/turtle", "ttl", False),
-        DumpFormat("trig", RdfFormat.TRIG, "application/trig", "trig", True),
-        DumpFormat("nquads", RdfFormat.N_QUADS, "application/n-quads", "nq", True),
-        DumpFormat("ntriples", RdfFormat.N_TRIPLES, "application/n-triples", "nt", False),
-        DumpFormat("jsonld", RdfFormat.JSON_LD, "application/ld+json", "jsonld", False),
-    )
-}
+#: The dump formats by name, in the order they are offered.
+FORMATS: dict[str, Format] = {f.name: f for f in DUMP_FORMATS}
 
 
 def format_for(name: str) -> DumpFormat:
@@ -60,7 +45,7 @@ def format_for_path(path: Path) -> DumpFormat:
     suffixes = [s.lstrip(".") for s in path.suffixes if s != ".gz"]
     ext = suffixes[-1] if suffixes else ""
     for fmt in FORMATS.values():
-        if fmt.extension == ext or (ext == "json" and fmt.name == "jsonld"):
+        if ext in fmt.extensions:
             return fmt
     raise UnsupportedFormatError(
         f"cannot tell the dump format from {path.name!r}; use --format with one of "
@@ -82,9 +67,9 @@ def write_dump(
     ``gzip`` compresses the stream; ``base_iri`` adds the per-kind data prefixes to Turtle/TriG.
     """
     dump_format = format_for(fmt)
-    prefixes = dict(PREFIXES)
-    if base_iri:
-        prefixes.update(data_prefixes(base_iri))
+    rdf_format = dump_format.rdf
+    assert rdf_format is not None  # every dump format is an RDF format
+    prefixes = output_prefixes(base_iri)
     sink: IO[bytes] = output
     compressor = None
     if gzip:
@@ -93,11 +78,9 @@ def write_dump(
     try:
         quads = store.quads(graph)
         if dump_format.quads:
-            serialize(quads, sink, dump_format.rdf_format, prefixes=prefixes)
+            serialize(quads, sink, rdf_format, prefixes=prefixes)
         else:
-            serialize(
-                _triples(q.triple for q in quads), sink, dump_format.rdf_format, prefixes=prefixes
-            )
+            serialize(_triples(q.triple for q in quads), sink, rdf_format, prefixes=prefixes)
     finally:
         if compressor is not None:
             compressor.close()

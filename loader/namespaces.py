@@ -1,4 +1,16 @@
-"""The namespaces diplograph uses, and the prefixes bound on every graph and dump.
+"""The namespaces diplograph uses, and the one home of its prefix sets.
+
+Prefix sets, each for one use:
+
+* :data:`PREFIXES` – the standard prefixes of pretty Turtle, dumps, queries and the query page.
+* :func:`data_prefixes` – per-kind prefixes for data IRIs under a base IRI;
+  :func:`output_prefixes` – both together, for answers and dumps of data.
+* :data:`SHAPE_PREFIXES` – the standard ones plus SHACL and the shapes namespace (``sh:``,
+  ``dsh:``), for showing shapes and validation reports.
+* :data:`TERM_PREFIXES` – the standard ones plus the vocabularies the ontology cites
+  (``sem:``, ``vann:``).
+* :data:`SERVICE_DESCRIPTION_PREFIXES` – the SPARQL service description's.
+* :data:`VOID_PREFIXES` – the VoID description's.
 
 The ontology namespace is fixed once: ``https://w3id.org/diplograph/ns#``. Data IRIs minted by
 the loader live under a configurable base (``Settings.base_iri``, by default
@@ -36,6 +48,9 @@ VANN: Final = "http://purl.org/vocab/vann/"
 VOID: Final = "http://rdfs.org/ns/void#"
 SH: Final = "http://www.w3.org/ns/shacl#"
 WD: Final = "http://www.wikidata.org/entity/"
+SD: Final = "http://www.w3.org/ns/sparql-service-description#"
+#: The namespace of the facts shapes (``shapes/``).
+DSH: Final = "https://w3id.org/diplograph/shapes#"
 
 # Prefixes for pretty Turtle, dumps and the query page, in a stable order.
 PREFIXES: Final[dict[str, str]] = {
@@ -56,6 +71,20 @@ PREFIXES: Final[dict[str, str]] = {
     "wd": WD,
 }
 
+#: :data:`PREFIXES` plus SHACL and the shapes namespace.
+SHAPE_PREFIXES: Final[dict[str, str]] = {**PREFIXES, "sh": SH, "dsh": DSH}
+#: :data:`PREFIXES` plus the vocabularies the ontology cites.
+TERM_PREFIXES: Final[dict[str, str]] = {**PREFIXES, "sem": SEM, "vann": VANN}
+#: The prefixes the SPARQL service description is written with.
+SERVICE_DESCRIPTION_PREFIXES: Final[dict[str, str]] = {
+    "sd": SD,
+    "void": VOID,
+    "dcterms": DCTERMS,
+    "rdfs": RDFS,
+}
+#: The prefixes the VoID description is written with.
+VOID_PREFIXES: Final[dict[str, str]] = {**PREFIXES, "void": VOID}
+
 
 def data_prefixes(base_iri: str) -> dict[str, str]:
     """Per-kind prefixes for data IRIs under ``base_iri``.
@@ -73,6 +102,14 @@ def data_prefixes(base_iri: str) -> dict[str, str]:
         "holding": f"{base_iri}id/holding/",
         "doc": f"{base_iri}id/doc/",
     }
+
+
+def output_prefixes(base_iri: str | None) -> dict[str, str]:
+    """:data:`PREFIXES` plus the data prefixes under ``base_iri`` (none when it is empty).
+
+    Turtle, TriG and RDF/XML answers and dumps are written with these.
+    """
+    return {**PREFIXES, **(data_prefixes(base_iri) if base_iri else {})}
 
 
 def sparql_prologue(prefixes: dict[str, str] | None = None) -> str:
