@@ -6,9 +6,8 @@ Every error the API answers with is a JSON object::
      "status": 400}
 
 ``error`` is the class name from :mod:`diplograph.loader.errors` (or one of the few HTTP-level
-classes
-below), ``message`` says what to fix, ``status`` repeats the HTTP status. Some classes add fields
-(a facts violation names its record and field). The same shape is used on ``/sparql``, so a
+classes below), ``message`` says what to fix, ``status`` repeats the HTTP status. Some classes add
+fields (a facts violation names its record and field). The same shape is used on ``/sparql``, so a
 SPARQL client that shows the body of a failed request shows the parser's message.
 
 Errors raised by FastAPI and Starlette themselves (an unknown route, a wrong method, a missing
@@ -24,7 +23,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from diplograph.loader.errors import AuthError, DiplographError, InputError
+# PayloadTooLargeError is a domain error (the guard raises it for over-long texts too); it is
+# re-exported here for the body-size middleware.
+from diplograph.loader.errors import AuthError, DiplographError, InputError, PayloadTooLargeError
 
 __all__ = [
     "MethodNotAllowedError",
@@ -47,12 +48,6 @@ _HTTP_NAMES = {
     413: "PayloadTooLargeError",
     415: "UnsupportedMediaTypeError",
 }
-
-
-class PayloadTooLargeError(InputError):
-    """A request body larger than ``max_body_bytes``."""
-
-    status = 413
 
 
 class UnsupportedMediaTypeError(InputError):

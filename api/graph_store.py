@@ -26,9 +26,9 @@ import anyio.to_thread
 from fastapi import APIRouter, Request, Response
 from pyoxigraph import DefaultGraph, NamedNode, Quad, QueryBoolean, Triple, parse
 
-from diplograph.api.deps import WriteAuth, run_write
+from diplograph.api.deps import RunnerDep, SettingsDep, StoreDep, WriteAuth, run_write
 from diplograph.api.errors import UnsupportedMediaTypeError
-from diplograph.api.execution import QueryRunner, StreamedResult, Tick
+from diplograph.api.execution import StreamedResult, Tick
 from diplograph.api.formats import (
     DATASET_FORMATS,
     GRAPH_FORMATS,
@@ -38,9 +38,10 @@ from diplograph.api.formats import (
     write_quads,
     write_triples,
 )
-from diplograph.api.sparql import endpoint_url, output_prefixes
+from diplograph.api.urls import endpoint_url
 from diplograph.loader.config import Settings
 from diplograph.loader.errors import InputError, NotFoundError
+from diplograph.loader.namespaces import output_prefixes
 from diplograph.loader.store import GraphChange, Store
 
 __all__ = ["router"]
@@ -134,16 +135,15 @@ def _read_format(kind: Kind, request: Request) -> Format:
     response_class=Response,
     openapi_extra=_READ_DOC,
 )
-async def store_get(request: Request) -> Response:
+async def store_get(
+    request: Request, settings: SettingsDep, store: StoreDep, runner: RunnerDep
+) -> Response:
     started = time.monotonic()
-    settings: Settings = request.app.state.settings
-    store: Store = request.app.state.store
-    runner: QueryRunner = request.app.state.runner
     kind, graph = _target(request)
     fmt = _read_format(kind, request)
     if graph is not None and not await anyio.to_thread.run_sync(_exists, store, graph):
         raise NotFoundError(f"the store has no graph <{graph}>")
-    prefixes = output_prefixes(settings)
+    prefixes = output_prefixes(settings.base_iri)
     union = settings.union_default_graph
 
     def produce(tick: Tick) -> Generator[bytes, None, None]:
@@ -173,8 +173,7 @@ async def store_get(request: Request) -> Response:
 @router.head(
     "/store", summary="Headers of GET /store", response_class=Response, openapi_extra=_READ_DOC
 )
-async def store_head(request: Request) -> Response:
-    store: Store = request.app.state.store
+async def store_head(request: Request, store: StoreDep) -> Response:
     kind, graph = _target(request)
     fmt = _read_format(kind, request)
     if graph is not None and not await anyio.to_thread.run_sync(_exists, store, graph):
@@ -185,7 +184,9 @@ async def store_head(request: Request) -> Response:
 # --- writes ------------------------------------------------------------------------------------
 
 
-async def _parse_body(request: Request, kind: Kind, graph: str | None) -> list[Quad]:
+async def _parse_body(
+    request: Request, settings: Settings, kind: Kind, graph: str | None
+) -> list[Quad]:
     """The request body as quads (triples land in the default graph), parsed on a thread."""
     accepted = DATASET_FORMATS if kind == "dataset" else GRAPH_FORMATS
     fmt = rdf_format_for_content_type(request.headers.get("content-type"), accepted)
@@ -206,7 +207,7 @@ async def _parse_body(request: Request, kind: Kind, graph: str | None) -> list[Q
                 "RDF/XML with <!ENTITY> declarations is not accepted (entity expansion can "
                 "multiply a small body into gigabytes); expand the entities before sending"
             )
-    base = graph or endpoint_url(request, request.app.state.settings)
+    base = graph or endpoint_url(request, settings)
     rdf = fmt.rdf
 
     def parse_all() -> list[Quad]:
@@ -250,10 +251,11 @@ def _triples(quads: list[Quad]) -> list[Triple]:
     status_code=204,
     openapi_extra=_WRITE_DOC,
 )
-async def store_put(request: Request, _: WriteAuth) -> Response:
-    store: Store = request.app.state.store
+async def store_put(
+    request: Request, _: WriteAuth, settings: SettingsDep, store: StoreDep
+) -> Response:
     kind, graph = _target(request)
-    quads = await _parse_body(request, kind, graph)
+    quads = await _parse_body(request, settings, kind, graph)
     if graph is not None:
         target = graph
 
@@ -283,10 +285,11 @@ async def store_put(request: Request, _: WriteAuth) -> Response:
     status_code=204,
     openapi_extra=_WRITE_DOC,
 )
-async def store_post(request: Request, _: WriteAuth) -> Response:
-    store: Store = request.app.state.store
+async def store_post(
+    request: Request, _: WriteAuth, settings: SettingsDep, store: StoreDep
+) -> Response:
     kind, graph = _target(request)
-    quads = await _parse_body(request, kind, graph)
+    quads = await _parse_body(request, settings, kind, graph)
     target = graph
 
     def add() -> bool:
@@ -312,8 +315,7 @@ async def store_post(request: Request, _: WriteAuth) -> Response:
     status_code=204,
     openapi_extra=_DELETE_DOC,
 )
-async def store_delete(request: Request, _: WriteAuth) -> Response:
-    store: Store = request.app.state.store
+async def store_delete(request: Request, _: WriteAuth, store: StoreDep) -> Response:
     kind, graph = _target(request)
     if kind == "dataset":
         raise InputError("DELETE needs ?graph=<iri> or ?default; the whole dataset is not deleted")

@@ -5,16 +5,17 @@ real HTTP requests, with no switch to turn that off. So the text is inspected fi
 ``SERVICE`` or ``LOAD`` whose target is not allowed by ``settings.allow_service`` is refused with
 400 before the engine sees it.
 
-How the keywords are found. A tokenizer that follows SPARQL's lexical rules skips what cannot
-hold a keyword: strings (all four quote styles), IRIs in ``<…>``, comments and variables. What is
-left is checked for the words, **as substrings**: Oxigraph's parser does not need a word boundary
-after or before a keyword (tested: ``SERVICESILENT<…>``, ``trueSERVICE<…>`` and ``LOAD:`` with an
-empty prefix all reach out), so ``SERVICE``/``LOAD`` anywhere in a bare word, or in the prefix
-part of a prefixed name, counts. The local part of a prefixed name (``schema:Service``,
-``dcat:downloadURL``) does not: Oxigraph reads it whole, as the grammar says. Where the tokenizer
-meets something it cannot read (an unterminated string), everything after that point is searched
-as plain text. The rule errs on the side of refusing: a query refused by mistake gets a clear
-message, a query let through by mistake would make the server fetch a URL.
+How the keywords are found. The tokenizer of :mod:`diplograph.loader.sparql_text` skips what
+cannot hold a keyword: strings (all four quote styles), IRIs in ``<…>``, comments and variables.
+What is left is checked for the words, **as substrings**: Oxigraph's parser does not need a word
+boundary after or before a keyword (tested: ``SERVICESILENT<…>``, ``trueSERVICE<…>`` and
+``LOAD:`` with an empty prefix all reach out), so ``SERVICE``/``LOAD`` anywhere in a bare word,
+or in the prefix part of a prefixed name, counts. The local part of a prefixed name
+(``schema:Service``, ``dcat:downloadURL``) does not: Oxigraph reads it whole, as the grammar
+says. Where the tokenizer meets something it cannot read (an unterminated string), everything
+after that point is searched as plain text. The rule errs on the side of refusing: a query
+refused by mistake gets a clear message, a query let through by mistake would make the server
+fetch a URL.
 
 An allowed target is a full IRI in angle brackets that starts with one of the
 ``allow_service`` prefixes at a path boundary (``http://a.example/sparql`` allows
@@ -34,38 +35,27 @@ independent oracle instead.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
 
-from diplograph.api.errors import PayloadTooLargeError
 from diplograph.loader.config import Settings
-from diplograph.loader.errors import ForbiddenQueryError, InputError
+from diplograph.loader.errors import ForbiddenQueryError, InputError, PayloadTooLargeError
+from diplograph.loader.sparql_text import (
+    QUERY_FORMS,
+    Token,
+    is_absolute_iri,
+    line_of,
+    tokenize,
+    unescape_iri,
+)
 
-__all__ = ["Inspection", "Reach", "allowed", "apply_using", "inspect_query", "inspect_update"]
+__all__ = ["MAX_NESTING", "Inspection", "Reach", "allowed", "inspect_query", "inspect_update"]
 
-_NAME_CHARS = r"\w\u00B7\u0300-\u036F\u203F\u2040"
 #: Brackets ``( { [`` and ``!`` operators nested deeper than this are refused (see
 #: :func:`_check_nesting`).
 MAX_NESTING = 200
 
-_TOKEN = re.compile(
-    rf"""
-      (?P<ws>\s+)
-    | (?P<comment>\#[^\r\n]*)
-    | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*>)
-    | (?P<long>'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''|\"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\")
-    | (?P<string>'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-    | (?P<var>[?$][{_NAME_CHARS}]+)
-    | (?P<word>(?:[{_NAME_CHARS}.:-]|%[0-9A-Fa-f]{{2}}|\\[_~.\-!$&'()*+,;=/?\#@%])+)
-    | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
 _KEYWORDS = ("SERVICE", "LOAD")
-_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
-_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
-_UESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
 @dataclass(frozen=True)
@@ -88,31 +78,6 @@ class Inspection:
     relative_iris: bool = False  #: it has relative IRIs and no BASE of its own
 
 
-@dataclass(frozen=True)
-class _Token:
-    kind: str
-    text: str
-    pos: int
-
-
-def _tokens(text: str) -> tuple[list[_Token], int | None]:
-    """Significant tokens, and the offset where lexing gave up (an unterminated string)."""
-    out: list[_Token] = []
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup
-        assert kind is not None
-        if kind in ("ws", "comment"):
-            continue
-        if kind == "other" and match.group() in "'\"":
-            return out, match.start()
-        out.append(_Token(kind, match.group(), match.start()))
-    return out, None
-
-
-def _unescape_iri(text: str) -> str:
-    return _UESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
-
-
 def allowed(iri: str, prefixes: list[str]) -> bool:
     """Whether ``iri`` starts with one of ``prefixes`` at a path boundary."""
     for prefix in prefixes:
@@ -125,13 +90,9 @@ def allowed(iri: str, prefixes: list[str]) -> bool:
     return False
 
 
-def _line(text: str, pos: int) -> int:
-    return text.count("\n", 0, pos) + 1
-
-
-def _target(tokens: list[_Token], index: int, rest: str, keyword: str, text: str) -> Reach:
+def _target(tokens: list[Token], index: int, rest: str, keyword: str, text: str) -> Reach:
     """The target of the keyword found in ``tokens[index]``, ``rest`` being what follows it."""
-    line = _line(text, tokens[index].pos)
+    line = line_of(text, tokens[index].pos)
     kw: Literal["SERVICE", "LOAD"] = "SERVICE" if keyword == "SERVICE" else "LOAD"
     if rest.upper().startswith("SILENT"):
         rest = rest[len("SILENT") :]
@@ -144,8 +105,8 @@ def _target(tokens: list[_Token], index: int, rest: str, keyword: str, text: str
         return Reach(kw, "", None, line)
     target = following[0]
     if target.kind == "iri":
-        iri = _unescape_iri(target.text[1:-1])
-        return Reach(kw, target.text, iri if _ABSOLUTE.match(iri) else None, line)
+        iri = unescape_iri(target.text[1:-1])
+        return Reach(kw, target.text, iri if is_absolute_iri(iri) else None, line)
     return Reach(kw, target.text, None, line)
 
 
@@ -166,7 +127,7 @@ def _refuse(reach: Reach) -> ForbiddenQueryError:
     )
 
 
-def _check_nesting(tokens: list[_Token], text: str) -> None:
+def _check_nesting(tokens: list[Token], text: str) -> None:
     """Refuse text nested deeper than :data:`MAX_NESTING`.
 
     Oxigraph's parser recurses once per bracket and per unary ``!``: about 3,000 nested
@@ -194,7 +155,7 @@ def _check_nesting(tokens: list[_Token], text: str) -> None:
         if deepest > MAX_NESTING:
             raise InputError(
                 f"the text nests brackets or '!' more than {MAX_NESTING} levels deep (line "
-                f"{_line(text, where)}), the limit of this server; write the query flatter"
+                f"{line_of(text, where)}), the limit of this server; write the query flatter"
             )
 
 
@@ -203,7 +164,7 @@ def _inspect(text: str, settings: Settings) -> Inspection:
         raise PayloadTooLargeError(
             f"the text is larger than {settings.max_body_bytes} bytes, the limit of this server"
         )
-    tokens, gave_up = _tokens(text)
+    tokens, gave_up = tokenize(text)
     form: str | None = None
     dataset_clause = False
     has_base = False
@@ -211,7 +172,7 @@ def _inspect(text: str, settings: Settings) -> Inspection:
     reaches: list[Reach] = []
     _check_nesting(tokens, text)
     for index, token in enumerate(tokens):
-        if token.kind == "iri" and not _ABSOLUTE.match(_unescape_iri(token.text[1:-1])):
+        if token.kind == "iri" and not is_absolute_iri(unescape_iri(token.text[1:-1])):
             relative = True
         if token.kind != "word":
             continue
@@ -224,7 +185,7 @@ def _inspect(text: str, settings: Settings) -> Inspection:
                 reaches.append(_target(tokens, index, rest, keyword, text))
         if ":" in token.text:
             continue
-        if form is None and upper in _FORMS:
+        if form is None and upper in QUERY_FORMS:
             form = upper
         if upper.startswith("FROM"):
             dataset_clause = True
@@ -235,7 +196,7 @@ def _inspect(text: str, settings: Settings) -> Inspection:
         for keyword in _KEYWORDS:
             if keyword in tail:
                 raise ForbiddenQueryError(
-                    f"the text has an unterminated string at line {_line(text, gave_up)}, and "
+                    f"the text has an unterminated string at line {line_of(text, gave_up)}, and "
                     f"the word {keyword} after it; refused, since the guard cannot tell whether "
                     "the query engine would read it as a keyword. Close the string."
                 )
@@ -264,56 +225,3 @@ def inspect_update(text: str, settings: Settings) -> Inspection:
         reaches=inspection.reaches,
         relative_iris=inspection.relative_iris,
     )
-
-
-def apply_using(text: str, using: list[str], using_named: list[str]) -> str:
-    """The update with the protocol's ``using-graph-uri`` / ``using-named-graph-uri`` applied.
-
-    The protocol defines them as ``USING <g>`` / ``USING NAMED <g>`` on every operation that has
-    a ``WHERE``; they are written into the text at each top-level ``WHERE``. ``DELETE WHERE {P}``
-    takes no ``USING``, so it becomes the equivalent ``DELETE {P} USING … WHERE {P}``. An update
-    that names its own dataset (``USING``, ``WITH``) together with the parameters is an error, as
-    the protocol says.
-    """
-    tokens, gave_up = _tokens(text)
-    if gave_up is not None:
-        raise InputError(f"the update has an unterminated string at line {_line(text, gave_up)}")
-    clause = "".join(f"USING <{g}> " for g in using)
-    clause += "".join(f"USING NAMED <{g}> " for g in using_named)
-    depth = 0
-    inserts: list[tuple[int, str]] = []
-    for index, token in enumerate(tokens):
-        if token.kind == "other" and token.text in "{}":
-            depth += 1 if token.text == "{" else -1
-            continue
-        if token.kind != "word" or depth != 0:
-            continue
-        upper = token.text.upper()
-        if upper in ("USING", "WITH"):
-            raise InputError(
-                f"the update has its own {upper} clause (line {_line(text, token.pos)}); it "
-                "cannot be combined with using-graph-uri / using-named-graph-uri"
-            )
-        if upper != "WHERE":
-            continue
-        before = tokens[index - 1] if index else None
-        if before is not None and before.kind == "word" and before.text.upper() == "DELETE":
-            inserts.append((token.pos, _block(text, tokens, index + 1) + " " + clause))
-        else:
-            inserts.append((token.pos, clause))
-    for pos, addition in reversed(inserts):
-        text = text[:pos] + addition + text[pos:]
-    return text
-
-
-def _block(text: str, tokens: list[_Token], start: int) -> str:
-    """The text of the ``{ … }`` group that begins at ``tokens[start]``."""
-    if start >= len(tokens) or tokens[start].text != "{":
-        raise InputError("DELETE WHERE must be followed by { … }")
-    depth = 0
-    for token in tokens[start:]:
-        if token.kind == "other" and token.text in "{}":
-            depth += 1 if token.text == "{" else -1
-            if depth == 0:
-                return text[tokens[start].pos : token.pos + 1]
-    raise InputError("DELETE WHERE { … } is not closed")

@@ -9,7 +9,7 @@
 * Without a dataset in the request or the query, the default graph is the union of all named
   graphs when ``settings.union_default_graph`` is on (the default).
 * ``using-graph-uri`` / ``using-named-graph-uri`` of an update are written into the update as
-  ``USING`` clauses (:func:`diplograph.api.guard.apply_using`).
+  ``USING`` clauses (:func:`diplograph.loader.sparql_text.apply_using`).
 * Relative IRIs resolve against the endpoint's URL (the base IRI the protocol lets the service
   choose).
 * Requests are UTF-8, as the protocol requires; another charset is refused with 415.
@@ -17,9 +17,9 @@
   (:mod:`diplograph.api.execution`).
 * ``GET /sparql`` without ``query`` answers with the service description.
 
-Updates need the write token (:data:`diplograph.api.deps.WriteAuth`) and run one at a time,
-atomically (one
-Oxigraph transaction). They bypass the facts validation: the validated path is ``POST /facts``.
+Updates need the write token (:func:`diplograph.api.deps.require_write_token`) and run one at a
+time, atomically (one Oxigraph transaction). They bypass the facts validation: the validated path
+is ``POST /facts``.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Request, Response
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, Triple
 
-from diplograph.api.deps import require_write_token, run_write
+from diplograph.api.deps import RunnerDep, SettingsDep, StoreDep, require_write_token, run_write
 from diplograph.api.errors import MethodNotAllowedError, UnsupportedMediaTypeError
 from diplograph.api.execution import QueryFailedError, QueryRunner, StreamedResult, Tick
 from diplograph.api.formats import (
@@ -47,19 +47,29 @@ from diplograph.api.formats import (
     write_solutions,
     write_triples,
 )
-from diplograph.api.guard import apply_using, inspect_query, inspect_update
+from diplograph.api.guard import inspect_query, inspect_update
+from diplograph.api.urls import endpoint_url
 from diplograph.loader.config import Settings
 from diplograph.loader.errors import InputError, QuerySyntaxError
-from diplograph.loader.namespaces import DCTERMS, PREFIXES, RDF, RDFS, VOID, data_prefixes
+from diplograph.loader.namespaces import (
+    DCTERMS,
+    RDF,
+    RDFS,
+    SD,
+    SERVICE_DESCRIPTION_PREFIXES,
+    VOID,
+    XSD,
+    output_prefixes,
+)
+from diplograph.loader.sparql_text import apply_using
 from diplograph.loader.store import Store
 
-__all__ = ["ProtocolRequest", "endpoint_url", "read_protocol_request", "router"]
+__all__ = ["ProtocolRequest", "read_protocol_request", "router"]
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["SPARQL"])
 
-SD = "http://www.w3.org/ns/sparql-service-description#"
 FORM = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
 UPDATE_TYPE = "application/sparql-update"
@@ -156,13 +166,6 @@ async def read_protocol_request(request: Request) -> ProtocolRequest:
     return ProtocolRequest.from_pairs(pairs)
 
 
-def endpoint_url(request: Request, settings: Settings) -> str:
-    """The endpoint's URL as the client used it (``settings.public_url`` when set)."""
-    if settings.public_url:
-        return settings.public_url.rstrip("/") + request.url.path
-    return str(request.url.replace(query="", fragment=""))
-
-
 def with_base(text: str, relative: bool, base: str) -> tuple[str, int]:
     """``text`` with ``BASE <base>`` in front when it has relative IRIs (and no BASE of its own).
 
@@ -195,11 +198,6 @@ def _graph_iris(iris: list[str], parameter: str) -> list[str]:
     return iris
 
 
-def output_prefixes(settings: Settings) -> dict[str, str]:
-    """The prefixes Turtle and RDF/XML answers are written with."""
-    return {**PREFIXES, **data_prefixes(settings.base_iri)}
-
-
 # --- routes ------------------------------------------------------------------------------------
 
 
@@ -208,13 +206,15 @@ def output_prefixes(settings: Settings) -> dict[str, str]:
     summary="SPARQL query (GET), or the service description without 'query'",
     response_class=Response,
 )
-async def sparql_get(request: Request) -> Response:
+async def sparql_get(
+    request: Request, settings: SettingsDep, store: StoreDep, runner: RunnerDep
+) -> Response:
     params = await read_protocol_request(request)
     if params.update is not None:
         raise MethodNotAllowedError("a SPARQL Update must be sent with POST, not GET")
     if params.query is None:
-        return await service_description(request, params.format)
-    return await run_query(request, params)
+        return await service_description(request, settings, store, params.format)
+    return await run_query(request, params, settings, store, runner)
 
 
 @router.post(
@@ -222,24 +222,29 @@ async def sparql_get(request: Request) -> Response:
     summary="SPARQL query or update (POST: form, sparql-query or sparql-update body)",
     response_class=Response,
 )
-async def sparql_post(request: Request) -> Response:
+async def sparql_post(
+    request: Request, settings: SettingsDep, store: StoreDep, runner: RunnerDep
+) -> Response:
     params = await read_protocol_request(request)
     if params.update is not None:
-        return await run_update(request, params)
+        return await run_update(request, params, settings, store)
     if params.query is None:
         raise InputError("the request has neither a 'query' nor an 'update'")
-    return await run_query(request, params)
+    return await run_query(request, params, settings, store, runner)
 
 
 # --- query -------------------------------------------------------------------------------------
 
 
-async def run_query(request: Request, params: ProtocolRequest) -> Response:
+async def run_query(
+    request: Request,
+    params: ProtocolRequest,
+    settings: Settings,
+    store: Store,
+    runner: QueryRunner,
+) -> Response:
     """Inspect, run and stream one query (``params.query``)."""
     started = time.monotonic()
-    settings: Settings = request.app.state.settings
-    store: Store = request.app.state.store
-    runner: QueryRunner = request.app.state.runner
     query = params.query or ""
     if not query.strip():
         raise InputError("the query is empty")
@@ -256,7 +261,7 @@ async def run_query(request: Request, params: ProtocolRequest) -> Response:
     named_graphs = _graph_iris(params.named_graphs, "named-graph-uri")
     union = settings.union_default_graph
     in_query = inspection.dataset_clause
-    prefixes = output_prefixes(settings)
+    prefixes = output_prefixes(settings.base_iri)
     chosen: list[Format] = []
 
     text, shift = with_base(query, inspection.relative_iris, endpoint_url(request, settings))
@@ -299,11 +304,12 @@ async def run_query(request: Request, params: ProtocolRequest) -> Response:
 # --- update ------------------------------------------------------------------------------------
 
 
-async def run_update(request: Request, params: ProtocolRequest) -> Response:
+async def run_update(
+    request: Request, params: ProtocolRequest, settings: Settings, store: Store
+) -> Response:
     """Authorize, inspect and apply one update (``params.update``) atomically."""
+    # Not a route dependency: a POST carries a query (public) or an update (token) alike.
     require_write_token(request)
-    settings: Settings = request.app.state.settings
-    store: Store = request.app.state.store
     update = params.update or ""
     if not update.strip():
         raise InputError("the update is empty")
@@ -331,10 +337,10 @@ async def run_update(request: Request, params: ProtocolRequest) -> Response:
 # --- service description -----------------------------------------------------------------------
 
 
-async def service_description(request: Request, format_override: str | None) -> Response:
+async def service_description(
+    request: Request, settings: Settings, store: Store, format_override: str | None
+) -> Response:
     """The SPARQL 1.1 Service Description of this endpoint, in the negotiated RDF format."""
-    settings: Settings = request.app.state.settings
-    store: Store = request.app.state.store
     fmt = negotiate(
         request.headers.get("accept"),
         GRAPH_FORMATS,
@@ -344,8 +350,9 @@ async def service_description(request: Request, format_override: str | None) -> 
     endpoint = endpoint_url(request, settings)
     graphs, quads = await anyio.to_thread.run_sync(lambda: (store.graph_names(), store.count()))
     triples = list(_description_triples(settings, endpoint, graphs, quads))
-    prefixes = {"sd": SD, "void": VOID, "dcterms": DCTERMS, "rdfs": RDFS}
-    body = b"".join(write_triples(fmt, triples, lambda: None, prefixes=prefixes))
+    body = b"".join(
+        write_triples(fmt, triples, lambda: None, prefixes=dict(SERVICE_DESCRIPTION_PREFIXES))
+    )
     return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})
 
 
@@ -388,4 +395,4 @@ def _description_triples(
             yield Triple(node, sd("name"), NamedNode(graph))
 
 
-_XSD_INTEGER = NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+_XSD_INTEGER = NamedNode(XSD + "integer")

@@ -8,6 +8,7 @@ CLI ends with, so both front ends map errors in one place.
     │   ├── FactsError            a facts record breaks a rule: names record, field, rule (422)
     │   ├── QuerySyntaxError      SPARQL that does not parse: line and column
     │   ├── ForbiddenQueryError   SERVICE / LOAD / remote FROM that settings do not allow
+    │   ├── PayloadTooLargeError  a request or text over the configured size  (HTTP 413)
     │   └── UnsupportedFormatError  a format or media type we cannot produce (HTTP 406)
     ├── NotFoundError             no such graph, document or resource        (HTTP 404)
     ├── AuthError                 a write without a valid token              (HTTP 401 / 403)
@@ -32,6 +33,7 @@ __all__ = [
     "InputError",
     "Location",
     "NotFoundError",
+    "PayloadTooLargeError",
     "QuerySyntaxError",
     "QueryTimeoutError",
     "RejectedError",
@@ -123,6 +125,12 @@ class QuerySyntaxError(InputError):
 
 class ForbiddenQueryError(InputError):
     """A query that would reach outside the store (SERVICE, LOAD, remote FROM), not allowed."""
+
+
+class PayloadTooLargeError(InputError):
+    """A request body, query or update larger than ``max_body_bytes``."""
+
+    status = 413
 
 
 class UnsupportedFormatError(InputError):
