@@ -19,8 +19,9 @@ The design that follows:
 2. The worker evaluates and serializes; it calls ``tick()`` once per solution or triple, which
    raises when the deadline has passed, the row cap is exceeded or the client went away. Raising
    there stops the iteration, and with it the lazy evaluation.
-3. The worker hands serialized bytes to the request through a bounded channel (backpressure: a
-   slow client never makes the server buffer a whole result). The **first chunk** is up to
+3. The worker hands serialized bytes to the request through a bounded channel
+   (:class:`diplograph.api.streaming.Channel`; backpressure: a slow client never makes the
+   server buffer a whole result). The **first chunk** is up to
    ``first_chunk_bytes`` (256 KiB by default): the HTTP status is sent only once that chunk exists,
    or the result ended within it. Therefore every timeout, row-cap or evaluation error that happens
    before then is answered with a proper error status and JSON body (503, 413, 400…), never with
@@ -53,6 +54,7 @@ from dataclasses import dataclass, field
 from starlette.responses import StreamingResponse
 from starlette.types import Send
 
+from diplograph.api.streaming import END, Cancelled, Channel, StreamAborted
 from diplograph.loader.errors import (
     DiplographError,
     InputError,
@@ -79,8 +81,6 @@ Tick = Callable[[], None]
 #: Runs on a worker thread: evaluates, then yields serialized bytes, calling ``tick`` per row.
 Produce = Callable[[Tick], Generator[bytes, None, None]]
 
-_END = object()
-
 
 class ServerBusyError(DiplographError):
     """Every query worker is still busy with queries that ran past their deadline."""
@@ -92,54 +92,6 @@ class QueryFailedError(InputError):
     """The engine stopped the query with an evaluation error (400)."""
 
 
-class StreamAborted(Exception):
-    """The result failed after its 200 status was sent; the connection must be dropped."""
-
-
-class _Cancelled(Exception):
-    """The request went away or timed out; the worker stops quietly."""
-
-
-class _Channel:
-    """A bounded hand-over of chunks from one worker thread to one request on the event loop."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, capacity: int) -> None:
-        self._loop = loop
-        self._items: asyncio.Queue[object] = asyncio.Queue()
-        self._space = threading.Semaphore(capacity)
-        self.closed = threading.Event()
-
-    def put(self, item: object, give_up_at: float | None = None) -> None:
-        """Worker side: wait for room, then hand ``item`` over.
-
-        Raises :class:`_Cancelled` when the request went away, or when there is still no room at
-        ``give_up_at`` (a client that stopped reading must not hold a worker): the request side
-        then gets a :class:`StreamAborted` instead of the rest of the result.
-        """
-        while not self._space.acquire(timeout=0.05):
-            if self.closed.is_set():
-                raise _Cancelled
-            if give_up_at is not None and time.monotonic() > give_up_at:
-                self.closed.set()
-                self._send(StreamAborted("the client stopped reading; the query was stopped"))
-                raise _Cancelled
-        if self.closed.is_set():
-            raise _Cancelled
-        self._send(item)
-
-    def _send(self, item: object) -> None:
-        try:
-            self._loop.call_soon_threadsafe(self._items.put_nowait, item)
-        except RuntimeError:  # the event loop is gone (server shutting down)
-            raise _Cancelled from None
-
-    async def get(self, timeout: float | None) -> object:
-        """Request side: the next item, waiting at most ``timeout`` seconds."""
-        item = await asyncio.wait_for(self._items.get(), timeout)
-        self._space.release()
-        return item
-
-
 @dataclass(eq=False)
 class _Job:
     id: int
@@ -149,19 +101,19 @@ class _Job:
     timeout: float
     max_rows: int | None
     deadline_mid_stream: bool
-    channel: _Channel
+    channel: Channel
     submitted: float = field(default_factory=time.monotonic)
     started: float | None = None
     rows: int = 0
     streaming: bool = False
 
     def cancel(self) -> None:
-        self.channel.closed.set()
+        self.channel.close()
 
     def tick(self) -> None:
         self.rows += 1
         if self.channel.closed.is_set():
-            raise _Cancelled
+            raise Cancelled
         if (self.deadline_mid_stream or not self.streaming) and time.monotonic() > self.deadline:
             raise QueryTimeoutError(
                 f"the query ran past the {self.timeout:g} s timeout and was stopped"
@@ -208,7 +160,7 @@ class ResultStream:
                     raise StreamAborted(
                         f"the query ran past the {job.timeout:g} s timeout after {job.rows} rows"
                     ) from None
-                if item is _END:
+                if item is END:
                     return
                 if isinstance(item, StreamAborted):
                     raise item
@@ -325,7 +277,7 @@ class QueryRunner:
             timeout=timeout,
             max_rows=max_rows,
             deadline_mid_stream=deadline_mid_stream,
-            channel=_Channel(asyncio.get_running_loop(), self.buffer_chunks),
+            channel=Channel(asyncio.get_running_loop(), self.buffer_chunks),
         )
         with self._lock:
             self._queued += 1
@@ -346,12 +298,12 @@ class QueryRunner:
             raise first
         if isinstance(first, BaseException):  # pragma: no cover - the worker wraps everything
             raise StoreError(f"the query failed: {first}")
-        if first is _END:
+        if first is END:
             return ResultStream(job, b"", ended=True)
         assert isinstance(first, bytes)
         job.streaming = True
         if len(first) < self.first_chunk_bytes:
-            # A first chunk below the threshold is the whole result: the worker sends _END
+            # A first chunk below the threshold is the whole result: the worker sends END
             # right after it. Taking that here lets the caller answer with a plain response.
             try:
                 end = await job.channel.get(max(job.deadline - time.monotonic(), 0.0))
@@ -363,7 +315,7 @@ class QueryRunner:
             except BaseException:
                 job.cancel()
                 raise
-            if end is _END:
+            if end is END:
                 return ResultStream(job, first, ended=True)
             job.cancel()
             if isinstance(end, DiplographError):
@@ -454,8 +406,8 @@ class QueryRunner:
                     sent = job.streaming = True
             if buffer or not sent:
                 job.channel.put(bytes(buffer), self._give_up_at(job))
-            job.channel.put(_END, self._give_up_at(job))
-        except _Cancelled:
+            job.channel.put(END, self._give_up_at(job))
+        except Cancelled:
             pass
         except DiplographError as exc:
             self._hand_over(job, exc)
@@ -480,5 +432,5 @@ class QueryRunner:
         exc.__traceback__ = None
         exc.__context__ = None
         exc.__cause__ = None
-        with contextlib.suppress(_Cancelled):
+        with contextlib.suppress(Cancelled):
             job.channel.put(exc, time.monotonic() + 5.0)
