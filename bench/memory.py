@@ -26,8 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import parse_count
+from bench.inputs import ensure_docs
 from bench.loadtest import run_facts, write_doc
-from bench.run import OUT, ensure_docs, label
+from bench.measure import label
+from bench.paths import OUT
 from diplograph.loader.config import load_settings
 from diplograph.loader.dump import dump_to_path
 from diplograph.loader.facts import read_path

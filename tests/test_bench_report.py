@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.report import _slower_questions
+from bench.report.verdicts import slower_questions
 
 QUERIES = ["q04_who_talks_to_whom", "q04_who_talks_to_whom_summary", "q09_ask"]
 
@@ -22,7 +22,7 @@ def test_a_question_is_answered_by_each_sides_faster_form() -> None:
         {"q04_who_talks_to_whom": 900.0, "q04_who_talks_to_whom_summary": 2.0, "q09_ask": 1.0},
         {"q04_who_talks_to_whom": 5000.0, "q04_who_talks_to_whom_summary": 3.0, "q09_ask": 2.0},
     )
-    assert _slower_questions(QUERIES, entry) == []
+    assert slower_questions(QUERIES, entry) == []
 
 
 def test_a_question_is_slower_when_virtuosos_faster_form_wins() -> None:
@@ -30,8 +30,8 @@ def test_a_question_is_slower_when_virtuosos_faster_form_wins() -> None:
         {"q04_who_talks_to_whom": 900.0, "q04_who_talks_to_whom_summary": 4.0, "q09_ask": 1.0},
         {"q04_who_talks_to_whom": 5000.0, "q04_who_talks_to_whom_summary": 3.0, "q09_ask": 2.0},
     )
-    assert _slower_questions(QUERIES, entry) == ["q04_who_talks_to_whom"]
+    assert slower_questions(QUERIES, entry) == ["q04_who_talks_to_whom"]
 
 
 def test_no_verdict_without_virtuoso_measurements() -> None:
-    assert _slower_questions(QUERIES, _entry({"q09_ask": 1.0}, {})) is None
+    assert slower_questions(QUERIES, _entry({"q09_ask": 1.0}, {})) is None
