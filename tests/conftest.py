@@ -1,4 +1,4 @@
-"""Shared fixtures: settings, stores and example data.
+"""Shared fixtures: settings, stores, the sample story and in-process clients of the app.
 
 Fixtures that start external programs live in ``tests/support/`` (one module per program) and
 are registered here as plugins.
@@ -6,12 +6,18 @@ are registered here as plugins.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from diplograph.api.app import create_app
 from diplograph.loader.config import Settings, load_settings
+from diplograph.loader.facts import read_path
+from diplograph.loader.pipeline import Loader
 from diplograph.loader.store import Store
 from diplograph.loader.store.embedded import EmbeddedStore
 
@@ -52,3 +58,66 @@ def disk_store(tmp_path: Path) -> Iterator[EmbeddedStore]:
     store = EmbeddedStore(tmp_path / "store")
     yield store
     store.close()
+
+
+# --- the sample story and the app over it ---------------------------------------------------------
+# Many modules need "a store holding the story" and "a client of the app over a store". These
+# are the one way to make them; a module that needs other settings passes them to app_client.
+
+#: The sample story every example and competency question is about.
+STORY_FILE = EXAMPLES / "story.json"
+#: The write token of the clients made here (send it as ``Authorization: Bearer …``).
+WRITE_TOKEN = "test-write-token"
+WRITE_AUTH = {"Authorization": f"Bearer {WRITE_TOKEN}"}
+
+
+def load_story(store: Store, *paths: Path) -> None:
+    """Load the sample story (and then ``paths``, facts files) into ``store`` through the
+    loader; every document must be accepted."""
+    loader = Loader(store, load_settings(store="memory"))
+    for path in (STORY_FILE, *paths):
+        report = loader.load(read_path(path))
+        assert report.documents_rejected == 0, report.to_dict()
+
+
+@contextlib.contextmanager
+def app_client(
+    store: Store, *, raise_server_exceptions: bool = True, **settings: Any
+) -> Iterator[TestClient]:
+    """An in-process client of the app over ``store`` (which stays the caller's), with writes
+    enabled by :data:`WRITE_TOKEN`; ``settings`` override the in-memory defaults.
+
+    With ``raise_server_exceptions=False`` an unhandled server error comes back as a 500
+    response, as a real server would answer, instead of being raised in the test.
+    """
+    values: dict[str, Any] = {"store": "memory", "write_token": WRITE_TOKEN, **settings}
+    app = create_app(load_settings(**values), store)
+    with TestClient(app, raise_server_exceptions=raise_server_exceptions) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def story_store() -> Iterator[EmbeddedStore]:
+    """An in-memory store holding the sample story, shared by the tests of one module.
+
+    Tests that write to it must leave it as they found it (or use ``memory_store``).
+    """
+    store = EmbeddedStore(None)
+    load_story(store)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def client(memory_store: Store) -> Iterator[TestClient]:
+    """A client of the app over an empty in-memory store, writes enabled."""
+    with app_client(memory_store) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def story_client(story_store: EmbeddedStore) -> Iterator[TestClient]:
+    """A client of the app over :func:`story_store`, writes enabled; a server error is a 500
+    response (the tests of status codes must see it as a client would)."""
+    with app_client(story_store, raise_server_exceptions=False) as test_client:
+        yield test_client

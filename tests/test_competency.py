@@ -2,7 +2,8 @@
 
 Each query's expected answer is in tests/data/competency/<name>.json: a list of rows, each a
 mapping from variable to the value's lexical form. Rows compare as a list when the query has
-ORDER BY, else as a multiset.
+ORDER BY, else as a multiset. The story is loaded once per module (``story_store`` in
+tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -14,23 +15,11 @@ from pathlib import Path
 import pytest
 from pyoxigraph import QuerySolutions
 
-from diplograph.loader.config import load_settings
-from diplograph.loader.facts import read_path
-from diplograph.loader.pipeline import Loader
 from diplograph.loader.store import Store
-from diplograph.loader.store.embedded import EmbeddedStore
-from tests.conftest import DATA, EXAMPLES, ROOT
+from tests.conftest import DATA, ROOT
 
 QUERIES = sorted((ROOT / "ontology" / "queries").glob("*.rq"))
 EXPECTED = DATA / "competency"
-
-
-@pytest.fixture(scope="module")
-def story_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    store = EmbeddedStore(tmp_path_factory.mktemp("cq") / "store")
-    report = Loader(store, load_settings(store="embedded")).load(read_path(EXAMPLES / "story.json"))
-    assert report.documents_rejected == 0, report.rejections
-    return store
 
 
 def answer(store: Store, query: Path) -> list[dict[str, str]]:
