@@ -12,9 +12,7 @@ receive no connection (a positive control shows it does see one when a client co
 from __future__ import annotations
 
 import copy
-import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +23,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, Triple, parse, serialize
 
-from diplograph.api.app import create_app
-from diplograph.loader.config import load_settings
-from diplograph.loader.facts import printable, read_documents
-from diplograph.loader.pipeline import Loader
+from diplograph.loader.facts import printable
 from diplograph.loader.store.embedded import EmbeddedStore
-from tests.conftest import EXAMPLES
+from tests.conftest import STORY_FILE, WRITE_AUTH
 from tests.support.facts_strategies import JSON_VALUES, format_documents, json_path, parent, paths
 from tests.support.listener import Listener
 
-TOKEN = "property-api-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-STORY: dict[str, Any] = json.loads((EXAMPLES / "story.json").read_text())
+STORY: dict[str, Any] = json.loads(STORY_FILE.read_text())
 JSON_TYPE = "application/json"
 JSONL_TYPE = "application/x-ndjson"
 UPLOAD_GRAPH = "urn:x:property-upload"
@@ -46,24 +39,6 @@ PROPERTY = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-
-
-@pytest.fixture(scope="module")
-def store() -> Iterator[EmbeddedStore]:
-    """A store that holds the example story (so a refusal has something to leave untouched)."""
-    the_store = EmbeddedStore(None)
-    Loader(the_store, load_settings(store="memory")).load(
-        read_documents(io.StringIO(json.dumps(STORY)))
-    )
-    yield the_store
-    the_store.close()
-
-
-@pytest.fixture(scope="module")
-def client(store: EmbeddedStore) -> Iterator[TestClient]:
-    app = create_app(load_settings(store="memory", write_token=TOKEN), store)
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def quads(store: EmbeddedStore) -> set[Quad]:
@@ -96,7 +71,9 @@ def assert_rejections_name_record_field_and_rule(body: dict[str, Any], sent: Any
 
 
 def post_facts(client: TestClient, body: bytes, media_type: str, query: str = "") -> Any:
-    return client.post("/facts" + query, content=body, headers={**AUTH, "Content-Type": media_type})
+    return client.post(
+        "/facts" + query, content=body, headers={**WRITE_AUTH, "Content-Type": media_type}
+    )
 
 
 # --- POST /facts -------------------------------------------------------------------------------
@@ -121,10 +98,10 @@ def broken_documents(draw: st.DrawFn) -> dict[str, Any]:
 @PROPERTY
 @given(broken_documents(), st.sampled_from([JSON_TYPE, JSONL_TYPE]))
 def test_post_facts_loads_a_document_or_answers_422_naming_record_field_and_rule(
-    client: TestClient, store: EmbeddedStore, doc: dict[str, Any], media_type: str
+    story_client: TestClient, story_store: EmbeddedStore, doc: dict[str, Any], media_type: str
 ) -> None:
-    before = quads(store)
-    response = post_facts(client, json.dumps(doc, allow_nan=True).encode(), media_type)
+    before = quads(story_store)
+    response = post_facts(story_client, json.dumps(doc, allow_nan=True).encode(), media_type)
     if response.status_code == 200:
         body = response.json()
         assert body["documents"]["seen"] == 1 and not body["rejections"]
@@ -133,7 +110,7 @@ def test_post_facts_loads_a_document_or_answers_422_naming_record_field_and_rule
     assert response.status_code == 422
     assert body["error"] == "RejectedError"
     assert_rejections_name_record_field_and_rule(body, doc)
-    assert quads(store) == before, "a rejected document changed the store"
+    assert quads(story_store) == before, "a rejected document changed the store"
 
 
 BODIES = st.one_of(
@@ -154,28 +131,30 @@ MEDIA_TYPES = st.sampled_from(
 @example(b'{"document": {"id": "x\\ud800"}}', JSON_TYPE, "?strict=true")
 @example(b"\xff\xfe{}", JSON_TYPE, "")
 def test_no_body_makes_post_facts_answer_5xx_and_a_refusal_changes_nothing(
-    client: TestClient, store: EmbeddedStore, body: bytes, media_type: str, query: str
+    story_client: TestClient, story_store: EmbeddedStore, body: bytes, media_type: str, query: str
 ) -> None:
-    before = quads(store)
-    response = post_facts(client, body, media_type, query)
+    before = quads(story_store)
+    response = post_facts(story_client, body, media_type, query)
     assert response.status_code < 500, response.text[:500]
     if response.status_code >= 400:
         assert_error_body(response)
         if response.json().get("documents", {}).get("loaded", 0) == 0:
-            assert quads(store) == before
+            assert quads(story_store) == before
 
 
 @PROPERTY
 @given(BODIES, st.sampled_from([JSON_TYPE, JSONL_TYPE]))
 def test_post_validate_never_answers_5xx_and_never_writes(
-    client: TestClient, store: EmbeddedStore, body: bytes, media_type: str
+    story_client: TestClient, story_store: EmbeddedStore, body: bytes, media_type: str
 ) -> None:
-    before = quads(store)
-    response = client.post("/validate", content=body, headers={**AUTH, "Content-Type": media_type})
+    before = quads(story_store)
+    response = story_client.post(
+        "/validate", content=body, headers={**WRITE_AUTH, "Content-Type": media_type}
+    )
     assert response.status_code < 500, response.text[:500]
     if response.status_code >= 400:
         assert_error_body(response)
-    assert quads(store) == before
+    assert quads(story_store) == before
 
 
 # regressions the properties found: each was a 500 before the fix
@@ -183,9 +162,9 @@ def test_post_validate_never_answers_5xx_and_never_writes(
 
 @pytest.mark.parametrize("media_type", [JSON_TYPE, JSONL_TYPE])
 def test_json_nested_past_the_recursion_limit_is_a_422_naming_the_rule(
-    client: TestClient, media_type: str
+    story_client: TestClient, media_type: str
 ) -> None:
-    response = post_facts(client, b"[" * 100_000 + b"]" * 100_000, media_type)
+    response = post_facts(story_client, b"[" * 100_000 + b"]" * 100_000, media_type)
     assert response.status_code == 422
     [rejection] = response.json()["rejections"]
     [violation] = rejection["violations"]
@@ -194,9 +173,9 @@ def test_json_nested_past_the_recursion_limit_is_a_422_naming_the_rule(
 
 @pytest.mark.parametrize("media_type", [JSON_TYPE, JSONL_TYPE])
 def test_a_number_of_thousands_of_digits_is_a_422_naming_the_rule(
-    client: TestClient, media_type: str
+    story_client: TestClient, media_type: str
 ) -> None:
-    response = post_facts(client, b'{"document": ' + b"9" * 5000 + b"}", media_type)
+    response = post_facts(story_client, b'{"document": ' + b"9" * 5000 + b"}", media_type)
     assert response.status_code == 422
     [violation] = response.json()["rejections"][0]["violations"]
     assert violation["message"].startswith("not valid JSON: a number with more than")
@@ -204,11 +183,11 @@ def test_a_number_of_thousands_of_digits_is_a_422_naming_the_rule(
 
 @pytest.mark.parametrize("where", [("document", "id"), ("facts", 0, "id")])
 def test_an_id_with_a_lone_surrogate_is_a_422_naming_the_record_escaped(
-    client: TestClient, where: tuple[Any, ...]
+    story_client: TestClient, where: tuple[Any, ...]
 ) -> None:
     doc = copy.deepcopy(STORY)
     parent(doc, where)[where[-1]] += "\ud800"
-    response = post_facts(client, json.dumps(doc).encode(), JSON_TYPE)
+    response = post_facts(story_client, json.dumps(doc).encode(), JSON_TYPE)
     assert response.status_code == 422
     [rejection] = response.json()["rejections"]
     assert "\\ud800" in rejection["record"]
@@ -267,27 +246,30 @@ def upload(client: TestClient, body: bytes, media_type: str, method: str = "PUT"
         "/store",
         params={"graph": UPLOAD_GRAPH},
         content=body,
-        headers={**AUTH, "Content-Type": media_type},
+        headers={**WRITE_AUTH, "Content-Type": media_type},
     )
 
 
 def forget_upload(client: TestClient) -> None:
-    client.delete("/store", params={"graph": UPLOAD_GRAPH}, headers=AUTH)
+    client.delete("/store", params={"graph": UPLOAD_GRAPH}, headers=WRITE_AUTH)
 
 
 @PROPERTY
 @given(damaged_uploads(), st.sampled_from(["PUT", "POST"]))
 def test_a_damaged_upload_is_stored_exactly_as_parsed_or_refused_with_400_changing_nothing(
-    client: TestClient, store: EmbeddedStore, upload_case: tuple[str, bytes], method: str
+    story_client: TestClient,
+    story_store: EmbeddedStore,
+    upload_case: tuple[str, bytes],
+    method: str,
 ) -> None:
     media_type, body = upload_case
-    before = quads(store)
-    response = upload(client, body, media_type, method)
+    before = quads(story_store)
+    response = upload(story_client, body, media_type, method)
     try:
         if response.status_code in (201, 204):
             fmt = UPLOAD_FORMATS[media_type]
             expected = {q.triple for q in parse(body, format=fmt, base_iri=UPLOAD_GRAPH)}
-            stored = {q.triple for q in store.quads(UPLOAD_GRAPH)}
+            stored = {q.triple for q in story_store.quads(UPLOAD_GRAPH)}
             assert len(stored) == len(expected)
             # blank nodes get labels of the store's own; every other triple is kept as sent
             assert {t for t in stored if not _has_blank(t)} == {
@@ -296,9 +278,9 @@ def test_a_damaged_upload_is_stored_exactly_as_parsed_or_refused_with_400_changi
             return
         body_json = assert_error_body(response)
         assert response.status_code == 400, body_json
-        assert quads(store) == before
+        assert quads(story_store) == before
     finally:
-        forget_upload(client)
+        forget_upload(story_client)
 
 
 @PROPERTY
@@ -307,13 +289,13 @@ def test_a_damaged_upload_is_stored_exactly_as_parsed_or_refused_with_400_changi
     st.sampled_from(["text/html", "application/octet-stream", "application/trig", "", "text/x"]),
 )
 def test_an_upload_in_a_format_a_graph_cannot_hold_is_415_changing_nothing(
-    client: TestClient, store: EmbeddedStore, body: bytes, media_type: str
+    story_client: TestClient, story_store: EmbeddedStore, body: bytes, media_type: str
 ) -> None:
-    before = quads(store)
-    response = upload(client, body, media_type)
+    before = quads(story_store)
+    response = upload(story_client, body, media_type)
     assert response.status_code == 415, response.text
     assert_error_body(response)
-    assert quads(store) == before
+    assert quads(story_store) == before
 
 
 #: Valid Turtle the upload routes accept, some of it beyond what every output format can hold.
@@ -335,31 +317,35 @@ READ_TYPES = ["text/turtle", "application/n-triples", "application/rdf+xml", "ap
 @PROPERTY
 @given(st.lists(st.sampled_from(STORABLE), min_size=1, max_size=4), st.sampled_from(READ_TYPES))
 def test_whatever_an_upload_stored_reads_back_in_every_format_or_answers_406(
-    client: TestClient, parts: list[bytes], accept: str
+    story_client: TestClient, parts: list[bytes], accept: str
 ) -> None:
-    response = upload(client, b"\n".join(parts), "text/turtle")
+    response = upload(story_client, b"\n".join(parts), "text/turtle")
     assert response.status_code in (201, 204), response.text
     try:
-        read = client.get("/store", params={"graph": UPLOAD_GRAPH}, headers={"Accept": accept})
+        read = story_client.get(
+            "/store", params={"graph": UPLOAD_GRAPH}, headers={"Accept": accept}
+        )
         assert read.status_code in (200, 406), read.text[:500]
         if read.status_code == 406:
             assert "ask for Turtle or N-Triples" in assert_error_body(read)["message"]
     finally:
-        forget_upload(client)
+        forget_upload(story_client)
 
 
-def test_a_triple_term_asked_for_as_jsonld_is_406_not_a_store_error(client: TestClient) -> None:
+def test_a_triple_term_asked_for_as_jsonld_is_406_not_a_store_error(
+    story_client: TestClient,
+) -> None:
     """Regression: pyoxigraph's JSON-LD writer fails on RDF 1.2 with an OSError, which was
     answered 503 StoreError as if the store were broken."""
-    upload(client, STORABLE[1], "text/turtle")
+    upload(story_client, STORABLE[1], "text/turtle")
     try:
-        read = client.get(
+        read = story_client.get(
             "/store", params={"graph": UPLOAD_GRAPH}, headers={"Accept": "application/ld+json"}
         )
         assert read.status_code == 406
         assert assert_error_body(read)["error"] == "UnsupportedFormatError"
     finally:
-        forget_upload(client)
+        forget_upload(story_client)
 
 
 # --- nothing is read or fetched ----------------------------------------------------------------
@@ -392,7 +378,11 @@ def _rdfxml(doctype: str, value: str) -> bytes:
     ],
 )
 def test_rdfxml_with_an_external_entity_is_refused_and_nothing_is_read_or_fetched(
-    client: TestClient, store: EmbeddedStore, listener: Listener, tmp_path: Path, form: str
+    story_client: TestClient,
+    story_store: EmbeddedStore,
+    listener: Listener,
+    tmp_path: Path,
+    form: str,
 ) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("SECRET-CONTENTS")
@@ -402,31 +392,37 @@ def test_rdfxml_with_an_external_entity_is_refused_and_nothing_is_read_or_fetche
         "parameter-entity-url": f'<!DOCTYPE rdf:RDF [<!ENTITY % p SYSTEM "{listener.url}/p"> %p;]>',
         "file-with-spaces": f'<!DOCTYPE rdf:RDF [ <!ENTITY   x   SYSTEM  "{secret}" > ]>',
     }[form]
-    before = quads(store)
-    response = upload(client, _rdfxml(doctype, "&x;"), "application/rdf+xml")
+    before = quads(story_store)
+    response = upload(story_client, _rdfxml(doctype, "&x;"), "application/rdf+xml")
     assert response.status_code == 400
     assert "ENTITY" in assert_error_body(response)["message"]
-    assert quads(store) == before
+    assert quads(story_store) == before
     assert "SECRET-CONTENTS" not in response.text
     assert listener.settled_connections() == 0
 
 
 @pytest.mark.parametrize("target", ["url", "file"])
 def test_rdfxml_with_an_external_dtd_never_reads_it(
-    client: TestClient, store: EmbeddedStore, listener: Listener, tmp_path: Path, target: str
+    story_client: TestClient,
+    story_store: EmbeddedStore,
+    listener: Listener,
+    tmp_path: Path,
+    target: str,
 ) -> None:
     dtd = tmp_path / "evil.dtd"
     dtd.write_text('<!ENTITY x "SECRET-CONTENTS">')
     where = f"{listener.url}/evil.dtd" if target == "url" else f"file://{dtd}"
     response = upload(
-        client, _rdfxml(f'<!DOCTYPE rdf:RDF SYSTEM "{where}">', "plain"), "application/rdf+xml"
+        story_client,
+        _rdfxml(f'<!DOCTYPE rdf:RDF SYSTEM "{where}">', "plain"),
+        "application/rdf+xml",
     )
     try:
         assert response.status_code in (201, 204, 400), response.text
-        assert not any("SECRET-CONTENTS" in str(q.object) for q in store.quads())
+        assert not any("SECRET-CONTENTS" in str(q.object) for q in story_store.quads())
         assert listener.settled_connections() == 0
     finally:
-        forget_upload(client)
+        forget_upload(story_client)
 
 
 def _contexts(url: str) -> list[Any]:
@@ -445,18 +441,18 @@ def _contexts(url: str) -> list[Any]:
 
 @pytest.mark.parametrize("index", range(len(_contexts("u"))))
 def test_jsonld_with_a_remote_context_never_fetches_it(
-    client: TestClient, store: EmbeddedStore, listener: Listener, index: int
+    story_client: TestClient, story_store: EmbeddedStore, listener: Listener, index: int
 ) -> None:
     document = _contexts(listener.url + "/context.jsonld")[index]
-    before = quads(store)
-    response = upload(client, json.dumps(document).encode(), "application/ld+json")
+    before = quads(story_store)
+    response = upload(story_client, json.dumps(document).encode(), "application/ld+json")
     try:
         assert listener.settled_connections() == 0
         if response.status_code >= 400:
             assert response.status_code == 400
             assert "context" in assert_error_body(response)["message"]
-            assert quads(store) == before
+            assert quads(story_store) == before
         else:
             assert response.status_code in (201, 204)
     finally:
-        forget_upload(client)
+        forget_upload(story_client)
