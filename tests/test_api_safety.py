@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +42,41 @@ def update(server: LiveServer, text: str) -> httpx.Response:
     return httpx.post(server.sparql, data={"update": text}, headers=server.auth, timeout=30)
 
 
-def settle() -> None:
-    time.sleep(0.2)  # a request the engine made would have reached the listener by now
+FENCE = "GET /fence HTTP/1.1"
+
+
+def requests_before_fence(listener: Listener) -> list[str]:
+    """The requests the listener received before a request of our own (the fence).
+
+    The listener accepts connections one at a time in the order they were made, and records each
+    request before answering it; so when the fence is answered, every connection made before it
+    (by the server, while it handled the request the test made first) has been recorded. No
+    guessed wait that a loaded machine could outrun.
+    """
+    response = httpx.get(listener.url + "/fence", timeout=30)
+    assert response.status_code == 200
+    seen = list(listener.requests)
+    assert seen and seen[-1] == FENCE, seen
+    return seen[:-1]
+
+
+def poll_until(condition: Callable[[], bool], *, within: float, what: str) -> float:
+    """Wait for ``condition`` to hold, checking it every 20 ms; fail after ``within`` seconds.
+    Returns the seconds it took. The deadline is generous: it catches a state that never comes,
+    not a slow machine."""
+    start = time.monotonic()
+    while not condition():
+        assert time.monotonic() - start < within, f"{what}: not within {within} s"
+        time.sleep(0.02)
+    return time.monotonic() - start
+
+
+async def poll_until_async(condition: Callable[[], bool], *, within: float, what: str) -> None:
+    """:func:`poll_until` for a test running in an event loop."""
+    start = time.monotonic()
+    while not condition():
+        assert time.monotonic() - start < within, f"{what}: not within {within} s"
+        await asyncio.sleep(0.02)
 
 
 # --- SERVICE and LOAD ----------------------------------------------------------------------------
@@ -69,8 +102,7 @@ def test_service_is_refused_and_nothing_is_fetched(
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "ForbiddenQueryError"
     assert "DIPLOGRAPH_ALLOW_SERVICE" in response.json()["message"]
-    settle()
-    assert listener.requests == []
+    assert requests_before_fence(listener) == []
 
 
 def test_the_listener_sees_a_service_call_the_allow_list_permits(
@@ -101,8 +133,7 @@ def test_load_is_refused_and_nothing_is_fetched(
     response = update(live_server, form.format(u=listener.url))
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "ForbiddenQueryError"
-    settle()
-    assert listener.requests == []
+    assert requests_before_fence(listener) == []
 
 
 def test_the_listener_sees_a_load_the_allow_list_permits(
@@ -159,8 +190,7 @@ def test_dataset_clauses_never_fetch(
         f"WITH <{remote}> DELETE {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o }}",
     ):
         assert update(live_server, text).status_code == 204
-    settle()
-    assert listener.requests == []
+    assert requests_before_fence(listener) == []
     assert "TOP-SECRET" not in httpx.get(live_server.url + "/store").text
 
 
@@ -195,8 +225,7 @@ def test_uploads_never_fetch_contexts_entities_or_dtds(
         headers={"Content-Type": "application/ld+json", **live_server.auth},
     )
     assert remote_context.status_code == 400
-    settle()
-    assert listener.requests == []
+    assert requests_before_fence(listener) == []
 
 
 # --- the guard, against an independent parser and under fuzzing -----------------------------------
@@ -313,11 +342,10 @@ def health(server: LiveServer) -> dict[str, Any]:
 
 
 def wait_idle(server: LiveServer, within: float) -> float:
-    start = time.monotonic()
-    while health(server)["queries"]["busy"]:
-        assert time.monotonic() - start < within, health(server)
-        time.sleep(0.05)
-    return time.monotonic() - start
+    """Seconds until /health reports no busy query worker (at most ``within``)."""
+    return poll_until(
+        lambda: not health(server)["queries"]["busy"], within=within, what="a worker stays busy"
+    )
 
 
 @pytest.mark.slow
@@ -326,21 +354,26 @@ def test_a_heavy_query_gets_503_while_cheap_queries_keep_answering(
 ) -> None:
     with start_server(store=heavy_store(300), query_timeout=1.0) as server:
         outcome: dict[str, Any] = {}
+        heavy_answered = threading.Event()
 
         def run_heavy() -> None:
             began = time.monotonic()
-            response = query(server, TRICKLE)
-            outcome.update(response=response, elapsed=time.monotonic() - began)
+            try:
+                response = query(server, TRICKLE)
+                outcome.update(response=response, elapsed=time.monotonic() - began)
+            finally:
+                heavy_answered.set()
 
         heavy = threading.Thread(target=run_heavy)
         heavy.start()
         latencies = []
-        while heavy.is_alive():
+        # Cheap queries, a few a second, for exactly as long as the heavy one is unanswered.
+        while not heavy_answered.is_set():
             began = time.monotonic()
             cheap = query(server, "ASK { ?s a <https://w3id.org/diplograph/ns#Person> }")
             latencies.append(time.monotonic() - began)
             assert cheap.status_code == 200 and cheap.json()["boolean"] is True
-            time.sleep(0.02)
+            heavy_answered.wait(0.02)
         heavy.join()
         response = outcome["response"]
         assert response.status_code == 503
@@ -439,7 +472,7 @@ def test_a_client_that_stops_reading_cannot_hold_a_worker(mid_stream_deadline: b
         runner = QueryRunner(1, first_chunk_bytes=10, chunk_bytes=10, buffer_chunks=2,
                              stall_timeout=0.5)  # fmt: skip
 
-        def endless(tick: Any) -> Iterator[bytes]:
+        def endless(tick: Any) -> Generator[bytes, None, None]:
             while True:
                 yield b"0123456789"
 
@@ -447,7 +480,11 @@ def test_a_client_that_stops_reading_cannot_hold_a_worker(mid_stream_deadline: b
             endless, timeout=0.5, max_rows=None, deadline_mid_stream=mid_stream_deadline
         )
         assert runner.status()["busy"] == 1
-        await asyncio.sleep(1.2)  # the client reads nothing more
+        # The client reads nothing more: the worker gives up once the buffer stays full for
+        # the stall timeout (or at the deadline), well within the generous bound here.
+        await poll_until_async(
+            lambda: runner.status()["busy"] == 0, within=30.0, what="the worker stays busy"
+        )
         assert runner.status()["busy"] == 0
         with pytest.raises(StreamAborted):
             async for _ in stream.chunks():
