@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -33,15 +32,15 @@ from pyoxigraph import (
     serialize,
 )
 
+from diplograph.graph import Graph
 from diplograph.loader import __version__
 from diplograph.loader.config import Settings, load_settings
 from diplograph.loader.errors import DiplographError, InputError, StoreError
-from diplograph.loader.namespaces import ONTOLOGY_IRI, PREFIXES, data_prefixes, sparql_prologue
-from diplograph.loader.store import Store, open_store
+from diplograph.loader.namespaces import PREFIXES, data_prefixes
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_STORE = 0, 1, 2, 3
+EXIT_OK, EXIT_REJECTED = 0, 1
 
 SELECT_FORMATS = {
     "json": QueryResultsFormat.JSON,
@@ -55,10 +54,6 @@ GRAPH_FORMATS = {
     "jsonld": RdfFormat.JSON_LD,
     "xml": RdfFormat.RDF_XML,
 }
-
-# FROM <g> / FROM NAMED dip:g: the query chooses its own dataset (a keyword inside a string
-# literal would fool it; the API's tokenizer does not apply to trusted local queries).
-_FROM_CLAUSE = re.compile(r"\bFROM\s+(?:NAMED\s+)?(?:<|[A-Za-z_][\w.-]*:)", re.IGNORECASE)
 
 
 def _store_options(func: F) -> F:
@@ -123,27 +118,6 @@ def main(verbose: int) -> None:
 # load / validate
 
 
-def _count_documents(paths: tuple[Path, ...]) -> int | None:
-    """How many documents the input holds, for the progress bar (None when unknown)."""
-    total = 0
-    for path in paths:
-        if str(path) == "-":
-            return None
-        with open(path, "rb") as f:
-            head = f.read(1).lstrip()
-            if head in (b"{", b"["):
-                f.seek(0)
-                first_line = f.readline()
-                try:
-                    json.loads(first_line)
-                except ValueError:
-                    return None  # a pretty-printed document or list: count unknown
-                total += 1 + sum(1 for line in f if line.strip())
-            else:
-                total += sum(1 for line in f if line.strip()) + (1 if head.strip() else 0)
-    return total
-
-
 def _run_load(
     paths: tuple[Path, ...],
     *,
@@ -156,12 +130,11 @@ def _run_load(
     allow_rejects: bool,
     settings: Settings,
 ) -> None:
-    from diplograph.loader.facts import read_path
-    from diplograph.loader.pipeline import Loader, Rejection
+    from diplograph.loader.pipeline import Rejection
+    from diplograph.loader.stats import count_input_documents
 
     if not paths:
         raise InputError("give at least one facts file (JSON Lines or JSON), or - for stdin")
-    unknown = unknown_fields or settings.unknown_fields
     rejects_out: IO[str] | None = None
     if rejects is not None:
         # backslashreplace: a rejected record may hold lone surrogates (a "\ud800" escape in
@@ -185,32 +158,25 @@ def _run_load(
                     err=True,
                 )
 
-    def records() -> Iterator[Any]:
-        for path in paths:
-            if str(path) != "-" and not path.exists():
-                raise InputError(f"{path}: no such file")
-            yield from read_path(path, unknown=unknown)
-
     show_bar = sys.stderr.isatty() if progress is None else progress
-    total = _count_documents(paths) if show_bar else None
+    total = count_input_documents(paths) if show_bar else None
+    options: dict[str, Any] = {
+        "dry_run": dry_run,
+        "strict": strict,
+        "unknown_fields": unknown_fields,
+        "on_reject": on_reject,
+    }
     opened = False
     try:
-        with open_store(settings) as store:
+        with Graph(settings) as graph:
             opened = True
-            loader = Loader(store, settings)
             if show_bar:
                 with click.progressbar(
                     length=total or 0, label="documents", file=sys.stderr, show_pos=True
                 ) as bar:
-                    report = loader.load(
-                        records(),
-                        dry_run=dry_run,
-                        strict=strict,
-                        on_reject=on_reject,
-                        progress=bar.update,
-                    )
+                    report = graph.load_file(*paths, progress=bar.update, **options)
             else:
-                report = loader.load(records(), dry_run=dry_run, strict=strict, on_reject=on_reject)
+                report = graph.load_file(*paths, **options)
     except StoreError as exc:
         if dry_run or not opened:
             raise
@@ -346,12 +312,9 @@ def retract(document_ids: tuple[str, ...], **store_flags: Any) -> None:
 
     Entities and events that other documents also report stay.
     """
-    from diplograph.loader.pipeline import retract as retract_document
-
-    settings = _settings(**store_flags)
-    with open_store(settings) as store:
+    with Graph(_settings(**store_flags)) as graph:
         for doc_id in document_ids:
-            removed = retract_document(store, settings, doc_id)
+            removed = graph.retract(doc_id)
             click.echo(f"retracted {doc_id}: {removed} triples removed")
 
 
@@ -433,15 +396,9 @@ def query(
     else:
         raise InputError("give a query as an argument, with --file, or - for stdin")
     settings = _settings(**store_flags)
-    if not no_prefixes:
-        text = sparql_prologue() + text
     out = sys.stdout
-    with open_store(settings) as store:
-        result = store.query(
-            text,
-            union_default_graph=settings.union_default_graph,
-            dataset_in_query=_FROM_CLAUSE.search(text) is not None,
-        )
+    with Graph(settings) as graph:
+        result = graph.execute(text, prefixes=not no_prefixes)
         if isinstance(result, QuerySolutions):
             if output_format == "table":
                 _print_table(result, out)
@@ -475,27 +432,35 @@ def query(
     type=click.Choice(["turtle", "trig", "nquads", "ntriples", "jsonld"]),
     help="Dump format (default: from OUTPUT's extension; .gz compresses).",
 )
-@click.option("--graph", help="Dump only this named graph (a document IRI).")
+@click.option(
+    "--graph",
+    "graph_name",
+    metavar="IRI|DOC-ID",
+    help="Dump only this named graph: its IRI, or the id of the document it holds.",
+)
 @_store_options
-def dump(output: Path, dump_format: str | None, graph: str | None, **store_flags: Any) -> None:
+def dump(output: Path, dump_format: str | None, graph_name: str | None, **store_flags: Any) -> None:
     """Write the whole graph to OUTPUT (- for stdout): Turtle, TriG, N-Quads, N-Triples or JSON-LD.
 
-    TriG and N-Quads keep each document's named graph; the others hold the union.
+    TriG and N-Quads keep each document's named graph; the others hold the union. A --graph
+    the store does not hold exits 2 and writes nothing.
     """
     from diplograph.loader.dump import dump_to_path, write_dump
 
     settings = _settings(**store_flags)
-    with open_store(settings) as store:
+    with Graph(settings) as graph:
+        # Resolved before any output is opened, so an unknown graph leaves no file behind.
+        iri = None if graph_name is None else graph.graph_iri(graph_name)
         if str(output) == "-":
             write_dump(
-                store,
+                graph.store,
                 sys.stdout.buffer,
                 dump_format or "nquads",
-                graph=graph,
+                graph=iri,
                 base_iri=settings.base_iri,
             )
             return
-        fmt = dump_to_path(store, output, dump_format, graph=graph, base_iri=settings.base_iri)
+        fmt = dump_to_path(graph.store, output, dump_format, graph=iri, base_iri=settings.base_iri)
         click.echo(f"wrote {output} ({fmt.name})", err=True)
 
 
@@ -510,9 +475,8 @@ def dump(output: Path, dump_format: str | None, graph: str | None, **store_flags
 @_store_options
 def stats(output_format: str, **store_flags: Any) -> None:
     """Counts: triples, documents, entities and facts by class."""
-    settings = _settings(**store_flags)
-    with open_store(settings) as store:
-        data = collect_stats(store, settings)
+    with Graph(_settings(**store_flags)) as graph:
+        data = graph.stats()
     if output_format == "json":
         click.echo(json.dumps(data, indent=2))
         return
@@ -522,30 +486,6 @@ def stats(output_format: str, **store_flags: Any) -> None:
     click.echo("instances by class:")
     for cls, n in data["classes"].items():
         click.echo(f"  {n:>8}  {cls}")
-
-
-def collect_stats(store: Store, settings: Settings) -> dict[str, Any]:
-    """The numbers ``diplograph stats`` prints."""
-    from diplograph.loader.pipeline import document_graphs
-
-    classes: dict[str, int] = {}
-    result = store.query(
-        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } "
-        f"FILTER(?g != <{ONTOLOGY_IRI}>) "
-        f'FILTER(STRSTARTS(STR(?c), "{PREFIXES["dip"]}")) }} GROUP BY ?c ORDER BY DESC(?n) ?c'
-    )
-    assert isinstance(result, QuerySolutions)
-    for row in result:
-        n = row["n"]
-        c = row["c"]
-        if isinstance(n, Literal) and isinstance(c, NamedNode):
-            classes[_compact(c.value)] = int(n.value)
-    return {
-        "store": store.kind,
-        "triples": store.count(),
-        "documents": len(document_graphs(store, settings)),
-        "classes": classes,
-    }
 
 
 @main.command()
@@ -591,20 +531,14 @@ def serve(
 ) -> None:
     """Serve the SPARQL endpoint, linked-data pages, dumps and the query page over HTTP."""
     from diplograph.api.server import serve as run_server
-    from diplograph.loader.facts import read_path
-    from diplograph.loader.pipeline import Loader, document_graphs
 
     settings = _settings(host=host, port=port, query_timeout=query_timeout, **store_flags)
-    store = open_store(settings)
-    try:
-        if load_paths and not document_graphs(store, settings):
-            loader = Loader(store, settings)
+    with Graph(settings) as graph:
+        if load_paths and not graph.documents():
             for path in load_paths:
-                report = loader.load(read_path(path))
+                report = graph.load_file(path)
                 click.echo(f"{path}: {report.summary()}", err=True)
-        run_server(settings, store)
-    finally:
-        store.close()
+        run_server(settings, graph.store)
 
 
 @main.command()
@@ -614,13 +548,12 @@ def backup(target: Path, **store_flags: Any) -> None:
     """Copy the embedded store, consistently, to the new directory TARGET."""
     from diplograph.loader.store.embedded import EmbeddedStore
 
-    settings = _settings(**store_flags)
     if target.exists():
         raise InputError(f"{target} exists; a backup goes into a new directory")
-    with open_store(settings) as store:
-        if not isinstance(store, EmbeddedStore):
+    with Graph(_settings(**store_flags)) as graph:
+        if not isinstance(graph.store, EmbeddedStore):
             raise InputError("backup is for the embedded store; dump a remote store instead")
-        store.backup(target)
+        graph.store.backup(target)
     click.echo(f"backed up the store to {target}", err=True)
 
 
