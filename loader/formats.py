@@ -45,6 +45,8 @@ class Format:
     results: QueryResultsFormat | None = None
     rdf: RdfFormat | None = None
     extensions: tuple[str, ...] = ()  #: file extensions, the usual one first
+    #: it keeps named graphs (TriG, N-Quads); JSON-LD could, but is written as one graph here
+    quads: bool = False
 
     @property
     def content_type(self) -> str:
@@ -60,11 +62,6 @@ class Format:
     def extension(self) -> str:
         """The usual file extension (without the dot); empty when the format has none."""
         return self.extensions[0] if self.extensions else ""
-
-    @property
-    def quads(self) -> bool:
-        """Whether the format keeps named graphs (TriG, N-Quads)."""
-        return self.rdf is not None and self.rdf.supports_datasets
 
     def matches_name(self, name: str) -> bool:
         """Whether ``name`` (a short name or a media type, any case) selects this format."""
@@ -164,6 +161,7 @@ DATASET_FORMATS: Final[tuple[Format, ...]] = (
         iri=_W3C + "TriG",
         rdf=RdfFormat.TRIG,
         extensions=("trig",),
+        quads=True,
     ),
     Format(
         "nquads",
@@ -173,6 +171,7 @@ DATASET_FORMATS: Final[tuple[Format, ...]] = (
         iri=_W3C + "N-Quads",
         rdf=RdfFormat.N_QUADS,
         extensions=("nq",),
+        quads=True,
     ),
 )
 

@@ -69,9 +69,9 @@ class Token:
     text: str
     pos: int
 
-    def is_word(self, upper: str) -> bool:
-        """Whether this is the bare word ``upper`` (compared case-insensitively)."""
-        return self.kind == "word" and self.text.upper() == upper
+    def is_word(self, word: str) -> bool:
+        """Whether this is the bare word ``word`` (compared case-insensitively)."""
+        return self.kind == "word" and self.text.upper() == word.upper()
 
 
 def tokenize(text: str) -> tuple[list[Token], int | None]:
