@@ -10,7 +10,7 @@ cannot say.
 Two engines run the shapes:
 
 - ``"sparql"`` (the default): the shapes compiled to SPARQL queries that pyoxigraph evaluates in
-  memory (loader/shacl_sparql.py), many times faster;
+  memory (loader/shacl/), many times faster;
 - ``"pyshacl"``: pySHACL (``inference="none"``, ``advanced=True``), the reference implementation
   that the compiled engine must agree with on every test case (tests/test_validate_differential.py).
   This is the only module that imports pySHACL.
@@ -41,7 +41,7 @@ from rdflib.term import Identifier, Node
 
 from diplograph.loader.errors import ConfigError
 from diplograph.loader.namespaces import PREFIXES, SH, XSD
-from diplograph.loader.shacl_sparql import RawResult, SparqlShapes, to_rdflib
+from diplograph.loader.shacl import RawResult, SparqlShapes, to_rdflib
 
 __all__ = ["SHAPES_NAMESPACE", "Engine", "ValidationReport", "Validator", "Violation"]
 

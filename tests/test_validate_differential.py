@@ -1,6 +1,6 @@
 """The compiled SPARQL validation agrees exactly with pySHACL, the reference.
 
-``Validator(engine="sparql")`` (loader/shacl_sparql.py) must give the same results as
+``Validator(engine="sparql")`` (loader/shacl/) must give the same results as
 ``Validator(engine="pyshacl")``: the same set of violations, warnings and infos, each with the
 same focus node, path, value, constraint, shape, message and severity. The cases: every shapes
 test file, the sample story as the loader maps it, a few hundred generated documents, random
@@ -29,7 +29,7 @@ from diplograph.loader.iris import IriMinter
 from diplograph.loader.mapping import MappedDocument, map_document
 from diplograph.loader.namespaces import DIP, RDF, XSD
 from diplograph.loader.ontology import superclass_closure
-from diplograph.loader.shacl_sparql import SparqlShapes
+from diplograph.loader.shacl import SparqlShapes
 from diplograph.loader.validate import ValidationReport, Validator
 from tests.conftest import DATA, EXAMPLES
 
