@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from bench.measure import log
+from bench.query_timing import SLOW_QUERY_S, query_kind
 from bench.servers import Server
-from bench.workers import SLOW_QUERY_S, query_kind
 
 #: The cheap lookup sent at 1 and 16 concurrent clients.
 LOOKUP_QUERY = "q02_entity_properties"

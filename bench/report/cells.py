@@ -99,10 +99,14 @@ def query_result(entry: Result, target: str, query: str) -> Result | None:
     return r
 
 
+def median_ms(r: Any) -> float | None:
+    """A query result's median ms, None when it did not run or failed."""
+    return float(r["median_ms"]) if is_ok(r) else None
+
+
 def query_median(entry: Result, target: str, query: str) -> float | None:
     """A query's median ms on one engine, None when it did not run or failed."""
-    r = query_result(entry, target, query)
-    return float(r["median_ms"]) if is_ok(r) else None
+    return median_ms(query_result(entry, target, query))
 
 
 def query_rows(entry: Result, target: str, query: str) -> int | None:

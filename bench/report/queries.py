@@ -8,6 +8,7 @@ from bench.report.cells import (
     e2e_docs,
     failure_cell,
     is_ok,
+    median_ms,
     ms_cell,
     num,
     query_median,
@@ -109,8 +110,7 @@ def scale_out_section(results: Result, add: Add) -> None:
         block = r.get("queries", {})
         for q in results["queries"]:
             virt = query_median(e, "virtuoso", q)
-            hit = block.get(q) if isinstance(block, dict) else None
-            ours = float(hit["median_ms"]) if is_ok(hit) else None
+            ours = median_ms(block.get(q) if isinstance(block, dict) else None)
             over = f"{ours - virt:+.2f}" if ours is not None and virt is not None else "—"
             add(f"| `{q}` | {ms_cell(virt)} | {ms_cell(ours)} | {over} |")
         add("")
