@@ -190,6 +190,39 @@ def test_triple_dumps_hold_the_union_graph(
     assert triples == {q.triple for q in parse(path=str(reference), format=RdfFormat.N_QUADS)}
 
 
+STORY_ID = "bloomberg-2023-10-14-blinken-wang-call"
+STORY_GRAPH = f"https://w3id.org/diplograph/id/doc/{STORY_ID}"
+
+
+@pytest.mark.parametrize("graph", [STORY_ID, STORY_GRAPH])
+def test_dump_of_one_graph_by_its_document_id_or_its_iri(
+    loaded: Path, tmp_path: Path, graph: str
+) -> None:
+    path = tmp_path / "one.nq"
+    result = run("dump", path, "--graph", graph, store=loaded)
+    assert result.exit_code == 0, result.output
+    quads = list(parse(path=str(path), format=RdfFormat.N_QUADS))
+    assert len(quads) > 700
+    assert {q.graph_name.value for q in quads} == {STORY_GRAPH}  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("graph", ["https://example.org/no-such-graph", "no-such-document"])
+@pytest.mark.parametrize("output", ["out.nq", "-"])
+def test_dump_of_a_graph_the_store_lacks_exits_2_and_writes_nothing(
+    loaded: Path, tmp_path: Path, graph: str, output: str
+) -> None:
+    target = tmp_path / "dumps"
+    target.mkdir()
+    result = run(
+        "dump", output if output == "-" else target / output, "--graph", graph, store=loaded
+    )
+    assert result.exit_code == 2
+    assert graph in result.stderr
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+    assert list(target.iterdir()) == []
+
+
 def test_schema_prints_the_json_schema() -> None:
     result = run("schema")
     schema = json.loads(result.stdout)

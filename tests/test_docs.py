@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from diplograph.cli import main
+from diplograph.graph import Graph
 from diplograph.loader.config import Settings
 from tests.conftest import ROOT
 
@@ -19,6 +20,13 @@ def test_every_command_is_documented_in_cli_md() -> None:
     text = (ROOT / "docs" / "cli.md").read_text()
     for command in main.list_commands(None):  # type: ignore[arg-type]
         assert f"`{command}" in text, command
+
+
+def test_every_public_method_of_the_python_api_is_documented_in_python_md() -> None:
+    text = (ROOT / "docs" / "python.md").read_text()
+    for name in vars(Graph):
+        if not name.startswith("_"):
+            assert f"g.{name}(" in text or f"`{name}`" in text, name
 
 
 def test_relative_links_in_the_docs_point_at_existing_files() -> None:
