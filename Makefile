@@ -1,18 +1,28 @@
 # The two commands of the quick start: `make run` and `make test`.
-# Each creates its own virtual environment in .venv on first use.
+# Each creates the virtual environment in .venv on first use: `make run` installs what running
+# needs, `make test` adds the test tools.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# -qq: errors only. pip relays the build backend's warnings even with one -q, and an editable
+# install always draws some (setuptools warns about folders named like the package).
+PIP := $(BIN)/python -m pip -qq
 
 .PHONY: run test lint typecheck clean
 
-$(BIN)/.installed: pyproject.toml
+# What running needs: the package and its dependencies.
+$(BIN)/.installed-run: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(PIP) install --upgrade pip
+	$(PIP) install -e .
 	touch $@
 
-run: $(BIN)/.installed
+# Plus the test tools (pytest, ruff, mypy ...): the `test` extra.
+$(BIN)/.installed: $(BIN)/.installed-run
+	$(PIP) install -e '.[test]'
+	touch $@
+
+run: $(BIN)/.installed-run
 	$(BIN)/diplograph serve --load examples/story.json
 
 test: $(BIN)/.installed
