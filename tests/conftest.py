@@ -52,14 +52,6 @@ def memory_store() -> Iterator[Store]:
     store.close()
 
 
-@pytest.fixture
-def disk_store(tmp_path: Path) -> Iterator[EmbeddedStore]:
-    """An empty on-disk Oxigraph store in a temporary directory."""
-    store = EmbeddedStore(tmp_path / "store")
-    yield store
-    store.close()
-
-
 # --- the sample story and the app over it ---------------------------------------------------------
 # Many modules need "a store holding the story" and "a client of the app over a store". These
 # are the one way to make them; a module that needs other settings passes them to app_client.
