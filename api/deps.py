@@ -9,8 +9,9 @@
 * :data:`WriteAuth` – every write route takes it: ``Authorization: Bearer <write_token>``.
   No token configured → 403 (writes disabled); no or wrong token → 401.
 * :func:`run_write` – run a blocking write on a worker thread, one write at a time, with the
-  summary graph marked stale around it and rebuilt after it unless the loader kept it exact
-  (:func:`diplograph.loader.summary.guard_raw_writes`).
+  summary graph marked stale around it and rebuilt after it
+  (:func:`diplograph.loader.summary.guard_raw_writes`); :func:`run_load` – the same for a load,
+  which commits through the guard's summary keeper and so keeps the summary exact itself.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from diplograph.api.execution import QueryRunner
 from diplograph.loader.config import Settings
 from diplograph.loader.errors import AuthError
 from diplograph.loader.store import Store
-from diplograph.loader.summary import guard_raw_writes
+from diplograph.loader.summary import Summary, guard_raw_writes
 
 __all__ = [
     "RunnerDep",
@@ -38,6 +39,7 @@ __all__ = [
     "get_settings",
     "get_store",
     "require_write_token",
+    "run_load",
     "run_write",
 ]
 
@@ -94,16 +96,21 @@ async def run_write(request: Request, write: Callable[[], T]) -> T:
 
     One write at a time keeps writes from different routes (updates, Graph Store, ``/facts``)
     from failing on each other's transactions; readers are never blocked (Oxigraph reads a
-    snapshot).
+    snapshot). Raw writes (SPARQL Update, Graph Store) cannot keep the summary graph up to
+    date, so it is marked stale before and rebuilt after.
     """
+    return await run_load(request, lambda _summary: write())
+
+
+async def run_load(request: Request, load: Callable[[Summary], T]) -> T:
+    """Like :func:`run_write`, for a write that commits through the summary keeper it is
+    given (``/facts``: ``Loader(..., summary=keeper)``), which keeps the summary exact."""
     lock: threading.Lock = request.app.state.write_lock
     store = get_store(request)
     base_iri = get_settings(request).base_iri
 
     def locked() -> T:
-        # Raw writes (SPARQL Update, Graph Store) cannot keep the summary graph up to date, so
-        # it is marked stale before and rebuilt after; a load (/facts) keeps it exact itself.
-        with lock, guard_raw_writes(store, base_iri):
-            return write()
+        with lock, guard_raw_writes(store, base_iri) as summary:
+            return load(summary)
 
     return await anyio.to_thread.run_sync(locked)

@@ -35,13 +35,14 @@ import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from diplograph.api.deps import SettingsDep, StoreDep, WriteAuth, run_write
+from diplograph.api.deps import SettingsDep, StoreDep, WriteAuth, run_load
 from diplograph.api.errors import UnsupportedMediaTypeError
 from diplograph.loader.config import Settings
 from diplograph.loader.errors import FactsError, InputError, Location, RejectedError
 from diplograph.loader.facts import SourceRecord, decode_json, parse_document, read_documents
 from diplograph.loader.pipeline import LoadReport, Rejection, load
 from diplograph.loader.store import Store
+from diplograph.loader.summary import Summary
 
 __all__ = ["JSON_LINES_TYPES", "JSON_TYPES", "read_body", "router"]
 
@@ -164,7 +165,9 @@ async def _ingest(
     records = await read_body(request, unknown_fields or settings.unknown_fields)
     rejections: list[Rejection] = []
 
-    def run() -> LoadReport:
+    def run(summary: Summary | None = None) -> LoadReport:
+        # A load commits through the write guard's summary keeper, so that it keeps the
+        # summary exact instead of leaving it to the guard's rebuild.
         return load(
             records,
             store,
@@ -172,13 +175,14 @@ async def _ingest(
             dry_run=dry_run,
             strict=strict,
             on_reject=rejections.append,
+            summary=summary,
         )
 
     try:
         if dry_run:
             report = await anyio.to_thread.run_sync(run)
         else:
-            report = await run_write(request, run)
+            report = await run_load(request, run)
     except RejectedError as exc:  # strict: stopped at the first invalid document
         body = {
             "error": "RejectedError",

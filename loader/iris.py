@@ -35,6 +35,13 @@ ENTITY_KIND: dict[str, str] = {
 
 SITUATION_TYPES = frozenset({"BilateralRelation", "Backing", "Stance", "Agreement"})
 
+# The summary upkeep's scratch terms (loader/summary/upkeep.py). They only ever live in a
+# scratch graph inside one transaction, in a namespace no data IRI is minted in.
+SCRATCH_CANDIDATE = "urn:x-diplograph:summary:candidate"
+SCRATCH_TOUCHED = "urn:x-diplograph:summary:touched"
+SCRATCH_PLUS = "urn:x-diplograph:summary:plus"
+SCRATCH_MINUS = "urn:x-diplograph:summary:minus"
+
 
 def slug(text: str) -> str:
     """An IRI-safe, lower-case ASCII form of ``text``; long or empty results get a hash."""
@@ -53,11 +60,35 @@ def _hash(*parts: str) -> str:
     return digest.hexdigest()
 
 
+def _digest32(text: str) -> str:
+    """SPARQL's ``SUBSTR(SHA256(text), 1, 32)``: the summary nodes' key (see below)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _digest32_sparql(text: str) -> str:
+    """The SPARQL twin of :func:`_digest32`, over the string expression ``text``."""
+    return f"SUBSTR(SHA256({text}), 1, 32)"
+
+
 class IriMinter:
-    """Mints every data IRI under one base IRI (``Settings.base_iri``)."""
+    """Mints every data IRI under one base IRI (``Settings.base_iri``).
+
+    The summary's count nodes are minted twice, in Python (the upkeep computes keys from a few
+    reads) and in SPARQL (the rebuild and the general upkeep compute them inside the store):
+    each ``*_sparql`` method is the twin of the method of the same name, and tests/test_iris.py
+    checks that both give the same IRI.
+    """
 
     def __init__(self, base_iri: str) -> None:
         self.base = base_iri
+
+    def ids(self) -> str:
+        """The namespace of the data IRIs (``{base}id/``), which the linked-data pages serve."""
+        return f"{self.base}id/"
+
+    def documents(self) -> str:
+        """The namespace of the documents' IRIs, which are also their named graphs' IRIs."""
+        return f"{self.ids()}doc/"
 
     def document(self, document_id: str) -> str:
         """The document's IRI, which is also its named graph's IRI."""
@@ -66,20 +97,48 @@ class IriMinter:
             key = slug(f"{parts.netloc} {parts.path} {parts.query}")
         else:
             key = slug(document_id)
-        return f"{self.base}id/doc/{key}"
+        return f"{self.documents()}{key}"
 
     def summary_graph(self) -> str:
-        """The named graph of the summary counts (loader/summary.py)."""
+        """The named graph of the summary counts (loader/summary/)."""
         return f"{self.base}graph/summary"
+
+    def summary_nodes(self) -> str:
+        """The namespace of the summary's count nodes: under ``id/``, so that the linked-data
+        pages that link to them resolve."""
+        return f"{self.ids()}summary/"
+
+    def interaction_counts(self) -> str:
+        """The namespace of the interaction counts (:meth:`interaction_count`)."""
+        return f"{self.summary_nodes()}interaction/"
+
+    def interaction_count(self, first: str, second: str) -> str:
+        """The count node of the pair of agents whose IRIs are ``first`` < ``second``."""
+        return f"{self.interaction_counts()}{_digest32(f'{first} {second}')}"
+
+    def interaction_count_sparql(self, first: str, second: str) -> str:
+        """:meth:`interaction_count` in SPARQL, over string expressions (``STR(?a)``)."""
+        key = _digest32_sparql(f'CONCAT({first}, " ", {second})')
+        return f'IRI(CONCAT("{self.interaction_counts()}", {key}))'
+
+    def events_by_month(self, month: str, event_type: str) -> str:
+        """The count node of the events of type ``event_type`` (an IRI) in ``month``
+        (``YYYY-MM``)."""
+        return f"{self.summary_nodes()}events/{_digest32(f'{month} {event_type}')}"
+
+    def events_by_month_sparql(self, month: str, event_type: str) -> str:
+        """:meth:`events_by_month` in SPARQL, over string expressions (``?m``, ``STR(?t)``)."""
+        key = _digest32_sparql(f'CONCAT({month}, " ", {event_type})')
+        return f'IRI(CONCAT("{self.summary_nodes()}events/", {key}))'
 
     def entity(self, entity_type: str, name: str, wikidata: str | None) -> str:
         """An entity: keyed by its Wikidata id when known, else by its normalized name."""
         kind = ENTITY_KIND[entity_type]
-        return f"{self.base}id/{kind}/{wikidata if wikidata else slug(name)}"
+        return f"{self.ids()}{kind}/{wikidata if wikidata else slug(name)}"
 
     def organization(self, name: str) -> str:
         """An organization named only by a string, such as a document's publisher."""
-        return f"{self.base}id/org/{slug(name)}"
+        return f"{self.ids()}org/{slug(name)}"
 
     def event(
         self, fact_type: str, participants: Iterable[tuple[str, str]], time_key: Iterable[str]
@@ -88,18 +147,18 @@ class IriMinter:
         times = [t for t in time_key if t]
         key = _hash(fact_type, *sorted(f"{r}={p}" for r, p in participants), *times)
         when = times[0][:10] if times else "undated"
-        return f"{self.base}id/event/{fact_type.lower()}-{when}-{key[:12]}"
+        return f"{self.ids()}event/{fact_type.lower()}-{when}-{key[:12]}"
 
     def situation(
         self, fact_type: str, participants: Iterable[tuple[str, str]], qualifiers: Iterable[str]
     ) -> str:
         """A situation (relation, backing, stance, agreement): type, participants, qualifiers."""
         key = _hash(fact_type, *sorted(f"{r}={p}" for r, p in participants), *qualifiers)
-        return f"{self.base}id/situation/{fact_type.lower()}-{key[:12]}"
+        return f"{self.ids()}situation/{fact_type.lower()}-{key[:12]}"
 
     def holding(self, holder: str, post: str, start: str | None) -> str:
         """A post held by a person (from ``start``, when known)."""
-        return f"{self.base}id/holding/{_hash(holder, post, start or '')[:16]}"
+        return f"{self.ids()}holding/{_hash(holder, post, start or '')[:16]}"
 
     def participation(self, event: str, role: str, agent: str) -> str:
         """The n-ary node of one participant's part in an event."""
@@ -119,4 +178,4 @@ class IriMinter:
 
     def extractor(self, tool: str, version: str) -> str:
         """An extraction pipeline at one version."""
-        return f"{self.base}id/extractor/{slug(tool)}/{slug(version)}"
+        return f"{self.ids()}extractor/{slug(tool)}/{slug(version)}"

@@ -32,6 +32,7 @@ from pyoxigraph import (
     Triple,
 )
 
+from diplograph.loader.bulk import BulkPolicy
 from diplograph.loader.config import Settings
 from diplograph.loader.errors import FactsError, NotFoundError, RejectedError
 from diplograph.loader.facts import SourceRecord
@@ -45,15 +46,6 @@ if TYPE_CHECKING:
     from diplograph.loader.validate import Violation
 
 log = logging.getLogger(__name__)
-
-#: A load run switches to bulk mode (the summary rebuilt once at the end instead of kept
-#: exact per batch) once it has loaded this many documents ...
-BULK_MIN_DOCUMENTS = 200
-#: ... and more than this fraction of the documents the store held when it started. Measured:
-#: keeping the summary exact costs about 1 ms a new document on the embedded store
-#: (Summary.additive) and about 9 ms otherwise; rebuilding it about 1-1.5 ms a document of
-#: the whole store.
-BULK_FRACTION = 0.2
 
 
 @dataclass(frozen=True)
@@ -122,9 +114,13 @@ class LoadReport:
 
 
 class Loader:
-    """Loads facts documents into a store; one instance holds the parsed ontology and shapes."""
+    """Loads facts documents into a store; one instance holds the parsed ontology and shapes.
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    ``summary`` is the summary keeper to commit through: the one a guarded write gives
+    (:func:`~loader.summary.guard_raw_writes`), or by default a new one for the store.
+    """
+
+    def __init__(self, store: Store, settings: Settings, *, summary: Summary | None = None) -> None:
         from diplograph.loader.ontology import superclass_closure
         from diplograph.loader.validate import Validator
 
@@ -134,12 +130,12 @@ class Loader:
         self.superclasses = superclass_closure()
         self.validator = Validator(settings.validation_engine)
         self._ontology_checked = False
-        #: Maintains the summary graph at every commit; None commits documents only.
-        self.summary: Summary | None = Summary(store, settings.base_iri)
-        self._bulk = False
-        #: Documents the store held when the run started; counted once, when first needed
-        #: (listing the graphs of a store of 100k documents takes about a second).
-        self._held_at_start: int | None = None
+        #: Keeps the summary graph exact at every commit.
+        self.summary = summary if summary is not None else Summary(store, settings.base_iri)
+        #: Decides when a run leaves the summary to one rebuild at its end.
+        self.bulk = BulkPolicy(
+            store, self.summary, lambda: len(document_graphs(self.store, self.settings))
+        )
 
     def ensure_ontology(self) -> bool:
         """Write the ontology graph when it is missing or outdated; True when it was written."""
@@ -164,62 +160,28 @@ class Loader:
     ) -> LoadReport:
         """Load ``records``; see the module docstring for the guarantees.
 
-        The summary graph is kept exact batch by batch. A run that grows large against the
-        store it started with (:data:`BULK_MIN_DOCUMENTS` documents and more than
-        :data:`BULK_FRACTION` of the documents the store held; on a remote store, any run of
-        :data:`BULK_MIN_DOCUMENTS` documents) switches to bulk mode: the summary is marked
-        stale, the remaining batches are committed without it (the fast path), and the
-        summary is rebuilt once at the end. A run that starts on a store of documents whose
-        summary is missing or marked stale runs in bulk mode from its first batch. A run that
-        stops on a store error leaves the mark; the next load rebuilds the summary.
+        The summary graph is kept exact batch by batch, until the run switches to bulk mode
+        (:class:`~loader.bulk.BulkPolicy`): then the summary is marked stale, the remaining
+        batches are committed without it, and it is rebuilt once at the end. A run that starts
+        on a store of documents whose summary is missing or marked stale runs in bulk mode from
+        its first batch. A run that stops on a store error leaves the mark; the next load
+        rebuilds the summary.
         """
         report = LoadReport(dry_run=dry_run)
-        # A summary that must be rebuilt anyway is rebuilt once, at the end, not by the first
-        # commit and then kept exact batch by batch.
-        self._bulk = False
-        self._held_at_start = None
-        if (
-            not dry_run
-            and self.summary is not None
-            and self.summary.needs_rebuild()
-            and document_graphs(self.store, self.settings)
-        ):
-            self.summary.mark_stale()
-            self._bulk = True
+        if not dry_run:
+            self.bulk.start()
         try:
             for batch in _batches(records, self.settings.batch_size):
                 self._load_batch(batch, report, dry_run=dry_run, strict=strict, on_reject=on_reject)
                 if progress is not None:
                     progress(len(batch))
                 if not dry_run:
-                    self._consider_bulk(report)
+                    self.bulk.after_batch(report.documents_loaded)
         except RejectedError:
-            self._end_bulk()
+            self.bulk.end()
             raise
-        self._end_bulk()
+        self.bulk.end()
         return report
-
-    def _consider_bulk(self, report: LoadReport) -> None:
-        """Switch to bulk mode when rebuilding the summary once will cost less than keeping
-        it exact batch by batch (see :meth:`load`)."""
-        loaded = report.documents_loaded
-        if self.summary is None or self._bulk or loaded < BULK_MIN_DOCUMENTS:
-            return
-        if self.store.sole_writer:
-            # A store others may write to recounts inside each commit's transaction, which
-            # costs seconds a batch on a large remote store: one rebuild per run is cheaper.
-            if self._held_at_start is None:
-                self._held_at_start = len(document_graphs(self.store, self.settings)) - loaded
-            if loaded <= BULK_FRACTION * self._held_at_start:
-                return
-        log.info("bulk load: the summary graph is rebuilt at the end of this run")
-        self.summary.mark_stale()
-        self._bulk = True
-
-    def _end_bulk(self) -> None:
-        if self._bulk and self.summary is not None:
-            self.summary.rebuild()
-        self._bulk = False
 
     # -- one batch -------------------------------------------------------------------------
 
@@ -324,11 +286,8 @@ class Loader:
 
     def _commit(self, changes: Sequence[GraphChange]) -> None:
         """Commit ``changes`` with the summary graph kept exact in the same transaction
-        (loader/summary.py); without the summary when ``self.summary`` is None."""
-        if self.summary is None or self._bulk:
-            self.store.commit(changes)
-        else:
-            self.summary.commit(changes)
+        (loader/summary/), or without it in bulk mode."""
+        self.bulk.commit(changes)
 
     def _validate(
         self, docs: Sequence[MappedDocument]
@@ -396,7 +355,7 @@ class Loader:
 
 def document_graphs(store: Store, settings: Settings) -> list[str]:
     """The named graphs that hold documents (every graph but the ontology's)."""
-    prefix = f"{settings.base_iri}id/doc/"
+    prefix = IriMinter(settings.base_iri).documents()
     return [g for g in store.graph_names() if g.startswith(prefix)]
 
 
@@ -423,9 +382,11 @@ def load(
     strict: bool = False,
     on_reject: Callable[[Rejection], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    summary: Summary | None = None,
 ) -> LoadReport:
-    """Load facts records into ``store`` (a one-shot :class:`Loader`)."""
-    return Loader(store, settings).load(
+    """Load facts records into ``store`` (a one-shot :class:`Loader`, committing through the
+    summary keeper ``summary`` when given)."""
+    return Loader(store, settings, summary=summary).load(
         records, dry_run=dry_run, strict=strict, on_reject=on_reject, progress=progress
     )
 

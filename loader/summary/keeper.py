@@ -1,0 +1,148 @@
+"""The summary keeper: the one object through which the loader and the API's write path read,
+keep and rebuild the summary graph.
+
+:meth:`Summary.commit` writes document graphs and the summary in *one*
+:meth:`~loader.store.base.Store.commit`: the upkeep's operations (loader/summary/upkeep.py)
+run before and after the graph changes in the same transaction. It takes the additive shortcut
+when it applies (new graphs on a store with :attr:`~loader.store.base.Store.sole_writer`), the
+general upkeep when the summary is exact, and rebuilds it otherwise.
+
+**Staleness.** A write that bypasses the loader (a raw SPARQL Update, a Graph Store Protocol
+write) cannot be followed incrementally. :func:`guard_raw_writes` marks the summary stale
+(``<summary> dip:summaryStale true``) *before* such a write and rebuilds it from scratch after
+it; a crash in between leaves the mark, and the next commit through :meth:`Summary.commit`
+rebuilds the summary in its own transaction. Each general upkeep also marks the summary stale at
+its start and removes the mark at its end, so a store that keeps the operations before a failing
+one (Virtuoso 7.2) is left marked, never silently wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Literal
+
+from pyoxigraph import Literal as RdfLiteral
+
+from diplograph.loader.store.base import GraphChange, Store
+from diplograph.loader.summary import top, upkeep
+from diplograph.loader.summary.graph import SummaryGraph, expand
+from diplograph.loader.summary.rebuild import rebuild_operations
+
+__all__ = ["Summary", "SummaryState", "guard_raw_writes"]
+
+#: ``current``: exact; ``stale``: marked, not to be trusted; ``missing``: never built.
+SummaryState = Literal["current", "stale", "missing"]
+
+
+class Summary:
+    """The summary graph of ``store`` under ``base_iri``: its state, its upkeep, its rebuild."""
+
+    def __init__(self, store: Store, base_iri: str) -> None:
+        self.store = store
+        self._graph = SummaryGraph(store, base_iri)
+        #: The summary graph's IRI.
+        self.graph = self._graph.iri
+        #: Set by :func:`guard_raw_writes` while the stale mark is its own, put on a summary
+        #: that was exact: commits through this keeper may still update it incrementally.
+        self._own_mark = False
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def state(self) -> SummaryState:
+        """Whether the summary can be trusted now."""
+        g = self._graph.term
+        rows = list(
+            self._graph.select(
+                f"SELECT ?n ?stale ?top WHERE {{ GRAPH {g} {{ {g} dip:quadCount ?n "
+                f"OPTIONAL {{ {g} dip:summaryStale ?stale }} "
+                f"OPTIONAL {{ {g} dip:topInteractionRank ?top }} }} }}"
+            )
+        )
+        if not rows:
+            return "missing"
+        if any(row["stale"] is not None for row in rows):
+            return "stale"
+        # A summary from before the top list, or listing another number, cannot be kept exact.
+        rank = rows[0]["top"]
+        if not isinstance(rank, RdfLiteral) or rank.value != str(top.TOP_INTERACTIONS):
+            return "stale"
+        return "current"
+
+    def needs_rebuild(self) -> bool:
+        """True when the next commit would have to rebuild the summary from scratch: it is
+        missing, or marked stale by something other than this keeper's guarded raw write."""
+        state = self.state()
+        return state == "missing" or (state == "stale" and not self._own_mark)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def commit(self, changes: Sequence[GraphChange]) -> None:
+        """Apply ``changes`` and bring the summary up to date, in one transaction."""
+        state = self.state()
+        additive = self.additive(changes) if state == "current" else None
+        if additive is not None:
+            before, after = additive
+        elif state == "current" or (state == "stale" and self._own_mark):
+            before, after = self.incremental(changes)
+        else:
+            before, after = [], self.rebuild_operations()
+        self.store.commit(changes, before=before, after=after)
+
+    def rebuild(self) -> None:
+        """Recompute the whole summary from the facts, in one transaction."""
+        self.store.commit([], after=self.rebuild_operations())
+
+    def mark_stale(self) -> None:
+        """Mark the summary as not to be trusted until the next rebuild or commit."""
+        own, write = self._graph.term, self._graph.write
+        stale = self._graph.stale_triple()
+        if self.state() == "missing":
+            # A missing summary becomes a stale one (a placeholder count under the mark), so
+            # that a store holding documents always has one; the rebuild replaces both.
+            placeholder = f"{own} a dip:Summary ; dip:quadCount 0 . {stale}"
+            self.store.commit([], after=expand([f"INSERT DATA {{ {write(placeholder)} }}"]))
+            return
+        # The mark is a quad too: the quad count follows the summary graph's size.
+        sizes = [self._graph.add_to_quad_count([self.graph], sign=sign) for sign in ("-", "+")]
+        insert = f"INSERT DATA {{ {write(stale)} }}"
+        self.store.commit([], after=expand([sizes[0], insert, sizes[1]]))
+
+    # -- the operations --------------------------------------------------------------------
+
+    def additive(self, changes: Sequence[GraphChange]) -> upkeep.Operations | None:
+        """The additive shortcut's operations (:func:`upkeep.additive`), or None."""
+        return upkeep.additive(self._graph, changes)
+
+    def incremental(self, changes: Sequence[GraphChange]) -> upkeep.Operations:
+        """The general upkeep's operations (:func:`upkeep.incremental`)."""
+        return upkeep.incremental(self._graph, changes)
+
+    def rebuild_operations(self) -> list[str]:
+        """Update operations that recompute the summary from scratch (after any changes)."""
+        return rebuild_operations(self._graph)
+
+
+@contextmanager
+def guard_raw_writes(store: Store, base_iri: str) -> Iterator[Summary]:
+    """Keep the summary exact around a write that may bypass the loader; yields the keeper
+    that loader commits inside the write must use (``Loader(..., summary=keeper)``).
+
+    Marks the summary stale first (so a crash mid-write leaves it marked), runs the write, and
+    rebuilds the summary when it is still marked afterwards. A write that removed the summary
+    graph altogether (``CLEAR ALL``, a ``PUT`` of the whole dataset) leaves it missing: the next
+    loader commit builds it. A loader commit through the yielded keeper finds the mark it may
+    trust (set here while the summary was exact) and clears it, so a load through the API costs
+    no rebuild. The write must not mix raw writes with loader commits: a raw write after a
+    loader commit in the same guarded write would go unnoticed.
+    """
+    summary = Summary(store, base_iri)
+    trusted = summary.state() == "current"
+    summary.mark_stale()
+    summary._own_mark = trusted
+    try:
+        yield summary
+    finally:
+        summary._own_mark = False
+        if summary.state() == "stale":
+            summary.rebuild()
