@@ -62,3 +62,35 @@ def test_a_url_document_id_becomes_host_and_path() -> None:
 
 def test_minting_follows_the_configured_base() -> None:
     assert IriMinter("http://localhost:8000/").document("d") == "http://localhost:8000/id/doc/d"
+
+
+def _evaluate(expression: str, bindings: str) -> str:
+    """The value of the SPARQL ``expression`` with ``bindings`` (a VALUES row), by Oxigraph."""
+    from pyoxigraph import NamedNode, QuerySolutions, Store
+
+    result = Store().query(f"SELECT ?n WHERE {{ {bindings} BIND ({expression} AS ?n) }}")
+    assert isinstance(result, QuerySolutions)
+    node = next(iter(result))["n"]
+    assert isinstance(node, NamedNode), node
+    return node.value
+
+
+def test_summary_nodes_are_minted_alike_in_python_and_in_sparql() -> None:
+    """The summary upkeep mints count nodes in Python, the rebuild in SPARQL: same IRIs."""
+    a, b = f"{BASE}id/person/antony-blinken", f"{BASE}id/person/wang-yi"
+    pair = mint.interaction_count_sparql("STR(?a)", "STR(?b)")
+    assert _evaluate(pair, f"VALUES (?a ?b) {{ (<{a}> <{b}>) }}") == mint.interaction_count(a, b)
+    assert mint.interaction_count(a, b).startswith(mint.interaction_counts())
+    kind = "https://w3id.org/diplograph/ns#Meeting"
+    month = mint.events_by_month_sparql("?m", "STR(?t)")
+    assert _evaluate(month, f'VALUES (?m ?t) {{ ("2023-10" <{kind}>) }}') == mint.events_by_month(
+        "2023-10", kind
+    )
+    assert mint.events_by_month("2023-10", kind).startswith(mint.summary_nodes())
+
+
+def test_the_namespaces_of_data_iris() -> None:
+    assert mint.ids() == f"{BASE}id/"
+    assert mint.documents() == f"{BASE}id/doc/"
+    assert mint.document("d").startswith(mint.documents())
+    assert mint.summary_nodes() == f"{BASE}id/summary/"

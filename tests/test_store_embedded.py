@@ -107,9 +107,25 @@ def test_data_survives_close_and_reopen(tmp_path: Path) -> None:
 
 
 def test_a_closed_store_can_be_opened_again_in_the_same_process(tmp_path: Path) -> None:
+    """Closing releases RocksDB's lock: the same process opens the directory again, finds what
+    it wrote (the union included), and can close and open it once more."""
     path = tmp_path / "store"
-    EmbeddedStore(path).close()
-    EmbeddedStore(path).close()
+    first = EmbeddedStore(path)
+    first.commit([GraphChange(G, [TRIPLE])])
+    first.close()
+    again = EmbeddedStore(path)
+    try:
+        assert again.graph_names() == [G]
+        assert again.graph_triples(G) == {TRIPLE}
+        assert _union(again) == {TRIPLE}
+        assert again.count() == 1
+    finally:
+        again.close()
+    third = EmbeddedStore(path)
+    try:
+        assert third.graph_names() == [G]
+    finally:
+        third.close()
 
 
 def _union(store: EmbeddedStore) -> set[Triple]:

@@ -24,15 +24,16 @@ from pyoxigraph import Literal, NamedNode, QuerySolutions, Triple
 
 from bench.generate import generate
 from diplograph.api.app import create_app
-from diplograph.loader import summary as summary_module
 from diplograph.loader.config import Settings, load_settings
 from diplograph.loader.facts import SourceRecord, parse_document
 from diplograph.loader.iris import IriMinter
-from diplograph.loader.namespaces import DIP, ONTOLOGY_IRI
+from diplograph.loader.namespaces import DIP
 from diplograph.loader.pipeline import Loader, retract
 from diplograph.loader.store import GraphChange, Store
 from diplograph.loader.store.embedded import EmbeddedStore
 from diplograph.loader.summary import Summary, guard_raw_writes
+from diplograph.loader.summary import top as top_module
+from diplograph.loader.summary.keys import TOUCHING, EventFacts, event_keys
 from tests.conftest import ROOT
 from tests.support.virtuoso import Virtuoso
 
@@ -76,7 +77,7 @@ def recount(store: Store, summary_graph: str) -> Counts:
         expected["pair", _value(row["a"]), _value(row["b"])] = _int(row["n"])
     pairs = sorted((n for k, n in expected.items() if k[0] == "pair"), reverse=True)
     if pairs:
-        least = pairs[min(len(pairs), summary_module.TOP_INTERACTIONS) - 1]
+        least = pairs[min(len(pairs), top_module.TOP_INTERACTIONS) - 1]
         for (kind, *actors), n in list(expected.items()):
             if kind == "pair" and n >= least:
                 expected["top", *actors] = 1
@@ -116,7 +117,7 @@ def stored(store: Store, summary_graph: str) -> Counts:
             assert set(props) == {RDF_TYPE, f"{DIP}quadCount", f"{DIP}topInteractionRank"}, (
                 "no stale mark when current"
             )
-            assert _int(props[f"{DIP}topInteractionRank"][0]) == summary_module.TOP_INTERACTIONS
+            assert _int(props[f"{DIP}topInteractionRank"][0]) == top_module.TOP_INTERACTIONS
             counts["quads",] = _int(props[f"{DIP}quadCount"][0])
         elif kind == f"{DIP}InteractionCount":
             key = ("pair", props[f"{DIP}firstActor"][0].value, props[f"{DIP}secondActor"][0].value)
@@ -166,7 +167,7 @@ def store() -> Iterator[EmbeddedStore]:
 @pytest.fixture(autouse=True)
 def short_top_list(monkeypatch: pytest.MonkeyPatch) -> None:
     """List the top 4 interactions, so that the small test stores have pairs below the list."""
-    monkeypatch.setattr(summary_module, "TOP_INTERACTIONS", 4)
+    monkeypatch.setattr(top_module, "TOP_INTERACTIONS", 4)
 
 
 @pytest.fixture
@@ -214,91 +215,81 @@ def test_a_summary_listing_another_number_of_top_pairs_is_rebuilt_by_the_next_co
 ) -> None:
     loader = Loader(store, settings)
     loader.load([record(d) for d in DOCS[:10]])
-    monkeypatch.setattr(summary_module, "TOP_INTERACTIONS", 7)
+    monkeypatch.setattr(top_module, "TOP_INTERACTIONS", 7)
     assert Summary(store, settings.base_iri).state() == "stale"
     loader.load([record(DOCS[10])])
     assert_exact(store, settings)
 
 
-def test_new_documents_are_counted_from_reads_before_the_transaction(
-    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+def test_new_documents_and_re_reports_keep_the_summary_exact_batch_by_batch(
+    store: Store, settings: Settings
 ) -> None:
-    """New graphs only add to the union, so their counts are computed from a few reads and
-    written as data (Summary.additive); the general recount inside the transaction is not
-    needed. Re-reports of earlier events are among these documents (bench/generate.py)."""
-    general: list[int] = []
-    original = Summary.incremental
-    monkeypatch.setattr(
-        Summary, "incremental", lambda self, changes: general.append(1) or original(self, changes)
-    )
-    loader = Loader(store, settings)
-    loader.load([record(d) for d in DOCS[:40]])
-    assert general == []
-    assert_exact(store, settings)
+    """New graphs (the usual load, re-reports of earlier events among them: bench/generate.py)
+    and then a replaced graph: after each commit, the summary equals a recount."""
+    loader = Loader(store, settings.model_copy(update={"batch_size": 5}))
+    for start in range(0, 40, 5):
+        loader.load([record(d) for d in DOCS[start : start + 5]])
+        assert_exact(store, settings)
     loader.load([record(DOCS[25], DOCS[3]["document"]["id"])])  # a replaced graph
-    assert general == [1]
     assert_exact(store, settings)
 
 
-def test_a_large_run_switches_to_bulk_mode_and_ends_with_an_exact_summary(
-    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+def test_the_additive_shortcut_and_the_general_upkeep_write_the_same_summary(
+    settings: Settings,
 ) -> None:
-    """Past the bulk threshold the summary is marked stale, batches skip its upkeep, and one
-    rebuild at the end makes it exact again (the mark is gone: assert_exact checks that)."""
-    monkeypatch.setattr("diplograph.loader.pipeline.BULK_MIN_DOCUMENTS", 10)
-    loader = Loader(store, settings.model_copy(update={"batch_size": 5}))
-    upkeep: list[int] = []
-    original = Summary.commit
-    monkeypatch.setattr(
-        Summary, "commit", lambda self, changes: upkeep.append(1) or original(self, changes)
-    )
-    loader.load([record(d) for d in DOCS[:30]])
-    assert len(upkeep) < 6  # 30 documents in batches of 5: bulk mode took over
-    assert Summary(store, settings.base_iri).state() == "current"
-    assert_exact(store, settings)
+    """The shortcut for new graphs is a performance detail: on two copies of one store, the
+    same new documents kept by either way leave the same summary graph."""
+    stores = [EmbeddedStore(None), EmbeddedStore(None)]
+    minter = IriMinter(settings.base_iri)
+    for each in stores:
+        Loader(each, settings).load([record(d) for d in DOCS[:15]])
+    changes = [
+        GraphChange(minter.document(d["document"]["id"]), loader_triples(settings, d))
+        for d in DOCS[15:25]
+    ]
+    shortcut, general = (Summary(s, settings.base_iri) for s in stores)
+    operations = shortcut.additive(changes)
+    assert operations is not None, "new graphs on the embedded store take the shortcut"
+    stores[0].commit(changes, before=operations[0], after=operations[1])
+    before, after = general.incremental(changes)
+    stores[1].commit(changes, before=before, after=after)
+    graph = minter.summary_graph()
+    assert stores[0].graph_triples(graph) == stores[1].graph_triples(graph)
+    for each in stores:
+        assert_exact(each, settings)
 
 
-def test_a_run_that_stops_in_bulk_mode_leaves_the_summary_marked_stale(
-    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+def loader_triples(settings: Settings, doc: dict[str, Any]) -> list[Triple]:
+    """The triples the loader would write for ``doc``."""
+    from diplograph.loader.mapping import map_document
+    from diplograph.loader.ontology import superclass_closure
+
+    parsed = record(doc).document
+    assert parsed is not None
+    return list(map_document(parsed, IriMinter(settings.base_iri), superclass_closure()).triples)
+
+
+def test_the_python_keys_are_the_keys_the_sparql_rebuild_counts(
+    store: Store, settings: Settings
 ) -> None:
-    monkeypatch.setattr("diplograph.loader.pipeline.BULK_MIN_DOCUMENTS", 10)
-    loader = Loader(store, settings.model_copy(update={"batch_size": 5}))
-
-    def records() -> Iterator[SourceRecord]:
-        for number, doc in enumerate(DOCS[:30]):
-            if number == 20:
-                raise OSError("the input went away")
-            yield record(doc)
-
-    with pytest.raises(OSError):
-        loader.load(records())
-    assert Summary(store, settings.base_iri).state() == "stale"
-    Loader(store, settings).load([record(DOCS[30])])  # the next load rebuilds it
-    assert_exact(store, settings)
-
-
-def test_a_run_that_starts_without_a_current_summary_rebuilds_it_once_at_the_end(
-    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The first commit would have to rebuild it anyway; one rebuild after the last batch
-    serves the whole run."""
-    loader = Loader(store, settings.model_copy(update={"batch_size": 5}))
-    loader.load([record(d) for d in DOCS[:10]])
-    Summary(store, settings.base_iri).mark_stale()  # as a crash during a raw write leaves it
-    rebuilds: list[int] = []
-    original = Summary.rebuild_operations
-    monkeypatch.setattr(
-        Summary, "rebuild_operations", lambda self: rebuilds.append(1) or original(self)
-    )
-    upkeep: list[int] = []
-    commit = Summary.commit
-    monkeypatch.setattr(
-        Summary, "commit", lambda self, changes: upkeep.append(1) or commit(self, changes)
-    )
-    loader.load([record(d) for d in DOCS[10:30]])
-    assert rebuilds == [1]
-    assert upkeep == []  # no batch paid for summary upkeep
-    assert_exact(store, settings)
+    """keys.event_keys (the shortcut's) and its SPARQL twin (the rebuild's) agree: the nodes
+    the rebuild writes are exactly the keys of the events in the store."""
+    Loader(store, settings).load([record(d) for d in DOCS])
+    facts: dict[str, EventFacts] = {}
+    predicates = ", ".join(f"<{p}>" for p in TOUCHING)
+    result = store.query(f"SELECT ?e ?p ?o WHERE {{ ?e ?p ?o FILTER (?p IN ({predicates})) }}")
+    assert isinstance(result, QuerySolutions)
+    for row in result:
+        event, predicate, value = row["e"], row["p"], row["o"]
+        if isinstance(event, NamedNode) and isinstance(predicate, NamedNode):
+            facts.setdefault(event.value, EventFacts()).add(Triple(event, predicate, value))
+    minter = IriMinter(settings.base_iri)
+    expected: dict[str, str] = {}
+    for event_facts in facts.values():
+        expected.update(event_keys(event_facts, minter))
+    graph = minter.summary_graph()
+    nodes = {t.subject.value for t in store.graph_triples(graph)} - {graph}
+    assert expected and nodes == set(expected)
 
 
 def test_reloading_changed_content_keeps_the_summary_exact(
@@ -498,7 +489,7 @@ def test_summary_queries_answer_like_the_raw_queries(
     store: Store, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The q04 summary query reads the top list: the shipped rank, not the tests' short one.
-    monkeypatch.setattr(summary_module, "TOP_INTERACTIONS", 100)
+    monkeypatch.setattr(top_module, "TOP_INTERACTIONS", 100)
     settings = load_settings(store="memory")  # the queries name the default base IRI's graph
     Loader(store, settings).load([record(d) for d in DOCS])
     raw = rows(store, (QUERIES / f"{name}.rq").read_text())
@@ -574,25 +565,16 @@ def test_on_a_remote_store_a_run_past_the_bulk_threshold_rebuilds_once_whatever_
     """Others may write to a remote store, so its commits recount inside the transaction,
     which is slow on a large store: a run of BULK_MIN_DOCUMENTS switches to one rebuild even
     when it is small against what the store holds."""
-    monkeypatch.setattr("diplograph.loader.pipeline.BULK_MIN_DOCUMENTS", 4)
+    monkeypatch.setattr("diplograph.loader.bulk.BULK_MIN_DOCUMENTS", 4)
     settings = virtuoso.settings(base_iri=f"http://example.org/{uuid.uuid4().hex}/", batch_size=2)
     store = virtuoso.store()
     docs = [d for d in DOCS if "duration" not in str(d)][:16]
     try:
         Loader(store, settings).load([record(d) for d in docs[:10]])
-        upkeep: list[int] = []
-        original = Summary.commit
-        monkeypatch.setattr(
-            Summary,
-            "commit",
-            lambda self, changes: (
-                upkeep.append([c.graph for c in changes]) or original(self, changes)
-            ),
-        )
-        Loader(store, settings).load([record(d) for d in docs[10:16]])  # 6 against 10 held
-        # Two batches of 2 kept it exact, then bulk mode. (The ontology graph is rewritten on
-        # every run here: Virtuoso gives its vann:preferredNamespaceUri strings back as IRIs.)
-        assert len([graphs for graphs in upkeep if ONTOLOGY_IRI not in graphs]) == 2
+        loader = Loader(store, settings)
+        loader.load([record(d) for d in docs[10:16]])  # 6 against 10 held
+        # Two batches of 2 kept it exact, then bulk mode.
+        assert loader.bulk.switched_after == 4
         assert_exact(store, settings)
     finally:
         graphs = [g for g in store.graph_names() if g.startswith(settings.base_iri)]
