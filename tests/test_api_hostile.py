@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from diplograph.api.guard import MAX_NESTING
-from tests.conftest import EXAMPLES
+from tests.conftest import STORY_FILE
 from tests.support.children import ServeChild
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.server, pytest.mark.slow]
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeChild]:
     """A server over the example story, on its own store directory."""
     store = tmp_path_factory.mktemp("hostile") / "store"
-    child = ServeChild(store, args=["--load", str(EXAMPLES / "story.json")]).start()
+    child = ServeChild(store, args=["--load", str(STORY_FILE)]).start()
     try:
         yield child
     finally:
@@ -134,7 +134,7 @@ def test_graph_names_never_read_files(server: ServeChild, route: str, graph: str
         ("POST", "/sparql", {"data": {"update": "CLEAR ALL"}}),
         ("PUT", "/store", {"params": {"graph": "urn:x:g"}, "content": b"<urn:x:s> <urn:x:p> 1 ."}),
         ("DELETE", "/store", {"params": {"graph": "urn:x:g"}}),
-        ("POST", "/facts", {"content": (EXAMPLES / "story.json").read_bytes()}),
+        ("POST", "/facts", {"content": STORY_FILE.read_bytes()}),
     ],
 )
 def test_writes_without_the_right_token_change_nothing(

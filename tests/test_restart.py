@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pyoxigraph import RdfFormat, parse
 
-from tests.conftest import DATA, EXAMPLES
+from tests.conftest import DATA, STORY_FILE
 from tests.support.children import ServeChild
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -43,7 +43,7 @@ def _snapshot(server: ServeChild) -> dict[str, object]:
 def test_everything_loaded_through_the_server_is_there_after_a_restart(tmp_path: Path) -> None:
     server = ServeChild(tmp_path / "store").start()
     try:
-        for path in (EXAMPLES / "story.json", DATA / "api_b" / "call.json"):
+        for path in (STORY_FILE, DATA / "api_b" / "call.json"):
             response = httpx.post(
                 server.url + "/facts",
                 content=path.read_bytes(),
