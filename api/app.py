@@ -35,7 +35,17 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from diplograph.api import graph_store, ingest, linked_data, sparql, ui
+from diplograph.api import (
+    assets,
+    dump,
+    graph_store,
+    ingest,
+    linked_data,
+    sparql,
+    ui,
+    vocabulary,
+    void,
+)
 from diplograph.api.errors import PayloadTooLargeError, error_response, install_error_handlers
 from diplograph.api.execution import QueryRunner
 from diplograph.loader.config import Settings
@@ -91,8 +101,13 @@ def create_app(
     app.include_router(sparql.router)
     app.include_router(graph_store.router)
     app.include_router(ingest.router)
+    # The order of the routes is the order of the OpenAPI document (and of /api-docs).
+    app.include_router(assets.router)
     app.include_router(ui.router)
+    app.include_router(vocabulary.router)
     app.include_router(linked_data.router)
+    app.include_router(void.router)
+    app.include_router(dump.router)
     app.add_api_route("/health", health, methods=["GET"], summary="Liveness and store status",
                       tags=["service"])  # fmt: skip
 

@@ -34,7 +34,8 @@ from pyoxigraph import (
 )
 
 from diplograph.api.app import create_app
-from diplograph.api.linked_data import HTML, RDF_FORMATS, DumpStream, _wants_gzip, choose_format
+from diplograph.api.dump import DumpStream, _wants_gzip
+from diplograph.api.negotiation import HTML, RDF_FORMATS, choose_format
 from diplograph.loader.config import load_settings
 from diplograph.loader.facts import json_schema, read_path
 from diplograph.loader.namespaces import DIP, ONTOLOGY_IRI, RDF, RDFS, SKOS, VOID

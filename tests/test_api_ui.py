@@ -18,7 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from diplograph.api.app import create_app
-from diplograph.api.ui import compact, competency_questions, find_example, local_href, parse_example
+from diplograph.api.examples import competency_questions, find_example, parse_example
+from diplograph.api.links import compact, local_href
 from diplograph.loader.config import load_settings
 from diplograph.loader.facts import read_path
 from diplograph.loader.namespaces import PREFIXES

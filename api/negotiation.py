@@ -1,0 +1,121 @@
+"""Content negotiation for the linked-data routes: the formats a description, a vocabulary
+document or the VoID description is offered in, choosing among them by ``Accept`` (or
+``?format=``), writing the answer, and HEAD for every such GET route.
+
+Quality values are respected; among equal qualities a specific media type beats a wildcard,
+then the order of the offered formats. Every negotiated answer has ``Vary: Accept``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from pyoxigraph import Triple
+
+from diplograph.api.formats import GRAPH_FORMATS, Format, negotiate, parse_accept, write_triples
+from diplograph.loader.errors import UnsupportedFormatError
+
+__all__ = [
+    "HTML",
+    "PAGE_FORMATS",
+    "RDF_FORMATS",
+    "FormatParam",
+    "answer_head",
+    "choose_format",
+    "rdf_response",
+    "serialize",
+]
+
+# --- formats --------------------------------------------------------------------------------------
+
+HTML = Format("html", "HTML", "text/html", aliases=("application/xhtml+xml",), names=("htm",))
+_BY_NAME = {f.name: f for f in GRAPH_FORMATS}
+#: The RDF formats of a description, in order of preference (the first is the default).
+RDF_FORMATS: tuple[Format, ...] = (
+    _BY_NAME["turtle"],
+    _BY_NAME["jsonld"],
+    _BY_NAME["ntriples"],
+    _BY_NAME["rdfxml"],
+)
+#: What a resource or the ontology is offered as: the RDF formats, then an HTML page.
+PAGE_FORMATS = (*RDF_FORMATS, HTML)
+_VARY = {"Vary": "Accept"}
+
+FormatParam = Annotated[
+    str | None,
+    Query(
+        alias="format",
+        description="Overrides Accept: turtle, jsonld, ntriples, rdfxml or html.",
+    ),
+]
+
+
+def choose_format(
+    accept: str | None, offered: Sequence[Format], *, override: str | None, what: str
+) -> Format:
+    """The format of ``offered`` the client prefers; 406 (UnsupportedFormatError) when none.
+
+    Like :func:`diplograph.api.formats.negotiate`, with one refinement for linked data: among
+    formats of equal quality, one named by a specific media range (``text/html``) beats one that
+    only a wildcard (``*/*``) matches, so ``Accept: text/html, */*`` gets HTML.
+    """
+    if override:
+        return negotiate(None, offered, override=override, what=what)
+    ranges = parse_accept(accept)
+    best: tuple[tuple[float, int, int], Format] | None = None
+    for index, fmt in enumerate(offered):
+        rank: tuple[int, float, int] | None = None
+        for media_type in fmt.all_media_types:
+            for media_range in ranges:
+                if media_range.matches(media_type):
+                    key = (
+                        media_range.specificity * 2 + (media_type == fmt.media_type),
+                        media_range.q,
+                        media_range.specificity,
+                    )
+                    if rank is None or key[0] > rank[0]:
+                        rank = key
+        if rank is None or rank[1] <= 0:
+            continue
+        score = (rank[1], rank[2], -index)
+        if best is None or score > best[0]:
+            best = (score, fmt)
+    if best is None:
+        types = ", ".join(f.media_type for f in offered)
+        names = "|".join(f.name for f in offered)
+        raise UnsupportedFormatError(
+            f"none of the media types in 'Accept: {accept}' can be produced for {what}; "
+            f"available: {types} (or ?format={names})"
+        )
+    return best[1]
+
+
+def serialize(fmt: Format, triples: Iterable[Triple], prefixes: Mapping[str, str]) -> bytes:
+    """``triples`` written in the RDF format ``fmt`` with ``prefixes``."""
+    return b"".join(write_triples(fmt, list(triples), lambda: None, prefixes=dict(prefixes)))
+
+
+def rdf_response(fmt: Format, body: bytes) -> Response:
+    """An RDF answer in ``fmt`` (negotiated, so it varies with ``Accept``)."""
+    return Response(body, media_type=fmt.content_type, headers=_VARY)
+
+
+# --- HEAD -----------------------------------------------------------------------------------------
+
+
+def answer_head(router: APIRouter) -> None:
+    """Let every GET route of ``router`` answer HEAD too, with the same status and headers.
+
+    Link checkers and crawlers ask with HEAD (the server sends no body). FastAPI routes answer
+    only the methods they name, so each GET route gets a HEAD twin, left out of the OpenAPI
+    document. Call it after the router's last GET route.
+    """
+    for route in list(router.routes):
+        if isinstance(route, APIRoute) and "GET" in (route.methods or ()):
+            router.add_api_route(
+                route.path, route.endpoint, methods=["HEAD"], include_in_schema=False
+            )
