@@ -3,14 +3,21 @@
 The Turtle files in the ``ontology`` package are the source of truth (see docs/ontology.md). This
 module parses them once and hands them out in the forms the rest of diplograph needs:
 
-- :func:`ontology_graph` and :func:`ontology_turtle`: the ontology and its three code lists as one
-  rdflib graph (for SHACL validation and for serving);
+- :func:`ontology_graph` and :func:`ontology_turtle`: the merged ontology document, the ontology
+  with its three code lists merged in, as an rdflib graph (for SHACL validation) and as Turtle
+  (for serving at the namespace);
 - :func:`ontology_triples`: the same as pyoxigraph triples, with stable blank node ids, for the
   store's ontology graph (so that "is the stored ontology current?" is a set comparison);
 - :func:`superclass_closure`: the named superclasses of every ``dip:`` class, which the loader
   writes as extra ``rdf:type`` triples so that plain SPARQL finds instances of subclasses;
 - :func:`reason`: a consistency check with HermiT (through owlready2, on Java), for tests and for
   ontology work. This is the only module that imports owlready2, and only inside :func:`reason`.
+
+The merged document has one ontology header, the ontology's (with its version IRI), and no
+``owl:imports``: it already holds what the imports name, so a client that opens it from a URL
+(Protégé, any OWL API tool) has nothing left to fetch. The code lists' own headers are left out,
+as ROBOT's ``merge`` does; the files in the ``ontology`` package keep their headers and their
+imports of the ``w3id.org`` IRIs (docs/ontology.md, "Opening it in Protégé").
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from rdflib.term import Node
 
 import diplograph.ontology as ontology_files
 from diplograph.loader.errors import ConfigError, DiplographError, InputError
-from diplograph.loader.namespaces import DIP, PREFIXES, SEM, VANN
+from diplograph.loader.namespaces import DIP, ONTOLOGY_IRI, PREFIXES, SEM, VANN
 
 __all__ = [
     "OWL2_DATATYPES",
@@ -104,16 +111,32 @@ _JAVA_MISSING = (
 
 @functools.cache
 def _canonical_graph() -> Graph:
-    """The ontology and code lists, parsed once, with blank nodes renamed canonically."""
+    """The merged ontology document, parsed once, with blank nodes renamed canonically."""
     parsed = Graph()
     for path in ontology_files.ontology_paths():
         parsed.parse(path, format="turtle")
     # Canonical blank node ids depend only on the triples, so every process (and every store
     # that keeps blank node ids, such as Oxigraph) sees the same ontology triples.
     graph = Graph()
-    for triple in to_canonical_graph(parsed):
+    for triple in to_canonical_graph(_merge_imports(parsed, URIRef(ONTOLOGY_IRI))):
         graph.add(triple)
     _bind_prefixes(graph)
+    return graph
+
+
+def _merge_imports(union: Graph, main: URIRef) -> Graph:
+    """``union`` (an ontology and the ontologies it imports) as one ontology named ``main``.
+
+    Drops the imports of the ontologies ``union`` already holds and their headers. A document
+    with several ``owl:Ontology`` headers is one ontology to the OWL API, named by whichever
+    header it meets first, and an import left in it would be fetched from the web.
+    """
+    merged = {header for header in union.subjects(RDF.type, OWL.Ontology) if header != main}
+    graph = Graph()
+    for s, p, o in union:
+        if s in merged or (s == main and p == OWL.imports and o in merged):
+            continue
+        graph.add((s, p, o))
     return graph
 
 
@@ -123,7 +146,10 @@ def _bind_prefixes(graph: Graph) -> None:
 
 
 def ontology_graph() -> Graph:
-    """The ontology and its code lists as one rdflib graph, with diplograph's prefixes bound.
+    """The merged ontology document as an rdflib graph, with diplograph's prefixes bound.
+
+    That is the ontology with its code lists merged in: every triple of the four files except
+    the code lists' headers and the ``owl:imports`` of them (see the module docstring).
 
     The files are parsed once per process; each call returns a fresh copy, so callers may add
     data triples to it (as SHACL validation does) without changing what others see.
@@ -137,7 +163,10 @@ def ontology_graph() -> Graph:
 
 @functools.cache
 def ontology_turtle() -> str:
-    """The ontology and its code lists as one Turtle document, for serving."""
+    """The merged ontology document (see :func:`ontology_graph`) as Turtle, for serving.
+
+    It opens in Protégé from a URL with nothing left to import.
+    """
     return _canonical_graph().serialize(format="turtle")
 
 
@@ -154,7 +183,7 @@ def _ontology_triples() -> tuple[pyoxigraph.Triple, ...]:
 
 
 def ontology_triples() -> list[pyoxigraph.Triple]:
-    """The ontology and its code lists as pyoxigraph triples, in a stable order.
+    """The merged ontology document (see :func:`ontology_graph`) as pyoxigraph triples, sorted.
 
     Blank node ids are canonical (the same in every process), so the triples can be compared
     with those of a stored ontology graph as sets.
@@ -271,8 +300,8 @@ def reason(extra: list[Path] | None = None) -> ReasonerReport:
     ontology = Graph()
     headers = set(_canonical_graph().subjects(RDF.type, OWL.Ontology))
     for s, p, o in _canonical_graph():
-        # The four ontology headers carry only annotations and imports (which owlready2 would
-        # try to fetch); one merged, header-less file is what HermiT gets.
+        # The header carries only annotations; one header-less file is what HermiT gets, so
+        # owlready2 never looks at an ontology IRI.
         if s not in headers:
             ontology.add((s, p, o))
     data: list[pyoxigraph.Triple] = []
