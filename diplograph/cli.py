@@ -1,4 +1,5 @@
-"""The ``diplograph`` command.
+"""The ``diplograph`` command: argument handling and output over :class:`diplograph.graph.Graph`
+(the Python API, which does the work with the loader) and the HTTP service.
 
 Exit codes (scripts can trust them; documented in docs/cli.md):
 
