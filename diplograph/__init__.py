@@ -21,11 +21,39 @@ project's card lays them out, and are mapped here by ``pyproject.toml``:
   and the HTTP service.
 """
 
-from diplograph.graph import Graph
-from diplograph.graph import open_graph as open
-from diplograph.loader.config import Settings
-from diplograph.loader.pipeline import LoadReport, Rejection
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from diplograph.graph import Graph
+    from diplograph.graph import open_graph as open
+    from diplograph.loader.config import Settings
+    from diplograph.loader.pipeline import LoadReport, Rejection
 
 __all__ = ["Graph", "LoadReport", "Rejection", "Settings", "open"]
 
 __version__ = "0.1.0"
+
+# Where each name of the Python API lives. They are imported on first use, so that importing
+# any diplograph module (the ontology's package data, a loader module) does not pay for the
+# loader's whole pipeline.
+_API = {
+    "Graph": ("diplograph.graph", "Graph"),
+    "open": ("diplograph.graph", "open_graph"),
+    "Settings": ("diplograph.loader.config", "Settings"),
+    "LoadReport": ("diplograph.loader.pipeline", "LoadReport"),
+    "Rejection": ("diplograph.loader.pipeline", "Rejection"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The Python API's names, imported when first used (PEP 562)."""
+    if name not in _API:
+        raise AttributeError(f"module 'diplograph' has no attribute {name!r}")
+    import importlib
+
+    module, attribute = _API[name]
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value
+    return value
