@@ -13,7 +13,7 @@ Two engines run the shapes:
   memory (loader/shacl/), many times faster;
 - ``"pyshacl"``: pySHACL (``inference="none"``, ``advanced=True``), the reference implementation
   that the compiled engine must agree with on every test case (tests/test_validate_differential.py).
-  This is the only module that imports pySHACL.
+  loader/shacl/reference.py runs it.
 
 Each result becomes a :class:`Violation` with plain strings (IRIs in full, shapes, paths and
 datatypes as prefixed names), and the report conforms when no result has severity
@@ -23,40 +23,39 @@ datatypes as prefixed names), and the report conforms when no result has severit
 from __future__ import annotations
 
 import functools
-import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 from typing import Literal as TypingLiteral
 
 import pyoxigraph
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.collection import Collection
+from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
-from rdflib.plugins.sparql import prepareQuery
-from rdflib.plugins.sparql.sparql import Query
-from rdflib.query import Processor, Result
-from rdflib.term import Identifier, Node
+from rdflib.term import Node
 
 from diplograph.loader.errors import ConfigError
-from diplograph.loader.namespaces import PREFIXES, SH, XSD
+from diplograph.loader.namespaces import SH
 from diplograph.loader.shacl import RawResult, SparqlShapes, to_rdflib
+from diplograph.loader.shacl.reference import DataGraph, run_pyshacl
+from diplograph.loader.shacl.render import (
+    compact,
+    fallback_message,
+    node_text,
+    path_text,
+    pick_message,
+    shape_names,
+    value_text,
+)
+from diplograph.loader.shacl.shapes import SHAPES_NAMESPACE
 
 __all__ = ["SHAPES_NAMESPACE", "Engine", "ValidationReport", "Validator", "Violation"]
 
 #: The validation engines: the shapes compiled to SPARQL, or pySHACL (the reference).
 Engine = TypingLiteral["sparql", "pyshacl"]
 
-#: The namespace of the shapes (prefix ``dsh:``).
-SHAPES_NAMESPACE: Final = "https://w3id.org/diplograph/shapes#"
-
-_XSD_STRING: Final = XSD + "string"
 _SEVERITIES: Final = {SH + "Violation": "Violation", SH + "Warning": "Warning", SH + "Info": "Info"}
 _SEVERITY_ORDER: Final = {"Violation": 0, "Warning": 1, "Info": 2}
-# Prefixes used to render IRIs compactly in results: the shapes, SHACL and diplograph's own.
-_RENDER_PREFIXES: Final = {"dsh": SHAPES_NAMESPACE, "sh": SH, **PREFIXES}
-_LOCAL_NAME = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$")
 
 _SH = {
     name: URIRef(SH + name)
@@ -69,13 +68,6 @@ _SH = {
         "sourceShape",
         "resultMessage",
         "resultSeverity",
-        "property",
-        "path",
-        "inversePath",
-        "alternativePath",
-        "zeroOrMorePath",
-        "oneOrMorePath",
-        "zeroOrOnePath",
     )
 }
 
@@ -140,7 +132,7 @@ class Validator:
         self.engine: Engine = engine
         self._shapes = shapes if shapes is not None else _shapes_graph()
         self._ontology = _ontology_triples()
-        self._shape_names = _shape_names(self._shapes)
+        self._shape_names = shape_names(self._shapes)
         self._compiled = _compiled_shapes() if engine == "sparql" and shapes is None else None
         if engine == "sparql" and self._compiled is None:
             self._compiled = SparqlShapes(self._shapes, self._ontology)
@@ -171,11 +163,11 @@ class Validator:
                 raw = self._compiled.run(triples)
             found = {self._from_raw(r) for r in raw}
         else:
-            graph = _DataGraph()
+            graph = DataGraph()
             graph.addN((s, p, o, graph) for s, p, o in self._ontology)
             graph.addN((*_to_rdflib(t), graph) for t in data)
             with self._lock:
-                report = _run_pyshacl(graph, self._shapes)
+                report = run_pyshacl(graph, self._shapes)
             found = {
                 self._result(report, node)
                 for node in report.subjects(RDF.type, _SH["ValidationResult"])
@@ -200,25 +192,25 @@ class Validator:
         severity = report.value(node, _SH["resultSeverity"])
         messages = list(report.objects(node, _SH["resultMessage"]))
         return Violation(
-            focus_node=_node_text(focus),
-            path=_path_text(report, path) if path is not None else None,
-            value=_value_text(value) if value is not None else None,
-            constraint=_compact(str(component)) if component is not None else "",
-            shape=self._shape_names.get(shape, _node_text(shape)) if shape is not None else "",
-            message=_pick_message(messages) or _fallback_message(component, path),
+            focus_node=node_text(focus),
+            path=path_text(report, path) if path is not None else None,
+            value=value_text(value) if value is not None else None,
+            constraint=compact(str(component)) if component is not None else "",
+            shape=self._shape_names.get(shape, node_text(shape)) if shape is not None else "",
+            message=pick_message(messages) or fallback_message(component, path),
             severity=_SEVERITIES.get(str(severity), str(severity)),
         )
 
     def _from_raw(self, result: RawResult) -> Violation:
         path = result.path
         return Violation(
-            focus_node=_node_text(result.focus),
-            path=_path_text(self._shapes, path) if path is not None else None,
-            value=_value_text(result.value) if result.value is not None else None,
-            constraint=_compact(result.component),
-            shape=self._shape_names.get(result.shape, _node_text(result.shape)),
-            message=_pick_message(list(result.messages))
-            or _fallback_message(URIRef(result.component), path),
+            focus_node=node_text(result.focus),
+            path=path_text(self._shapes, path) if path is not None else None,
+            value=value_text(result.value) if result.value is not None else None,
+            constraint=compact(result.component),
+            shape=self._shape_names.get(result.shape, node_text(result.shape)),
+            message=pick_message(list(result.messages))
+            or fallback_message(URIRef(result.component), path),
             severity=_SEVERITIES.get(result.severity, result.severity),
         )
 
@@ -256,61 +248,7 @@ def _to_rdflib(triple: pyoxigraph.Triple) -> tuple[Node, Node, Node]:
     return (to_rdflib(triple.subject), URIRef(triple.predicate.value), to_rdflib(triple.object))
 
 
-# ------------------------------------------------------------------------------------------------
-# pySHACL
-
-
-def _run_pyshacl(data: Graph, shapes_graph: Graph) -> Graph:
-    import pyshacl
-
-    _conforms, report, _text = pyshacl.validate(
-        data,
-        shacl_graph=shapes_graph,
-        inference="none",
-        advanced=True,  # for the sh:SPARQLTarget rules
-        inplace=True,  # the data graph is ours, built for this run: no copy
-        allow_warnings=True,
-        allow_infos=True,
-    )
-    if not isinstance(report, Graph):
-        raise ConfigError(f"SHACL validation failed to run: {report}")
-    return report
-
-
-class _DataGraph(Graph):
-    """An rdflib graph that parses each SPARQL query text once per process.
-
-    pySHACL runs the shapes' SPARQL targets as query strings on every validation; parsing them
-    (pyparsing) took about 100 ms of each run, more than validating a small document.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(bind_namespaces="none")
-
-    def query(
-        self,
-        query_object: str | Query,
-        processor: str | Processor = "sparql",
-        result: str | type[Result] = "sparql",
-        initNs: Mapping[str, Any] | None = None,  # rdflib's parameter names
-        initBindings: Mapping[str, Identifier] | None = None,
-        use_store_provided: bool = True,
-        **kwargs: Any,
-    ) -> Result:
-        if isinstance(query_object, str) and not initNs:
-            query_object = _prepared(query_object)
-        return super().query(
-            query_object, processor, result, initNs, initBindings, use_store_provided, **kwargs
-        )
-
-
-@functools.lru_cache(maxsize=64)
-def _prepared(text: str) -> Query:
-    return prepareQuery(text)
-
-
-# ------------------------------------------------------------------------------------------------
-# Rendering results
+# Ordering results
 
 
 def _sort_key(result: Violation) -> tuple[int, str, str, str, str, str]:
@@ -322,82 +260,3 @@ def _sort_key(result: Violation) -> tuple[int, str, str, str, str, str]:
         result.value or "",
         result.constraint,
     )
-
-
-def _compact(iri: str) -> str:
-    """``dip:PhoneCall`` for a known namespace and a simple local name, else ``<iri>``."""
-    best = ""
-    for prefix, namespace in _RENDER_PREFIXES.items():
-        if iri.startswith(namespace) and len(namespace) > len(_RENDER_PREFIXES.get(best, "")):
-            local = iri[len(namespace) :]
-            if local == "" or _LOCAL_NAME.match(local):
-                best = prefix
-    if best:
-        return f"{best}:{iri[len(_RENDER_PREFIXES[best]) :]}"
-    return f"<{iri}>"
-
-
-def _node_text(node: Node | None) -> str:
-    if isinstance(node, BNode):
-        return f"_:{node}"
-    return str(node) if node is not None else ""
-
-
-def _value_text(value: Node) -> str:
-    if isinstance(value, Literal):
-        lexical = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        if value.language:
-            return f'"{lexical}"@{value.language}'
-        if value.datatype is not None and str(value.datatype) != _XSD_STRING:
-            return f'"{lexical}"^^{_compact(str(value.datatype))}'
-        return f'"{lexical}"'
-    return _node_text(value)
-
-
-def _path_text(graph: Graph, path: Node) -> str:
-    """A SHACL property path in SPARQL syntax: ``dip:a``, ``dip:a/dip:b``, ``^dip:a``, ``(a|b)``."""
-    if isinstance(path, URIRef):
-        return _compact(str(path))
-    if (path, RDF.first, None) in graph:
-        return "/".join(_path_text(graph, step) for step in Collection(graph, path))
-    for key, template in (
-        ("inversePath", "^{}"),
-        ("zeroOrMorePath", "{}*"),
-        ("oneOrMorePath", "{}+"),
-        ("zeroOrOnePath", "{}?"),
-    ):
-        inner = graph.value(path, _SH[key])
-        if inner is not None:
-            text = _path_text(graph, inner)
-            if not isinstance(inner, URIRef):
-                text = f"({text})"
-            return template.format(text)
-    alternatives = graph.value(path, _SH["alternativePath"])
-    if alternatives is not None:
-        return "(" + "|".join(_path_text(graph, a) for a in Collection(graph, alternatives)) + ")"
-    return _node_text(path)
-
-
-def _shape_names(shapes_graph: Graph) -> dict[Node, str]:
-    """Display names of shapes: ``dsh:X`` for named ones, ``dsh:X[path]`` for property shapes."""
-    names: dict[Node, str] = {}
-    for parent, child in shapes_graph.subject_objects(_SH["property"]):
-        if isinstance(child, BNode):
-            path = shapes_graph.value(child, _SH["path"])
-            path_text = _path_text(shapes_graph, path) if path is not None else "?"
-            owner = _node_text(parent) if isinstance(parent, BNode) else _compact(str(parent))
-            names[child] = f"{owner}[{path_text}]"
-    for shape in set(shapes_graph.subjects()):
-        if isinstance(shape, URIRef) and shape not in names:
-            names[shape] = _compact(str(shape))
-    return names
-
-
-def _pick_message(messages: list[Node]) -> str:
-    english = [str(m) for m in messages if isinstance(m, Literal) and m.language in (None, "en")]
-    return (english or [str(m) for m in messages] or [""])[0]
-
-
-def _fallback_message(component: Node | None, path: Node | None) -> str:
-    rule = _compact(str(component)) if component is not None else "a SHACL constraint"
-    return f"breaks {rule}" + (f" on {path}" if path is not None else "")

@@ -21,9 +21,10 @@ from rdflib.term import Node
 from diplograph.loader.errors import ConfigError
 from diplograph.loader.namespaces import PREFIXES, SH
 
-__all__ = ["VALUE_PARAMETERS", "ShapesReader", "prefixed", "sh"]
+__all__ = ["SHAPES_NAMESPACE", "VALUE_PARAMETERS", "ShapesReader", "prefixed", "sh"]
 
-_SHAPES_NAMESPACE: Final = "https://w3id.org/diplograph/shapes#"
+#: The namespace of the shapes (prefix ``dsh:``).
+SHAPES_NAMESPACE: Final = "https://w3id.org/diplograph/shapes#"
 
 
 def sh(name: str) -> URIRef:
@@ -208,7 +209,7 @@ def _list_head(graph: Graph, node: Node) -> Node:
         node = previous
 
 
-_DISPLAY_PREFIXES: Final = {"dsh": _SHAPES_NAMESPACE, "sh": SH, **PREFIXES}
+_DISPLAY_PREFIXES: Final = {"dsh": SHAPES_NAMESPACE, "sh": SH, **PREFIXES}
 
 
 def prefixed(node: Node) -> str:
