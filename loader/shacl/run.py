@@ -60,7 +60,7 @@ class RawResult:
 class SparqlShapes:
     """The shapes compiled to SPARQL, with the background triples loaded into their own store.
 
-    The store holds four graphs per side: triples whose terms are the same in both views
+    The store holds three graphs per side: triples whose terms are the same in both views
     (IRIs, plain and language-tagged strings: nearly all) once, and the others (typed literals,
     blank nodes) once encoded for the compiled queries and once raw for the shapes' own SPARQL.
     Not thread-safe: :meth:`run` uses the one store; the caller serializes runs.
