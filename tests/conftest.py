@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -20,6 +21,11 @@ from diplograph.loader.facts import read_path
 from diplograph.loader.pipeline import Loader
 from diplograph.loader.store import Store
 from diplograph.loader.store.embedded import EmbeddedStore
+
+if TYPE_CHECKING:
+    # Imported only for the annotation: the module is a plugin (pytest_plugins below), which
+    # pytest must import itself to rewrite its asserts.
+    from tests.support.listener import Listener
 
 pytest_plugins = ["tests.support.virtuoso", "tests.support.server", "tests.support.listener"]
 
@@ -113,3 +119,24 @@ def story_client(story_store: EmbeddedStore) -> Iterator[TestClient]:
     response (the tests of status codes must see it as a client would)."""
     with app_client(story_store, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+# --- proof that nothing was fetched ------------------------------------------------------------
+
+
+def requests_before_fence(listener: Listener) -> list[str]:
+    """The requests ``listener`` received before a request of our own (the fence).
+
+    The listener accepts connections one at a time in the order they were made, and records each
+    request before answering it; so when the fence is answered, every connection made before it
+    (by the server, while it handled the request the test made first) has been recorded. No
+    guessed wait that a loaded machine could outrun. The fence itself is taken off the record,
+    so the listener can be asked again (as the examples of a property test do).
+    """
+    fence = "GET /fence HTTP/1.1"
+    response = httpx.get(listener.url + "/fence", timeout=30)
+    assert response.status_code == 200
+    seen = list(listener.requests)
+    assert seen and seen[-1] == fence, seen
+    listener.requests.remove(fence)
+    return seen[:-1]

@@ -27,7 +27,7 @@ from diplograph.api.execution import QueryRunner, StreamAborted
 from diplograph.api.guard import inspect_query, inspect_update
 from diplograph.loader.config import load_settings
 from diplograph.loader.errors import ForbiddenQueryError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, requests_before_fence
 from tests.support.listener import Listener
 from tests.support.server import GRAPHS, LiveServer, StartServer, add_quads, load_test_store
 
@@ -40,24 +40,6 @@ def query(server: LiveServer, text: str, **params: Any) -> httpx.Response:
 
 def update(server: LiveServer, text: str) -> httpx.Response:
     return httpx.post(server.sparql, data={"update": text}, headers=server.auth, timeout=30)
-
-
-FENCE = "GET /fence HTTP/1.1"
-
-
-def requests_before_fence(listener: Listener) -> list[str]:
-    """The requests the listener received before a request of our own (the fence).
-
-    The listener accepts connections one at a time in the order they were made, and records each
-    request before answering it; so when the fence is answered, every connection made before it
-    (by the server, while it handled the request the test made first) has been recorded. No
-    guessed wait that a loaded machine could outrun.
-    """
-    response = httpx.get(listener.url + "/fence", timeout=30)
-    assert response.status_code == 200
-    seen = list(listener.requests)
-    assert seen and seen[-1] == FENCE, seen
-    return seen[:-1]
 
 
 def poll_until(condition: Callable[[], bool], *, within: float, what: str) -> float:
