@@ -82,7 +82,7 @@ def test_sparqlwrapper_ask_and_a_bad_query(live_server: LiveServer) -> None:
 def test_rdflib_sparqlstore_reads(live_server: LiveServer) -> None:
     graph = Graph(store=SPARQLStore(live_server.sparql, returnFormat="json"))
     rows = list(graph.query(PERSONS))
-    assert [str(label) for _, label in rows] == ["Antony Blinken", "Wang Yi", "王毅"]
+    assert [str(row[1]) for row in rows] == ["Antony Blinken", "Wang Yi", "王毅"]  # type: ignore[index]
     assert (BLINKEN, RDF.type, URIRef(DIP + "Person")) in graph
     labels = set(graph.objects(BLINKEN, RDFS.label))
     assert labels == {Literal("Antony Blinken", lang="en")}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -142,7 +143,7 @@ def test_writes_without_the_right_token_change_nothing(
     headers: dict[str, str],
     method: str,
     path: str,
-    kwargs: dict[str, object],
+    kwargs: dict[str, Any],
 ) -> None:
     before = _dump(server)
     extra = {"Content-Type": "text/turtle"} if method == "PUT" else {}

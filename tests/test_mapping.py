@@ -45,7 +45,9 @@ def _objects(mapped: MappedDocument, s: str, p: str) -> set[str]:
     return {
         t.object.value
         for t in mapped.triples
-        if t.subject == NamedNode(s) and t.predicate == NamedNode(p)
+        if t.subject == NamedNode(s)
+        and t.predicate == NamedNode(p)
+        and isinstance(t.object, NamedNode | Literal)
     }
 
 
@@ -54,7 +56,9 @@ def _subjects_of_type(mapped: MappedDocument, cls: str) -> list[str]:
     return [
         t.subject.value
         for t in mapped.triples
-        if t.predicate == rdf_type and t.object == NamedNode(DIP + cls)
+        if t.predicate == rdf_type
+        and t.object == NamedNode(DIP + cls)
+        and isinstance(t.subject, NamedNode)
     ]
 
 
