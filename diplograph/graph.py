@@ -199,7 +199,7 @@ class Graph:
     def query_frame(self, sparql: str, *, prefixes: bool = True) -> Any:
         """:meth:`query` as a pandas DataFrame, one column per variable (needs pandas)."""
         try:
-            import pandas  # type: ignore[import-untyped]  # no stubs installed
+            import pandas
         except ImportError:
             raise ImportError(
                 "query_frame needs pandas: pip install 'diplograph[dataframe]'"

@@ -30,17 +30,12 @@ from pyoxigraph import Store as OxStore
 
 from diplograph.loader.errors import QuerySyntaxError, StoreError, StoreLockedError
 from diplograph.loader.namespaces import STORED_DEFAULT_GRAPH
+from diplograph.loader.sparql_text import is_blank, split_prologue
 from diplograph.loader.store.base import GraphChange, QueryResult, Store
 
 log = logging.getLogger(__name__)
 
 _STORED_DEFAULT = NamedNode(STORED_DEFAULT_GRAPH)
-_COMMENTS = re.compile(r"#[^\n]*")
-_SPACE = r"(?:\s|#[^\n]*)*"
-_PROLOGUE = re.compile(
-    rf"{_SPACE}(?:(?:BASE{_SPACE}<[^>]*>|PREFIX{_SPACE}[A-Za-z]?[\w.-]*:{_SPACE}<[^>]*>){_SPACE})*",
-    re.IGNORECASE,
-)
 _REBUILD_UNION = "DROP SILENT DEFAULT ;\nINSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
@@ -111,9 +106,8 @@ class EmbeddedStore(Store):
         runs, the result is moved back to its named graph and the union is rebuilt.
         """
         # Oxigraph takes a prologue (PREFIX, BASE) only at the start of the request.
-        prologue = _PROLOGUE.match(sparql)
-        head, body = (prologue.group(0), sparql[prologue.end() :]) if prologue else ("", sparql)
-        if not _COMMENTS.sub("", body).strip():
+        head, body = split_prologue(sparql)
+        if is_blank(body):
             self._update(sparql)  # an empty update: nothing to do, but check its syntax
             return
         self._update(

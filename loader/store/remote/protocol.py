@@ -36,7 +36,7 @@ from pyoxigraph import Literal as RdfLiteral
 from diplograph.loader.errors import QuerySyntaxError, RemoteStoreError, ResultTooLargeError
 from diplograph.loader.store.base import QueryResult
 
-__all__ = ["JSON", "NTRIPLES", "SparqlHttp", "dataset", "query_form", "rows", "spo"]
+__all__ = ["JSON", "NTRIPLES", "SparqlHttp", "dataset", "rows", "spo"]
 
 #: A graph no one writes: naming it selects an empty default graph or no named graphs.
 _EMPTY_GRAPH = "urn:x-diplograph:empty"
@@ -46,13 +46,6 @@ NTRIPLES = "application/n-triples"
 _FORM = "application/x-www-form-urlencoded"
 _XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 
-# The prologue of a query (comments, BASE, PREFIX, Virtuoso's DEFINE), then its form.
-_PROLOGUE_ITEM = re.compile(
-    r"""\s*(?:\#[^\n]*|BASE\s*<[^>]*>|PREFIX\s*[^\s:]*:\s*<[^>]*>
-        |DEFINE\s+\S+\s+(?:"[^"]*"|'[^']*'|<[^>]*>|\S+))""",
-    re.IGNORECASE | re.VERBOSE,
-)
-_FORM_KEYWORD = re.compile(r"\s*(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -251,17 +244,6 @@ class _ChallengeAuth(httpx.Auth):
 def dataset(parameter: str, graphs: Sequence[str]) -> list[tuple[str, str]]:
     """Protocol dataset fields; an empty list selects the empty graph, not the store's choice."""
     return [(parameter, NamedNode(g).value) for g in graphs or [_EMPTY_GRAPH]]
-
-
-def query_form(sparql: str) -> str | None:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE, read after the prologue; None if not recognised."""
-    position = 0
-    while match := _PROLOGUE_ITEM.match(sparql, position):
-        if match.end() == position:
-            break
-        position = match.end()
-    form = _FORM_KEYWORD.match(sparql, position)
-    return form.group(1).upper() if form else None
 
 
 def _server_message(response: httpx.Response) -> str:

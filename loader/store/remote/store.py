@@ -35,6 +35,7 @@ from pyoxigraph import Literal as RdfLiteral
 from pyoxigraph import NamedNode, Quad, Triple
 
 from diplograph.loader.errors import ConfigError, RemoteStoreError
+from diplograph.loader.sparql_text import query_form
 from diplograph.loader.store.base import INTERNAL_GRAPH_PREFIX, GraphChange, QueryResult, Store
 from diplograph.loader.store.remote.commit import TRIPLES_PER_GSP_REQUEST, CommitPlan, chunks, pack
 from diplograph.loader.store.remote.protocol import (
@@ -42,7 +43,6 @@ from diplograph.loader.store.remote.protocol import (
     NTRIPLES,
     SparqlHttp,
     dataset,
-    query_form,
     repair_json,
     rows,
     spo,
