@@ -13,7 +13,6 @@ import asyncio
 import gzip
 import json
 import threading
-import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import IO, Any
@@ -34,7 +33,7 @@ from pyoxigraph import (
 )
 
 from diplograph.api.app import create_app
-from diplograph.api.dump import DumpStream, _wants_gzip
+from diplograph.api.dump import DUMP_BUFFER_CHUNKS, DumpStream, _wants_gzip
 from diplograph.api.negotiation import HTML, RDF_FORMATS, choose_format
 from diplograph.loader.config import load_settings
 from diplograph.loader.facts import json_schema, read_path
@@ -554,7 +553,13 @@ def test_a_dump_streams_in_chunks_over_a_real_server(
 
 
 def test_a_dump_waits_for_a_slow_client_and_stops_when_it_leaves() -> None:
+    # The client takes the first chunk and then nothing: the writer may fill the buffer
+    # (DUMP_BUFFER_CHUNKS chunks) and must then wait. Checked by state, not by sleeping: the
+    # writer says when it has filled the buffer; when the client leaves, the writer must stop
+    # without having written another chunk.
+    buffered = DUMP_BUFFER_CHUNKS + 1  # the chunk the client took, and a full buffer
     written: list[int] = []
+    filled = threading.Event()
     finished = threading.Event()
 
     def write(output: IO[bytes]) -> None:
@@ -562,6 +567,8 @@ def test_a_dump_waits_for_a_slow_client_and_stops_when_it_leaves() -> None:
             for index in range(500):
                 output.write(b"x" * 70_000)  # one chunk per write
                 written.append(index)
+                if len(written) == buffered:
+                    filled.set()
         finally:
             finished.set()
 
@@ -570,14 +577,13 @@ def test_a_dump_waits_for_a_slow_client_and_stops_when_it_leaves() -> None:
         await stream.start()
         chunks = stream.chunks()
         await chunks.__anext__()
-        await asyncio.sleep(0.3)
-        assert len(written) < 20  # bounded: the writer waits for the client
+        assert await asyncio.to_thread(filled.wait, 30), "the writer did not fill the buffer"
         await chunks.aclose()  # type: ignore[attr-defined]  # the client went away
-        await asyncio.to_thread(finished.wait, 5)
+        await asyncio.to_thread(finished.wait, 30)
 
     asyncio.run(scenario())
     assert finished.is_set()
-    assert len(written) < 20
+    assert len(written) == buffered  # bounded: it waited for the client, then stopped
 
 
 def test_a_dump_that_fails_before_any_output_gets_an_error_status() -> None:
@@ -594,21 +600,39 @@ def test_a_dump_that_fails_before_any_output_gets_an_error_status() -> None:
 # --- safety ---------------------------------------------------------------------------------------
 
 
-class SlowStore(EmbeddedStore):
+class BlockedStore(EmbeddedStore):
+    """A store whose queries wait until the test lets them go."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.returned = threading.Event()
+
     def query(self, sparql: str, **kwargs: Any) -> QueryResult:
-        time.sleep(3)
-        return super().query(sparql, **kwargs)
+        self.entered.set()
+        self.release.wait(60)
+        try:
+            return super().query(sparql, **kwargs)
+        finally:
+            self.returned.set()
 
 
 def test_a_slow_description_times_out_with_503() -> None:
+    # Checked by state, not by the clock: the store's query is still blocked when the answer
+    # arrives, so the answer did not wait for the store.
     settings = load_settings(store="memory", query_timeout=0.3)
-    with TestClient(create_app(settings, SlowStore(None))) as c:
-        started = time.monotonic()
-        response = c.get("/id/person/anyone", headers={"Accept": "text/turtle"})
-        assert response.status_code == 503
-        assert response.json()["error"] == "QueryTimeoutError"
-        assert time.monotonic() - started < 2.5
-        assert c.get("/ns").status_code == 200  # the ontology does not need the store
+    store = BlockedStore()
+    try:
+        with TestClient(create_app(settings, store)) as c:
+            response = c.get("/id/person/anyone", headers={"Accept": "text/turtle"})
+            assert store.entered.is_set() and not store.returned.is_set()
+            assert response.status_code == 503
+            assert response.json()["error"] == "QueryTimeoutError"
+            assert c.get("/ns").status_code == 200  # the ontology does not need the store
+            store.release.set()
+    finally:
+        store.release.set()
 
 
 def test_choose_format_unit() -> None:
