@@ -27,9 +27,7 @@ from pyoxigraph import (
     Literal,
     NamedNode,
     QueryBoolean,
-    QueryResultsFormat,
     QuerySolutions,
-    RdfFormat,
     serialize,
 )
 
@@ -37,23 +35,23 @@ from diplograph.graph import Graph
 from diplograph.loader import __version__
 from diplograph.loader.config import Settings, load_settings
 from diplograph.loader.errors import DiplographError, InputError, StoreError
-from diplograph.loader.namespaces import PREFIXES, data_prefixes
+from diplograph.loader.formats import GRAPH_FORMATS as RDF_GRAPH_FORMATS
+from diplograph.loader.formats import RESULT_FORMATS
+from diplograph.loader.namespaces import PREFIXES, output_prefixes
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_REJECTED = 0, 1
 
-SELECT_FORMATS = {
-    "json": QueryResultsFormat.JSON,
-    "xml": QueryResultsFormat.XML,
-    "csv": QueryResultsFormat.CSV,
-    "tsv": QueryResultsFormat.TSV,
-}
+#: ``--format`` of ``query``: the SPARQL result formats for SELECT and ASK, by their short names.
+SELECT_FORMATS = {f.name: f.results for f in RESULT_FORMATS if f.results is not None}
+#: ``--format`` of ``query`` for CONSTRUCT and DESCRIBE; ``xml`` is RDF/XML there, as in
+#: ``SELECT_FORMATS`` it is SPARQL XML results.
 GRAPH_FORMATS = {
-    "turtle": RdfFormat.TURTLE,
-    "ntriples": RdfFormat.N_TRIPLES,
-    "jsonld": RdfFormat.JSON_LD,
-    "xml": RdfFormat.RDF_XML,
+    name: fmt.rdf
+    for fmt in RDF_GRAPH_FORMATS
+    for name in (fmt.name, *fmt.names)
+    if fmt.rdf is not None and name in ("turtle", "ntriples", "jsonld", "xml")
 }
 
 
@@ -421,7 +419,7 @@ def query(
             if fmt not in GRAPH_FORMATS:
                 raise InputError(f"--format {output_format} is for SELECT/ASK results")
             out.flush()
-            prefixes = {**PREFIXES, **data_prefixes(settings.base_iri)}
+            prefixes = output_prefixes(settings.base_iri)
             serialize(result, sys.stdout.buffer, GRAPH_FORMATS[fmt], prefixes=prefixes)
 
 
