@@ -1,38 +1,36 @@
 """The whole store (or one named graph) as a dump at ``GET /dump``, streamed.
 
 The dump is written by :func:`diplograph.loader.dump.write_dump` on a thread of its own and
-handed to the response chunk by chunk (:class:`DumpStream`), so memory stays bounded however big
+handed to the response chunk by chunk (:data:`DumpStream`, a
+:class:`~diplograph.api.streaming.WriterStream`), so memory stays bounded however big
 the store is. The format is negotiated (TriG by default); ``compress=gzip`` gives a ``.gz``
 file, and without it ``Accept-Encoding: gzip`` compresses in transit.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
+import functools
 import re
-import threading
-from collections.abc import AsyncIterator, Callable
-from typing import IO, Annotated, cast
+from typing import IO, Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pyoxigraph import NamedNode
 
 from diplograph.api.deps import SettingsDep, StoreDep
-from diplograph.api.formats import Format
+from diplograph.api.formats import Format, accepts_encoding
 from diplograph.api.negotiation import choose_format
 from diplograph.api.store_reads import in_thread, select
-from diplograph.loader.errors import (
-    DiplographError,
-    NotFoundError,
-    StoreError,
-    UnsupportedFormatError,
-)
+from diplograph.api.streaming import WriterStream
+from diplograph.loader.errors import NotFoundError, UnsupportedFormatError
 
-__all__ = ["DUMP_BUFFER_CHUNKS", "DUMP_CHUNK_BYTES", "DumpStream", "router"]
-
-log = logging.getLogger(__name__)
+__all__ = [
+    "DUMP_BUFFER_CHUNKS",
+    "DUMP_CHUNK_BYTES",
+    "DUMP_STALL_SECONDS",
+    "DumpStream",
+    "router",
+]
 
 # No HEAD twin for /dump (unlike the other linked-data routes): answering HEAD would start
 # writing a whole dump only to throw it away.
@@ -45,138 +43,16 @@ DUMP_BUFFER_CHUNKS = 8
 DUMP_STALL_SECONDS = 300.0
 
 
-class _Stop(Exception):
-    """The client went away: stop writing the dump."""
-
-
-class _ChunkWriter:
-    """A binary file-like object that hands fixed-size chunks to ``emit``."""
-
-    def __init__(self, emit: Callable[[bytes], None], size: int = DUMP_CHUNK_BYTES) -> None:
-        self._emit = emit
-        self._size = size
-        self._buffer = bytearray()
-
-    def write(self, data: bytes) -> int:
-        self._buffer += data
-        if len(self._buffer) >= self._size:
-            self._emit(bytes(self._buffer))
-            self._buffer.clear()
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def finish(self) -> None:
-        """Hand over what is left in the buffer."""
-        if self._buffer:
-            self._emit(bytes(self._buffer))
-            self._buffer.clear()
-
-
-class DumpStream:
-    """A dump written on its own thread and handed to the response chunk by chunk.
-
-    The thread blocks when :data:`DUMP_BUFFER_CHUNKS` chunks wait for the client (so memory stays
-    bounded) and stops when the client goes away. :meth:`start` waits for the first chunk, so an
-    error that happens before any output is answered with its proper status.
-    """
-
-    def __init__(self, write: Callable[[IO[bytes]], None]) -> None:
-        self._write = write
-        self._queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue()
-        self._slots = threading.Semaphore(DUMP_BUFFER_CHUNKS)
-        self._stopped = threading.Event()
-        self._loop = asyncio.get_running_loop()
-        self._first = b""
-        self._ended = False
-
-    def _put(self, item: bytes | BaseException | None) -> None:
-        try:
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
-        except RuntimeError:  # the event loop is gone (server shutdown)
-            self._stopped.set()
-
-    def _emit(self, chunk: bytes) -> None:
-        waited = 0.0
-        while not self._slots.acquire(timeout=1.0):
-            waited += 1.0
-            if self._stopped.is_set() or waited >= DUMP_STALL_SECONDS:
-                raise _Stop
-        if self._stopped.is_set():
-            raise _Stop
-        self._put(chunk)
-
-    def _run(self) -> None:
-        writer = _ChunkWriter(self._emit)
-        try:
-            self._write(cast(IO[bytes], writer))
-            writer.finish()
-        except _Stop:
-            return
-        except BaseException as exc:  # handed to the response
-            exc.__traceback__ = None
-            self._put(
-                exc if isinstance(exc, DiplographError) else StoreError(f"the dump failed: {exc}")
-            )
-            return
-        self._put(None)
-
-    async def start(self) -> None:
-        """Start the writer thread and wait for its first chunk (or its error, raised here)."""
-        threading.Thread(target=self._run, name="diplograph-dump", daemon=True).start()
-        try:
-            first = await self._queue.get()
-        except BaseException:  # the request was cancelled: stop the writer
-            self._stopped.set()
-            raise
-        if isinstance(first, BaseException):
-            raise first
-        if first is None:
-            self._ended = True
-        else:
-            self._first = first
-            self._slots.release()
-
-    async def chunks(self) -> AsyncIterator[bytes]:
-        """The dump's chunks for the response; closing it early stops the writer."""
-        try:
-            if self._first:
-                yield self._first
-            if self._ended:
-                return
-            while True:
-                item = await self._queue.get()
-                if item is None:
-                    return
-                if isinstance(item, BaseException):
-                    log.warning("dump stopped mid-stream: %s", item)
-                    raise item
-                self._slots.release()
-                yield item
-        finally:
-            self._stopped.set()
-
-
-def _wants_gzip(accept_encoding: str | None) -> bool:
-    """Whether ``Accept-Encoding`` accepts gzip (by name, or by ``*`` when gzip is not named)."""
-    qualities: dict[str, float] = {}
-    for part in (accept_encoding or "").split(","):
-        coding, *params = (p.strip() for p in part.split(";"))
-        q = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 1.0
-        if coding:
-            qualities[coding.lower()] = q
-    for name in ("gzip", "x-gzip", "*"):
-        if name in qualities:
-            return qualities[name] > 0
-    return False
+#: A dump written on a thread of its own and streamed (memory stays bounded; a client that goes
+#: away stops the writer, one that takes nothing for DUMP_STALL_SECONDS gets an aborted stream).
+DumpStream = functools.partial(
+    WriterStream,
+    what="the dump",
+    thread_name="diplograph-dump",
+    chunk_bytes=DUMP_CHUNK_BYTES,
+    buffer_chunks=DUMP_BUFFER_CHUNKS,
+    stall_seconds=DUMP_STALL_SECONDS,
+)
 
 
 DumpFormatParam = Annotated[
@@ -226,7 +102,7 @@ async def get_dump(
         if not exists:
             raise NotFoundError(f"no named graph <{graph}> in the store")
     file_gzip = compress == "gzip"
-    encoding_gzip = compress is None and _wants_gzip(request.headers.get("accept-encoding"))
+    encoding_gzip = compress is None and accepts_encoding(request.headers.get("accept-encoding"))
     gzip = file_gzip or encoding_gzip
 
     def write(output: IO[bytes]) -> None:

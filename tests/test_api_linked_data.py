@@ -33,7 +33,8 @@ from pyoxigraph import (
 )
 
 from diplograph.api.app import create_app
-from diplograph.api.dump import DUMP_BUFFER_CHUNKS, DumpStream, _wants_gzip
+from diplograph.api.dump import DUMP_BUFFER_CHUNKS, DumpStream
+from diplograph.api.formats import accepts_encoding
 from diplograph.api.negotiation import HTML, RDF_FORMATS, choose_format
 from diplograph.loader.config import load_settings
 from diplograph.loader.facts import json_schema, read_path
@@ -653,4 +654,4 @@ def test_choose_format_unit() -> None:
     ],
 )
 def test_accept_encoding_decides_transport_compression(header: str | None, expected: bool) -> None:
-    assert _wants_gzip(header) is expected
+    assert accepts_encoding(header) is expected
