@@ -16,8 +16,7 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from pyoxigraph import Triple
 
-from diplograph.api.formats import GRAPH_FORMATS, Format, negotiate, parse_accept, write_triples
-from diplograph.loader.errors import UnsupportedFormatError
+from diplograph.api.formats import GRAPH_FORMATS, Format, negotiate, write_triples
 
 __all__ = [
     "HTML",
@@ -59,39 +58,11 @@ def choose_format(
 ) -> Format:
     """The format of ``offered`` the client prefers; 406 (UnsupportedFormatError) when none.
 
-    Like :func:`diplograph.api.formats.negotiate`, with one refinement for linked data: among
-    formats of equal quality, one named by a specific media range (``text/html``) beats one that
-    only a wildcard (``*/*``) matches, so ``Accept: text/html, */*`` gets HTML.
+    :func:`diplograph.api.formats.negotiate` with ``prefer_specific``: among formats of equal
+    quality, one named by a specific media range (``text/html``) beats one that only a wildcard
+    (``*/*``) matches, so ``Accept: text/html, */*`` gets HTML.
     """
-    if override:
-        return negotiate(None, offered, override=override, what=what)
-    ranges = parse_accept(accept)
-    best: tuple[tuple[float, int, int], Format] | None = None
-    for index, fmt in enumerate(offered):
-        rank: tuple[int, float, int] | None = None
-        for media_type in fmt.all_media_types:
-            for media_range in ranges:
-                if media_range.matches(media_type):
-                    key = (
-                        media_range.specificity * 2 + (media_type == fmt.media_type),
-                        media_range.q,
-                        media_range.specificity,
-                    )
-                    if rank is None or key[0] > rank[0]:
-                        rank = key
-        if rank is None or rank[1] <= 0:
-            continue
-        score = (rank[1], rank[2], -index)
-        if best is None or score > best[0]:
-            best = (score, fmt)
-    if best is None:
-        types = ", ".join(f.media_type for f in offered)
-        names = "|".join(f.name for f in offered)
-        raise UnsupportedFormatError(
-            f"none of the media types in 'Accept: {accept}' can be produced for {what}; "
-            f"available: {types} (or ?format={names})"
-        )
-    return best[1]
+    return negotiate(accept, offered, override=override, what=what, prefer_specific=True)
 
 
 def serialize(fmt: Format, triples: Iterable[Triple], prefixes: Mapping[str, str]) -> bytes:
