@@ -21,22 +21,24 @@ from diplograph.api.negotiation import (
     serialize,
 )
 from diplograph.api.store_reads import in_thread, select, value_of
+from diplograph.api.urls import server_url
 from diplograph.loader.config import Settings
+from diplograph.loader.iris import IriMinter
 from diplograph.loader.namespaces import (
     CAMEO,
     DCTERMS,
     DIP,
     KW,
     PLOVER,
-    PREFIXES,
     RDF,
     RDFS,
     VOID,
+    VOID_PREFIXES,
     XSD,
 )
 from diplograph.loader.store import Store
 
-__all__ = ["VoidStats", "router", "server_url", "void_stats", "void_triples"]
+__all__ = ["VoidStats", "router", "void_stats", "void_triples"]
 
 router = APIRouter(tags=["linked data"])
 
@@ -84,7 +86,7 @@ def _count(store: Store, sparql: str, name: str) -> int:
 
 def void_stats(store: Store, settings: Settings) -> VoidStats:
     """Count what the VoID description reports, by SPARQL over the union of all graphs."""
-    ids = settings.base_iri + "id/"
+    ids = IriMinter(settings.base_iri).ids()
     partitions = tuple(
         (c, int(n))
         for row in select(store, _VOID_PARTITIONS.format(ids=ids))
@@ -137,7 +139,7 @@ def void_triples(stats: VoidStats, settings: Settings, server: str) -> list[Trip
         ),
         Triple(dataset, NamedNode("http://xmlns.com/foaf/0.1/homepage"), NamedNode(server + "/")),
         Triple(dataset, v("sparqlEndpoint"), NamedNode(server + "/sparql")),
-        Triple(dataset, v("uriSpace"), Literal(settings.base_iri + "id/")),
+        Triple(dataset, v("uriSpace"), Literal(IriMinter(settings.base_iri).ids())),
         Triple(dataset, v("vocabulary"), NamedNode(DIP)),
         Triple(dataset, v("vocabulary"), NamedNode(KW)),
         Triple(dataset, v("vocabulary"), NamedNode(CAMEO)),
@@ -178,13 +180,6 @@ def void_triples(stats: VoidStats, settings: Settings, server: str) -> list[Trip
     return sorted(out, key=lambda t: first[t.subject])
 
 
-def server_url(request: Request, settings: Settings) -> str:
-    """The server's root URL as the client used it (``settings.public_url`` when set)."""
-    if settings.public_url:
-        return settings.public_url.rstrip("/")
-    return str(request.base_url).rstrip("/")
-
-
 @router.get("/.well-known/void", summary="A VoID description of the dataset")
 async def get_void(
     request: Request, settings: SettingsDep, store: StoreDep, format: FormatParam = None
@@ -194,8 +189,7 @@ async def get_void(
     )
     stats = await in_thread(settings, lambda: void_stats(store, settings), "counting the dataset")
     triples = void_triples(stats, settings, server_url(request, settings))
-    prefixes = {**PREFIXES, "void": VOID, "dip": DIP}
-    return rdf_response(fmt, serialize(fmt, triples, prefixes))
+    return rdf_response(fmt, serialize(fmt, triples, dict(VOID_PREFIXES)))
 
 
 answer_head(router)
