@@ -12,11 +12,10 @@ import pycountry
 from diplograph.loader.errors import Location
 from diplograph.loader.gazetteer.errors import MalformedWikidataIdError, UnknownIsoCodeError
 from diplograph.loader.gazetteer.state import State
-from diplograph.loader.gazetteer.table import gazetteer
+from diplograph.loader.gazetteer.table import WIKIDATA_ID, gazetteer
 
 __all__ = ["WIKIDATA_ID", "check_iso_code", "check_wikidata_id"]
 
-WIKIDATA_ID = re.compile(r"^Q[1-9][0-9]*$")
 _ISO_CODE = re.compile(r"^[A-Za-z]{2,3}$")
 
 
@@ -25,7 +24,7 @@ def check_wikidata_id(value: str, location: Location | None = None) -> str:
 
     Only the form is checked: the id may name any item, not only a state.
     """
-    if not WIKIDATA_ID.match(value):
+    if not WIKIDATA_ID.fullmatch(value):
         raise MalformedWikidataIdError(
             f"malformed Wikidata id {value!r}: expected Q followed by digits", location
         )
@@ -39,7 +38,7 @@ def check_iso_code(value: str, location: Location | None = None) -> State:
     territory that is not a UN member or observer state (``"PR"``, Puerto Rico) is refused with
     the territory named, since the gazetteer has only states.
     """
-    if not _ISO_CODE.match(value):
+    if not _ISO_CODE.fullmatch(value):
         raise UnknownIsoCodeError(
             f"malformed ISO 3166-1 code {value!r}: expected two or three letters", location
         )

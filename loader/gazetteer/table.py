@@ -23,10 +23,11 @@ from pycountry.db import Country
 from diplograph.loader.gazetteer.normalize import lookup_key
 from diplograph.loader.gazetteer.state import State
 
-__all__ = ["DATA_FILE", "Gazetteer", "gazetteer", "load_gazetteer", "parse_rows"]
+__all__ = ["DATA_FILE", "WIKIDATA_ID", "Gazetteer", "gazetteer", "load_gazetteer", "parse_rows"]
 
 DATA_FILE = "states.tsv"
-_QID = re.compile(r"^Q[1-9][0-9]*$")
+# A Wikidata item id: Q and a number without leading zeros.
+WIKIDATA_ID = re.compile(r"^Q[1-9][0-9]*$")
 # pycountry's reference form of a name, "Korea, Republic of", read as "Republic of Korea".
 _INVERTED = re.compile(r"^(?P<head>[^,]+), (?P<tail>.+ of(?: the)?)$")
 
@@ -48,6 +49,7 @@ def _optional(country: Country, field: str) -> str | None:
 
 
 def _official_name(country: Country) -> str:
+    """pycountry's official name, else its name read in natural order."""
     official = _optional(country, "official_name")
     if official:
         # pycountry writes a few as "the State of Palestine".
@@ -77,7 +79,7 @@ def _state(row: list[str], line: int) -> State:
     if country is None:
         raise ValueError(f"{DATA_FILE}:{line}: pycountry has no country {iso3!r}")
     ids = tuple(qid for qid in qids.split("|") if qid)
-    if not ids or not all(_QID.match(qid) for qid in ids):
+    if not ids or not all(WIKIDATA_ID.fullmatch(qid) for qid in ids):
         raise ValueError(f"{DATA_FILE}:{line}: malformed Wikidata id in {qids!r}")
     reference_name = country.name
     common = name or _optional(country, "common_name") or reference_name
