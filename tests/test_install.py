@@ -52,6 +52,7 @@ def test_the_wheel_contains_the_ontology_shapes_and_queries(wheel: Path) -> None
         "diplograph/loader/py.typed",
         "diplograph/api/py.typed",
         "diplograph/cli.py",
+        "diplograph/loader/gazetteer/states.tsv",
     ):
         assert required in names, required
 
