@@ -39,7 +39,8 @@ from diplograph.api.store_reads import in_thread
 from diplograph.api.vocabulary_store import ontology_definitions, ontology_labels
 from diplograph.loader.config import Settings
 from diplograph.loader.errors import NotFoundError
-from diplograph.loader.namespaces import PREFIXES, data_prefixes
+from diplograph.loader.iris import IriMinter
+from diplograph.loader.namespaces import output_prefixes
 from diplograph.loader.store import Store
 
 __all__ = ["router", "serve_resource"]
@@ -54,7 +55,7 @@ router = APIRouter(tags=["linked data"])
 async def get_resource(
     request: Request, path: str, settings: SettingsDep, store: StoreDep, format: FormatParam = None
 ) -> Response:
-    iri = settings.base_iri + "id/" + quote(path, safe="/:@!$&'()*+,;=-._~")
+    iri = IriMinter(settings.base_iri).ids() + quote(path, safe="/:@!$&'()*+,;=-._~")
     return await serve_resource(request, settings, iri, store, format)
 
 
@@ -92,7 +93,7 @@ async def serve_resource(
         if text is None:
             return html_response(not_found_page(iri), status_code=404)
         return html_response(text)
-    prefixes = {**PREFIXES, **data_prefixes(settings.base_iri)}
+    prefixes = output_prefixes(settings.base_iri)
 
     def write() -> bytes | None:
         triples = describe(store, iri)

@@ -11,7 +11,9 @@ import re
 from collections.abc import Mapping
 
 from diplograph.loader.config import Settings
-from diplograph.loader.namespaces import PREFIXES, XSD, data_prefixes
+from diplograph.loader.iris import IriMinter
+from diplograph.loader.namespaces import XSD, output_prefixes
+from diplograph.loader.namespaces import compact as compact_iri
 
 __all__ = [
     "ONTOLOGY_PATHS",
@@ -29,7 +31,9 @@ ONTOLOGY_ROOT = "https://w3id.org/diplograph/"
 #: The paths under ONTOLOGY_ROOT this server answers (the query page's script needs them too).
 ONTOLOGY_PATHS = ("ns", "kw/", "cameo", "plover", "codes", "shapes")
 
-_LOCAL_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+# The pages name terms as the query page's script does (static/query.js, LOCAL_NAME): a local
+# name may end with a dot there, so it does here.
+_LOCAL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 def local_href(iri: str, settings: Settings) -> str | None:
@@ -49,21 +53,12 @@ def local_href(iri: str, settings: Settings) -> str | None:
 
 def link_prefixes(settings: Settings) -> dict[str, str]:
     """Prefixes for showing IRIs compactly: the standard ones plus the per-kind data prefixes."""
-    return {**PREFIXES, **data_prefixes(settings.base_iri)}
+    return output_prefixes(settings.base_iri)
 
 
 def compact(iri: str, prefixes: Mapping[str, str]) -> str:
     """``prefix:local`` when a prefix fits ``iri`` and the rest is a plain name, else ``iri``."""
-    best = ""
-    best_prefix = ""
-    for prefix, namespace in prefixes.items():
-        if iri.startswith(namespace) and len(namespace) > len(best):
-            best, best_prefix = namespace, prefix
-    if best:
-        local = iri[len(best) :]
-        if local == "" or _LOCAL_NAME.match(local):
-            return f"{best_prefix}:{local}"
-    return iri
+    return compact_iri(iri, prefixes, local_name=_LOCAL_NAME) or iri
 
 
 class Linker:
@@ -102,7 +97,7 @@ class Linker:
     def name(self, iri: str) -> str:
         """A short name: ``prefix:local``, else the path under ``{base}id/``, else the IRI."""
         short = compact(iri, self.prefixes)
-        ids = self.settings.base_iri + "id/"
+        ids = IriMinter(self.settings.base_iri).ids()
         if short == iri and iri.startswith(ids):
             return iri[len(ids) :]
         return short

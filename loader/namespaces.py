@@ -12,6 +12,8 @@ Prefix sets, each for one use:
 * :data:`SERVICE_DESCRIPTION_PREFIXES` – the SPARQL service description's.
 * :data:`VOID_PREFIXES` – the VoID description's.
 
+:func:`compact` shortens an IRI with one of these sets (``dip:Person``).
+
 The ontology namespace is fixed once: ``https://w3id.org/diplograph/ns#``. Data IRIs minted by
 the loader live under a configurable base (``Settings.base_iri``, by default
 ``https://w3id.org/diplograph/``) in per-kind paths such as ``id/person/`` and ``id/event/``.
@@ -19,7 +21,11 @@ the loader live under a configurable base (``Settings.base_iri``, by default
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Final
+
+from diplograph.loader.iris import IriMinter
 
 ONTOLOGY_IRI: Final = "https://w3id.org/diplograph/ns"
 DIP: Final = "https://w3id.org/diplograph/ns#"
@@ -87,20 +93,23 @@ VOID_PREFIXES: Final[dict[str, str]] = {**PREFIXES, "void": VOID}
 
 
 def data_prefixes(base_iri: str) -> dict[str, str]:
-    """Per-kind prefixes for data IRIs under ``base_iri``.
+    """Per-kind prefixes for data IRIs under ``base_iri`` (the namespaces :class:`IriMinter`
+    mints in).
 
     Turtle prefixed names cannot hold '/', so each kind of data IRI gets a prefix of its own.
     """
+    minter = IriMinter(base_iri)
+    ids = minter.ids()
     return {
-        "person": f"{base_iri}id/person/",
-        "orgn": f"{base_iri}id/org/",
-        "state": f"{base_iri}id/state/",
-        "place": f"{base_iri}id/place/",
-        "post": f"{base_iri}id/post/",
-        "event": f"{base_iri}id/event/",
-        "situation": f"{base_iri}id/situation/",
-        "holding": f"{base_iri}id/holding/",
-        "doc": f"{base_iri}id/doc/",
+        "person": f"{ids}person/",
+        "orgn": f"{ids}org/",
+        "state": f"{ids}state/",
+        "place": f"{ids}place/",
+        "post": f"{ids}post/",
+        "event": f"{ids}event/",
+        "situation": f"{ids}situation/",
+        "holding": f"{ids}holding/",
+        "doc": minter.documents(),
     }
 
 
@@ -115,3 +124,27 @@ def output_prefixes(base_iri: str | None) -> dict[str, str]:
 def sparql_prologue(prefixes: dict[str, str] | None = None) -> str:
     """PREFIX declarations for ``prefixes`` (default: :data:`PREFIXES`), one per line."""
     return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in (prefixes or PREFIXES).items())
+
+
+#: The local part of a prefixed name as results and reports show it: letters, digits, ``_``,
+#: ``-`` and inner dots (Turtle's PN_LOCAL without escapes, so the name can be pasted back).
+LOCAL_NAME: Final = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
+
+
+def compact(
+    iri: str, prefixes: Mapping[str, str], *, local_name: re.Pattern[str] = LOCAL_NAME
+) -> str | None:
+    """``iri`` as ``prefix:local``, or None when no prefix of ``prefixes`` fits.
+
+    A prefix fits when ``iri`` starts with its namespace and the rest is empty or matches
+    ``local_name`` in full; of the prefixes that fit, the one with the longest namespace wins
+    (the first of equals). Callers choose what an IRI no prefix fits becomes (the IRI itself on
+    pages, ``<iri>`` in results).
+    """
+    best: str | None = None
+    for prefix, namespace in prefixes.items():
+        if iri.startswith(namespace) and (best is None or len(namespace) > len(prefixes[best])):
+            local = iri[len(namespace) :]
+            if local == "" or local_name.fullmatch(local):
+                best = prefix
+    return None if best is None else f"{best}:{iri[len(prefixes[best]) :]}"
