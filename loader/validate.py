@@ -47,9 +47,8 @@ from diplograph.loader.shacl.render import (
     shape_names,
     value_text,
 )
-from diplograph.loader.shacl.shapes import SHAPES_NAMESPACE
 
-__all__ = ["SHAPES_NAMESPACE", "Engine", "ValidationReport", "Validator", "Violation"]
+__all__ = ["Engine", "ValidationReport", "Validator", "Violation"]
 
 #: The validation engines: the shapes compiled to SPARQL, or pySHACL (the reference).
 Engine = TypingLiteral["sparql", "pyshacl"]

@@ -7,17 +7,15 @@ Both validation engines report through these, so that their
 
 from __future__ import annotations
 
-import re
-from typing import Final
-
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF
 from rdflib.term import Node
 
-from diplograph.loader.namespaces import PREFIXES, SH
+from diplograph.loader.namespaces import SHAPE_PREFIXES
+from diplograph.loader.namespaces import compact as compact_iri
 from diplograph.loader.shacl.encoding import XSD_STRING
-from diplograph.loader.shacl.shapes import SHAPES_NAMESPACE, sh
+from diplograph.loader.shacl.shapes import sh
 
 __all__ = [
     "compact",
@@ -29,22 +27,14 @@ __all__ = [
     "value_text",
 ]
 
-# Prefixes used to render IRIs compactly in results: the shapes, SHACL and diplograph's own.
-_RENDER_PREFIXES: Final = {"dsh": SHAPES_NAMESPACE, "sh": SH, **PREFIXES}
-_LOCAL_NAME = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$")
-
 
 def compact(iri: str) -> str:
-    """``dip:PhoneCall`` for a known namespace and a simple local name, else ``<iri>``."""
-    best = ""
-    for prefix, namespace in _RENDER_PREFIXES.items():
-        if iri.startswith(namespace) and len(namespace) > len(_RENDER_PREFIXES.get(best, "")):
-            local = iri[len(namespace) :]
-            if local == "" or _LOCAL_NAME.match(local):
-                best = prefix
-    if best:
-        return f"{best}:{iri[len(_RENDER_PREFIXES[best]) :]}"
-    return f"<{iri}>"
+    """``dip:PhoneCall`` for a known namespace and a simple local name, else ``<iri>``.
+
+    The namespaces are :data:`~diplograph.loader.namespaces.SHAPE_PREFIXES`: the shapes, SHACL
+    and diplograph's own.
+    """
+    return compact_iri(iri, SHAPE_PREFIXES) or f"<{iri}>"
 
 
 def node_text(node: Node | None) -> str:

@@ -19,12 +19,9 @@ from rdflib.namespace import OWL, RDF, RDFS
 from rdflib.term import Node
 
 from diplograph.loader.errors import ConfigError
-from diplograph.loader.namespaces import PREFIXES, SH
+from diplograph.loader.namespaces import SH, SHAPE_PREFIXES, compact
 
-__all__ = ["SHAPES_NAMESPACE", "VALUE_PARAMETERS", "ShapesReader", "prefixed", "sh"]
-
-#: The namespace of the shapes (prefix ``dsh:``).
-SHAPES_NAMESPACE: Final = "https://w3id.org/diplograph/shapes#"
+__all__ = ["VALUE_PARAMETERS", "ShapesReader", "prefixed", "sh"]
 
 
 def sh(name: str) -> URIRef:
@@ -209,13 +206,14 @@ def _list_head(graph: Graph, node: Node) -> Node:
         node = previous
 
 
-_DISPLAY_PREFIXES: Final = {"dsh": SHAPES_NAMESPACE, "sh": SH, **PREFIXES}
+# Error messages about a shapes file name its terms loosely (any word characters and dots).
+_MESSAGE_NAME: Final = re.compile(r"[\w.-]*")
 
 
 def prefixed(node: Node) -> str:
     """``node`` as a prefixed name when its namespace is known (for error messages)."""
     text = str(node)
-    for prefix, namespace in _DISPLAY_PREFIXES.items():
-        if text.startswith(namespace) and re.fullmatch(r"[\w.-]*", text[len(namespace) :]):
-            return f"{prefix}:{text[len(namespace) :]}"
+    short = compact(text, SHAPE_PREFIXES, local_name=_MESSAGE_NAME)
+    if short is not None:
+        return short
     return f"<{text}>" if isinstance(node, URIRef) else text
