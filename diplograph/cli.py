@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -37,7 +38,7 @@ from diplograph.loader.config import Settings, load_settings
 from diplograph.loader.errors import DiplographError, InputError, StoreError
 from diplograph.loader.formats import GRAPH_FORMATS as RDF_GRAPH_FORMATS
 from diplograph.loader.formats import RESULT_FORMATS
-from diplograph.loader.namespaces import PREFIXES, output_prefixes
+from diplograph.loader.namespaces import PREFIXES, compact, output_prefixes
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -331,11 +332,13 @@ def _term_text(term: object) -> str:
     return "" if term is None else str(term)
 
 
+# The query table shortens any IRI whose rest after a namespace holds no '/': it is read, not
+# parsed, so names that Turtle would not accept (``wd:Q42#x``) are fine.
+_TABLE_NAME = re.compile(r"[^/]*")
+
+
 def _compact(iri: str) -> str:
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns) and "/" not in iri[len(ns) :]:
-            return f"{prefix}:{iri[len(ns) :]}"
-    return f"<{iri}>"
+    return compact(iri, PREFIXES, local_name=_TABLE_NAME) or f"<{iri}>"
 
 
 def _print_table(solutions: QuerySolutions, out: IO[str]) -> int:
