@@ -26,9 +26,8 @@ from diplograph.loader.namespaces import (
     OWL,
     PREFIXES,
     RDFS,
-    SEM,
     SKOS,
-    VANN,
+    TERM_PREFIXES,
 )
 
 __all__ = ["TermLink", "local_name", "ontology_page", "term_link"]
@@ -83,8 +82,6 @@ SELECT ?scheme ?label ?definition (COUNT(DISTINCT ?concept) AS ?n) WHERE {
 } GROUP BY ?scheme ?label ?definition ORDER BY ?scheme
 """
 
-_TERM_PREFIXES = {**PREFIXES, "sem": SEM, "vann": VANN}
-
 #: The rows of a term's table: (property, heading, whether the term is the object).
 _LINK_LABELS = (
     (RDFS + "subClassOf", "Subclass of", False),
@@ -124,7 +121,7 @@ def term_link(iri: str | None, labels: Mapping[str, str]) -> TermLink | None:
     if iri.startswith(ONTOLOGY_ROOT):
         text = labels.get(iri) or compact(iri, PREFIXES)
         return TermLink("/" + iri[len(ONTOLOGY_ROOT) :], text)
-    return TermLink(iri, compact(iri, _TERM_PREFIXES), external=True)
+    return TermLink(iri, compact(iri, TERM_PREFIXES), external=True)
 
 
 def local_name(iri: str) -> str:

@@ -13,7 +13,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutio
 
 from diplograph.loader.config import Settings
 from diplograph.loader.errors import QueryTimeoutError, StoreError
-from diplograph.loader.namespaces import DCTERMS, DIP, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, XSD
+from diplograph.loader.namespaces import sparql_prologue
 from diplograph.loader.store import Store
 
 __all__ = ["Row", "Term", "construct", "in_thread", "select", "value_of"]
@@ -23,21 +23,8 @@ T = TypeVar("T")
 Term = NamedNode | BlankNode | Literal | Triple
 Row = dict[str, Term]
 
-_PROLOGUE = "".join(
-    f"PREFIX {p}: <{ns}>\n"
-    for p, ns in {
-        "rdf": RDF,
-        "rdfs": RDFS,
-        "owl": OWL,
-        "skos": SKOS,
-        "dip": DIP,
-        "prov": PROV,
-        "org": ORG,
-        "dcterms": DCTERMS,
-        "schema": SCHEMA,
-        "xsd": XSD,
-    }.items()
-)
+# The standard prefixes, so the queries of the linked-data routes can write ``dip:Person``.
+_PROLOGUE = sparql_prologue()
 
 
 def select(store: Store, sparql: str) -> list[Row]:

@@ -16,7 +16,14 @@ from importlib.resources import files
 from pyoxigraph import RdfFormat, Triple, parse
 
 from diplograph.api.store_reads import select, value_of
-from diplograph.loader.namespaces import CAMEO, KW, ONTOLOGY_IRI, PLOVER, PREFIXES, SH
+from diplograph.loader.namespaces import (
+    CAMEO,
+    KW,
+    ONTOLOGY_IRI,
+    PLOVER,
+    PREFIXES,
+    SHAPE_PREFIXES,
+)
 from diplograph.loader.store import GraphChange, Store
 
 __all__ = [
@@ -98,10 +105,7 @@ def document_triples(name: str) -> tuple[Triple, ...]:
 
 def document_prefixes(name: str) -> dict[str, str]:
     """The prefixes document ``name`` is written with (the shapes add ``sh:`` and ``dsh:``)."""
-    prefixes = dict(PREFIXES)
-    if name == "shapes":
-        prefixes.update(sh=SH, dsh="https://w3id.org/diplograph/shapes#")
-    return prefixes
+    return dict(SHAPE_PREFIXES) if name == "shapes" else dict(PREFIXES)
 
 
 @functools.cache
