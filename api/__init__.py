@@ -4,22 +4,43 @@ and the query page, as one FastAPI application.
     create_app(settings, store=None) -> FastAPI     api.app
     serve(settings, store=None) -> None             api.server (what `diplograph serve` runs)
 
-Modules, one concern each:
+Modules (``diplograph.api.<name>``), one job each:
 
-* :mod:`diplograph.api.app` – the application factory, middleware (request log, body cap, CORS),
-  ``/health``.
-* :mod:`diplograph.api.deps` – ``Annotated`` dependencies: settings, store, query runner, write
-  token.
-* :mod:`diplograph.api.errors` – the one error handler: every error becomes ``{error, message,
-  status}``.
-* :mod:`diplograph.api.formats` – media types, ``Accept`` negotiation and streaming result writers.
-* :mod:`diplograph.api.guard` – inspects queries and updates before they run (SERVICE, LOAD, FROM).
-* :mod:`diplograph.api.execution` – runs queries on worker threads with a deadline and a row cap.
-* :mod:`diplograph.api.sparql` – the SPARQL 1.1 Protocol at ``/sparql`` (query, update, service
-  description).
-* :mod:`diplograph.api.graph_store` – the SPARQL 1.1 Graph Store HTTP Protocol at ``/store``.
-* :mod:`diplograph.api.linked_data`, :mod:`diplograph.api.ingest`, :mod:`diplograph.api.ui` –
-  dereferencing, ``/facts``, the page.
+The application
+    app               the application factory: middleware, the routers, ``/health``
+    server            running it with uvicorn (``diplograph serve``)
+    deps              the ``Annotated`` dependencies: settings, store, query runner, write token
+    errors            the one error shape (``{error, message, status}``) and its handlers
+    urls              this server's URLs as its clients see them (``public_url``)
+
+SPARQL and the Graph Store
+    sparql            the SPARQL 1.1 Protocol at ``/sparql``: query, update, service description
+    guard             inspecting queries and updates before they run (SERVICE, LOAD, FROM)
+    execution         running queries on worker threads with a deadline and a row cap
+    formats           media types, ``Accept`` negotiation and the streaming result writers
+    streaming         handing bytes from a worker thread to a response, with backpressure
+    graph_store       the SPARQL 1.1 Graph Store HTTP Protocol at ``/store``
+    ingest            ``POST /facts`` (loading facts documents) and ``POST /validate``
+
+Linked data
+    linked_data       dereferencing data IRIs at ``/id/…``
+    describe          reading a resource's description from the store
+    store_reads       SELECT and CONSTRUCT over the union graph, on a thread with the timeout
+    negotiation       the linked-data formats, choosing one, writing the answer, HEAD routes
+    void              the VoID description at ``/.well-known/void``
+    dump              the whole store (or one graph) streamed at ``/dump``
+    vocabulary        the ontology, code lists, shapes and facts schema routes
+    vocabulary_store  the vocabulary documents and a private store for SPARQL over them
+
+Pages
+    pages             the Jinja2 environment every HTML answer is rendered with
+    links             how IRIs appear on pages: local paths and short names
+    resource_page     the HTML page of a resource, and the page for an unknown IRI
+    ontology_page     the HTML documentation of the ontology at ``/ns``
+    code_list_page    the HTML page of a code list (``/kw/``, ``/cameo/``, ``/plover/``)
+    ui                the query page at ``/`` and the API reference at ``/api-docs``
+    examples          the ontology's competency questions, the query page's examples
+    assets            the pages' CSS, JavaScript and icons at ``/static/{name}``
 
 The routes, settings and status codes are documented in ``docs/api.md``.
 """
