@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -125,18 +124,5 @@ def story_client(story_store: EmbeddedStore) -> Iterator[TestClient]:
 
 
 def requests_before_fence(listener: Listener) -> list[str]:
-    """The requests ``listener`` received before a request of our own (the fence).
-
-    The listener accepts connections one at a time in the order they were made, and records each
-    request before answering it; so when the fence is answered, every connection made before it
-    (by the server, while it handled the request the test made first) has been recorded. No
-    guessed wait that a loaded machine could outrun. The fence itself is taken off the record,
-    so the listener can be asked again (as the examples of a property test do).
-    """
-    fence = "GET /fence HTTP/1.1"
-    response = httpx.get(listener.url + "/fence", timeout=30)
-    assert response.status_code == 200
-    seen = list(listener.requests)
-    assert seen and seen[-1] == fence, seen
-    listener.requests.remove(fence)
-    return seen[:-1]
+    """The requests ``listener`` received before a fence of our own: :meth:`Listener.fence`."""
+    return listener.fence()

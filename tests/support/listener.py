@@ -1,18 +1,18 @@
 """A TCP listener on 127.0.0.1 that records every connection: proof nothing was fetched.
 
 Tests of SERVICE, LOAD, XML entities and JSON-LD contexts point the request at it and then
-assert it saw no connection. It answers like a tiny SPARQL endpoint (POST), JSON-LD context
-server (``*.jsonld``) or document server (anything else), so that an *allowed* fetch — the
-positive control — succeeds.
+assert it saw no connection (:meth:`Listener.fence`). It answers like a tiny SPARQL endpoint
+(POST), JSON-LD context server (``*.jsonld``) or document server (anything else), so that an
+*allowed* fetch — the positive control — succeeds.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 __all__ = ["Listener", "listener"]
@@ -67,10 +67,23 @@ class Listener:
                     b"Connection: close\r\n\r\n%s" % (ctype, len(body), body)
                 )
 
-    def settled_connections(self) -> int:
-        """How many connections came, once a request already made has had time to arrive."""
-        time.sleep(0.2)
-        return len(self.requests)
+    def fence(self) -> list[str]:
+        """The requests received before a request of our own (the fence).
+
+        The listener accepts connections one at a time in the order they were made, and records
+        each request before answering it; so when the fence is answered, every connection made
+        before it (by the server, while it handled the request the test made first) has been
+        recorded. No guessed wait that a loaded machine could outrun. The fence itself is taken
+        off the record, so the listener can be asked again (as the examples of a property test
+        do).
+        """
+        fence = "GET /fence HTTP/1.1"
+        response = httpx.get(self.url + "/fence", timeout=30)
+        assert response.status_code == 200
+        seen = list(self.requests)
+        assert seen and seen[-1] == fence, seen
+        self.requests.remove(fence)
+        return seen[:-1]
 
     def close(self) -> None:
         self._sock.close()
