@@ -20,6 +20,7 @@ from diplograph.api.negotiation import RDF_FORMATS
 from diplograph.api.pages import render
 from diplograph.api.store_reads import Row, Term, value_of
 from diplograph.loader.config import Settings
+from diplograph.loader.iris import IriMinter
 from diplograph.loader.namespaces import DCTERMS, DIP, RDF, RDFS, SKOS
 
 __all__ = ["INCOMING_OPEN", "labels_from", "not_found_page", "resource_page"]
@@ -148,7 +149,9 @@ def resource_page(
         key=lambda pair: (compact(pair[0], r.prefixes), str(pair[1])),
     )
     uses_href = None
-    if view.iri.startswith(ONTOLOGY_ROOT) and not view.iri.startswith(settings.base_iri + "id/"):
+    if view.iri.startswith(ONTOLOGY_ROOT) and not view.iri.startswith(
+        IriMinter(settings.base_iri).ids()
+    ):
         uses = f"SELECT ?fact ?property WHERE {{\n  ?fact ?property <{view.iri}> .\n}}\nLIMIT 200\n"
         uses_href = "/?run=1&query=" + quote(uses)
     return render(

@@ -24,7 +24,7 @@ from diplograph.loader.namespaces import (
     PREFIXES,
     SHAPE_PREFIXES,
 )
-from diplograph.loader.store import GraphChange, Store
+from diplograph.loader.store import GraphChange, Store, memory_store
 
 __all__ = [
     "DOCUMENTS",
@@ -51,9 +51,8 @@ class VocabularyDocument:
 def ontology_store() -> Store:
     """An in-memory store holding the ontology and its code lists, for SPARQL over them."""
     from diplograph.loader.ontology import ontology_triples
-    from diplograph.loader.store.embedded import EmbeddedStore
 
-    store = EmbeddedStore(None)
+    store = memory_store()
     store.commit([GraphChange(ONTOLOGY_IRI, ontology_triples())])
     return store
 

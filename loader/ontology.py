@@ -38,7 +38,7 @@ from rdflib.term import Node
 
 import diplograph.ontology as ontology_files
 from diplograph.loader.errors import ConfigError, DiplographError, InputError
-from diplograph.loader.namespaces import DIP, ONTOLOGY_IRI, PREFIXES, SEM, VANN
+from diplograph.loader.namespaces import DIP, ONTOLOGY_IRI, TERM_PREFIXES
 
 __all__ = [
     "OWL2_DATATYPES",
@@ -141,7 +141,7 @@ def _merge_imports(union: Graph, main: URIRef) -> Graph:
 
 
 def _bind_prefixes(graph: Graph) -> None:
-    for prefix, namespace in {**PREFIXES, "sem": SEM, "vann": VANN}.items():
+    for prefix, namespace in TERM_PREFIXES.items():
         graph.bind(prefix, namespace, override=True, replace=True)
 
 

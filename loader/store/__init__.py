@@ -19,7 +19,7 @@ from diplograph.loader.store.base import GraphChange, QueryResult, Store
 if TYPE_CHECKING:
     from diplograph.loader.config import Settings
 
-__all__ = ["GraphChange", "QueryResult", "Store", "open_store"]
+__all__ = ["GraphChange", "QueryResult", "Store", "memory_store", "open_store"]
 
 
 def open_store(settings: Settings) -> Store:
@@ -33,3 +33,10 @@ def open_store(settings: Settings) -> Store:
     if settings.store == "memory":
         return EmbeddedStore(None)
     return EmbeddedStore(settings.store_path)
+
+
+def memory_store() -> Store:
+    """A new, empty store in memory (Oxigraph): scratch space that nothing else writes to."""
+    from diplograph.loader.store.embedded import EmbeddedStore
+
+    return EmbeddedStore(None)

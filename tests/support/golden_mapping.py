@@ -34,7 +34,7 @@ from pyoxigraph import (
 from diplograph.loader.facts import read_path
 from diplograph.loader.iris import IriMinter
 from diplograph.loader.mapping import map_document
-from diplograph.loader.namespaces import DEFAULT_BASE_IRI, PREFIXES, RDF, data_prefixes
+from diplograph.loader.namespaces import DEFAULT_BASE_IRI, RDF, output_prefixes
 from diplograph.loader.ontology import superclass_closure
 
 __all__ = [
@@ -96,8 +96,7 @@ def prefixes(graph: str) -> dict[str, str]:
     """Prefixes that make a document's quads readable: the vocabularies, the kinds of data IRI,
     ``this:`` for the nodes under the document's IRI and ``att:`` for its attestations."""
     return {
-        **PREFIXES,
-        **data_prefixes(DEFAULT_BASE_IRI),
+        **output_prefixes(DEFAULT_BASE_IRI),
         "this": f"{graph}/",
         "att": f"{graph}/attestation/",
     }
