@@ -17,7 +17,9 @@ from decimal import Decimal
 from pyoxigraph import Literal, NamedNode, Triple
 
 from diplograph.loader.errors import FactsError, Location
-from diplograph.loader.facts import Entity, Fact, FactsDocument, Participant, Role
+from diplograph.loader.facts import Entity, EntityType, Fact, FactsDocument, Participant, Role
+from diplograph.loader.facts.identifiers import ISO3166
+from diplograph.loader.gazetteer import State, identify_state
 from diplograph.loader.iris import SITUATION_TYPES, IriMinter
 from diplograph.loader.namespaces import (
     CAMEO,
@@ -38,6 +40,8 @@ from diplograph.loader.namespaces import (
 
 _TYPE = NamedNode(RDF + "type")
 _LABEL = NamedNode(RDFS + "label")
+_ISO_ALPHA2 = NamedNode(DIP + "ISO3166Alpha2Code")
+_ISO_ALPHA3 = NamedNode(DIP + "ISO3166Alpha3Code")
 
 #: Roles that are properties of events: role -> dip property (``participant`` has none of its own).
 EVENT_ROLES: dict[Role, str | None] = {
@@ -83,6 +87,9 @@ class MappedDocument:
     triples: list[Triple]
     #: node IRI -> JSON path of the record it was made from (e.g. "facts[2]")
     origins: dict[str, str] = field(default_factory=dict)
+    #: what the load report should say without rejecting the document (a state name the
+    #: gazetteer does not know), each naming source, record, field and rule
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def nodes(self) -> set[str]:
@@ -195,6 +202,8 @@ class _Builder:
         self.entities: dict[str, str] = {}
         self.entity_types: dict[str, str] = {}
         self.facts: dict[str, str] = {}
+        self.states: dict[str, State] = {}
+        self.warnings: list[str] = []
 
     # -- primitives ------------------------------------------------------------------------
 
@@ -256,12 +265,38 @@ class _Builder:
     # -- entities ----------------------------------------------------------------------------
 
     def entities_(self) -> None:
-        for entity in self.doc.entities:
-            iri = self.minter.entity(entity.type.value, entity.name, entity.wikidata)
+        for i, entity in enumerate(self.doc.entities):
+            key = entity.wikidata
+            if entity.type is EntityType.State:
+                state = self.state(entity, f"entities[{i}]")
+                if state is not None:
+                    self.states[entity.id] = state
+                    key = state.wikidata
+            iri = self.minter.entity(entity.type.value, entity.name, key)
             self.entities[entity.id] = iri
             self.entity_types[entity.id] = entity.type.value
         for i, entity in enumerate(self.doc.entities):
             self.entity(entity, f"entities[{i}]")
+
+    def state(self, entity: Entity, path: str) -> State | None:
+        """The gazetteer's state for a State entity (docs/mapping.md, "Identity of states"),
+        or ``None`` with a warning when a state known only by names is not in the gazetteer."""
+        where = Location(
+            source=self.location.source,
+            line=self.location.line,
+            record=f"{self.location.record}#{entity.id}",
+            field=f"{path}.identifiers.{ISO3166}",
+        )
+        names = [entity.name, *entity.aliases]
+        state = identify_state(entity.wikidata, entity.identifiers.get(ISO3166), names, where)
+        if state is None and entity.wikidata is None:
+            at = Location(where.source, where.line, where.record, f"{path}.name")
+            self.warnings.append(
+                f"{at}: the state {entity.name!r} is not in the gazetteer of states, so it is "
+                "keyed by its name and other documents may make it another node; give its "
+                f"'wikidata' id or its identifiers.{ISO3166} code if it is a state"
+            )
+        return state
 
     def entity(self, entity: Entity, path: str) -> None:
         iri = self.entities[entity.id]
@@ -272,6 +307,16 @@ class _Builder:
                 self.add(iri, SKOS + "altLabel", self.text(alias))
         if entity.wikidata:
             self.add(iri, OWL + "sameAs", WD + entity.wikidata)
+        state = self.states.get(entity.id)
+        if state is not None:
+            # Every document writes the same identity for a state, whatever it called it.
+            self.add(iri, OWL + "sameAs", WD + state.wikidata)
+            self.add(iri, SKOS + "prefLabel", Literal(state.name, language="en"))
+            self.add(iri, SKOS + "notation", Literal(state.iso2, datatype=_ISO_ALPHA2))
+            self.add(iri, SKOS + "notation", Literal(state.iso3, datatype=_ISO_ALPHA3))
+        for scheme, value in sorted(entity.identifiers.items()):
+            if scheme != ISO3166:
+                self.add(iri, DIP + "externalIdentifier", Literal(f"{scheme}:{value}"))
         for name, prop in _ENTITY_LINKS.items():
             ref = getattr(entity, name)
             if ref is not None:
@@ -500,13 +545,17 @@ def map_document(
     ``diplograph.loader.ontology.superclass_closure``); their ``rdf:type`` triples are written too,
     so
     queries for a superclass find instances of its subclasses. Raises
-    :class:`~loader.errors.FactsError` for input the mapping cannot express.
+    :class:`~loader.errors.FactsError` for input the mapping cannot express, and for state
+    identifiers the gazetteer refuses (an unknown ISO code, a Wikidata id and an ISO code of two
+    states).
     """
     builder = _Builder(doc, minter, superclasses, source, line)
     builder.document()
     builder.entities_()
     builder.facts_()
-    return MappedDocument(builder.graph, doc.document.id, builder.triples, builder.origins)
+    return MappedDocument(
+        builder.graph, doc.document.id, builder.triples, builder.origins, builder.warnings
+    )
 
 
 __all__ = ["MappedDocument", "decimal_literal", "dip", "map_document", "when_literal"]

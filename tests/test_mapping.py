@@ -207,7 +207,7 @@ def test_a_backing_writes_the_backs_shortcut() -> None:
         }
     ]
     mapped = _map(doc)
-    assert _objects(mapped, f"{BASE}id/state/iran", DIP + "backs") == {f"{BASE}id/org/hezbollah"}
+    assert _objects(mapped, f"{BASE}id/state/Q794", DIP + "backs") == {f"{BASE}id/org/hezbollah"}
 
 
 def test_a_post_holding_of_a_diplomatic_post_makes_the_holder_a_diplomat() -> None:
@@ -253,5 +253,5 @@ def test_statement_stances_become_stance_situations_held_by_the_represented_stat
     ]
     mapped = _map(doc)
     [stance] = _subjects_of_type(mapped, "Stance")
-    assert _objects(mapped, stance, DIP + "stanceHolder") == {f"{BASE}id/state/china"}
+    assert _objects(mapped, stance, DIP + "stanceHolder") == {f"{BASE}id/state/Q148"}
     assert _objects(mapped, stance, DIP + "polarity") == {KW + "opposes"}

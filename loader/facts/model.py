@@ -12,6 +12,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from diplograph.loader.facts.identifiers import (
+    ISO3166,
+    IdentifierScheme,
+    IdentifierValue,
+    WikidataId,
+    check_entity_identifiers,
+)
 from diplograph.loader.facts.scalars import (
     Confidence,
     Duration,
@@ -39,6 +46,7 @@ __all__ = [
     "Extraction",
     "Fact",
     "FactsDocument",
+    "FieldRuleError",
     "Participant",
     "RefError",
     "StanceClaim",
@@ -46,8 +54,6 @@ __all__ = [
 ]
 
 FORMAT_VERSION: Literal["1.0"] = "1.0"
-
-_WIKIDATA = r"^Q[1-9][0-9]*$"
 
 
 class _Record(BaseModel):
@@ -99,7 +105,26 @@ class Entity(_Record):
     type: EntityType
     name: Name
     aliases: list[Name] = Field(default_factory=list, max_length=50)
-    wikidata: Annotated[str | None, Field(pattern=_WIKIDATA, description="e.g. Q30")] = None
+    wikidata: Annotated[WikidataId | None, Field(description="e.g. Q30")] = None
+    identifiers: dict[IdentifierScheme, IdentifierValue] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="Strong identifiers other than Wikidata, scheme -> value: "
+        f"'{ISO3166}' (ISO 3166-1 alpha-2 or alpha-3 code, only on a State), and the actor codes "
+        "of event datasets under their own scheme names ('cameo', 'acled', 'polecat', 'gdelt').",
+        examples=[{"iso3166": "CN", "cameo": "CHN"}],
+        json_schema_extra={
+            "additionalProperties": False,
+            "properties": {
+                ISO3166: {
+                    "type": "string",
+                    "pattern": "^[A-Za-z]{2,3}$",
+                    "description": "The ISO 3166-1 alpha-2 or alpha-3 code of a UN member or "
+                    "observer state, in either case (CN, CHN).",
+                }
+            },
+        },
+    )
     # relations that hold for the entity itself (not time-bound facts)
     part_of: LocalId | None = Field(
         None, description="Parent organization (a ministry is part of a government)."
@@ -108,6 +133,11 @@ class Entity(_Record):
     based_in: LocalId | None = Field(None, description="Where an organization is based.")
     located_in: LocalId | None = Field(None, description="For a place: the place it lies in.")
     post_in: LocalId | None = Field(None, description="For a post: the organization it is in.")
+
+    @model_validator(mode="after")
+    def _identifiers_fit(self) -> Entity:
+        check_entity_identifiers(self.type, self.identifiers, FieldRuleError)
+        return self
 
 
 class Participant(_Record):
@@ -257,6 +287,16 @@ class FactsDocument(_Record):
 
 class RefError(ValueError):
     """A local id that does not resolve, or is used twice: names the field and the rule."""
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(f"{field}: {rule}")
+        self.field = field
+        self.rule = rule
+
+
+class FieldRuleError(ValueError):
+    """A rule broken by a field of the record being validated: ``field`` is relative to it
+    (``identifiers.iso3166`` of an entity), so the report can name the whole path."""
 
     def __init__(self, field: str, rule: str) -> None:
         super().__init__(f"{field}: {rule}")

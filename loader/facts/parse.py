@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from diplograph.loader.errors import FactsError, Location
-from diplograph.loader.facts.model import FactsDocument, RefError
+from diplograph.loader.facts.model import FactsDocument, FieldRuleError, RefError
 
 __all__ = ["SourceRecord", "parse_document", "printable"]
 
@@ -75,6 +75,9 @@ def _first_error(exc: ValidationError, value: Any, location: Location) -> FactsE
     ctx_error = (err.get("ctx") or {}).get("error")
     if isinstance(ctx_error, RefError):
         field, rule = ctx_error.field, ctx_error.rule
+    elif isinstance(ctx_error, FieldRuleError):
+        where = _json_path(err["loc"])
+        field, rule = f"{where}.{ctx_error.field}" if where else ctx_error.field, ctx_error.rule
     else:
         field = _json_path(err["loc"])
         rule = _rule_text(err)
@@ -96,11 +99,8 @@ def _json_path(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part in {
-            "function-after[_check_when(), str]",
-            "function-after[_check_duration(), str]",
-        }:
-            continue
+        elif isinstance(part, str) and (part.startswith("function-after[") or part == "[key]"):
+            continue  # pydantic's names for a validator and a mapping's key, not input fields
         else:
             path += ("." if path else "") + printable(str(part))
     return path

@@ -10,18 +10,21 @@ give it one node. The data is ``states.tsv`` (Wikidata ids and aliases) joined w
 - :mod:`.normalize`: the lookup key that makes names case-, accent- and punctuation-blind;
 - :mod:`.table`: reading ``states.tsv``, the join with pycountry, the index;
 - :mod:`.lookup`: :func:`resolve_state` and the exact lookups;
-- :mod:`.checks` and :mod:`.errors`: rejecting a malformed Wikidata id or an unknown ISO code
-  with record, field and rule.
+- :mod:`.identity`: :func:`identify_state`, the state of an entity (identifiers, then names);
+- :mod:`.checks` and :mod:`.errors`: rejecting a malformed Wikidata id, an unknown ISO code
+  or identifiers that name two states, with record, field and rule.
 """
 
 from __future__ import annotations
 
 from diplograph.loader.gazetteer.checks import check_iso_code, check_wikidata_id
 from diplograph.loader.gazetteer.errors import (
+    ConflictingIdentifiersError,
     IdentifierError,
     MalformedWikidataIdError,
     UnknownIsoCodeError,
 )
+from diplograph.loader.gazetteer.identity import identify_state
 from diplograph.loader.gazetteer.lookup import (
     all_states,
     resolve_state,
@@ -32,6 +35,7 @@ from diplograph.loader.gazetteer.normalize import lookup_key
 from diplograph.loader.gazetteer.state import State
 
 __all__ = [
+    "ConflictingIdentifiersError",
     "IdentifierError",
     "MalformedWikidataIdError",
     "State",
@@ -39,6 +43,7 @@ __all__ = [
     "all_states",
     "check_iso_code",
     "check_wikidata_id",
+    "identify_state",
     "lookup_key",
     "resolve_state",
     "state_by_iso",

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from diplograph.loader.errors import FactsError, Location
 
-__all__ = ["IdentifierError", "MalformedWikidataIdError", "UnknownIsoCodeError"]
+__all__ = [
+    "ConflictingIdentifiersError",
+    "IdentifierError",
+    "MalformedWikidataIdError",
+    "UnknownIsoCodeError",
+]
 
 
 class IdentifierError(FactsError):
@@ -24,3 +29,7 @@ class MalformedWikidataIdError(IdentifierError):
 
 class UnknownIsoCodeError(IdentifierError):
     """An ISO 3166-1 code that is malformed, unassigned, or not of a UN member or observer state."""
+
+
+class ConflictingIdentifiersError(IdentifierError):
+    """Identifiers of one entity that name different states (Wikidata ``Q148``, ISO ``SAU``)."""
