@@ -1,0 +1,87 @@
+"""Candidate duplicates: two nodes that may be one person, organization or state.
+
+Nodes of one class (:data:`CANDIDATE_CLASSES`; the loader types every Government, Militia …
+an Organization too) whose labels have the same lookup key (case, accents, punctuation and a
+leading "the" aside: loader/gazetteer/normalize.py) are candidates unless identifiers settle the
+question: both carry ``owl:sameAs`` identifiers, which either share one (the same entity, said
+by the identifiers) or share none (two entities that share a name). So a candidate is a pair in
+which at least one node has no identifier. Candidates are reported, never merged: two people
+can share a name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import combinations
+
+from diplograph.loader.conflicts.model import CANDIDATE, Conflict, Source, Value
+from diplograph.loader.conflicts.reads import DOCUMENT, chunks, iri_list, select
+from diplograph.loader.gazetteer.normalize import lookup_key
+from diplograph.loader.namespaces import DIP
+from diplograph.loader.store import Store
+
+__all__ = ["CANDIDATE_CLASSES", "candidate_duplicates"]
+
+#: The classes whose nodes are compared by name.
+CANDIDATE_CLASSES: tuple[str, ...] = (DIP + "Person", DIP + "Organization", DIP + "State")
+
+_NAMED = """SELECT ?n ?class ?label ?same WHERE {{
+  VALUES ?class {{ {classes} }}
+  ?n a ?class ; rdfs:label ?label .
+  OPTIONAL {{ ?n owl:sameAs ?same }}
+}}"""
+
+_DESCRIBED_IN = """SELECT DISTINCT ?n ?g WHERE {{
+  VALUES ?n {{ {nodes} }}
+  GRAPH ?g {{ ?n rdfs:label ?label . {document} }}
+}}"""
+
+
+def candidate_duplicates(store: Store, nodes: Iterable[str] | None = None) -> list[Conflict]:
+    """Groups of nodes that may be duplicates (all, or those with one of ``nodes``), each node
+    with the documents that name it."""
+    wanted = None if nodes is None else set(nodes)
+    groups: dict[tuple[str, str], dict[str, str]] = {}  # (class, key) -> node -> label
+    identifiers: dict[str, set[str]] = {}
+    for row in select(store, _NAMED.format(classes=iri_list(CANDIDATE_CLASSES))):
+        key = lookup_key(row["label"])
+        if key:
+            groups.setdefault((row["class"], key), {}).setdefault(row["n"], row["label"])
+        ids = identifiers.setdefault(row["n"], set())
+        if "same" in row:
+            ids.add(row["same"])
+    found: list[tuple[str, str, dict[str, str]]] = []
+    for (cls, _), members in sorted(groups.items()):
+        if len(members) < 2 or (wanted is not None and not wanted & members.keys()):
+            continue
+        involved = {
+            n
+            for a, b in combinations(sorted(members), 2)
+            if not (identifiers[a] and identifiers[b])
+            for n in (a, b)
+        }
+        if involved:
+            found.append((cls, min(involved), {n: members[n] for n in sorted(involved)}))
+    documents = _documents(store, {n for _, _, members in found for n in members})
+    return [
+        Conflict(
+            CANDIDATE,
+            first,
+            cls,
+            tuple(
+                Value(n, tuple(Source(g) for g in sorted(documents.get(n, ()))), label=label)
+                for n, label in members.items()
+            ),
+            label=members[first],
+        )
+        for cls, first, members in found
+    ]
+
+
+def _documents(store: Store, nodes: set[str]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for part in chunks(nodes):
+        query = _DESCRIBED_IN.format(nodes=iri_list(part), document=DOCUMENT)
+        for row in select(store, query):
+            found.setdefault(row["n"], set()).add(row["g"])
+    return found

@@ -1,0 +1,107 @@
+"""What a check finds: a :class:`Conflict` of a node, its values, and each value's sources.
+
+Three kinds of finding share one shape, so that the load report, ``diplograph check``, the API
+and the resource page show them alike:
+
+* ``conflicting-values`` – documents give a single-valued property of one node values that
+  cannot all be true (``property`` is the property; each value is a date, duration or place);
+* ``overlapping-holders`` – a post that admits one holder is held by two people at once
+  (``node`` is the post, ``property`` is ``dip:post``; each value is a holder, ``detail`` its
+  holding and period);
+* ``candidate-duplicate`` – nodes of one class with the same name and no shared identifier
+  (``node`` is the first of them, ``property`` the class; each value is one of the nodes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["CANDIDATE", "HOLDERS", "KINDS", "VALUES", "Conflict", "Source", "Value"]
+
+VALUES = "conflicting-values"
+HOLDERS = "overlapping-holders"
+CANDIDATE = "candidate-duplicate"
+#: The kinds of finding, in the order reports list them.
+KINDS = (VALUES, HOLDERS, CANDIDATE)
+
+
+@dataclass(frozen=True, order=True)
+class Source:
+    """A document that asserts a value, with the confidence it gives the fact (None when the
+    document gives none, as for an entity's name)."""
+
+    document: str
+    confidence: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"document": self.document, "confidence": self.confidence}
+
+    def describe(self) -> str:
+        """The document, and the confidence when there is one."""
+        if self.confidence is None:
+            return self.document
+        return f"{self.document} (confidence {self.confidence:g})"
+
+
+@dataclass(frozen=True)
+class Value:
+    """One of the values in conflict: its lexical form or IRI, a label when it has one, what
+    else identifies it (a holding and its period) and the documents asserting it."""
+
+    value: str
+    sources: tuple[Source, ...]
+    label: str | None = None
+    detail: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {
+            "value": self.value,
+            "label": self.label,
+            "detail": self.detail,
+            "sources": [s.to_dict() for s in self.sources],
+        }
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One finding: its kind (:data:`KINDS`), the node, the property and the values."""
+
+    kind: str
+    node: str
+    property: str
+    values: tuple[Value, ...]
+    label: str | None = None
+
+    def documents(self) -> set[str]:
+        """Every document asserting one of the values."""
+        return {s.document for v in self.values for s in v.sources}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``diplograph check --format json``, ``GET /check``, load reports)."""
+        return {
+            "kind": self.kind,
+            "node": self.node,
+            "label": self.label,
+            "property": self.property,
+            "values": [v.to_dict() for v in self.values],
+        }
+
+    def describe(self) -> str:
+        """The finding for people: a headline and one line per value with its sources."""
+        name = f"{self.label} <{self.node}>" if self.label else f"<{self.node}>"
+        headline = {
+            VALUES: f"conflicting values of <{self.property}> on {name}",
+            HOLDERS: f"post {name} held by {len(self.values)} people at once",
+            CANDIDATE: f"candidate duplicates of {name} (class <{self.property}>)",
+        }.get(self.kind, f"{self.kind} on {name}")
+        lines = [headline]
+        for v in self.values:
+            shown = f"{v.value} ({v.label})" if v.label else v.value
+            if v.detail:
+                shown += f" [{v.detail}]"
+            sources = ", ".join(s.describe() for s in v.sources)
+            lines.append(f"  {shown}: {sources or 'no document'}")
+        return "\n".join(lines)

@@ -1,0 +1,132 @@
+"""Single-valued properties that documents disagree on.
+
+A node has one start date, one end date, one duration and one place, whatever the number of
+documents that report it. :data:`SINGLE_VALUED` lists these properties (the one list; the
+ontology does not mark them yet) with how their values compare. Two values **conflict when no
+single real value can satisfy both**:
+
+* times (``dip:startDate``, ``dip:endDate``, ``dip:earliestStart``, ``dip:latestStart``) are
+  written at the precision the text gives (a year, a month, a day, an instant in UTC), and each
+  denotes the span it covers: 2023-03 and 2023-03-10 are compatible (the day lies in the month),
+  2023-10-14 and 2023-10-14T09:30:00Z too, 2023-03-10 and 2023-03-12 are not. In the lexical
+  forms the loader writes, this is "neither is a prefix of the other";
+* places (``dip:atPlace``): the same place, or one located in the other (``dip:locatedIn``, at
+  any depth): Riyadh and Saudi Arabia are compatible, Riyadh and Beijing are not;
+* durations (``dip:duration``): equal values (the store keeps them canonical: PT60M is PT1H).
+
+Both values stay in the store; the check only reports them, each with the documents that
+assert it and the confidence each gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from itertools import combinations
+
+from diplograph.loader.conflicts.model import VALUES, Conflict, Source, Value
+from diplograph.loader.conflicts.reads import DOCUMENT, chunks, confidence, iri_list, select
+from diplograph.loader.namespaces import DIP
+from diplograph.loader.store import Store
+
+__all__ = ["SINGLE_VALUED", "compatible", "conflicting_values"]
+
+TIME, PLACE, EQUAL = "time", "place", "equal"
+
+#: The single-valued properties of a node, and how their values compare (see the module).
+SINGLE_VALUED: Mapping[str, str] = {
+    DIP + "startDate": TIME,
+    DIP + "endDate": TIME,
+    DIP + "earliestStart": TIME,
+    DIP + "latestStart": TIME,
+    DIP + "duration": EQUAL,
+    DIP + "atPlace": PLACE,
+}
+
+_SUSPECTS = """SELECT DISTINCT ?node ?p WHERE {{
+  VALUES ?p {{ {properties} }}
+  {nodes}
+  ?node ?p ?a , ?b .
+  FILTER(STR(?a) < STR(?b))
+}}"""
+
+# One row per value a document asserts, with the confidence it gives: a participation's own,
+# else the fact's attestation, else the attestation of the event a participation belongs to.
+_SOURCES = """SELECT ?node ?p ?v ?g ?own ?fact ?event WHERE {{
+  VALUES (?node ?p) {{ {pairs} }}
+  GRAPH ?g {{ ?node ?p ?v . {document} }}
+  OPTIONAL {{ GRAPH ?g {{ ?node dip:confidence ?own }} }}
+  OPTIONAL {{ GRAPH ?g {{ ?node dip:attestedBy ?att . ?att dip:confidence ?fact }} }}
+  OPTIONAL {{ GRAPH ?g {{
+    ?node dip:participationIn ?e . ?e dip:attestedBy ?ea . ?ea dip:confidence ?event }} }}
+}}"""
+
+_ANCESTORS = """SELECT ?place ?up WHERE {{
+  VALUES ?place {{ {places} }}
+  ?place dip:locatedIn+ ?up .
+}}"""
+
+
+def compatible(how: str, a: str, b: str, ancestors: Mapping[str, set[str]]) -> bool:
+    """Whether one real value can satisfy both ``a`` and ``b`` (see the module's rules)."""
+    if a == b:
+        return True
+    if how == TIME:
+        return a.startswith(b) or b.startswith(a)
+    if how == PLACE:
+        return b in ancestors.get(a, set()) or a in ancestors.get(b, set())
+    return False
+
+
+def conflicting_values(store: Store, nodes: Iterable[str] | None = None) -> list[Conflict]:
+    """The nodes (all, or those of ``nodes``) whose single-valued properties have values that
+    conflict, each value with the documents asserting it."""
+    properties = iri_list(SINGLE_VALUED)
+    suspects: set[tuple[str, str]] = set()
+    for node_clause in _node_clauses(nodes):
+        query = _SUSPECTS.format(properties=properties, nodes=node_clause)
+        suspects.update((r["node"], r["p"]) for r in select(store, query))
+    if not suspects:
+        return []
+    found: dict[tuple[str, str], dict[str, set[Source]]] = {}
+    for part in _pair_chunks(sorted(suspects)):
+        pairs = " ".join(f"({iri_list([n])} {iri_list([p])})" for n, p in part)
+        for row in select(store, _SOURCES.format(pairs=pairs, document=DOCUMENT)):
+            level = row.get("own") or row.get("fact") or row.get("event")
+            source = Source(row["g"], confidence(level))
+            values = found.setdefault((row["node"], row["p"]), {})
+            values.setdefault(row["v"], set()).add(source)
+    places = {v for (_, p), vs in found.items() if SINGLE_VALUED[p] == PLACE for v in vs}
+    ancestors = _ancestors(store, places)
+    conflicts = []
+    for (node, prop), values in sorted(found.items()):
+        how = SINGLE_VALUED[prop]
+        if all(compatible(how, a, b, ancestors) for a, b in combinations(values, 2)):
+            continue
+        conflicts.append(
+            Conflict(
+                VALUES,
+                node,
+                prop,
+                tuple(Value(v, tuple(sorted(s))) for v, s in sorted(values.items())),
+            )
+        )
+    return conflicts
+
+
+def _node_clauses(nodes: Iterable[str] | None) -> Iterable[str]:
+    if nodes is None:
+        return [""]
+    return [f"VALUES ?node {{ {iri_list(part)} }}" for part in chunks(nodes)]
+
+
+def _pair_chunks(pairs: list[tuple[str, str]]) -> Iterable[list[tuple[str, str]]]:
+    for start in range(0, len(pairs), 500):
+        yield pairs[start : start + 500]
+
+
+def _ancestors(store: Store, places: set[str]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for part in chunks(places):
+        for row in select(store, _ANCESTORS.format(places=iri_list(part))):
+            found.setdefault(row["place"], set()).add(row["up"])
+    return found
