@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pyoxigraph import CanonicalizationAlgorithm, Dataset, Literal, NamedNode, QuerySolutions, Quad
+from pyoxigraph import CanonicalizationAlgorithm, Dataset, Literal, NamedNode, Quad, QuerySolutions
 
 from diplograph.loader.config import load_settings
 from diplograph.loader.facts import parse_document
