@@ -76,7 +76,9 @@ def _nodes_of_type(mapped: MappedDocument, local: str) -> set[str]:
     return {
         t.subject.value
         for t in mapped.triples
-        if t.predicate.value.endswith("#type") and t.object == NamedNode(DIP + local)
+        if isinstance(t.subject, NamedNode)
+        and t.predicate.value.endswith("#type")
+        and t.object == NamedNode(DIP + local)
     }
 
 
