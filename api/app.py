@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from diplograph.api import (
     assets,
+    check,
     dump,
     graph_store,
     ingest,
@@ -108,6 +109,7 @@ def create_app(
     app.include_router(linked_data.router)
     app.include_router(void.router)
     app.include_router(dump.router)
+    app.include_router(check.router)
     app.add_api_route("/health", health, methods=["GET"], summary="Liveness and store status",
                       tags=["service"])  # fmt: skip
 

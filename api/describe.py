@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pyoxigraph import Literal, NamedNode, Triple
 
 from diplograph.api.store_reads import Row, construct, select, value_of
+from diplograph.loader.conflicts import Conflict, find_conflicts
 from diplograph.loader.namespaces import DIP
 from diplograph.loader.store import Store
 
@@ -142,6 +143,8 @@ class ResourceView:
     facts: list[FactRow] = field(default_factory=list)
     sources: list[Row] = field(default_factory=list)
     graphs: list[str] = field(default_factory=list)
+    #: Conflicts between documents and candidate duplicates about the resource.
+    conflicts: list[Conflict] = field(default_factory=list)
 
 
 def resource_view(store: Store, iri: str, *, with_facts: bool = True) -> ResourceView:
@@ -154,6 +157,7 @@ def resource_view(store: Store, iri: str, *, with_facts: bool = True) -> Resourc
     view.graphs = [
         g for row in select(store, _GRAPHS_OF.format(iri=iri)) if (g := value_of(row, "g"))
     ]
+    view.conflicts = find_conflicts(store, nodes=[iri])
     return view
 
 

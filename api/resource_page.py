@@ -169,6 +169,7 @@ def resource_page(
         incoming_cut=len(incoming_pairs) >= MAX_INCOMING,
         max_incoming=MAX_INCOMING,
         graphs=view.graphs,
+        conflicts=view.conflicts,
         uses_href=uses_href,
     )
 

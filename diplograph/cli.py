@@ -4,8 +4,8 @@
 Exit codes (scripts can trust them; documented in docs/cli.md):
 
 ==  =====================================================================================
-0   success (for ``load``/``validate``: every document valid)
-1   some documents were rejected (``load``/``validate``), or ``--strict`` stopped
+0   success (``load``/``validate``: every document valid; ``check``: nothing found)
+1   documents rejected (``load``/``validate``), ``--strict`` stopped, ``check`` found some
 2   usage or input error: bad option, unreadable file, malformed query, invalid setting
 3   store error: cannot open (e.g. locked by another process), read or write the store
 ==  =====================================================================================
@@ -195,11 +195,23 @@ def _run_load(
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         click.echo(report.summary())
+        for conflict in report.conflicts:
+            click.echo(f"conflict: {conflict.describe()}")
         if rejects is not None and report.documents_rejected:
             click.echo(f"rejected documents written to {rejects}")
     if report.documents_rejected and not allow_rejects:
         sys.exit(EXIT_REJECTED)
 
+
+#: ``--format`` of the commands that print a report for people or for programs.
+_text_or_json = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 
 _load_options = [
     click.argument("paths", nargs=-1, type=click.Path(path_type=Path, dir_okay=False)),
@@ -214,14 +226,7 @@ _load_options = [
         type=click.Choice(["error", "warn"]),
         help="Unknown fields in a record: reject the record (default) or warn and ignore them.",
     ),
-    click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(["text", "json"]),
-        default="text",
-        show_default=True,
-        help="Report format.",
-    ),
+    _text_or_json,
     click.option(
         "--progress/--no-progress",
         default=None,
@@ -401,16 +406,10 @@ def query(
     out = sys.stdout
     with Graph(settings) as graph:
         result = graph.execute(text, prefixes=not no_prefixes)
-        if isinstance(result, QuerySolutions):
-            if output_format == "table":
+        if isinstance(result, QuerySolutions | QueryBoolean):
+            if output_format == "table" and isinstance(result, QuerySolutions):
                 _print_table(result, out)
-            elif output_format in SELECT_FORMATS:
-                out.flush()
-                result.serialize(sys.stdout.buffer, SELECT_FORMATS[output_format])
-            else:
-                raise InputError(f"--format {output_format} is for CONSTRUCT/DESCRIBE results")
-        elif isinstance(result, QueryBoolean):
-            if output_format == "table":
+            elif output_format == "table":
                 out.write(("true" if bool(result) else "false") + "\n")
             elif output_format in SELECT_FORMATS:
                 out.flush()
@@ -467,13 +466,7 @@ def dump(output: Path, dump_format: str | None, graph_name: str | None, **store_
 
 
 @main.command()
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@_text_or_json
 @_store_options
 def stats(output_format: str, **store_flags: Any) -> None:
     """Counts: triples, documents, entities and facts by class."""
@@ -488,6 +481,24 @@ def stats(output_format: str, **store_flags: Any) -> None:
     click.echo("instances by class:")
     for cls, n in data["classes"].items():
         click.echo(f"  {n:>8}  {cls}")
+
+
+@main.command()
+@_text_or_json
+@click.option("--node", help="Only the findings about this node (an IRI).")
+@click.option("--document", "documents", multiple=True, help="Only those of this document id.")
+@_store_options
+def check(output_format: str, node: str | None, documents: tuple[str, ...], **flags: Any) -> None:
+    """Conflicts between documents and candidate duplicates (docs/mapping.md); exits 1 when
+    there are any. Every value stays in the store; each is listed with its documents."""
+    with Graph(_settings(**flags)) as graph:
+        found = graph.check(node=node, documents=documents or None)
+    if output_format == "json":
+        click.echo(json.dumps([c.to_dict() for c in found], indent=2, ensure_ascii=False))
+    else:
+        click.echo("\n".join(c.describe() for c in found) or "no conflicts")
+    if found:
+        sys.exit(EXIT_REJECTED)
 
 
 @main.command()

@@ -25,6 +25,7 @@ from typing import Any
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions
 
 from diplograph.loader.config import Settings, load_settings
+from diplograph.loader.conflicts import Conflict, find_conflicts
 from diplograph.loader.errors import InputError, NotFoundError
 from diplograph.loader.facts import SourceRecord, parse_document, read_path
 from diplograph.loader.iris import IriMinter
@@ -217,6 +218,17 @@ class Graph:
         from diplograph.loader.stats import collect_stats
 
         return collect_stats(self.store, self.settings)
+
+    def check(
+        self, *, node: str | None = None, documents: Iterable[str] | None = None
+    ) -> list[Conflict]:
+        """Conflicts between documents and candidate duplicates, as ``diplograph check`` lists
+        them (docs/mapping.md, "Conflicts and candidates"): every one, those about ``node``, or
+        those ``documents`` (ids or graph IRIs) assert a value of. Nothing is changed."""
+        if node is not None and not _is_iri(node):
+            raise InputError(f"{node!r} is not an IRI: give the node's full IRI")
+        graphs = None if documents is None else [self.graph_iri(d) for d in documents]
+        return find_conflicts(self.store, nodes=None if node is None else [node], documents=graphs)
 
     def graph_iri(self, graph: str) -> str:
         """The named graph ``graph`` names: its own IRI when the store holds that graph, else

@@ -34,6 +34,7 @@ from pyoxigraph import (
 
 from diplograph.loader.bulk import BulkPolicy
 from diplograph.loader.config import Settings
+from diplograph.loader.conflicts import Conflict, find_conflicts
 from diplograph.loader.errors import FactsError, NotFoundError, RejectedError
 from diplograph.loader.facts import SourceRecord
 from diplograph.loader.iris import IriMinter
@@ -83,6 +84,9 @@ class LoadReport:
     triples_removed: int = 0
     warnings: list[str] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    #: Conflicts and candidate duplicates that involve the nodes the loaded documents describe
+    #: (loader/conflicts/), found once the run's last batch is committed.
+    conflicts: list[Conflict] = field(default_factory=list)
 
     @property
     def documents_seen(self) -> int:
@@ -102,6 +106,7 @@ class LoadReport:
             "triples": {"loaded": self.triples_loaded, "removed": self.triples_removed},
             "warnings": self.warnings,
             "rejections": [r.to_dict() for r in self.rejections],
+            "conflicts": [c.to_dict() for c in self.conflicts],
         }
 
     def summary(self) -> str:
@@ -130,6 +135,8 @@ class Loader:
         self.superclasses = superclass_closure()
         self.validator = Validator(settings.validation_engine)
         self._ontology_checked = False
+        #: The nodes the current run's committed documents describe.
+        self._touched: set[str] = set()
         #: Keeps the summary graph exact at every commit.
         self.summary = summary if summary is not None else Summary(store, settings.base_iri)
         #: Decides when a run leaves the summary to one rebuild at its end.
@@ -168,6 +175,7 @@ class Loader:
         rebuilds the summary.
         """
         report = LoadReport(dry_run=dry_run)
+        self._touched = set()
         if not dry_run:
             self.bulk.start()
         try:
@@ -181,6 +189,10 @@ class Loader:
             self.bulk.end()
             raise
         self.bulk.end()
+        if self._touched:
+            # Once per run, over the nodes its documents describe: a conflict between two
+            # batches is found once, and no batch pays a scan (docs/mapping.md).
+            report.conflicts = find_conflicts(self.store, nodes=self._touched)
         return report
 
     # -- one batch -------------------------------------------------------------------------
@@ -265,6 +277,13 @@ class Loader:
                 self.ensure_ontology()
             removed = sum(held[d.graph] for _, _, d in accepted)
             self._commit([GraphChange(d.graph, d.triples) for _, _, d in accepted])
+            # The document's own nodes (its attestations, spans, run) never conflict.
+            self._touched.update(
+                n
+                for _, _, d in accepted
+                for n in d.nodes
+                if n != d.graph and not n.startswith(d.graph + "/")
+            )
         report.documents_loaded += len(accepted)
         report.triples_loaded += sum(len(d.triples) for _, _, d in accepted)
         report.triples_removed += removed

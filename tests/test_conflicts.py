@@ -1,0 +1,315 @@
+"""Conflicts between documents are surfaced, never resolved by dropping a value
+(loader/conflicts/, docs/mapping.md "Conflicts and candidates").
+
+The example documents in tests/data/conflicts/ add to the sample story: three reports of when
+China-US ties began to improve (2023-06-18, 2023-06-20 and the vague "in June"), and a report
+that takes the State Department's spokesperson for the Secretary of State, naming the
+Department "U.S. Department of State" and Joe Biden without his Wikidata id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from pyoxigraph import QuerySolutions
+
+from diplograph.cli import main
+from diplograph.graph import open_graph
+from diplograph.loader.conflicts import (
+    CANDIDATE,
+    HOLDERS,
+    VALUES,
+    Conflict,
+    compatible,
+    find_conflicts,
+)
+from diplograph.loader.conflicts.holders import time_span
+from diplograph.loader.namespaces import DIP
+from diplograph.loader.store.embedded import EmbeddedStore
+from tests.conftest import DATA, STORY_FILE, app_client, load_story
+
+CONFLICTS = DATA / "conflicts"
+ID = "https://w3id.org/diplograph/id/"
+DOC = ID + "doc/"
+SECRETARY = ID + "post/us-secretary-of-state"
+
+
+def doc(name: str) -> str:
+    return DOC + "conflicts-" + name
+
+
+@pytest.fixture(scope="module")
+def store() -> Iterator[EmbeddedStore]:
+    the_store = EmbeddedStore(None)
+    load_story(the_store, *sorted(CONFLICTS.glob("*.json")))
+    yield the_store
+    the_store.close()
+
+
+def of_kind(found: list[Conflict], kind: str) -> list[Conflict]:
+    return [c for c in found if c.kind == kind]
+
+
+def relation_document(document_id: str, start: str, confidence: float) -> dict[str, Any]:
+    return {
+        "format_version": "1.0",
+        "document": {"id": document_id, "published": "2023-07-01", "publisher": "Test Wire"},
+        "extraction": {"tool": "t", "version": "1", "time": "2026-11-28T12:00:00Z"},
+        "entities": [
+            {"id": "usa", "type": "State", "name": "United States", "wikidata": "Q30"},
+            {"id": "chn", "type": "State", "name": "China", "wikidata": "Q148"},
+        ],
+        "facts": [
+            {
+                "id": "rel",
+                "type": "BilateralRelation",
+                "quality": "improving",
+                "participants": [
+                    {"entity": "chn", "role": "party"},
+                    {"entity": "usa", "role": "party"},
+                ],
+                "time": {"start": start},
+                "confidence": confidence,
+            }
+        ],
+    }
+
+
+def test_two_documents_with_different_start_dates_give_one_conflict_with_both_sources() -> None:
+    with open_graph() as graph:
+        graph.load([relation_document("a", "2023-06-18", 0.8)])
+        graph.load([relation_document("b", "2023-06-20", 0.6)])
+        found = graph.check()
+    assert [c.kind for c in found] == [VALUES]
+    conflict = found[0]
+    assert conflict.property == DIP + "startDate"
+    assert conflict.node.startswith(ID + "situation/bilateralrelation-")
+    assert [
+        (v.value, [(s.document, s.confidence) for s in v.sources]) for v in conflict.values
+    ] == [
+        ("2023-06-18", [(DOC + "a", 0.8)]),
+        ("2023-06-20", [(DOC + "b", 0.6)]),
+    ]
+
+
+def test_values_compatible_at_their_precision_are_no_conflict() -> None:
+    with open_graph() as graph:
+        graph.load([relation_document("a", "2023-06-18", 0.8)])
+        graph.load([relation_document("b", "2023-06", 0.5)])
+        graph.load([relation_document("c", "2023", 0.5)])
+        assert graph.check() == []
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("2023-03", "2023-03-10", True),
+        ("2023-03-10", "2023-03-12", False),
+        ("2023-10-14", "2023-10-14T09:30:00Z", True),
+        ("2023-10-14T09:30:00Z", "2023-10-14T10:30:00Z", False),
+        ("2023", "2024-01", False),
+    ],
+)
+def test_two_times_conflict_only_when_no_single_time_satisfies_both(
+    a: str, b: str, expected: bool
+) -> None:
+    assert compatible("time", a, b, {}) is expected
+
+
+def test_a_place_and_a_place_it_lies_in_are_compatible() -> None:
+    ancestors = {ID + "place/riyadh": {ID + "state/Q851"}}
+    assert compatible("place", ID + "place/riyadh", ID + "state/Q851", ancestors)
+    assert not compatible("place", ID + "place/riyadh", ID + "place/beijing", ancestors)
+
+
+def test_a_time_value_spans_what_its_precision_covers() -> None:
+    first, after = time_span("2023-12")
+    assert (first.isoformat(), after.isoformat()) == ("2023-12-01T00:00:00", "2024-01-01T00:00:00")
+
+
+def test_the_conflicting_start_dates_are_found_with_their_documents_and_confidences(
+    store: EmbeddedStore,
+) -> None:
+    (conflict,) = of_kind(find_conflicts(store), VALUES)
+    assert {v.value: [(s.document, s.confidence) for s in v.sources] for v in conflict.values} == {
+        "2023-06": [(doc("relation-in-june"), 0.5)],
+        "2023-06-18": [(doc("relation-june-18"), 0.8)],
+        "2023-06-20": [(doc("relation-june-20"), 0.6)],
+    }
+
+
+def test_both_values_stay_in_the_store(store: EmbeddedStore) -> None:
+    (conflict,) = of_kind(find_conflicts(store), VALUES)
+    rows = store.query(f"SELECT ?d WHERE {{ <{conflict.node}> <{DIP}startDate> ?d }}")
+    assert isinstance(rows, QuerySolutions)
+    assert sorted(r["d"].value for r in rows) == ["2023-06", "2023-06-18", "2023-06-20"]
+
+
+def test_two_holders_of_a_single_holder_post_at_once_are_a_conflict(store: EmbeddedStore) -> None:
+    (conflict,) = of_kind(find_conflicts(store), HOLDERS)
+    assert conflict.node == SECRETARY
+    assert conflict.label == "US Secretary of State"
+    assert [(v.value, v.label, [s.confidence for s in v.sources]) for v in conflict.values] == [
+        (ID + "person/antony-blinken", "Antony Blinken", [0.98]),
+        (ID + "person/matthew-miller", "Matthew Miller", [0.4]),
+    ]
+
+
+def holding_document(document_id: str, holder: str, time: dict[str, str]) -> dict[str, Any]:
+    return {
+        "format_version": "1.0",
+        "document": {"id": document_id, "published": "2023-10-14", "publisher": "Test Wire"},
+        "extraction": {"tool": "t", "version": "1", "time": "2026-11-28T12:00:00Z"},
+        "entities": [
+            {"id": "p", "type": "Person", "name": holder},
+            {"id": "post", "type": "DiplomaticPost", "name": "Foreign Minister of Testland"},
+        ],
+        "facts": [
+            {
+                "id": "h",
+                "type": "PostHolding",
+                "participants": [{"entity": "p", "role": "holder"}],
+                "post": "post",
+                "time": time,
+            }
+        ],
+    }
+
+
+def test_holders_one_after_the_other_are_no_conflict() -> None:
+    with open_graph() as graph:
+        graph.load([holding_document("a", "Ana Diplomat", {"start": "2019", "end": "2023-03"})])
+        graph.load([holding_document("b", "Bo Minister", {"start": "2023-03-10"})])
+        assert graph.check() == []
+        graph.load([holding_document("c", "Cy Envoy", {"start": "2023-06"})])
+        (conflict,) = graph.check()
+    assert conflict.kind == HOLDERS
+    assert [v.label for v in conflict.values] == ["Bo Minister", "Cy Envoy"]
+
+
+def test_same_name_persons_without_a_shared_identifier_are_candidates(
+    store: EmbeddedStore,
+) -> None:
+    candidates = {c.label: c for c in of_kind(find_conflicts(store), CANDIDATE)}
+    biden = candidates["Joe Biden"]
+    assert biden.property == DIP + "Person"
+    assert [(v.value, [s.document for s in v.sources]) for v in biden.values] == [
+        (ID + "person/Q6279", [DOC + "bloomberg-2023-10-14-blinken-wang-call"]),
+        (ID + "person/joe-biden", [doc("secretary-misread")]),
+    ]
+    state = candidates["U.S. Department of State"]
+    assert {v.value for v in state.values} == {
+        ID + "org/u-s-department-of-state",
+        ID + "org/us-department-of-state",
+    }
+
+
+def test_the_story_alone_has_no_conflicts() -> None:
+    with open_graph() as graph:
+        graph.load_file(STORY_FILE)
+        assert graph.check() == []
+
+
+def test_filters_keep_the_findings_of_a_node_or_a_document(store: EmbeddedStore) -> None:
+    by_node = find_conflicts(store, nodes=[ID + "person/joe-biden"])
+    assert [c.kind for c in by_node] == [CANDIDATE]
+    by_person = find_conflicts(store, nodes=[ID + "person/matthew-miller"])
+    assert [c.kind for c in by_person] == [HOLDERS]
+    by_document = find_conflicts(store, documents=[doc("relation-june-20")])
+    assert [c.kind for c in by_document] == [VALUES]
+
+
+def test_the_load_report_lists_the_conflicts_of_the_nodes_it_touched() -> None:
+    with open_graph() as graph:
+        first = graph.load([relation_document("a", "2023-06-18", 0.8)])
+        second = graph.load([relation_document("b", "2023-06-20", 0.6)])
+    assert first.conflicts == []
+    assert [c.kind for c in second.conflicts] == [VALUES]
+    assert second.to_dict()["conflicts"][0]["property"] == DIP + "startDate"
+
+
+def test_a_conflict_as_json_names_kind_node_property_values_and_sources(
+    store: EmbeddedStore,
+) -> None:
+    data = of_kind(find_conflicts(store), VALUES)[0].to_dict()
+    assert set(data) == {"kind", "node", "label", "property", "values"}
+    assert data["values"][1]["sources"] == [
+        {"document": doc("relation-june-18"), "confidence": 0.8}
+    ]
+
+
+# -- the command ---------------------------------------------------------------------------
+
+
+def cli(*args: str | Path) -> Any:
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_check_exits_0_when_there_is_nothing_to_report(tmp_path: Path) -> None:
+    store = ("--store-path", tmp_path / "store")
+    assert cli("load", STORY_FILE, *store).exit_code == 0
+    result = cli("check", *store)
+    assert (result.exit_code, result.output) == (0, "no conflicts\n")
+
+
+def test_check_exits_1_and_lists_conflicts_as_text_or_json(tmp_path: Path) -> None:
+    store = ("--store-path", tmp_path / "store")
+    loaded = cli("load", STORY_FILE, CONFLICTS / "secretary-misread.json", *store)
+    assert loaded.exit_code == 0
+    assert "conflict: post US Secretary of State" in loaded.output
+    text = cli("check", *store)
+    assert text.exit_code == 1
+    assert "held by 2 people at once" in text.output
+    assert "(confidence 0.4)" in text.output
+    as_json = cli("check", "--format", "json", *store)
+    assert as_json.exit_code == 1
+    assert {c["kind"] for c in json.loads(as_json.output)} == {HOLDERS, CANDIDATE}
+    only = cli("check", "--node", ID + "person/joe-biden", "--format", "json", *store)
+    assert [c["kind"] for c in json.loads(only.output)] == [CANDIDATE]
+    assert cli("check", "--node", "not an iri", *store).exit_code == 2
+
+
+def test_check_has_help() -> None:
+    result = cli("check", "--help")
+    assert result.exit_code == 0
+    assert "--format" in result.output
+
+
+# -- the API -------------------------------------------------------------------------------
+
+
+def test_get_check_answers_the_findings_as_json(store: EmbeddedStore) -> None:
+    with app_client(store) as client:
+        everything = client.get("/check").json()
+        one = client.get("/check", params={"node": SECRETARY}).json()
+        bad = client.get("/check", params={"node": "not an iri"})
+    assert everything["count"] == len(everything["conflicts"]) == 4
+    assert [c["kind"] for c in one["conflicts"]] == [HOLDERS]
+    assert bad.status_code == 400
+
+
+def test_the_page_of_a_node_with_a_conflict_has_a_conflicts_section(store: EmbeddedStore) -> None:
+    with app_client(store) as client:
+        page = client.get("/id/post/us-secretary-of-state", headers={"Accept": "text/html"})
+        quiet = client.get("/id/person/Q6279", headers={"Accept": "text/html"})
+        calm = client.get("/id/state/Q30", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert '<section id="conflicts"' in page.text
+    assert 'aria-labelledby="conflicts-heading"' in page.text
+    assert "held by 2 people at once" in page.text
+    assert "Matthew Miller" in page.text and "0.4" in page.text
+    assert '<section id="conflicts"' in quiet.text  # a candidate duplicate
+    assert '<section id="conflicts"' not in calm.text
+
+
+def test_a_graph_checks_documents_by_id() -> None:
+    with open_graph() as graph:
+        graph.load([relation_document("a", "2023-06-18", 0.8)])
+        graph.load([relation_document("b", "2023-06-20", 0.6)])
+        assert [c.kind for c in graph.check(documents=["a"])] == [VALUES]
+        assert graph.check(node=ID + "state/Q30") == []
