@@ -41,6 +41,8 @@ def candidate_duplicates(store: Store, nodes: Iterable[str] | None = None) -> li
     """Groups of nodes that may be duplicates (all, or those with one of ``nodes``), each node
     with the documents that name it."""
     wanted = None if nodes is None else set(nodes)
+    if wanted is not None and not _any_named(store, wanted):
+        return []  # the scan below reads every name: not for a page about an event
     groups: dict[tuple[str, str], dict[str, str]] = {}  # (class, key) -> node -> label
     identifiers: dict[str, set[str]] = {}
     for row in select(store, _NAMED.format(classes=iri_list(CANDIDATE_CLASSES))):
@@ -76,6 +78,15 @@ def candidate_duplicates(store: Store, nodes: Iterable[str] | None = None) -> li
         )
         for cls, first, members in found
     ]
+
+
+def _any_named(store: Store, nodes: set[str]) -> bool:
+    classes = iri_list(CANDIDATE_CLASSES)
+    for part in chunks(nodes):
+        query = f"SELECT ?n WHERE {{ VALUES ?n {{ {iri_list(part)} }} VALUES ?c {{ {classes} }}"
+        if select(store, query + " ?n a ?c } LIMIT 1"):
+            return True
+    return False
 
 
 def _documents(store: Store, nodes: set[str]) -> dict[str, set[str]]:
