@@ -195,8 +195,8 @@ def _run_load(
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         click.echo(report.summary())
-        for conflict in report.conflicts:
-            click.echo(f"conflict: {conflict.describe()}")
+        for conflict in report.conflicts:  # the headline; `diplograph check` lists the values
+            click.echo(f"conflict: {conflict.describe().splitlines()[0]}")
         if rejects is not None and report.documents_rejected:
             click.echo(f"rejected documents written to {rejects}")
     if report.documents_rejected and not allow_rejects:
