@@ -75,7 +75,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        log.info("serving a %s store; writes %s", the_store.kind,
+        log.info("serving the %s store; writes %s", the_store.kind,
                  "enabled" if settings.write_token else "disabled")  # fmt: skip
         try:
             yield

@@ -226,6 +226,7 @@ class Loader:
                 rejected[index] = _rejection_from_error(record, exc)
                 continue
             mapped.append((index, record, doc))
+            report.warnings.extend(doc.warnings)
 
         # Later documents in a batch win over earlier ones with the same id, as in sequence.
         by_graph: dict[str, int] = {}

@@ -319,6 +319,16 @@ def test_an_unknown_state_name_is_loaded_not_rejected(store: Store) -> None:
     assert report.documents_loaded == 1 and report.documents_rejected == 0
 
 
+def test_the_load_report_carries_the_unknown_state_warning(store: Store) -> None:
+    report = _load(store, _document("wire-1", {"name": "Somaliland"}))
+    assert [w for w in report.warnings if "Somaliland" in w] == [
+        "test.jsonl:1, record 'wire-1#s', field 'entities[0].name': the state 'Somaliland' is "
+        "not in the gazetteer of states, so it is keyed by its name and other documents may "
+        "make it another node; give its 'wikidata' id or its identifiers.iso3166 code if it is "
+        "a state"
+    ]
+
+
 def test_the_documents_are_not_changed_by_mapping() -> None:
     doc = _document("d", {"name": "China"})
     kept = copy.deepcopy(doc)
