@@ -2,8 +2,7 @@
 
 Pure: no I/O, no store. The triple patterns are specified in docs/mapping.md; IRIs come from
 :mod:`diplograph.loader.iris`. Besides the triples, the mapping records where each node came from
-in the
-input (its JSON path), so that a SHACL violation on a node can name the record and field.
+in the input (its JSON path), so that a SHACL violation on a node can name the record and field.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from diplograph.loader.errors import FactsError, Location
 from diplograph.loader.facts import Entity, EntityType, Fact, FactsDocument, Participant, Role
 from diplograph.loader.facts.identifiers import ISO3166
+from diplograph.loader.facts.tenure import DocumentHolding, derive_capacity, document_holdings
 from diplograph.loader.gazetteer import State, identify_state
 from diplograph.loader.iris import SITUATION_TYPES, IriMinter
 from diplograph.loader.namespaces import (
@@ -38,8 +38,6 @@ from diplograph.loader.namespaces import (
     XSD,
 )
 
-_TYPE = NamedNode(RDF + "type")
-_LABEL = NamedNode(RDFS + "label")
 _ISO_ALPHA2 = NamedNode(DIP + "ISO3166Alpha2Code")
 _ISO_ALPHA3 = NamedNode(DIP + "ISO3166Alpha3Code")
 
@@ -69,6 +67,14 @@ _FACT_LINKS = {
     "first_since": "firstSince",
 }
 _FACT_LIST_LINKS = {"enabled": "enabled", "resulted_in": "resultedIn", "concerns": "concerns"}
+#: The day bounds of a holding (loader/facts/tenure.py) -> their dip properties.
+_TENURE_BOUNDS = {
+    "from_earliest": "heldFromEarliest",
+    "from_latest": "heldFromLatest",
+    "until_earliest": "heldUntilEarliest",
+    "until_latest": "heldUntilLatest",
+}
+_DATE = NamedNode(XSD + "date")
 _ENTITY_LINKS = {
     "part_of": ORG + "subOrganizationOf",
     "governs": DIP + "governs",
@@ -202,6 +208,7 @@ class _Builder:
         self.entities: dict[str, str] = {}
         self.entity_types: dict[str, str] = {}
         self.facts: dict[str, str] = {}
+        self.holdings: list[DocumentHolding] = []
         self.states: dict[str, State] = {}
         self.warnings: list[str] = []
 
@@ -353,8 +360,17 @@ class _Builder:
     def facts_(self) -> None:
         for i, fact in enumerate(self.doc.facts):
             self.facts[fact.id] = self.fact_iri(fact, f"facts[{i}]")
+        self.holdings = document_holdings(self.doc)
         for i, fact in enumerate(self.doc.facts):
             self.fact(fact, f"facts[{i}]")
+        for held in self.holdings:
+            if held.fact is None:
+                self.implied_holding(held)
+
+    def holding_iri(self, held: DocumentHolding) -> str:
+        if held.fact is not None:
+            return self.facts[held.fact.id]
+        return self.minter.holding(self.entities[held.holder], self.entities[held.post], None)
 
     def fact(self, fact: Fact, path: str) -> None:
         node = self.facts[fact.id]
@@ -372,7 +388,7 @@ class _Builder:
         if fact.place:
             self.add(node, DIP + "atPlace", self.entities[fact.place])
         if kind == "PostHolding":
-            self.post_holding(node, fact)
+            self.post_holding(node, next(h for h in self.holdings if h.fact is fact))
         elif kind in SITUATION_TYPES:
             self.situation_participants(node, fact, path)
         else:
@@ -450,10 +466,14 @@ class _Builder:
             self.add(node, DIP + "hasParticipant", agent)
             if prop:
                 self.add(node, DIP + prop, agent)
-            if part.place or part.on_behalf_of or part.confidence is not None:
-                self.participation(node, part, f"{path}.participants[{j}]")
+            own = part.place or part.on_behalf_of or part.confidence is not None or part.capacity
+            derived = derive_capacity(self.holdings, part, fact.time)
+            if own or derived is not None:
+                self.participation(node, part, f"{path}.participants[{j}]", derived)
 
-    def participation(self, event: str, part: Participant, path: str) -> None:
+    def participation(
+        self, event: str, part: Participant, path: str, derived: DocumentHolding | None
+    ) -> None:
         agent = self.entities[part.entity]
         p = self.minter.participation(event, part.role.value, agent)
         self.add(event, DIP + "participation", p)
@@ -467,6 +487,12 @@ class _Builder:
             self.add(p, DIP + "onBehalfOf", self.entities[part.on_behalf_of])
         if part.confidence is not None:
             self.add(p, DIP + "confidence", decimal_literal(part.confidence))
+        if part.capacity:
+            self.add(p, DIP + "inCapacity", self.entities[part.capacity])
+        elif derived is not None:
+            # The one post the participant held throughout the event (docs/mapping.md).
+            self.add(p, DIP + "inCapacity", self.entities[derived.post])
+            self.add(p, DIP + "capacityDerivedFrom", self.holding_iri(derived))
 
     def situation_participants(self, node: str, fact: Fact, path: str) -> None:
         roles = SITUATION_ROLES[fact.type.value]
@@ -479,9 +505,9 @@ class _Builder:
                     fact.id,
                     where + ".role",
                 )
-            if part.place or part.on_behalf_of:
+            if part.place or part.on_behalf_of or part.capacity:
                 raise self.error(
-                    "place and on_behalf_of are only for participants of events",
+                    "place, on_behalf_of and capacity are only for participants of events",
                     fact.id,
                     where,
                 )
@@ -497,20 +523,34 @@ class _Builder:
                     self.add(s, DIP + "backs", c)
                     self.add(c, DIP + "backedBy", s)
 
-    def post_holding(self, node: str, fact: Fact) -> None:
-        assert fact.post is not None
-        holder = self.entities[next(p.entity for p in fact.participants if p.role is Role.holder)]
-        post = self.entities[fact.post]
+    def post_holding(self, node: str, held: DocumentHolding) -> None:
+        holder, post = self.entities[held.holder], self.entities[held.post]
         self.add(node, ORG + "member", holder)
         self.add(node, DIP + "post", post)
         self.add(holder, DIP + "holdsPost", post)
-        post_entity = next(e for e in self.doc.entities if e.id == fact.post)
+        post_entity = next(e for e in self.doc.entities if e.id == held.post)
         if post_entity.post_in:
             self.add(node, ORG + "organization", self.entities[post_entity.post_in])
-        if self.entity_types[fact.post] == "DiplomaticPost":
+        if self.entity_types[held.post] == "DiplomaticPost":
             # The ontology defines Diplomat as a Person holding a DiplomaticPost; write the
             # entailment so that plain SPARQL (and remote stores without a reasoner) sees it.
             self.typed(holder, "Diplomat", self.origins.get(holder, "entities"))
+        if held.observed:
+            self.add(node, DIP + "observedHeldOn", when_literal(held.observed))
+        if held.tenure is not None:
+            for name, prop in _TENURE_BOUNDS.items():
+                day = getattr(held.tenure, name)
+                if day is not None:
+                    self.add(node, DIP + prop, Literal(day.isoformat(), datatype=_DATE))
+
+    def implied_holding(self, held: DocumentHolding) -> None:
+        """The holding a given capacity states: the fact of the event it was given in."""
+        node = self.holding_iri(held)
+        self.typed(node, "PostHolding", held.origin)
+        self.add(node, PROV + "wasDerivedFrom", self.graph)
+        self.add(node, DIP + "attestedBy", self.minter.attestation(self.graph, held.source.id))
+        self.add(node, DIP + "modality", KW + "asserted")
+        self.post_holding(node, held)
 
     def stances(self, node: str, fact: Fact, path: str) -> None:
         voices = [p for p in fact.participants if p.role in (Role.speaker, Role.issuer)]
@@ -542,9 +582,8 @@ def map_document(
     """Map one facts document to the triples of its named graph.
 
     ``superclasses`` maps each ontology class IRI to its named superclasses (see
-    ``diplograph.loader.ontology.superclass_closure``); their ``rdf:type`` triples are written too,
-    so
-    queries for a superclass find instances of its subclasses. Raises
+    ``diplograph.loader.ontology.superclass_closure``); their ``rdf:type`` triples are written
+    too, so queries for a superclass find instances of its subclasses. Raises
     :class:`~loader.errors.FactsError` for input the mapping cannot express, and for state
     identifiers the gazetteer refuses (an unknown ISO code, a Wikidata id and an ISO code of two
     states).
@@ -559,4 +598,3 @@ def map_document(
 
 
 __all__ = ["MappedDocument", "decimal_literal", "dip", "map_document", "when_literal"]
-_ = (_TYPE, _LABEL)  # exported for readers of this module; kept stable

@@ -103,7 +103,10 @@ CLASS_POSITIONS = {
     OWL.complementOf,
 }
 LIST_OF_CLASSES = {OWL.unionOf, OWL.intersectionOf, OWL.disjointUnionOf}
-DATE_PROPERTIES = ["startDate", "endDate", "earliestStart", "latestStart", "duration"]
+DATE_PROPERTIES = [
+    *("startDate", "endDate", "earliestStart", "latestStart", "duration", "observedHeldOn"),
+    *("heldFromEarliest", "heldFromLatest", "heldUntilEarliest", "heldUntilLatest"),
+]
 
 
 def _parse(name: str) -> Graph:

@@ -12,7 +12,9 @@ line, record and field.
 - :mod:`.model`: the records, from :class:`FactsDocument` down;
 - :mod:`.parse`: one decoded JSON value to a :class:`SourceRecord`, with the error report;
 - :mod:`.read`: JSON and JSON Lines reading, with source and line;
-- :mod:`.schema`: the JSON Schema.
+- :mod:`.schema`: the JSON Schema;
+- :mod:`.tenure`: when a post was held (day bounds, the as-of rule) and the capacity a
+  participant acted in.
 
 Local ids (``entities[].id``, ``facts[].id``) are only meaningful inside one document; the mapping
 turns them into global IRIs (see ``diplograph.loader.iris``).

@@ -147,6 +147,12 @@ class Participant(_Record):
     role: Role
     on_behalf_of: LocalId | None = Field(None, description="Whom the participant acted for.")
     place: LocalId | None = Field(None, description="Where this participant was.")
+    capacity: LocalId | None = Field(
+        None,
+        description="The post (an entity of type Post or DiplomaticPost) the participant acted "
+        "in, e.g. the Secretary of State at a call. When it is left out the mapping derives it "
+        "from the participant's one holding valid at the event's time, if there is one.",
+    )
     confidence: Confidence | None = None
 
 
@@ -256,12 +262,19 @@ class FactsDocument(_Record):
                     raise _ref_error(f"entities[{i}].{name}", f"no entity with id {ref!r}")
         for i, fact in enumerate(self.facts):
             for j, part in enumerate(fact.participants):
-                for name in ("entity", "on_behalf_of", "place"):
+                for name in ("entity", "on_behalf_of", "place", "capacity"):
                     ref = getattr(part, name)
                     if ref is not None and ref not in entity_ids:
                         raise _ref_error(
                             f"facts[{i}].participants[{j}].{name}", f"no entity with id {ref!r}"
                         )
+                post = entity_ids[part.capacity].type if part.capacity else EntityType.Post
+                if post not in (EntityType.Post, EntityType.DiplomaticPost):
+                    raise _ref_error(
+                        f"facts[{i}].participants[{j}].capacity",
+                        f"the capacity must be a Post or DiplomaticPost entity, "
+                        f"{part.capacity!r} is a {post.value}",
+                    )
             for name in ("place", "post"):
                 ref = getattr(fact, name)
                 if ref is not None and ref not in entity_ids:
