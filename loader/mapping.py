@@ -18,7 +18,6 @@ from pyoxigraph import Literal, NamedNode, Triple
 from diplograph.loader.errors import FactsError, Location
 from diplograph.loader.facts import Entity, EntityType, Fact, FactsDocument, Participant, Role
 from diplograph.loader.facts.identifiers import ISO3166
-from diplograph.loader.facts.tenure import DocumentHolding, derive_capacity, document_holdings
 from diplograph.loader.gazetteer import State, identify_state
 from diplograph.loader.iris import SITUATION_TYPES, IriMinter
 from diplograph.loader.namespaces import (
@@ -37,6 +36,7 @@ from diplograph.loader.namespaces import (
     WD,
     XSD,
 )
+from diplograph.loader.tenure import DocumentHolding, derive_capacity, document_holdings
 
 _ISO_ALPHA2 = NamedNode(DIP + "ISO3166Alpha2Code")
 _ISO_ALPHA3 = NamedNode(DIP + "ISO3166Alpha3Code")
@@ -67,7 +67,7 @@ _FACT_LINKS = {
     "first_since": "firstSince",
 }
 _FACT_LIST_LINKS = {"enabled": "enabled", "resulted_in": "resultedIn", "concerns": "concerns"}
-#: The day bounds of a holding (loader/facts/tenure.py) -> their dip properties.
+#: The day bounds of a holding (loader/tenure.py) -> their dip properties.
 _TENURE_BOUNDS = {
     "from_earliest": "heldFromEarliest",
     "from_latest": "heldFromLatest",

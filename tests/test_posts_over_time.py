@@ -12,11 +12,11 @@ from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, Store
 
 from diplograph.loader.errors import FactsError
 from diplograph.loader.facts import FactsDocument, Modality, Time
-from diplograph.loader.facts.tenure import Held, tenure
 from diplograph.loader.iris import IriMinter
 from diplograph.loader.mapping import MappedDocument, map_document
 from diplograph.loader.namespaces import DIP, ORG, XSD
 from diplograph.loader.ontology import superclass_closure
+from diplograph.loader.tenure import Held, tenure
 from diplograph.loader.validate import Validator
 
 BASE = "https://w3id.org/diplograph/"
