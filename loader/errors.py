@@ -96,6 +96,18 @@ class Location:
         return ", ".join(parts)
 
 
+@dataclass(frozen=True)
+class InputWarning:
+    """Something a load reports about a record without rejecting it: the rule, and where."""
+
+    rule: str
+    location: Location
+
+    def __str__(self) -> str:
+        where = str(self.location)
+        return f"{where}: {self.rule}" if where else self.rule
+
+
 class FactsError(InputError):
     """A facts record breaks a rule of the facts format or the mapping."""
 

@@ -7,19 +7,17 @@ in the input (its JSON path), so that a SHACL violation on a node can name the r
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from diplograph.loader.errors import FactsError, Location
+from diplograph.loader.errors import FactsError, InputWarning, Location
 from diplograph.loader.facts import Entity, EntityType, Fact, FactsDocument, Participant, Role
 from diplograph.loader.facts.identifiers import ISO3166
 from diplograph.loader.gazetteer import State, identify_state
 from diplograph.loader.iris import SITUATION_TYPES, IriMinter
+from diplograph.loader.literals import decimal_literal, duration_literal, when_literal
 from diplograph.loader.namespaces import (
     CAMEO,
     DCTERMS,
@@ -95,7 +93,7 @@ class MappedDocument:
     origins: dict[str, str] = field(default_factory=dict)
     #: what the load report should say without rejecting the document (a state name the
     #: gazetteer does not know), each naming source, record, field and rule
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[InputWarning] = field(default_factory=list)
 
     @property
     def nodes(self) -> set[str]:
@@ -106,83 +104,6 @@ class MappedDocument:
 def dip(local: str) -> NamedNode:
     """A term of the diplograph ontology."""
     return NamedNode(DIP + local)
-
-
-# Typed literals are written in the canonical form of XSD 1.1, which is what a store that keeps
-# values (Oxigraph, Virtuoso) gives back: a document read back from the store then equals the
-# mapping's output, so reloading an unchanged document is recognized as unchanged.
-
-
-def when_literal(value: str) -> Literal:
-    """The typed literal for a :data:`diplograph.loader.facts.When` value, by its precision.
-
-    Date-times are normalized to UTC so that every time in the store compares correctly;
-    fractional seconds are kept.
-    """
-    if "T" in value:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
-        fraction = f".{moment.microsecond:06d}".rstrip("0") if moment.microsecond else ""
-        text = moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
-        return Literal(text, datatype=NamedNode(XSD + "dateTime"))
-    datatype = {4: "gYear", 7: "gYearMonth", 10: "date"}[len(value)]
-    return Literal(value, datatype=NamedNode(XSD + datatype))
-
-
-def decimal_literal(value: float) -> Literal:
-    """An ``xsd:decimal`` literal in canonical form: no exponent, no trailing zeros, and no
-    decimal point for a whole number (``1``, ``0.95``)."""
-    return Literal(_decimal_text(Decimal(str(value))), datatype=NamedNode(XSD + "decimal"))
-
-
-def _decimal_text(number: Decimal) -> str:
-    text = format(number.normalize(), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-_DURATION_PARTS = re.compile(
-    r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
-    r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
-)
-
-
-def duration_literal(value: str) -> Literal:
-    """The typed literal of an ISO 8601 duration (:data:`diplograph.loader.facts.Duration`),
-    canonical.
-
-    Without years and months (the length of a call) it is an ``xsd:dayTimeDuration``; with
-    only years and months an ``xsd:yearMonthDuration``; with both an ``xsd:duration``. Weeks
-    count as seven days. ``PT90M`` becomes ``"PT1H30M"^^xsd:dayTimeDuration``.
-    """
-    match = _DURATION_PARTS.match(value)
-    if match is None:
-        raise ValueError(f"{value!r} is not an ISO 8601 duration")
-    years, months, weeks, days, hours, minutes, seconds = match.groups()
-    total_months = int(years or 0) * 12 + int(months or 0)
-    total_seconds = (
-        (int(weeks or 0) * 7 + int(days or 0)) * 86400
-        + int(hours or 0) * 3600
-        + int(minutes or 0) * 60
-        + Decimal(seconds or 0)
-    )
-    year_month = ""
-    if total_months:
-        y, m = divmod(total_months, 12)
-        year_month = (f"{y}Y" if y else "") + (f"{m}M" if m else "")
-    day_time = ""
-    if total_seconds:
-        d, rest = divmod(total_seconds, 86400)
-        h, rest = divmod(rest, 3600)
-        mi, sec = divmod(rest, 60)
-        clock = (f"{h}H" if h else "") + (f"{mi}M" if mi else "")
-        clock += f"{_decimal_text(Decimal(sec))}S" if sec else ""
-        day_time = (f"{d}D" if d else "") + (f"T{clock}" if clock else "")
-    if year_month and day_time:
-        text, datatype = f"P{year_month}{day_time}", "duration"
-    elif year_month:
-        text, datatype = f"P{year_month}", "yearMonthDuration"
-    else:
-        text, datatype = f"P{day_time}" if day_time else "PT0S", "dayTimeDuration"
-    return Literal(text, datatype=NamedNode(XSD + datatype))
 
 
 class _Builder:
@@ -210,7 +131,7 @@ class _Builder:
         self.facts: dict[str, str] = {}
         self.holdings: list[DocumentHolding] = []
         self.states: dict[str, State] = {}
-        self.warnings: list[str] = []
+        self.warnings: list[InputWarning] = []
 
     # -- primitives ------------------------------------------------------------------------
 
@@ -297,12 +218,13 @@ class _Builder:
         names = [entity.name, *entity.aliases]
         state = identify_state(entity.wikidata, entity.identifiers.get(ISO3166), names, where)
         if state is None and entity.wikidata is None:
-            at = Location(where.source, where.line, where.record, f"{path}.name")
-            self.warnings.append(
-                f"{at}: the state {entity.name!r} is not in the gazetteer of states, so it is "
-                "keyed by its name and other documents may make it another node; give its "
-                f"'wikidata' id or its identifiers.{ISO3166} code if it is a state"
+            rule = (
+                f"the state {entity.name!r} is not in the gazetteer of states, so it is keyed by "
+                "its name and other documents may make it another node; give its 'wikidata' id "
+                f"or its identifiers.{ISO3166} code if it is a state"
             )
+            at = Location(where.source, where.line, where.record, f"{path}.name")
+            self.warnings.append(InputWarning(rule, at))
         return state
 
     def entity(self, entity: Entity, path: str) -> None:

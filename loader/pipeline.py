@@ -19,6 +19,7 @@ the batch links to, so rules that span documents hold without re-validating the 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,7 @@ from pyoxigraph import (
 from diplograph.loader.bulk import BulkPolicy
 from diplograph.loader.config import Settings
 from diplograph.loader.conflicts import Conflict, find_conflicts
-from diplograph.loader.errors import FactsError, NotFoundError, RejectedError
+from diplograph.loader.errors import FactsError, InputWarning, NotFoundError, RejectedError
 from diplograph.loader.facts import SourceRecord
 from diplograph.loader.iris import IriMinter
 from diplograph.loader.mapping import MappedDocument, map_document
@@ -137,6 +138,8 @@ class Loader:
         self._ontology_checked = False
         #: The nodes the current run's committed documents describe.
         self._touched: set[str] = set()
+        #: mapping warnings of this run by rule: how many records gave each
+        self._warned: Counter[str] = Counter()
         #: Keeps the summary graph exact at every commit.
         self.summary = summary if summary is not None else Summary(store, settings.base_iri)
         #: Decides when a run leaves the summary to one rebuild at its end.
@@ -176,6 +179,7 @@ class Loader:
         """
         report = LoadReport(dry_run=dry_run)
         self._touched = set()
+        self._warned = Counter()
         if not dry_run:
             self.bulk.start()
         try:
@@ -193,7 +197,20 @@ class Loader:
             # Once per run, over the nodes its documents describe: a conflict between two
             # batches is found once, and no batch pays a scan (docs/mapping.md).
             report.conflicts = find_conflicts(self.store, nodes=self._touched)
+        report.warnings.extend(
+            f"{rule} (the same in {count - 1} more record(s) of this run)"
+            for rule, count in self._warned.items()
+            if count > 1
+        )
         return report
+
+    def _warn(self, report: LoadReport, warnings: Iterable[InputWarning]) -> None:
+        """Report each mapping warning once per run, in full where it first occurs: the same
+        unknown name in a thousand documents is one line, with a count, not a thousand."""
+        for warning in warnings:
+            if not self._warned[warning.rule]:
+                report.warnings.append(str(warning))
+            self._warned[warning.rule] += 1
 
     # -- one batch -------------------------------------------------------------------------
 
@@ -226,7 +243,7 @@ class Loader:
                 rejected[index] = _rejection_from_error(record, exc)
                 continue
             mapped.append((index, record, doc))
-            report.warnings.extend(doc.warnings)
+            self._warn(report, doc.warnings)
 
         # Later documents in a batch win over earlier ones with the same id, as in sequence.
         by_graph: dict[str, int] = {}

@@ -122,7 +122,7 @@ def test_each_way_of_naming_china_maps_to_its_wikidata_node(way: str) -> None:
         Literal("CN", datatype=NamedNode(DIP + "ISO3166Alpha2Code")),
         Literal("CHN", datatype=NamedNode(DIP + "ISO3166Alpha3Code")),
     }
-    assert mapped.warnings == []
+    assert [str(w) for w in mapped.warnings] == []
 
 
 def test_china_prc_cn_chn_q148_and_its_official_name_in_six_documents_are_one_node(
@@ -166,7 +166,7 @@ def test_a_wikidata_id_outside_the_gazetteer_keeps_its_node_without_a_name_looku
     mapped = _map(_document("d", {"name": "Northland", "aliases": ["NL"], "wikidata": "Q1340"}))
     assert _nodes_of_type(mapped, "State") == {f"{DEFAULT_BASE_IRI}id/state/Q1340"}
     assert _objects(mapped, f"{DEFAULT_BASE_IRI}id/state/Q1340", SKOS + "prefLabel") == set()
-    assert mapped.warnings == []
+    assert [str(w) for w in mapped.warnings] == []
 
 
 def test_other_schemes_are_external_identifiers_scheme_colon_value() -> None:
@@ -306,12 +306,22 @@ def test_an_iso_code_on_anything_but_a_state_is_rejected_naming_the_rule(store: 
 def test_an_unknown_state_name_keeps_its_name_node_and_warns_naming_document_and_entity() -> None:
     mapped = _map(_document("wire-1", {"name": "Somaliland"}))
     assert _nodes_of_type(mapped, "State") == {f"{DEFAULT_BASE_IRI}id/state/somaliland"}
-    assert mapped.warnings == [
+    assert [str(w) for w in mapped.warnings] == [
         "test.jsonl:1, record 'wire-1#s', field 'entities[0].name': the state 'Somaliland' is "
         "not in the gazetteer of states, so it is keyed by its name and other documents may "
         "make it another node; give its 'wikidata' id or its identifiers.iso3166 code if it is "
         "a state"
     ]
+
+
+def test_an_unknown_state_in_many_documents_is_one_warning_with_a_count(store: Store) -> None:
+    docs = [_document(f"wire-{n}", {"name": "Somaliland"}) for n in range(3)]
+    report = _load(store, *docs)
+    about = [w for w in report.warnings if "Somaliland" in w]
+    assert len(about) == 2
+    assert about[0].startswith("test.jsonl:1, record 'wire-0#s'")
+    assert about[1].startswith("the state 'Somaliland' is not in the gazetteer")
+    assert about[1].endswith("(the same in 2 more record(s) of this run)")
 
 
 def test_an_unknown_state_name_is_loaded_not_rejected(store: Store) -> None:
