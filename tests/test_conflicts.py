@@ -233,6 +233,21 @@ def test_the_load_report_lists_the_conflicts_of_the_nodes_it_touched() -> None:
     assert second.to_dict()["conflicts"][0]["property"] == DIP + "startDate"
 
 
+def test_a_run_large_enough_for_bulk_mode_reports_the_same_conflicts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One document a batch, bulk mode after the first: the run scans the whole store for
+    # conflicts instead of asking about each node it touched.
+    monkeypatch.setattr("diplograph.loader.bulk.BULK_MIN_DOCUMENTS", 1)
+    docs = [relation_document("a", "2023-06-18", 0.8), relation_document("b", "2023-06-20", 0.6)]
+    with open_graph(batch_size=1) as graph:
+        report = graph.load(docs)
+    with open_graph() as graph:
+        expected = graph.load(docs)
+    assert [c.to_dict() for c in report.conflicts] == [c.to_dict() for c in expected.conflicts]
+    assert [c.kind for c in report.conflicts] == [VALUES]
+
+
 def test_a_conflict_as_json_names_kind_node_property_values_and_sources(
     store: EmbeddedStore,
 ) -> None:
