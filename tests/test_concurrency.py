@@ -248,7 +248,7 @@ def test_a_second_loader_on_a_store_in_use_fails_with_store_locked_error_and_the
         _, errors = second.communicate(timeout=120)
         first_was_running = first.process.poll() is None
         first.wait_for(DOCS, timeout=180)
-        first_code = first.process.wait(timeout=60)
+        first_code = first.wait(timeout=60)
     finally:
         first.close()
     assert first_was_running, "the first loader ended before the second tried: nothing was tested"

@@ -139,6 +139,18 @@ class WatchedLoad:
                 )
         return time.monotonic() - start
 
+    def wait(self, timeout: float) -> int:
+        """Wait for the child to exit, reading its terminal meanwhile: a child whose terminal
+        is full (its report's warnings and conflicts) blocks until someone reads it."""
+        deadline = time.monotonic() + timeout
+        while self.process.poll() is None:
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(self.process.args, timeout, self.output)
+            self._read(0.1)
+        while self._read(0):
+            pass
+        return self.process.returncode
+
     def text(self) -> str:
         """What the child wrote to its terminal (progress bar and errors)."""
         return self.output.decode(errors="replace")
