@@ -268,15 +268,20 @@ class _Builder:
                 self.entities[holders[0].entity], self.entities[fact.post], start
             )
         pairs = [(p.role.value, self.entities[p.entity]) for p in fact.participants]
+        t = fact.time
+        time_key = [t.start or "", t.earliest or "", t.latest or ""] if t else []
         if kind in SITUATION_TYPES:
             qualifiers = [
                 fact.polarity.value if fact.polarity else "",
                 fact.topic or "",
                 fact.quality.value if fact.quality else "",
             ]
+            # An agreement is concluded at a time: two agreements between the same parties in
+            # other years are two nodes (docs/mapping.md). Relations, backings and stances last,
+            # so one node gathers their dated reports, and differing starts show as conflicts.
+            if kind == "Agreement":
+                qualifiers += time_key
             return self.minter.situation(kind, pairs, qualifiers)
-        t = fact.time
-        time_key = [t.start or "", t.earliest or "", t.latest or ""] if t else []
         return self.minter.event(kind, pairs, time_key)
 
     def facts_(self) -> None:

@@ -255,3 +255,30 @@ def test_statement_stances_become_stance_situations_held_by_the_represented_stat
     [stance] = _subjects_of_type(mapped, "Stance")
     assert _objects(mapped, stance, DIP + "stanceHolder") == {f"{BASE}id/state/Q148"}
     assert _objects(mapped, stance, DIP + "polarity") == {KW + "opposes"}
+
+
+def _agreement_iri(time: dict[str, str] | None) -> str:
+    doc = json.loads((DATA / "mapping" / "agreement" / "facts.json").read_text())
+    accord = next(f for f in doc["facts"] if f["id"] == "accord")
+    if time is not None:
+        accord["time"] = time
+    [iri] = _subjects_of_type(_map(doc), "Agreement")
+    return iri
+
+
+def test_agreements_of_the_same_parties_at_other_times_are_two_nodes() -> None:
+    assert _agreement_iri({"start": "2023-03-10"}) != _agreement_iri({"start": "2016-01-03"})
+
+
+def test_an_agreement_reported_with_the_same_date_is_one_node() -> None:
+    assert _agreement_iri({"start": "2023-03-10"}) == _agreement_iri({"start": "2023-03-10"})
+
+
+def test_a_relation_of_the_same_parties_is_one_node_whatever_its_start() -> None:
+    doc = json.loads((DATA / "mapping" / "agreement" / "facts.json").read_text())
+    relation = next(f for f in doc["facts"] if f["id"] == "relation")
+    iris = set()
+    for start in ("2023-03-10", "2016-01-03"):
+        relation["time"] = {"start": start}
+        iris.update(_subjects_of_type(_map(doc), "BilateralRelation"))
+    assert len(iris) == 1
