@@ -136,6 +136,11 @@ class IriMinter:
         kind = ENTITY_KIND[entity_type]
         return f"{self.ids()}{kind}/{wikidata if wikidata else slug(name)}"
 
+    def government(self, state_key: str) -> str:
+        """The government of a state, keyed by the state's key (its Wikidata id, else its
+        name's slug): one node per state, whatever each document calls its government."""
+        return f"{self.ids()}org/government-of-{state_key}"
+
     def organization(self, name: str) -> str:
         """An organization named only by a string, such as a document's publisher."""
         return f"{self.ids()}org/{slug(name)}"

@@ -16,7 +16,7 @@ from diplograph.loader.errors import FactsError, InputWarning, Location
 from diplograph.loader.facts import Entity, EntityType, Fact, FactsDocument, Participant, Role
 from diplograph.loader.facts.identifiers import ISO3166
 from diplograph.loader.gazetteer import State, identify_state
-from diplograph.loader.iris import SITUATION_TYPES, IriMinter
+from diplograph.loader.iris import SITUATION_TYPES, IriMinter, slug
 from diplograph.loader.literals import decimal_literal, duration_literal, when_literal
 from diplograph.loader.namespaces import (
     CAMEO,
@@ -193,6 +193,7 @@ class _Builder:
     # -- entities ----------------------------------------------------------------------------
 
     def entities_(self) -> None:
+        state_keys: dict[str, str] = {}
         for i, entity in enumerate(self.doc.entities):
             key = entity.wikidata
             if entity.type is EntityType.State:
@@ -200,9 +201,15 @@ class _Builder:
                 if state is not None:
                     self.states[entity.id] = state
                     key = state.wikidata
+                state_keys[entity.id] = key or slug(entity.name)
             iri = self.minter.entity(entity.type.value, entity.name, key)
             self.entities[entity.id] = iri
             self.entity_types[entity.id] = entity.type.value
+        # A government is the government of the state it governs: one node per state whatever
+        # each document calls it ("Government of China", "Beijing"), docs/mapping.md.
+        for entity in self.doc.entities:
+            if entity.type is EntityType.Government and entity.governs in state_keys:
+                self.entities[entity.id] = self.minter.government(state_keys[entity.governs])
         for i, entity in enumerate(self.doc.entities):
             self.entity(entity, f"entities[{i}]")
 

@@ -344,3 +344,32 @@ def test_the_documents_are_not_changed_by_mapping() -> None:
     kept = copy.deepcopy(doc)
     _map(doc)
     assert doc == kept
+
+
+# -- the government of a state --------------------------------------------------------------
+
+
+def _with_government(doc_id: str, state: dict[str, Any], name: str) -> dict[str, Any]:
+    return _document(doc_id, state, {"id": "g", "type": "Government", "name": name, "governs": "s"})
+
+
+def test_the_governments_of_one_state_are_one_node_whatever_each_document_calls_them() -> None:
+    a = _map(_with_government("a", {"name": "China"}, "Government of China"))
+    b = _map(_with_government("b", {"name": "PRC"}, "Beijing"))
+    assert (
+        _nodes_of_type(a, "Government")
+        == _nodes_of_type(b, "Government")
+        == {f"{DEFAULT_BASE_IRI}id/org/government-of-Q148"}
+    )
+
+
+def test_a_government_of_a_state_outside_the_gazetteer_is_keyed_by_the_state_name() -> None:
+    mapped = _map(_with_government("a", {"name": "Somaliland"}, "Hargeisa government"))
+    assert _nodes_of_type(mapped, "Government") == {
+        f"{DEFAULT_BASE_IRI}id/org/government-of-somaliland"
+    }
+
+
+def test_a_government_without_governs_keeps_its_own_key() -> None:
+    doc = _document("a", {"name": "China"}, {"id": "g", "type": "Government", "name": "Junta"})
+    assert _nodes_of_type(_map(doc), "Government") == {f"{DEFAULT_BASE_IRI}id/org/junta"}
