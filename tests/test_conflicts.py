@@ -23,6 +23,7 @@ from diplograph.graph import open_graph
 from diplograph.loader.conflicts import (
     CANDIDATE,
     HOLDERS,
+    SAME_EVENT,
     VALUES,
     Conflict,
     compatible,
@@ -328,3 +329,62 @@ def test_a_graph_checks_documents_by_id() -> None:
         graph.load([relation_document("b", "2023-06-20", 0.6)])
         assert [c.kind for c in graph.check(documents=["a"])] == [VALUES]
         assert graph.check(node=ID + "state/Q30") == []
+
+
+# -- one event reported at other precisions --------------------------------------------------
+
+
+def meeting_report(document_id: str, time: dict[str, str] | None) -> dict[str, Any]:
+    """The golden case's meeting, as another document reports it (at ``time``)."""
+    doc = json.loads((DATA / "mapping" / "meeting" / "facts.json").read_text())
+    doc["document"]["id"] = document_id
+    meeting = next(f for f in doc["facts"] if f["id"] == "meeting")
+    meeting.pop("time", None)
+    if time is not None:
+        meeting["time"] = time
+    return doc
+
+
+def same_events(*docs: dict[str, Any]) -> list[Conflict]:
+    with open_graph() as graph:
+        graph.load(list(docs))
+        return of_kind(graph.check(), SAME_EVENT)
+
+
+def test_a_precise_and_a_vague_report_of_one_meeting_are_a_candidate_same_event() -> None:
+    found = same_events(
+        meeting_report("precise", {"start": "2023-11-15"}),
+        meeting_report("vague", {"earliest": "2023-11-01", "latest": "2023-11-30"}),
+    )
+    assert len(found) == 1
+    assert sorted(v.detail for v in found[0].values) == ["2023-11-01 to 2023-11-30", "2023-11-15"]
+    assert {s.document for v in found[0].values for s in v.sources} == {
+        DOC + "precise",
+        DOC + "vague",
+    }
+
+
+def test_meetings_at_times_that_cannot_meet_are_not_candidates() -> None:
+    assert not same_events(
+        meeting_report("november", {"start": "2023-11-15"}),
+        meeting_report("february", {"start": "2024-02-01"}),
+    )
+
+
+def test_a_month_and_a_day_in_it_are_candidates_and_an_undated_report_is_not_compared() -> None:
+    found = same_events(
+        meeting_report("month", {"start": "2023-11"}),
+        meeting_report("day", {"start": "2023-11-15"}),
+        meeting_report("undated", None),
+    )
+    assert [len(c.values) for c in found] == [2]
+
+
+def test_a_candidate_same_event_reads_as_one_headline_and_a_line_per_report() -> None:
+    [found] = same_events(
+        meeting_report("precise", {"start": "2023-11-15"}),
+        meeting_report("vague", {"earliest": "2023-11-01", "latest": "2023-11-30"}),
+    )
+    lines = found.describe().splitlines()
+    assert lines[0].startswith("2 reports that may be one event: ")
+    assert len(lines) == 3

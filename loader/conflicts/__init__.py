@@ -9,9 +9,11 @@ they find (docs/mapping.md, "Conflicts and candidates"):
 * :func:`overlapping_holders` – a post that admits one holder held by two people at once
   (:data:`SINGLE_HOLDER_POSTS`, :mod:`.holders`);
 * :func:`candidate_duplicates` – persons, organizations or states of one name without a shared
-  identifier (:mod:`.duplicates`).
+  identifier (:mod:`.duplicates`);
+* :func:`candidate_same_events` – event nodes of one type and the same participants whose times
+  can be one moment: one event reported at other precisions (:mod:`.events`).
 
-:func:`find_conflicts` runs all three; ``nodes`` limits them to what involves those nodes (the
+:func:`find_conflicts` runs all four; ``nodes`` limits them to what involves those nodes (the
 load report passes the nodes its documents touched, the resource page its one node) and
 ``documents`` keeps the findings one of those documents takes part in.
 """
@@ -22,11 +24,13 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from diplograph.loader.conflicts.duplicates import CANDIDATE_CLASSES, candidate_duplicates
+from diplograph.loader.conflicts.events import candidate_same_events
 from diplograph.loader.conflicts.holders import SINGLE_HOLDER_POSTS, overlapping_holders
 from diplograph.loader.conflicts.model import (
     CANDIDATE,
     HOLDERS,
     KINDS,
+    SAME_EVENT,
     VALUES,
     Conflict,
     Source,
@@ -42,6 +46,7 @@ __all__ = [
     "CANDIDATE_CLASSES",
     "HOLDERS",
     "KINDS",
+    "SAME_EVENT",
     "SINGLE_HOLDER_POSTS",
     "SINGLE_VALUED",
     "VALUES",
@@ -49,6 +54,7 @@ __all__ = [
     "Source",
     "Value",
     "candidate_duplicates",
+    "candidate_same_events",
     "compatible",
     "conflicting_values",
     "find_conflicts",
@@ -56,7 +62,7 @@ __all__ = [
 ]
 
 # The findings whose values are nodes (holders, places, candidates) rather than literals.
-_IRI_VALUED = {DIP + "post", DIP + "atPlace", *CANDIDATE_CLASSES}
+_IRI_VALUED = {DIP + "post", DIP + "atPlace", DIP + "Event", *CANDIDATE_CLASSES}
 
 _NODES_OF = """SELECT DISTINCT ?n WHERE {{
   VALUES ?g {{ {graphs} }}
@@ -87,6 +93,7 @@ def find_conflicts(
         *conflicting_values(store, node_list),
         *overlapping_holders(store, node_list),
         *candidate_duplicates(store, node_list),
+        *candidate_same_events(store, node_list),
     ]
     if wanted_documents is not None:
         found = [c for c in found if c.documents() & wanted_documents]

@@ -9,7 +9,10 @@ and the resource page show them alike:
   (``node`` is the post, ``property`` is ``dip:post``; each value is a holder, ``detail`` its
   holding and period);
 * ``candidate-duplicate`` – nodes of one class with the same name and no shared identifier
-  (``node`` is the first of them, ``property`` the class; each value is one of the nodes).
+  (``node`` is the first of them, ``property`` the class; each value is one of the nodes);
+* ``candidate-same-event`` – event nodes of the same types and participants whose times can be
+  one moment, reported at other precisions (``node`` is the first, ``property`` ``dip:Event``;
+  each value is one of the events, ``detail`` its time).
 """
 
 from __future__ import annotations
@@ -17,13 +20,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CANDIDATE", "HOLDERS", "KINDS", "VALUES", "Conflict", "Source", "Value"]
+__all__ = [
+    "CANDIDATE",
+    "HOLDERS",
+    "KINDS",
+    "SAME_EVENT",
+    "VALUES",
+    "Conflict",
+    "Source",
+    "Value",
+]
 
 VALUES = "conflicting-values"
 HOLDERS = "overlapping-holders"
 CANDIDATE = "candidate-duplicate"
+SAME_EVENT = "candidate-same-event"
 #: The kinds of finding, in the order reports list them.
-KINDS = (VALUES, HOLDERS, CANDIDATE)
+KINDS = (VALUES, HOLDERS, CANDIDATE, SAME_EVENT)
 
 
 @dataclass(frozen=True, order=True)
@@ -96,6 +109,7 @@ class Conflict:
             VALUES: f"conflicting values of <{self.property}> on {name}",
             HOLDERS: f"post {name} held by {len(self.values)} people at once",
             CANDIDATE: f"candidate duplicates of {name} (class <{self.property}>)",
+            SAME_EVENT: f"{len(self.values)} reports that may be one event: {name}",
         }.get(self.kind, f"{self.kind} on {name}")
         lines = [headline]
         for v in self.values:

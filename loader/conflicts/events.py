@@ -1,0 +1,133 @@
+"""Candidate same events: two event nodes that may be one event reported at other precisions.
+
+An event's IRI is keyed by its type, its participants and its time as the document gives it
+(docs/mapping.md), so the same meeting reported on "2023-03-10" by one document and "earlier
+this year" (2023-01-01 to 2023-10-14) by another is two nodes. Until events are reconciled across
+documents, such pairs are reported: nodes of the same types with the same participants whose
+times can denote one moment (each a span at its precision: a start date, or the earliest to the
+latest start). Events without any time are not compared: nothing says they are one. Candidates
+are reported, never merged: two calls between the same ministers in one month are two events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from itertools import combinations
+
+from diplograph.loader.conflicts.holders import time_span
+from diplograph.loader.conflicts.model import SAME_EVENT, Conflict, Source, Value
+from diplograph.loader.conflicts.reads import DOCUMENT, chunks, iri_list, select
+from diplograph.loader.namespaces import DIP
+from diplograph.loader.store import Store
+
+__all__ = ["candidate_same_events"]
+
+Span = tuple[dt.datetime, dt.datetime]
+
+# The events sharing a participant with the wanted ones (or every event): their participants,
+# then their types and times, in two reads rather than one cross product of rows.
+_PARTICIPANTS = """SELECT DISTINCT ?e ?p WHERE {{
+  {near}
+  ?e a dip:Event ; dip:hasParticipant ?p .
+}}"""
+_NEAR = (
+    "VALUES ?w {{ {nodes} }} ?w a dip:Event ; dip:hasParticipant ?shared . "
+    "?e dip:hasParticipant ?shared ."
+)
+_TYPES_AND_TIMES = """SELECT ?e ?t ?start ?earliest ?latest WHERE {{
+  VALUES ?e {{ {nodes} }}
+  {{ ?e a ?t FILTER(STRSTARTS(STR(?t), STR(dip:))) }}
+  UNION {{ ?e dip:startDate ?start }}
+  UNION {{ ?e dip:earliestStart ?earliest }}
+  UNION {{ ?e dip:latestStart ?latest }}
+}}"""
+_REPORTED_IN = """SELECT DISTINCT ?e ?g ?c WHERE {{
+  VALUES ?e {{ {nodes} }}
+  GRAPH ?g {{ ?e dip:attestedBy ?a . OPTIONAL {{ ?a dip:confidence ?c }} {document} }}
+}}"""
+
+
+def candidate_same_events(store: Store, nodes: Iterable[str] | None = None) -> list[Conflict]:
+    """Groups of event nodes that may be one event (all, or those with one of ``nodes``), each
+    node with the documents that report it and their confidence."""
+    wanted = None if nodes is None else sorted(set(nodes))
+    participants: dict[str, set[str]] = {}
+    parts = [None] if wanted is None else list(chunks(wanted))
+    for part in parts:
+        near = "" if part is None else _NEAR.format(nodes=iri_list(part))
+        for row in select(store, _PARTICIPANTS.format(near=near)):
+            participants.setdefault(row["e"], set()).add(row["p"])
+    if not participants:
+        return []
+    types: dict[str, set[str]] = {}
+    times: dict[str, dict[str, str]] = {}
+    for part in chunks(sorted(participants)):
+        for row in select(store, _TYPES_AND_TIMES.format(nodes=iri_list(part))):
+            if "t" in row:
+                types.setdefault(row["e"], set()).add(row["t"])
+            for bound in ("start", "earliest", "latest"):
+                if bound in row:
+                    times.setdefault(row["e"], {})[bound] = row[bound]
+    groups: dict[tuple[frozenset[str], frozenset[str]], list[str]] = {}
+    for event, who in participants.items():
+        if event in times:
+            same = (frozenset(types.get(event, ())), frozenset(who))
+            groups.setdefault(same, []).append(event)
+    found: list[list[str]] = []
+    for members in groups.values():
+        spans = {e: _span(times[e]) for e in members}
+        pairs = [
+            (a, b) for a, b in combinations(sorted(members), 2) if _overlap(spans[a], spans[b])
+        ]
+        involved = sorted({n for pair in pairs for n in pair})
+        if len(involved) > 1 and (wanted is None or set(involved) & set(wanted)):
+            found.append(involved)
+    reports = _reports(store, {e for group in found for e in group})
+    return [
+        Conflict(
+            SAME_EVENT,
+            group[0],
+            DIP + "Event",
+            tuple(
+                Value(e, tuple(sorted(reports.get(e, ()))), detail=_when(times[e])) for e in group
+            ),
+        )
+        for group in sorted(found)
+    ]
+
+
+def _span(time: dict[str, str]) -> Span:
+    """The instants an event's time can denote, [first, last): its start's span, or from the
+    first instant of its earliest start to the last of its latest."""
+    if "start" in time:
+        return _half_open(time_span(time["start"]))
+    first = time_span(time["earliest"])[0] if "earliest" in time else dt.datetime.min
+    last = _half_open(time_span(time["latest"]))[1] if "latest" in time else dt.datetime.max
+    return first, last
+
+
+def _half_open(span: Span) -> Span:
+    # time_span gives an instant as [t, t]; as [t, t + 1 µs) it overlaps what contains it.
+    first, last = span
+    return (first, last + dt.timedelta(microseconds=1)) if first == last else span
+
+
+def _overlap(a: Span, b: Span) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _when(time: dict[str, str]) -> str:
+    if "start" in time:
+        return time["start"]
+    return f"{time.get('earliest', '…')} to {time.get('latest', '…')}"
+
+
+def _reports(store: Store, events: set[str]) -> dict[str, set[Source]]:
+    found: dict[str, set[Source]] = {}
+    for part in chunks(sorted(events)):
+        query = _REPORTED_IN.format(nodes=iri_list(part), document=DOCUMENT)
+        for row in select(store, query):
+            confidence = float(row["c"]) if "c" in row else None
+            found.setdefault(row["e"], set()).add(Source(row["g"], confidence))
+    return found
