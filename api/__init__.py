@@ -30,6 +30,7 @@ Linked data
     void              the VoID description at ``/.well-known/void``
     dump              the whole store (or one graph) streamed at ``/dump``
     check             conflicts between documents and candidate duplicates at ``/check`` (JSON)
+    curation          curators' same/different statements at ``/curation`` (JSON)
     vocabulary        the ontology, code lists, shapes and facts schema routes
     vocabulary_store  the vocabulary documents and a private store for SPARQL over them
 

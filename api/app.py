@@ -38,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from diplograph.api import (
     assets,
     check,
+    curation,
     dump,
     graph_store,
     ingest,
@@ -110,6 +111,7 @@ def create_app(
     app.include_router(void.router)
     app.include_router(dump.router)
     app.include_router(check.router)
+    app.include_router(curation.router)
     app.add_api_route("/health", health, methods=["GET"], summary="Liveness and store status",
                       tags=["service"])  # fmt: skip
 

@@ -18,9 +18,8 @@ import logging
 import re
 import shutil
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
 import click
 from pyoxigraph import (
@@ -32,17 +31,19 @@ from pyoxigraph import (
     serialize,
 )
 
+from diplograph.cli_curate import curate
+from diplograph.cli_options import EXIT_REJECTED, F
+from diplograph.cli_options import CommandGroup as _Command
+from diplograph.cli_options import settings as _settings
+from diplograph.cli_options import store_options as _store_options
+from diplograph.cli_options import text_or_json as _text_or_json
 from diplograph.graph import Graph
 from diplograph.loader import __version__
-from diplograph.loader.config import Settings, load_settings
-from diplograph.loader.errors import DiplographError, InputError, StoreError
+from diplograph.loader.config import Settings
+from diplograph.loader.errors import InputError, StoreError
 from diplograph.loader.formats import GRAPH_FORMATS as RDF_GRAPH_FORMATS
 from diplograph.loader.formats import RESULT_FORMATS
 from diplograph.loader.namespaces import PREFIXES, compact, output_prefixes
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_OK, EXIT_REJECTED = 0, 1
 
 #: ``--format`` of ``query``: the SPARQL result formats for SELECT and ASK, by their short names.
 SELECT_FORMATS = {f.name: f.results for f in RESULT_FORMATS if f.results is not None}
@@ -54,52 +55,6 @@ GRAPH_FORMATS = {
     for name in (fmt.name, *fmt.names)
     if fmt.rdf is not None and name in ("turtle", "ntriples", "jsonld", "xml")
 }
-
-
-def _store_options(func: F) -> F:
-    """Options every command that touches the store shares (flags override DIPLOGRAPH_* vars)."""
-    options = [
-        click.option(
-            "--store",
-            "store",
-            type=click.Choice(["embedded", "memory", "remote"]),
-            help="Which store: embedded (Oxigraph on disk, default), memory, remote.",
-        ),
-        click.option(
-            "--store-path",
-            type=click.Path(path_type=Path, file_okay=False),
-            help="Directory of the embedded store [env DIPLOGRAPH_STORE_PATH; default data/store].",
-        ),
-        click.option("--remote-query-url", help="Remote SPARQL query endpoint URL."),
-        click.option("--remote-update-url", help="Remote SPARQL update endpoint URL."),
-        click.option(
-            "--base-iri", help="Base of minted IRIs [default https://w3id.org/diplograph/]."
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def _settings(**flags: Any) -> Settings:
-    return load_settings(**flags)
-
-
-def _fail(exc: DiplographError) -> None:
-    click.echo(f"error: {exc.message}", err=True)
-    sys.exit(exc.exit_code)
-
-
-class _Command(click.Group):
-    """Turns our errors into a message and the documented exit code, never a traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except DiplographError as exc:
-            _fail(exc)
-        except BrokenPipeError:
-            sys.exit(EXIT_OK)  # `diplograph dump - | head` is not an error
 
 
 @click.group(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
@@ -204,14 +159,6 @@ def _run_load(
 
 
 #: ``--format`` of the commands that print a report for people or for programs.
-_text_or_json = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
 
 _load_options = [
     click.argument("paths", nargs=-1, type=click.Path(path_type=Path, dir_okay=False)),
@@ -595,6 +542,8 @@ def restore(source: Path, force: bool, **store_flags: Any) -> None:
         raise StoreError(f"cannot restore into {target}: {exc}") from None
     click.echo(f"restored the store at {target} from {source}", err=True)
 
+
+main.add_command(curate)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

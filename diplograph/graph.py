@@ -26,11 +26,19 @@ from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutio
 
 from diplograph.loader.config import Settings, load_settings
 from diplograph.loader.conflicts import Conflict, find_conflicts
+from diplograph.loader.curation import Curation, curations
 from diplograph.loader.errors import InputError, NotFoundError
 from diplograph.loader.facts import SourceRecord, parse_document, read_path
 from diplograph.loader.iris import IriMinter
 from diplograph.loader.namespaces import XSD, sparql_prologue
-from diplograph.loader.pipeline import Loader, LoadReport, Rejection, document_graphs
+from diplograph.loader.pipeline import (
+    Loader,
+    LoadReport,
+    Rejection,
+    curate,
+    document_graphs,
+    uncurate,
+)
 from diplograph.loader.sparql_text import has_dataset_clause
 from diplograph.loader.store import QueryResult, Store, open_store
 
@@ -170,6 +178,19 @@ class Graph:
         from diplograph.loader.pipeline import retract
 
         return retract(self.store, self.settings, document_id)
+
+    def curate(self, verdict: str, a: str, b: str) -> Curation:
+        """State that two nodes are ``"same"`` or ``"different"`` (docs/mapping.md,
+        "Curation"): kept in the store whatever is loaded or retracted later."""
+        return curate(self.store, self.settings, verdict, a, b)
+
+    def uncurate(self, a: str, b: str) -> Curation:
+        """Withdraw the statement about two nodes and return it."""
+        return uncurate(self.store, self.settings, a, b)
+
+    def curations(self) -> list[Curation]:
+        """Every curator's statement, sorted."""
+        return curations(self.store, IriMinter(self.settings.base_iri).curation_graph())
 
     # -- reading ---------------------------------------------------------------------------
 

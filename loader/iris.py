@@ -103,6 +103,11 @@ class IriMinter:
         """The named graph of the summary counts (loader/summary/)."""
         return f"{self.base}graph/summary"
 
+    def curation_graph(self) -> str:
+        """The named graph of curators' statements that two nodes are, or are not, one entity
+        or event (loader/curation.py): no document's, so reloads and retractions keep it."""
+        return f"{self.base}graph/curation"
+
     def summary_nodes(self) -> str:
         """The namespace of the summary's count nodes: under ``id/``, so that the linked-data
         pages that link to them resolve."""

@@ -36,6 +36,7 @@ from pyoxigraph import (
 from diplograph.loader.bulk import BulkPolicy
 from diplograph.loader.config import Settings
 from diplograph.loader.conflicts import Conflict, find_conflicts
+from diplograph.loader.curation import SAME, Curation, change, curations
 from diplograph.loader.errors import FactsError, InputWarning, NotFoundError, RejectedError
 from diplograph.loader.facts import SourceRecord
 from diplograph.loader.iris import IriMinter
@@ -426,6 +427,33 @@ def retract(store: Store, settings: Settings, document_id: str) -> int:
         raise NotFoundError(f"no document {document_id!r} in the store (graph <{graph}>)")
     Summary(store, settings.base_iri).commit([GraphChange(graph, None)])
     return len(existing)
+
+
+def curate(
+    store: Store, settings: Settings, verdict: str, a: str, b: str, summary: Summary | None = None
+) -> Curation:
+    """State that nodes ``a`` and ``b`` are the same, or are different (loader/curation.py),
+    replacing an earlier statement about the pair; the summary (through the keeper ``summary``
+    when given) is kept in the same commit."""
+    record = Curation.of(verdict, a, b)
+    graph = IriMinter(settings.base_iri).curation_graph()
+    keeper = summary or Summary(store, settings.base_iri)
+    keeper.commit([change(graph, [*curations(store, graph), record])])
+    return record
+
+
+def uncurate(
+    store: Store, settings: Settings, a: str, b: str, summary: Summary | None = None
+) -> Curation:
+    """Withdraw the statement about ``a`` and ``b``; NotFoundError when there is none."""
+    pair = Curation.of(SAME, a, b)
+    graph = IriMinter(settings.base_iri).curation_graph()
+    records = curations(store, graph)
+    kept = [r for r in records if (r.first, r.second) != (pair.first, pair.second)]
+    if len(kept) == len(records):
+        raise NotFoundError(f"no curation of <{pair.first}> and <{pair.second}>")
+    (summary or Summary(store, settings.base_iri)).commit([change(graph, kept)])
+    return next(r for r in records if r not in kept)
 
 
 def load(

@@ -5,8 +5,8 @@ an Organization too) whose labels have the same lookup key (case, accents, punct
 leading "the" aside: loader/gazetteer/normalize.py) are candidates unless identifiers settle the
 question: both carry ``owl:sameAs`` identifiers, which either share one (the same entity, said
 by the identifiers) or share none (two entities that share a name). So a candidate is a pair in
-which at least one node has no identifier. Candidates are reported, never merged: two people
-can share a name.
+which at least one node has no identifier and no curator has settled (loader/curation.py).
+Candidates are reported, never merged: two people can share a name.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from itertools import combinations
 
 from diplograph.loader.conflicts.model import CANDIDATE, Conflict, Source, Value
 from diplograph.loader.conflicts.reads import DOCUMENT, chunks, iri_list, select
+from diplograph.loader.curation import settled_pairs
 from diplograph.loader.gazetteer.normalize import lookup_key
 from diplograph.loader.namespaces import DIP
 from diplograph.loader.store import Store
@@ -53,13 +54,15 @@ def candidate_duplicates(store: Store, nodes: Iterable[str] | None = None) -> li
         if "same" in row:
             ids.add(row["same"])
     found: list[tuple[str, str, dict[str, str]]] = []
+    shared = [m for m in groups.values() if len(m) > 1]
+    settled = settled_pairs(store, {n for members in shared for n in members})
     for (cls, _), members in sorted(groups.items()):
         if len(members) < 2 or (wanted is not None and not wanted & members.keys()):
             continue
         involved = {
             n
             for a, b in combinations(sorted(members), 2)
-            if not (identifiers[a] and identifiers[b])
+            if not (identifiers[a] and identifiers[b]) and frozenset((a, b)) not in settled
             for n in (a, b)
         }
         if involved:

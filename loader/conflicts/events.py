@@ -18,6 +18,7 @@ from itertools import combinations
 from diplograph.loader.conflicts.holders import time_span
 from diplograph.loader.conflicts.model import SAME_EVENT, Conflict, Source, Value
 from diplograph.loader.conflicts.reads import DOCUMENT, chunks, iri_list, select
+from diplograph.loader.curation import settled_pairs
 from diplograph.loader.namespaces import DIP
 from diplograph.loader.store import Store
 
@@ -75,10 +76,13 @@ def candidate_same_events(store: Store, nodes: Iterable[str] | None = None) -> l
             same = (frozenset(types.get(event, ())), frozenset(who))
             groups.setdefault(same, []).append(event)
     found: list[list[str]] = []
+    settled = settled_pairs(store, {e for m in groups.values() if len(m) > 1 for e in m})
     for members in groups.values():
         spans = {e: _span(times[e]) for e in members}
         pairs = [
-            (a, b) for a, b in combinations(sorted(members), 2) if _overlap(spans[a], spans[b])
+            (a, b)
+            for a, b in combinations(sorted(members), 2)
+            if _overlap(spans[a], spans[b]) and frozenset((a, b)) not in settled
         ]
         involved = sorted({n for pair in pairs for n in pair})
         if len(involved) > 1 and (wanted is None or set(involved) & set(wanted)):

@@ -1,0 +1,87 @@
+"""What every ``diplograph`` subcommand shares: the store options, the settings they make, the
+``--format text|json`` option, and the group that turns our errors into exit codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from diplograph.loader.config import Settings, load_settings
+from diplograph.loader.errors import DiplographError
+
+__all__ = [
+    "EXIT_OK",
+    "EXIT_REJECTED",
+    "CommandGroup",
+    "fail",
+    "settings",
+    "store_options",
+    "text_or_json",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_REJECTED = 0, 1
+
+
+def store_options(func: F) -> F:
+    """Options every command that touches the store shares (flags override DIPLOGRAPH_* vars)."""
+    options = [
+        click.option(
+            "--store",
+            "store",
+            type=click.Choice(["embedded", "memory", "remote"]),
+            help="Which store: embedded (Oxigraph on disk, default), memory, remote.",
+        ),
+        click.option(
+            "--store-path",
+            type=click.Path(path_type=Path, file_okay=False),
+            help="Directory of the embedded store [env DIPLOGRAPH_STORE_PATH; default data/store].",
+        ),
+        click.option("--remote-query-url", help="Remote SPARQL query endpoint URL."),
+        click.option("--remote-update-url", help="Remote SPARQL update endpoint URL."),
+        click.option(
+            "--base-iri", help="Base of minted IRIs [default https://w3id.org/diplograph/]."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def settings(**flags: Any) -> Settings:
+    """The settings: these flags over the DIPLOGRAPH_* variables."""
+    return load_settings(**flags)
+
+
+def fail(exc: DiplographError) -> None:
+    """Print the error for people and exit with its documented code."""
+    click.echo(f"error: {exc.message}", err=True)
+    sys.exit(exc.exit_code)
+
+
+class CommandGroup(click.Group):
+    """Turns our errors into a message and the documented exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DiplographError as exc:
+            fail(exc)
+        except BrokenPipeError:
+            sys.exit(EXIT_OK)  # `diplograph dump - | head` is not an error
+
+
+#: ``--format text|json`` of the commands that report.
+text_or_json = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
