@@ -45,7 +45,8 @@ from diplograph.loader.iris import IriMinter
 from diplograph.loader.mapping import map_document
 from diplograph.loader.namespaces import CAMEO, DIP, KW, ONTOLOGY_IRI, PLOVER, PREFIXES
 from tests.conftest import EXAMPLES, ROOT
-from tests.support.external import REQUIRED, require_program
+from tests.support.external import require_program
+from tests.support.owlapi import run_owlapi_check
 
 ONTOLOGY_DIR = ROOT / "ontology"
 FILES = ["diplograph.ttl", "codes.ttl", "cameo.ttl", "plover.ttl"]
@@ -735,30 +736,6 @@ def test_reason_reads_datasets_and_names_a_file_it_cannot_read(tmp_path: Path) -
 # ------------------------------------------------------------------------------------------------
 # An independent OWL 2 DL profile check (OWL API, the library Protégé uses)
 
-OWLAPI_JAR = Path("/usr/share/java/owlapi-distribution.jar")
-OWLAPI_DEPENDENCIES = [
-    "guava",
-    "caffeine",
-    "commons-rdf-api",
-    "jsonld-java",
-    "slf4j-api",
-    "commons-io",
-    "atinject-jsr330-api",
-    "guice",
-    "hppcrt",
-    "jaxb-api",
-    "xz",
-    "commons-codec",
-    "jackson-core",
-    "jackson-databind",
-    "jackson-annotations",
-    "httpclient",
-    "httpclient-cache",
-    "httpcore",
-    "commons-compress",
-    "commons-lang3",
-    "commons-rdf-jsonld-java",
-]
 DL_CHECK = r"""
 import java.io.File;
 import java.util.*;
@@ -802,43 +779,15 @@ public class DlCheck {
 """
 
 
-def owlapi_java() -> tuple[str, str]:
-    """The java executable and the OWL API class path, for running a check from source.
-
-    Skips the test when Debian's libowlapi-java or a JDK is missing (fails it in CI, where
-    ``DIPLOGRAPH_TEST_REQUIRE_EXTERNAL=1`` says they are installed).
-    """
-    java = require_program("java")
-    if not OWLAPI_JAR.is_file() or not Path(java).resolve().with_name("javac").exists():
-        message = "the OWL API check needs libowlapi-java and a JDK (default-jdk-headless)"
-        if REQUIRED:
-            pytest.fail(message)
-        pytest.skip(message)
-    jars = [OWLAPI_JAR] + [OWLAPI_JAR.with_name(f"{name}.jar") for name in OWLAPI_DEPENDENCIES]
-    jars += sorted(
-        j for j in OWLAPI_JAR.parent.glob("rdf4j-*.jar") if not re.search(r"-\d", j.name)
-    )
-    return java, ":".join(str(j) for j in jars if j.is_file())
-
-
 @pytest.mark.slow
 @pytest.mark.external
 def test_the_owl_api_finds_the_imports_closure_in_owl2_dl(tmp_path: Path) -> None:
     """Optional: needs Debian's libowlapi-java and a JDK (java runs the check from source)."""
-    java, classpath = owlapi_java()
-    source = tmp_path / "DlCheck.java"
-    source.write_text(DL_CHECK, encoding="utf-8")
-    done = subprocess.run(
-        [
-            java,
-            "-cp",
-            classpath,
-            str(source),
-            str(ONTOLOGY_DIR / "catalog-v001.xml"),
-            str(ONTOLOGY_DIR / "diplograph.ttl"),
-        ],
-        capture_output=True,
-        text=True,
+    done = run_owlapi_check(
+        tmp_path / "DlCheck.java",
+        DL_CHECK,
+        ONTOLOGY_DIR / "catalog-v001.xml",
+        ONTOLOGY_DIR / "diplograph.ttl",
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]

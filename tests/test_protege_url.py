@@ -12,7 +12,6 @@ catalog, as Protégé reads them offline).
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +22,8 @@ import pytest
 
 from diplograph.loader.namespaces import ONTOLOGY_IRI
 from tests.support.children import ServeChild
-from tests.test_ontology import ONTOLOGY_DIR, owlapi_java
+from tests.support.owlapi import run_owlapi_check
+from tests.test_ontology import ONTOLOGY_DIR
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -187,22 +187,13 @@ def test_every_format_of_ns_has_one_header_and_no_imports(server: ServeChild) ->
 def test_the_owl_api_opens_ns_from_the_url_with_every_import_resolved(
     server: ServeChild, tmp_path: Path
 ) -> None:
-    java, classpath = owlapi_java()
-    source = tmp_path / "UrlCheck.java"
-    source.write_text(URL_CHECK, encoding="utf-8")
     urls = {server.url + "/ns" + query: query for query in FORMATS}
-    done = subprocess.run(
-        [
-            java,
-            "-cp",
-            classpath,
-            str(source),
-            str(ONTOLOGY_DIR / "catalog-v001.xml"),
-            str(ONTOLOGY_DIR / "diplograph.ttl"),
-            *urls,
-        ],
-        capture_output=True,
-        text=True,
+    done = run_owlapi_check(
+        tmp_path / "UrlCheck.java",
+        URL_CHECK,
+        ONTOLOGY_DIR / "catalog-v001.xml",
+        ONTOLOGY_DIR / "diplograph.ttl",
+        *urls,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
