@@ -40,7 +40,8 @@ from diplograph.api.errors import UnsupportedMediaTypeError
 from diplograph.loader.config import Settings
 from diplograph.loader.errors import FactsError, InputError, Location, RejectedError
 from diplograph.loader.facts import SourceRecord, decode_json, parse_document, read_documents
-from diplograph.loader.pipeline import LoadReport, Rejection, load
+from diplograph.loader.pipeline import load
+from diplograph.loader.report import LoadReport, Rejection
 from diplograph.loader.store import Store
 from diplograph.loader.summary import Summary
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from diplograph.graph import Graph
     from diplograph.graph import open_graph as open
     from diplograph.loader.config import Settings
-    from diplograph.loader.pipeline import LoadReport, Rejection
+    from diplograph.loader.report import LoadReport, Rejection
 
 __all__ = ["Graph", "LoadReport", "Rejection", "Settings", "open"]
 
@@ -42,8 +42,8 @@ _API = {
     "Graph": ("diplograph.graph", "Graph"),
     "open": ("diplograph.graph", "open_graph"),
     "Settings": ("diplograph.loader.config", "Settings"),
-    "LoadReport": ("diplograph.loader.pipeline", "LoadReport"),
-    "Rejection": ("diplograph.loader.pipeline", "Rejection"),
+    "LoadReport": ("diplograph.loader.report", "LoadReport"),
+    "Rejection": ("diplograph.loader.report", "Rejection"),
 }
 
 

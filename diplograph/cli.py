@@ -85,7 +85,7 @@ def _run_load(
     allow_rejects: bool,
     settings: Settings,
 ) -> None:
-    from diplograph.loader.pipeline import Rejection
+    from diplograph.loader.report import Rejection
     from diplograph.loader.stats import count_input_documents
 
     if not paths:

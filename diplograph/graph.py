@@ -31,14 +31,8 @@ from diplograph.loader.errors import InputError, NotFoundError
 from diplograph.loader.facts import SourceRecord, parse_document, read_path
 from diplograph.loader.iris import IriMinter
 from diplograph.loader.namespaces import XSD, sparql_prologue
-from diplograph.loader.pipeline import (
-    Loader,
-    LoadReport,
-    Rejection,
-    curate,
-    document_graphs,
-    uncurate,
-)
+from diplograph.loader.pipeline import Loader, curate, document_graphs, uncurate
+from diplograph.loader.report import LoadReport, Rejection
 from diplograph.loader.sparql_text import has_dataset_clause
 from diplograph.loader.store import QueryResult, Store, open_store
 

@@ -141,6 +141,10 @@ class IriMinter:
         kind = ENTITY_KIND[entity_type]
         return f"{self.ids()}{kind}/{wikidata if wikidata else slug(name)}"
 
+    def entity_key(self, entity_type: str, key: str) -> str:
+        """An entity whose key is decided (loader/identity.py: a Wikidata id or a name key)."""
+        return f"{self.ids()}{ENTITY_KIND[entity_type]}/{key}"
+
     def government(self, state_key: str) -> str:
         """The government of a state, keyed by the state's key (its Wikidata id, else its
         name's slug): one node per state, whatever each document calls its government."""

@@ -16,6 +16,7 @@ from diplograph.loader.errors import FactsError, InputWarning, Location
 from diplograph.loader.facts import Entity, EntityType, Fact, FactsDocument, Participant, Role
 from diplograph.loader.facts.identifiers import ISO3166
 from diplograph.loader.gazetteer import State, identify_state
+from diplograph.loader.identity import Identities, entity_mention, publisher_mention
 from diplograph.loader.iris import SITUATION_TYPES, IriMinter, slug
 from diplograph.loader.literals import decimal_literal, duration_literal, when_literal
 from diplograph.loader.namespaces import (
@@ -116,9 +117,11 @@ class _Builder:
         superclasses: Mapping[str, frozenset[str]],
         source: str | None,
         line: int | None,
+        identities: Identities,
     ) -> None:
         self.doc = doc
         self.minter = minter
+        self.identities = identities
         self.superclasses = superclasses
         self.lang = doc.document.language
         self.triples: list[Triple] = []
@@ -174,7 +177,9 @@ class _Builder:
         if meta.title:
             self.add(g, DCTERMS + "title", self.text(meta.title))
         if meta.publisher:
-            publisher = self.minter.organization(meta.publisher)
+            publisher = self.minter.entity_key(
+                "Organization", self.identities.key(publisher_mention(meta.publisher))
+            )
             self.typed(publisher, "Organization", "document.publisher")
             self.add(publisher, RDFS + "label", self.text(meta.publisher))
             self.add(g, DCTERMS + "publisher", publisher)
@@ -194,15 +199,21 @@ class _Builder:
 
     def entities_(self) -> None:
         state_keys: dict[str, str] = {}
+        state_ids = {e.id for e in self.doc.entities if e.type is EntityType.State}
         for i, entity in enumerate(self.doc.entities):
-            key = entity.wikidata
+            mention = entity_mention(entity, state_ids)
+            if mention is not None:
+                # Which node the mention is, over every document (loader/identity.py).
+                key = self.identities.key(mention)
+            else:
+                key = entity.wikidata or slug(entity.name)
             if entity.type is EntityType.State:
                 state = self.state(entity, f"entities[{i}]")
                 if state is not None:
                     self.states[entity.id] = state
                     key = state.wikidata
-                state_keys[entity.id] = key or slug(entity.name)
-            iri = self.minter.entity(entity.type.value, entity.name, key)
+                state_keys[entity.id] = key
+            iri = self.minter.entity_key(entity.type.value, key)
             self.entities[entity.id] = iri
             self.entity_types[entity.id] = entity.type.value
         # A government is the government of the state it governs: one node per state whatever
@@ -512,6 +523,7 @@ def map_document(
     *,
     source: str | None = None,
     line: int | None = None,
+    identities: Identities | None = None,
 ) -> MappedDocument:
     """Map one facts document to the triples of its named graph.
 
@@ -520,9 +532,10 @@ def map_document(
     too, so queries for a superclass find instances of its subclasses. Raises
     :class:`~loader.errors.FactsError` for input the mapping cannot express, and for state
     identifiers the gazetteer refuses (an unknown ISO code, a Wikidata id and an ISO code of two
-    states).
+    states). ``identities`` says which node each entity mention is, over the documents of the
+    store (loader/identity.py); without it, each mention is keyed as in a document alone.
     """
-    builder = _Builder(doc, minter, superclasses, source, line)
+    builder = _Builder(doc, minter, superclasses, source, line, identities or Identities.alone())
     builder.document()
     builder.entities_()
     builder.facts_()

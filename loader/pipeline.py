@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import (
@@ -38,10 +37,13 @@ from diplograph.loader.config import Settings
 from diplograph.loader.conflicts import Conflict, find_conflicts
 from diplograph.loader.curation import SAME, Curation, change, curations
 from diplograph.loader.errors import FactsError, InputWarning, NotFoundError, RejectedError
-from diplograph.loader.facts import SourceRecord
+from diplograph.loader.facts import FactsDocument, SourceRecord
+from diplograph.loader.identity import Identities, Mention, mentions
 from diplograph.loader.iris import IriMinter
 from diplograph.loader.mapping import MappedDocument, map_document
 from diplograph.loader.namespaces import ONTOLOGY_IRI
+from diplograph.loader.reconcile import Reconciler, facts_record
+from diplograph.loader.report import LoadReport, Rejection, rejection_from_error
 from diplograph.loader.store import GraphChange, Store
 from diplograph.loader.summary import Summary
 
@@ -49,75 +51,6 @@ if TYPE_CHECKING:
     from diplograph.loader.validate import Violation
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """A document that was not loaded, and why."""
-
-    source: str
-    line: int
-    record: str | None
-    violations: tuple[dict[str, Any], ...]
-    raw: Any = None
-
-    def to_dict(self, *, with_raw: bool = False) -> dict[str, Any]:
-        """The JSON form used in reports and in the rejects file (``with_raw`` adds the input)."""
-        out: dict[str, Any] = {
-            "source": self.source,
-            "line": self.line,
-            "record": self.record,
-            "violations": list(self.violations),
-        }
-        if with_raw:
-            out["record_data"] = self.raw
-        return out
-
-
-@dataclass
-class LoadReport:
-    """What a load (or a dry run) did."""
-
-    dry_run: bool = False
-    documents_loaded: int = 0
-    documents_unchanged: int = 0
-    documents_rejected: int = 0
-    triples_loaded: int = 0
-    triples_removed: int = 0
-    warnings: list[str] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
-    #: Conflicts and candidate duplicates that involve the nodes the loaded documents describe
-    #: (loader/conflicts/), found once the run's last batch is committed.
-    conflicts: list[Conflict] = field(default_factory=list)
-
-    @property
-    def documents_seen(self) -> int:
-        """Documents read from the input, whatever happened to them."""
-        return self.documents_loaded + self.documents_unchanged + self.documents_rejected
-
-    def to_dict(self) -> dict[str, Any]:
-        """The report as JSON (the CLI's ``--format json`` and the API's response body)."""
-        return {
-            "dry_run": self.dry_run,
-            "documents": {
-                "seen": self.documents_seen,
-                "loaded": self.documents_loaded,
-                "unchanged": self.documents_unchanged,
-                "rejected": self.documents_rejected,
-            },
-            "triples": {"loaded": self.triples_loaded, "removed": self.triples_removed},
-            "warnings": self.warnings,
-            "rejections": [r.to_dict() for r in self.rejections],
-            "conflicts": [c.to_dict() for c in self.conflicts],
-        }
-
-    def summary(self) -> str:
-        """One line for people."""
-        verb = "would load" if self.dry_run else "loaded"
-        return (
-            f"{verb} {self.documents_loaded} document(s) ({self.triples_loaded} triples), "
-            f"{self.documents_unchanged} unchanged, {self.documents_rejected} rejected"
-        )
 
 
 class Loader:
@@ -136,6 +69,8 @@ class Loader:
         self.minter = IriMinter(settings.base_iri)
         self.superclasses = superclass_closure()
         self.validator = Validator(settings.validation_engine)
+        #: Which node each entity mention is, over the store's documents (loader/identity.py).
+        self.reconciler = Reconciler(store, self.minter, self.superclasses)
         self._ontology_checked = False
         #: The nodes the current run's committed documents describe.
         self._touched: set[str] = set()
@@ -179,6 +114,9 @@ class Loader:
         rebuilds the summary.
         """
         report = LoadReport(dry_run=dry_run)
+        # Read the store's mentions afresh: other writers (a retraction, a curation, another
+        # process on a remote store) may have changed them since the last run.
+        self.reconciler = Reconciler(self.store, self.minter, self.superclasses)
         self._touched = set()
         self._warned = Counter()
         if not dry_run:
@@ -243,58 +181,80 @@ class Loader:
         on_reject: Callable[[Rejection], None] | None,
     ) -> None:
         report.warnings.extend(w for r in batch for w in r.warnings)
-        mapped: list[tuple[int, SourceRecord, MappedDocument]] = []
         rejected: dict[int, Rejection] = {}
+        docs: dict[int, FactsDocument] = {}
         for index, record in enumerate(batch):
             if record.error is not None:
-                rejected[index] = _rejection_from_error(record, record.error)
-                continue
-            assert record.document is not None
-            try:
-                doc = map_document(
-                    record.document,
-                    self.minter,
-                    self.superclasses,
-                    source=record.source,
-                    line=record.line,
-                )
-            except FactsError as exc:
-                rejected[index] = _rejection_from_error(record, exc)
-                continue
-            mapped.append((index, record, doc))
-            self._warn(report, doc.warnings)
+                rejected[index] = rejection_from_error(record, record.error)
+            else:
+                assert record.document is not None
+                docs[index] = record.document
+        found = {index: mentions(doc) for index, doc in docs.items()}
+        graph_of = {index: self.minter.document(doc.document.id) for index, doc in docs.items()}
 
-        # Later documents in a batch win over earlier ones with the same id, as in sequence.
-        by_graph: dict[str, int] = {}
-        for position, (_, _, doc) in enumerate(mapped):
-            by_graph[doc.graph] = position
-        changed: list[tuple[int, SourceRecord, MappedDocument]] = []
-        unchanged = 0
+        # Map, then validate, with the identities the batch's documents make together with the
+        # store's. A rejection can change them (a rejected document's mentions do not count):
+        # the documents whose mentions then change node are mapped and checked again, until
+        # nothing changes (loader/reconcile.py). One round when nothing is rejected.
+        live = set(docs)
+        mapped: dict[int, MappedDocument] = {}
+        identities: Identities | None = None
+        unchanged: set[int] = set()
         held: dict[str, int] = {}  # triples each changed graph holds now
-        # One question for the batch: on a remote store, reading each graph is a request.
-        empty = self.store.empty_graphs(d.graph for _, _, d in mapped)
-        for position, (index, record, doc) in enumerate(mapped):
-            if by_graph[doc.graph] != position:
-                unchanged += 1  # superseded within the batch by a later version
-                continue
-            existing = set() if doc.graph in empty else self.store.graph_triples(doc.graph)
-            if set(doc.triples) == existing:
-                unchanged += 1
-                continue
-            held[doc.graph] = len(existing)
-            changed.append((index, record, doc))
-
-        failures, notes = self._validate([d for _, _, d in changed])
-        for index, violations in failures.items():
-            batch_index, record, doc = changed[index]
-            rejected[batch_index] = Rejection(
-                record.source,
-                record.line,
-                doc.document_id,
-                tuple(violations),
-                record.raw,
+        notes: list[Violation] = []
+        while True:
+            last = _last_versions(live, graph_of)
+            wanted = self.reconciler.identities({g: found[i] for g, i in last.items()})
+            stale = sorted(
+                i
+                for i in live
+                if i not in mapped
+                or (identities is not None and _moved(found[i], identities, wanted))
             )
-        accepted = [(i, r, d) for i, r, d in changed if i not in rejected]
+            identities = wanted
+            if not stale:
+                break
+            for index in stale:
+                try:
+                    mapped[index] = self._map(batch[index], docs[index], identities)
+                except FactsError as exc:
+                    rejected[index] = rejection_from_error(batch[index], exc)
+                    live.discard(index)
+            checked = [i for i in stale if i in live]
+            # One question for the batch: on a remote store, reading each graph is a request.
+            empty = self.store.empty_graphs(graph_of[i] for i in checked)
+            to_validate: list[int] = []
+            for index in checked:
+                unchanged.discard(index)
+                graph = graph_of[index]
+                if last[graph] != index:
+                    unchanged.add(index)  # superseded within the batch by a later version
+                    continue
+                existing = set() if graph in empty else self.store.graph_triples(graph)
+                if set(mapped[index].triples) == existing:
+                    unchanged.add(index)
+                    continue
+                held[graph] = len(existing)
+                to_validate.append(index)
+            failures, round_notes = self._validate([mapped[i] for i in to_validate])
+            notes.extend(round_notes)
+            for position, violations in failures.items():
+                index = to_validate[position]
+                rejected[index] = Rejection(
+                    batch[index].source,
+                    batch[index].line,
+                    mapped[index].document_id,
+                    tuple(violations),
+                    batch[index].raw,
+                )
+                live.discard(index)
+            if strict and rejected:  # what follows the first invalid document is not loaded
+                live = {i for i in live if i < min(rejected)}
+
+        first_bad = min(rejected) if (strict and rejected) else None
+        accepted = [(i, batch[i], mapped[i]) for i in sorted(live - unchanged)]
+        for index in sorted(live):
+            self._warn(report, mapped[index].warnings)
         # Warnings are reported; Infos (e.g. "no time information") are hints that would drown
         # them out, so a normal load does not list them.
         report.warnings.extend(
@@ -304,27 +264,35 @@ class Loader:
             for n in notes
             if n.severity == "Warning" and n.focus_node in d.origins
         )
-        first_bad = min(rejected) if (strict and rejected) else None
-        if first_bad is not None:
-            accepted = [(i, r, d) for i, r, d in accepted if i < first_bad]
 
         removed = 0
-        if not dry_run and accepted:
-            if not self._ontology_checked:
-                self.ensure_ontology()
-            removed = sum(held[d.graph] for _, _, d in accepted)
-            self._commit([GraphChange(d.graph, d.triples) for _, _, d in accepted])
-            # The document's own nodes (its attestations, spans, run) never conflict.
-            self._touched.update(
-                n
-                for _, _, d in accepted
-                for n in d.nodes
-                if n != d.graph and not n.startswith(d.graph + "/")
-            )
+        if accepted:
+            assert identities is not None
+            before = self.reconciler.current()
+            again = self.reconciler.remapped(before, identities, skip=graph_of.values())
+            report.documents_remapped += len(again)
+            if not dry_run:
+                if not self._ontology_checked:
+                    self.ensure_ontology()
+                removed = sum(held[d.graph] for _, _, d in accepted)
+                self._commit(
+                    [GraphChange(d.graph, d.triples) for _, _, d in [*accepted]]
+                    + [GraphChange(d.graph, d.triples) for d in again]
+                )
+                self.reconciler.committed(
+                    {graph_of[i]: found[i] for i, _, _ in accepted}, identities
+                )
+                # The document's own nodes (its attestations, spans, run) never conflict.
+                self._touched.update(
+                    n
+                    for d in [*(d for _, _, d in accepted), *again]
+                    for n in d.nodes
+                    if n != d.graph and not n.startswith(d.graph + "/")
+                )
         report.documents_loaded += len(accepted)
         report.triples_loaded += sum(len(d.triples) for _, _, d in accepted)
         report.triples_removed += removed
-        report.documents_unchanged += unchanged
+        report.documents_unchanged += len(unchanged)
         for index in sorted(rejected):
             if first_bad is not None and index > first_bad:
                 break
@@ -339,6 +307,21 @@ class Loader:
                 f"{bad.source}:{bad.line}: document {bad.record!r} is invalid "
                 f"({first.get('message', 'see the report')}); stopped (--strict)"
             )
+
+    def _map(
+        self, record: SourceRecord, doc: FactsDocument, identities: Identities
+    ) -> MappedDocument:
+        """Map one document with ``identities``; its graph keeps the document too."""
+        mapped = map_document(
+            doc,
+            self.minter,
+            self.superclasses,
+            source=record.source,
+            line=record.line,
+            identities=identities,
+        )
+        mapped.triples.append(facts_record(mapped.graph, doc))
+        return mapped
 
     def _commit(self, changes: Sequence[GraphChange]) -> None:
         """Commit ``changes`` with the summary graph kept exact in the same transaction
@@ -415,17 +398,26 @@ def document_graphs(store: Store, settings: Settings) -> list[str]:
     return [g for g in store.graph_names() if g.startswith(prefix)]
 
 
-def retract(store: Store, settings: Settings, document_id: str) -> int:
+def retract(
+    store: Store, settings: Settings, document_id: str, summary: Summary | None = None
+) -> int:
     """Remove everything one document contributed; return the number of triples removed.
 
     Entities and events that other documents also attest stay, described by those documents.
-    The summary graph is updated in the same transaction.
+    Joins the document's mentions caused are undone: the documents whose mentions change node
+    are mapped again (loader/reconcile.py). The summary graph is updated in the same
+    transaction.
     """
-    graph = IriMinter(settings.base_iri).document(document_id)
+    minter = IriMinter(settings.base_iri)
+    graph = minter.document(document_id)
     existing = store.graph_triples(graph)
     if not existing:
         raise NotFoundError(f"no document {document_id!r} in the store (graph <{graph}>)")
-    Summary(store, settings.base_iri).commit([GraphChange(graph, None)])
+    reconciler = _reconciler(store, minter)
+    after = reconciler.identities({graph: None})
+    again = reconciler.remapped(reconciler.current(), after, skip=[graph])
+    keeper = summary or Summary(store, settings.base_iri)
+    keeper.commit([GraphChange(graph, None), *(GraphChange(d.graph, d.triples) for d in again)])
     return len(existing)
 
 
@@ -433,27 +425,51 @@ def curate(
     store: Store, settings: Settings, verdict: str, a: str, b: str, summary: Summary | None = None
 ) -> Curation:
     """State that nodes ``a`` and ``b`` are the same, or are different (loader/curation.py),
-    replacing an earlier statement about the pair; the summary (through the keeper ``summary``
-    when given) is kept in the same commit."""
+    replacing an earlier statement about the pair. The documents whose mentions the statement
+    moves to another node are mapped again, and the summary (through the keeper ``summary``
+    when given) kept, in the same commit."""
     record = Curation.of(verdict, a, b)
     graph = IriMinter(settings.base_iri).curation_graph()
-    keeper = summary or Summary(store, settings.base_iri)
-    keeper.commit([change(graph, [*curations(store, graph), record])])
+    by_pair = {(r.first, r.second): r for r in [*curations(store, graph), record]}
+    _commit_curations(store, settings, sorted(by_pair.values()), summary)
     return record
 
 
 def uncurate(
     store: Store, settings: Settings, a: str, b: str, summary: Summary | None = None
 ) -> Curation:
-    """Withdraw the statement about ``a`` and ``b``; NotFoundError when there is none."""
+    """Withdraw the statement about ``a`` and ``b`` (undoing what it joined or kept apart);
+    NotFoundError when there is none."""
     pair = Curation.of(SAME, a, b)
     graph = IriMinter(settings.base_iri).curation_graph()
     records = curations(store, graph)
     kept = [r for r in records if (r.first, r.second) != (pair.first, pair.second)]
     if len(kept) == len(records):
         raise NotFoundError(f"no curation of <{pair.first}> and <{pair.second}>")
-    (summary or Summary(store, settings.base_iri)).commit([change(graph, kept)])
+    _commit_curations(store, settings, kept, summary)
     return next(r for r in records if r not in kept)
+
+
+def _commit_curations(
+    store: Store, settings: Settings, records: list[Curation], summary: Summary | None
+) -> None:
+    minter = IriMinter(settings.base_iri)
+    reconciler = _reconciler(store, minter)
+    after = reconciler.identities({}, curation=records)
+    again = reconciler.remapped(reconciler.current(), after)
+    keeper = summary or Summary(store, settings.base_iri)
+    keeper.commit(
+        [
+            change(minter.curation_graph(), records),
+            *(GraphChange(d.graph, d.triples) for d in again),
+        ]
+    )
+
+
+def _reconciler(store: Store, minter: IriMinter) -> Reconciler:
+    from diplograph.loader.ontology import superclass_closure
+
+    return Reconciler(store, minter, superclass_closure())
 
 
 def load(
@@ -503,21 +519,12 @@ def _batches(records: Iterable[SourceRecord], size: int) -> Iterator[list[Source
         yield batch
 
 
-def _rejection_from_error(record: SourceRecord, error: FactsError) -> Rejection:
-    violation = {
-        "focus_node": None,
-        "field": error.location.field,
-        "path": None,
-        "value": None,
-        "constraint": "facts-format",
-        "shape": None,
-        "message": error.rule,
-        "severity": "Violation",
-    }
-    return Rejection(
-        record.source,
-        record.line,
-        error.location.record or record.record_id,
-        (violation,),
-        record.raw,
-    )
+def _last_versions(indices: Iterable[int], graph_of: Mapping[int, str]) -> dict[str, int]:
+    """Each graph's last document among ``indices``: later documents in a batch win over
+    earlier ones with the same id, as in sequence."""
+    return {graph_of[i]: i for i in sorted(indices)}
+
+
+def _moved(found: Iterable[Mention], before: Identities, after: Identities) -> bool:
+    """Whether one of the mentions ``found`` is another node ``after`` than ``before``."""
+    return before is not after and any(before.key(m) != after.key(m) for m in found)

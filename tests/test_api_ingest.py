@@ -75,7 +75,13 @@ def test_a_valid_document_loads_and_then_dereferences(
     response = client.post("/facts", content=CALL, headers=JSON)
     assert response.status_code == 200, response.text
     report = response.json()
-    assert report["documents"] == {"seen": 1, "loaded": 1, "unchanged": 0, "rejected": 0}
+    assert report["documents"] == {
+        "seen": 1,
+        "loaded": 1,
+        "unchanged": 0,
+        "rejected": 0,
+        "remapped": 0,
+    }
     assert report["triples"]["loaded"] > 20
     assert report["rejections"] == []
     assert BASE + "id/doc/api-b-wire-call" in store.graph_names()
@@ -109,7 +115,13 @@ def test_rejected_documents_answer_422_with_the_violations_and_the_rest_loads(
     assert body["error"] == "RejectedError"
     assert body["status"] == 422
     assert "2 of 3" in body["message"]
-    assert body["documents"] == {"seen": 3, "loaded": 1, "unchanged": 0, "rejected": 2}
+    assert body["documents"] == {
+        "seen": 3,
+        "loaded": 1,
+        "unchanged": 0,
+        "rejected": 2,
+        "remapped": 0,
+    }
     shacl, not_json = body["rejections"]
     assert (shacl["source"], shacl["line"], shacl["record"]) == ("<request>", 2, "api-b-batch-2")
     [violation] = shacl["violations"]

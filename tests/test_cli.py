@@ -93,7 +93,13 @@ def test_load_report_as_json(store_path: Path) -> None:
         "load", FACTS / "three.jsonl", "--format", "json", "--no-progress", store=store_path
     )
     report = json.loads(result.stdout)
-    assert report["documents"] == {"seen": 3, "loaded": 2, "unchanged": 0, "rejected": 1}
+    assert report["documents"] == {
+        "seen": 3,
+        "loaded": 2,
+        "unchanged": 0,
+        "rejected": 1,
+        "remapped": 0,
+    }
 
 
 def test_load_from_stdin(store_path: Path) -> None:

@@ -21,7 +21,9 @@ from diplograph.loader.store.embedded import EmbeddedStore
 from tests.conftest import WRITE_AUTH, app_client
 
 PERSON = DEFAULT_BASE_IRI + "id/person/"
-WITH_ID, BY_NAME = PERSON + "Q6279", PERSON + "joe-biden"
+#: Two people called Joe Biden, each with a Wikidata id, and a document naming "Joe Biden"
+#: without one: which of them it means is not known, so it stays a node of its own, a candidate.
+WITH_ID, OTHER, BY_NAME = PERSON + "Q6279", PERSON + "Q6270", PERSON + "joe-biden"
 
 
 def biden_document(doc_id: str, wikidata: str | None) -> dict[str, Any]:
@@ -48,54 +50,74 @@ def candidates(graph: Graph) -> list[set[str]]:
     return [{v.value for v in c.values} for c in graph.check() if c.kind == CANDIDATE]
 
 
+def speaker_in(graph: Graph, doc_id: str) -> str:
+    """The node document ``doc_id`` says made the statement."""
+    document = IriMinter(DEFAULT_BASE_IRI).document(doc_id)
+    (row,) = graph.query(f"SELECT ?p WHERE {{ GRAPH <{document}> {{ ?s dip:speaker ?p }} }}")
+    return str(row["p"])
+
+
 @pytest.fixture
 def graph() -> Any:
     with open_graph() as g:
-        g.load([biden_document("a", "Q6279"), biden_document("b", None)])
+        g.load(
+            [
+                biden_document("a", "Q6279"),
+                biden_document("b", None),
+                biden_document("c", "Q6270"),
+            ]
+        )
         yield g
 
 
-def test_two_nodes_of_one_name_are_a_candidate_until_a_curator_says_they_differ(
-    graph: Graph,
-) -> None:
-    assert candidates(graph) == [{WITH_ID, BY_NAME}]
-    graph.curate("different", BY_NAME, WITH_ID)
+def test_a_name_two_identified_people_share_is_a_candidate_of_both(graph: Graph) -> None:
+    assert candidates(graph) == [{WITH_ID, OTHER, BY_NAME}]
+    assert speaker_in(graph, "b") == BY_NAME
+
+
+def test_saying_the_name_is_not_one_of_them_makes_it_the_other(graph: Graph) -> None:
+    graph.curate("different", BY_NAME, OTHER)
+    assert speaker_in(graph, "b") == WITH_ID
     assert candidates(graph) == []
 
 
-def test_a_same_statement_settles_the_pair_and_links_the_nodes_for_sparql(graph: Graph) -> None:
-    graph.curate("same", WITH_ID, BY_NAME)
+def test_a_same_statement_makes_the_name_that_person(graph: Graph) -> None:
+    graph.curate("same", OTHER, BY_NAME)
+    assert speaker_in(graph, "b") == OTHER
     assert candidates(graph) == []
-    rows = graph.query(f"ASK {{ <{BY_NAME}> owl:sameAs|^owl:sameAs <{WITH_ID}> }}")
+    rows = graph.query(f"ASK {{ <{BY_NAME}> owl:sameAs|^owl:sameAs <{OTHER}> }}")
     assert rows == [{"ask": True}]
 
 
-def test_withdrawing_the_statement_makes_the_pair_a_candidate_again(graph: Graph) -> None:
-    graph.curate("different", WITH_ID, BY_NAME)
+def test_withdrawing_the_statement_undoes_it(graph: Graph) -> None:
+    graph.curate("same", WITH_ID, BY_NAME)
     withdrawn = graph.uncurate(BY_NAME, WITH_ID)
-    assert withdrawn == Curation(WITH_ID, BY_NAME, "different")
-    assert candidates(graph) == [{WITH_ID, BY_NAME}]
+    assert withdrawn == Curation(WITH_ID, BY_NAME, "same")
+    assert speaker_in(graph, "b") == BY_NAME
+    assert candidates(graph) == [{WITH_ID, OTHER, BY_NAME}]
 
 
 def test_a_later_statement_about_a_pair_replaces_the_earlier_one(graph: Graph) -> None:
     graph.curate("same", WITH_ID, BY_NAME)
     graph.curate("different", WITH_ID, BY_NAME)
     assert graph.curations() == [Curation(WITH_ID, BY_NAME, "different")]
+    assert speaker_in(graph, "b") == OTHER
 
 
 def test_a_statement_survives_retracting_and_reloading_the_documents(graph: Graph) -> None:
-    graph.curate("different", WITH_ID, BY_NAME)
+    graph.curate("different", OTHER, BY_NAME)
     graph.retract("b")
-    assert graph.curations() == [Curation(WITH_ID, BY_NAME, "different")]
+    assert graph.curations() == [Curation(OTHER, BY_NAME, "different")]
     graph.load([biden_document("b", None)])
-    assert candidates(graph) == []
+    assert speaker_in(graph, "b") == WITH_ID
 
 
 def test_a_statement_applies_to_documents_loaded_after_it() -> None:
     with open_graph() as g:
-        g.load([biden_document("a", "Q6279")])
-        g.curate("different", WITH_ID, BY_NAME)
+        g.load([biden_document("a", "Q6279"), biden_document("c", "Q6270")])
+        g.curate("same", WITH_ID, BY_NAME)
         g.load([biden_document("b", None)])
+        assert speaker_in(g, "b") == WITH_ID
         assert candidates(g) == []
 
 
@@ -103,9 +125,9 @@ def test_the_summary_stays_exact_through_statements_and_withdrawals(graph: Graph
     from tests.test_summary import recount, stored
 
     summary = IriMinter(DEFAULT_BASE_IRI).summary_graph()
-    graph.curate("different", WITH_ID, BY_NAME)
+    graph.curate("different", OTHER, BY_NAME)
     assert stored(graph.store, summary) == recount(graph.store, summary)
-    graph.uncurate(WITH_ID, BY_NAME)
+    graph.uncurate(OTHER, BY_NAME)
     assert stored(graph.store, summary) == recount(graph.store, summary)
 
 

@@ -24,7 +24,8 @@ from diplograph.loader.iris import IriMinter
 from diplograph.loader.mapping import MappedDocument, map_document
 from diplograph.loader.namespaces import DEFAULT_BASE_IRI, DIP, SKOS, sparql_prologue
 from diplograph.loader.ontology import superclass_closure
-from diplograph.loader.pipeline import Loader, LoadReport, retract
+from diplograph.loader.pipeline import Loader, retract
+from diplograph.loader.report import LoadReport
 from diplograph.loader.store import Store
 from diplograph.loader.store.embedded import EmbeddedStore
 

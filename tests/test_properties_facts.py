@@ -46,7 +46,8 @@ from diplograph.loader.facts import (
 from diplograph.loader.iris import IriMinter
 from diplograph.loader.mapping import map_document
 from diplograph.loader.ontology import superclass_closure
-from diplograph.loader.pipeline import Loader, LoadReport, Rejection
+from diplograph.loader.pipeline import Loader
+from diplograph.loader.report import LoadReport, Rejection
 from diplograph.loader.store.embedded import EmbeddedStore
 from tests.conftest import EXAMPLES
 from tests.support.facts_strategies import (

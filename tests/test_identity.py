@@ -1,0 +1,225 @@
+"""One node per person, organization, place and post across documents (issue 12, "Entity
+reconciliation"; docs/mapping.md, "Identity across documents").
+
+Mentions that share a strong identifier are one node; a mention by name only joins the one
+identified entity of that name, and stays its own node when there are two; which node a mention
+is depends on the set of documents in the store, never on the order they came in, and
+retracting a document undoes the joins it made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pyoxigraph import CanonicalizationAlgorithm, Dataset, Quad
+
+from diplograph.loader.config import load_settings
+from diplograph.loader.facts import parse_document
+from diplograph.loader.identity import Identities, Mention
+from diplograph.loader.iris import IriMinter
+from diplograph.loader.namespaces import DEFAULT_BASE_IRI
+from diplograph.loader.pipeline import Loader, retract
+from diplograph.loader.report import LoadReport
+from diplograph.loader.store import Store
+from diplograph.loader.store.embedded import EmbeddedStore
+
+ID = DEFAULT_BASE_IRI + "id/"
+SETTINGS = load_settings(store="memory")
+
+
+def document(doc_id: str, *people: dict[str, Any]) -> dict[str, Any]:
+    """A document in which each of ``people`` (entities without an ``id``) makes a statement."""
+    entities = [{"id": f"e{i}", "type": "Person", **p} for i, p in enumerate(people)]
+    return {
+        "document": {"id": doc_id, "published": "2023-10-15"},
+        "extraction": {"tool": "test", "version": "1", "time": "2023-10-15T08:00:00Z"},
+        "entities": entities,
+        "facts": [
+            {
+                "id": f"f{i}",
+                "type": "Statement",
+                "participants": [{"entity": e["id"], "role": "speaker"}],
+                "time": {"start": "2023-10-14"},
+            }
+            for i, e in enumerate(entities)
+        ],
+    }
+
+
+def load(store: Store, *docs: dict[str, Any]) -> LoadReport:
+    records = [parse_document(d, source="test.jsonl", line=i) for i, d in enumerate(docs, 1)]
+    report = Loader(store, SETTINGS).load(records)
+    assert report.rejections == [], report.to_dict()
+    return report
+
+
+def speakers(store: Store, doc_id: str) -> set[str]:
+    graph = IriMinter(DEFAULT_BASE_IRI).document(doc_id)
+    result = store.query(f"SELECT ?p WHERE {{ GRAPH <{graph}> {{ ?s <{DIP_SPEAKER}> ?p }} }}")
+    return {row["p"].value for row in result}  # type: ignore[union-attr]
+
+
+DIP_SPEAKER = "https://w3id.org/diplograph/ns#speaker"
+
+
+@pytest.fixture
+def store() -> Iterator[Store]:
+    memory = EmbeddedStore(None)
+    yield memory
+    memory.close()
+
+
+# -- the rules -------------------------------------------------------------------------------
+
+
+def test_a_name_given_without_an_id_joins_the_one_person_with_that_id(store: Store) -> None:
+    load(store, document("by-name", {"name": "Ana Lind"}))
+    assert speakers(store, "by-name") == {ID + "person/ana-lind"}
+    report = load(store, document("with-id", {"name": "Ana Lind", "wikidata": "Q100"}))
+    assert report.documents_remapped == 1
+    assert speakers(store, "by-name") == speakers(store, "with-id") == {ID + "person/Q100"}
+
+
+def test_retracting_the_document_with_the_id_gives_the_name_its_own_node_back(
+    store: Store,
+) -> None:
+    load(store, document("by-name", {"name": "Ana Lind"}))
+    load(store, document("with-id", {"name": "Ana Lind", "wikidata": "Q100"}))
+    retract(store, SETTINGS, "with-id")
+    assert speakers(store, "by-name") == {ID + "person/ana-lind"}
+    leftover = store.query(f"ASK {{ <{ID}person/Q100> ?p ?o }}")
+    assert not bool(leftover)
+
+
+def test_a_name_two_identified_people_share_stays_a_node_of_its_own(store: Store) -> None:
+    load(
+        store,
+        document("one", {"name": "Ana Lind", "wikidata": "Q100"}),
+        document("two", {"name": "Ana Lind", "wikidata": "Q200"}),
+        document("which", {"name": "Ana Lind"}),
+    )
+    assert speakers(store, "which") == {ID + "person/ana-lind"}
+    assert speakers(store, "one") == {ID + "person/Q100"}
+    assert speakers(store, "two") == {ID + "person/Q200"}
+
+
+def test_an_alias_of_the_identified_person_is_enough_but_not_an_alias_of_the_name_only(
+    store: Store,
+) -> None:
+    load(
+        store,
+        document("id", {"name": "Ana Lind", "aliases": ["Lind"], "wikidata": "Q100"}),
+        document("short", {"name": "Lind"}),
+        document("long", {"name": "Ana M. Lind", "aliases": ["Ana Lind"]}),
+    )
+    assert speakers(store, "short") == {ID + "person/Q100"}
+    assert speakers(store, "long") == {ID + "person/ana-m-lind"}
+
+
+def test_a_shared_dataset_code_joins_mentions_under_other_names(store: Store) -> None:
+    load(
+        store,
+        document(
+            "a", {"name": "Northern Brigade", "type": "Militia", "identifiers": {"acled": "7"}}
+        ),
+        document("b", {"name": "Liwa al-Shamal", "type": "Militia", "identifiers": {"acled": "7"}}),
+    )
+    assert speakers(store, "a") == speakers(store, "b") == {ID + "org/liwa-al-shamal"}
+
+
+def test_two_organizations_of_one_name_and_different_codes_stay_two(store: Store) -> None:
+    brigade = {"name": "Northern Brigade", "type": "Militia"}
+    load(
+        store,
+        document("a", {**brigade, "identifiers": {"acled": "7"}}),
+        document("b", {**brigade, "identifiers": {"acled": "8"}}),
+        document("c", brigade),
+    )
+    assert speakers(store, "a") == {ID + "org/northern-brigade-acled-7"}
+    assert speakers(store, "b") == {ID + "org/northern-brigade-acled-8"}
+    assert speakers(store, "c") == {ID + "org/northern-brigade"}
+
+
+def test_a_person_and_an_organization_of_one_name_are_not_joined(store: Store) -> None:
+    load(
+        store,
+        document("p", {"name": "Jordan", "wikidata": "Q100"}),
+        document("o", {"name": "Jordan", "type": "Organization"}),
+    )
+    assert speakers(store, "o") == {ID + "org/jordan"}
+
+
+def test_identities_are_a_function_of_the_set_of_mentions() -> None:
+    ana = Mention("person", ("ana-lind",))
+    ana_id = Mention("person", ("ana-lind",), ("wikidata:Q100",))
+    assert Identities([ana, ana_id]).key(ana) == "Q100"
+    assert Identities([ana_id, ana]).key(ana) == "Q100"
+    assert Identities([ana]).key(ana) == "ana-lind"
+    assert Identities.alone().key(ana_id) == "Q100"
+
+
+# -- any order, and retraction ---------------------------------------------------------------
+
+_DOCS = [
+    document("o-a", {"name": "Ana Lind"}),
+    document("o-b", {"name": "Ana Lind", "identifiers": {"acled": "1"}}),
+    document("o-c", {"name": "A. Lind", "identifiers": {"acled": "1"}, "wikidata": "Q100"}),
+    document("o-d", {"name": "Ana Lind", "wikidata": "Q200"}, {"name": "Bo Berg"}),
+    document("o-e", {"name": "Bo Berg", "wikidata": "Q300", "aliases": ["Berg"]}),
+    document("o-f", {"name": "Berg"}, {"name": "Ana Lind"}),
+]
+
+
+def _quads(store: Store) -> set[Quad]:
+    dataset = Dataset(store.quads())
+    dataset.canonicalize(CanonicalizationAlgorithm.UNSTABLE)  # the ontology's blank nodes
+    return set(dataset)
+
+
+def _loaded_at_once(docs: list[dict[str, Any]]) -> set[Quad]:
+    memory = EmbeddedStore(None)
+    try:
+        if docs:
+            load(memory, *docs)
+        return _quads(memory)
+    finally:
+        memory.close()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(order=st.permutations(range(len(_DOCS))), cut=st.integers(2, len(_DOCS)))
+def test_loading_documents_one_by_one_in_any_order_gives_one_graph(
+    order: list[int], cut: int
+) -> None:
+    chosen = [_DOCS[i] for i in order[:cut]]
+    memory = EmbeddedStore(None)
+    try:
+        for doc in chosen:
+            load(memory, doc)
+        assert _quads(memory) == _loaded_at_once(sorted(chosen, key=lambda d: d["document"]["id"]))
+    finally:
+        memory.close()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    order=st.permutations(range(len(_DOCS))),
+    gone=st.sets(st.integers(0, len(_DOCS) - 1), min_size=1, max_size=3),
+)
+def test_retracting_documents_gives_the_graph_of_the_others(
+    order: list[int], gone: set[int]
+) -> None:
+    memory = EmbeddedStore(None)
+    try:
+        for i in order:
+            load(memory, _DOCS[i])
+        for i in sorted(gone):
+            retract(memory, SETTINGS, _DOCS[i]["document"]["id"])
+        kept = [_DOCS[i] for i in range(len(_DOCS)) if i not in gone]
+        assert _quads(memory) == _loaded_at_once(kept)
+    finally:
+        memory.close()
