@@ -24,7 +24,7 @@ from pyoxigraph import (
 from pyoxigraph import Store as OxStore
 
 from diplograph.loader.config import load_settings
-from diplograph.loader.errors import StoreLockedError
+from diplograph.loader.errors import StoreError, StoreLockedError
 from diplograph.loader.namespaces import STORED_DEFAULT_GRAPH
 from diplograph.loader.store import GraphChange, open_store
 from diplograph.loader.store.embedded import EmbeddedStore
@@ -239,3 +239,36 @@ def test_memory_settings_open_an_in_memory_store(tmp_path: Path) -> None:
         assert not (tmp_path / "unused").exists()
     finally:
         store.close()
+
+
+def test_a_checkpoint_opens_read_only_in_another_process_while_the_store_stays_open(
+    tmp_path: Path,
+) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    store.commit([GraphChange(G, [TRIPLE])])
+    store.backup(tmp_path / "checkpoint")
+    store.commit([GraphChange(G + "2", [TRIPLE])])  # after the checkpoint: not in it
+    reader = (
+        "import sys\nfrom pathlib import Path\n"
+        "from diplograph.loader.store.embedded import EmbeddedStore\n"
+        "store = EmbeddedStore.read_only(Path(sys.argv[1]))\n"
+        "print(store.graph_names(), store.count())\nstore.close()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", reader, str(tmp_path / "checkpoint")],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )  # fmt: skip
+    assert done.stdout.strip() == f"['{G}'] 1"
+    store.close()
+
+
+def test_a_read_only_store_refuses_writes(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    store.commit([GraphChange(G, [TRIPLE])])
+    store.backup(tmp_path / "checkpoint")
+    store.close()
+    reader = EmbeddedStore.read_only(tmp_path / "checkpoint")
+    with pytest.raises(StoreError):
+        reader.commit([GraphChange(G + "2", [TRIPLE])])
+    assert reader.graph_names() == [G]
+    reader.close()

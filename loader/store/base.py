@@ -15,9 +15,12 @@ import abc
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeAlias
 
 from pyoxigraph import Quad, QueryBoolean, QuerySolutions, Triple
+
+from diplograph.loader.errors import StoreError
 
 #: What a query returns: solutions (SELECT), a boolean (ASK) or triples (CONSTRUCT, DESCRIBE).
 QueryResult: TypeAlias = QuerySolutions | QueryBoolean | Iterator[Triple]
@@ -158,6 +161,26 @@ class Store(abc.ABC):
         )
         assert not isinstance(result, QuerySolutions | QueryBoolean)
         return result
+
+    # -- checkpoints, for readers in other processes ---------------------------------------
+
+    def checkpoints_home(self) -> Path | None:
+        """The directory where this store's checkpoints go, or None when it makes none.
+
+        A checkpoint (:meth:`checkpoint`) is a consistent copy that no process writes to, so
+        other processes may open it read-only (:meth:`open_checkpoint`) while this one writes:
+        the API's query worker processes read the store that way.
+        """
+        return None
+
+    def checkpoint(self, target: Path) -> None:
+        """Write a checkpoint of the store as it is now to the new directory ``target``."""
+        raise StoreError(f"the {self.kind} store makes no checkpoints")
+
+    @classmethod
+    def open_checkpoint(cls, path: Path) -> Store:
+        """Open a checkpoint made by :meth:`checkpoint` of this class, for reading only."""
+        raise StoreError(f"{cls.__name__} makes no checkpoints")
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the store's resources."""

@@ -52,6 +52,7 @@ class EmbeddedStore(Store):
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
+        self._read_only = False
         #: Set once a write failed: the database may refuse further writes (RocksDB stops
         #: writing after an I/O error), so closing must not bury the first error under another.
         self._write_failed = False
@@ -65,6 +66,22 @@ class EmbeddedStore(Store):
         except OSError as exc:
             raise _open_error(path, exc) from None
         self._ensure_union()
+
+    @classmethod
+    def read_only(cls, path: Path) -> EmbeddedStore:
+        """Open, for reading only, a store directory that no process writes to: a backup, or a
+        checkpoint made by :meth:`backup`. Several processes may open one at once (the API's
+        query workers do); writing to the result raises :class:`StoreError`.
+        """
+        store = cls.__new__(cls)
+        store.path = path
+        store._write_failed = False
+        store._read_only = True
+        try:
+            store._store = OxStore.read_only(str(path))
+        except OSError as exc:
+            raise _open_error(path, exc) from None
+        return store
 
     @property
     def oxigraph(self) -> OxStore:
@@ -115,7 +132,12 @@ class EmbeddedStore(Store):
             f"{body}\n;\nMOVE SILENT DEFAULT TO <{STORED_DEFAULT_GRAPH}> ;\n{_REBUILD_UNION}"
         )
 
+    def _refuse_read_only(self) -> None:
+        if self._read_only:
+            raise StoreError(f"the store at {self.path} was opened read-only; it takes no writes")
+
     def _update(self, sparql: str) -> None:
+        self._refuse_read_only()
         try:
             self._store.update(sparql)
         except SyntaxError as exc:
@@ -133,6 +155,7 @@ class EmbeddedStore(Store):
     ) -> None:
         if not changes and not before and not after:
             return
+        self._refuse_read_only()
         graphs = [c.graph for c in changes]
         if (
             changes
@@ -269,6 +292,21 @@ class EmbeddedStore(Store):
                 f"the store itself is unchanged ({exc})"
             ) from None
 
+    def checkpoints_home(self) -> Path | None:
+        """``<store>.snapshots`` beside the store directory: checkpoints are hard links to the
+        store's files, which needs the same file system. None in memory."""
+        if self.path is None:
+            return None
+        return self.path.with_name(self.path.name + ".snapshots")
+
+    def checkpoint(self, target: Path) -> None:
+        """A RocksDB checkpoint (:meth:`backup`): hard links, about 10 ms at 1k documents."""
+        self.backup(target)
+
+    @classmethod
+    def open_checkpoint(cls, path: Path) -> EmbeddedStore:
+        return cls.read_only(path)
+
     def close(self) -> None:
         """Flush the on-disk store and release it (and its lock).
 
@@ -278,7 +316,7 @@ class EmbeddedStore(Store):
         """
         store, path = self._store, self.path
         del self._store  # pyoxigraph closes the database when the object is collected
-        if path is None:
+        if path is None or self._read_only:
             return
         try:
             store.flush()
