@@ -30,7 +30,7 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -49,35 +49,51 @@ from diplograph.api import (
     void,
 )
 from diplograph.api.errors import PayloadTooLargeError, error_response, install_error_handlers
-from diplograph.api.execution import QueryRunner
+from diplograph.api.execution import QueryRunner, Runner
+from diplograph.api.metrics import CONTENT_TYPE as METRICS_TYPE
+from diplograph.api.metrics import Metrics
 from diplograph.loader.config import Settings
 from diplograph.loader.store import Store, open_store
 
-__all__ = ["DEFAULT_QUERY_WORKERS", "create_app"]
+__all__ = ["DEFAULT_QUERY_WORKERS", "create_app", "default_runner"]
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("diplograph.api.access")
 
-#: Query worker threads: at most this many queries evaluate at once (see api.execution).
-DEFAULT_QUERY_WORKERS = min(8, max(2, os.cpu_count() or 2))
+#: Query workers: at most this many queries evaluate at once (see api.execution); one per core.
+DEFAULT_QUERY_WORKERS = min(16, max(2, os.cpu_count() or 2))
+
+
+def default_runner(store: Store, workers: int = DEFAULT_QUERY_WORKERS) -> Runner:
+    """Worker processes over snapshots for a store that makes checkpoints (the on-disk embedded
+    store; a query past its timeout is killed); worker threads for the in-memory and the remote
+    store."""
+    if store.checkpoints_home() is not None:
+        from diplograph.api.workers import ProcessRunner
+
+        return ProcessRunner(workers)
+    return QueryRunner(workers)
 
 
 def create_app(
-    settings: Settings, store: Store | None = None, *, runner: QueryRunner | None = None
+    settings: Settings, store: Store | None = None, *, runner: Runner | None = None
 ) -> FastAPI:
     """Build the app serving ``store`` (opened from ``settings`` when not given).
 
     A store opened here is closed when the app shuts down; a store passed in belongs to the
-    caller. ``runner`` replaces the default query workers (tests use small chunk sizes).
+    caller. ``runner`` replaces the default query workers (:func:`default_runner`; tests use
+    small chunk sizes).
     """
     owns_store = store is None
     the_store = open_store(settings) if store is None else store
-    the_runner = runner or QueryRunner(DEFAULT_QUERY_WORKERS)
+    the_runner = runner or default_runner(the_store)
+    the_runner.bind(the_store, Metrics())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("serving the %s store; writes %s", the_store.kind,
                  "enabled" if settings.write_token else "disabled")  # fmt: skip
+        the_runner.warm()
         try:
             yield
         finally:
@@ -112,8 +128,14 @@ def create_app(
     app.include_router(dump.router)
     app.include_router(check.router)
     app.include_router(curation.router)
-    app.add_api_route("/health", health, methods=["GET"], summary="Liveness and store status",
+    app.add_api_route("/health", health, methods=["GET"],
+                      summary="Liveness, store status and query capacity",
                       tags=["service"])  # fmt: skip
+    app.add_api_route("/metrics", metrics_route, methods=["GET"],
+                      summary="Counters in the Prometheus text format",
+                      tags=["service"])  # fmt: skip
+    for path, endpoint in (("/health", health), ("/metrics", metrics_route)):
+        app.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
 
     if settings.cors_origins:
         any_origin = "*" in settings.cors_origins
@@ -136,15 +158,18 @@ def create_app(
 async def health(request: Request) -> JSONResponse:
     """Liveness, the store's state and size, and the query workers' load.
 
-    200 when the store answers, 503 (same shape, ``"status": "error"``) when it does not.
+    200 ``"ok"`` when the store answers and a worker can take a query now; 503 ``"degraded"``
+    when no worker can (every one busy, or being replaced); 503 ``"error"`` when the store does
+    not answer. The body has the same shape in each case.
     """
     settings: Settings = request.app.state.settings
     store: Store = request.app.state.store
-    runner: QueryRunner = request.app.state.runner
+    runner: Runner = request.app.state.runner
+    queries = runner.status()
     body: dict[str, Any] = {
-        "status": "ok",
+        "status": "ok" if queries["available"] > 0 else "degraded",
         "store": {"kind": store.kind, "ok": True},
-        "queries": runner.status(),
+        "queries": queries,
         "writes": "enabled" if settings.write_token is not None else "disabled",
     }
     try:
@@ -156,7 +181,20 @@ async def health(request: Request) -> JSONResponse:
         body["status"] = "error"
         body["store"].update(ok=False, message=f"{type(exc).__name__}: {exc}")
         return JSONResponse(body, status_code=503)
-    return JSONResponse(body)
+    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+
+
+async def metrics_route(request: Request) -> Response:
+    """The service's counters (:mod:`diplograph.api.metrics`), in the Prometheus text format."""
+    runner: Runner = request.app.state.runner
+    status = runner.status()
+    workers = {
+        "busy": status["busy"],
+        "available": status["available"],
+        "unavailable": status["workers"] - status["busy"] - status["available"],
+    }
+    text = runner.metrics.render(workers, status["queued"])
+    return Response(text, media_type=METRICS_TYPE)
 
 
 # --- middleware --------------------------------------------------------------------------------

@@ -11,7 +11,8 @@
 * :func:`run_write` – run a blocking write on a worker thread, one write at a time, with the
   summary graph marked stale around it and rebuilt after it
   (:func:`diplograph.loader.summary.guard_raw_writes`); :func:`run_load` – the same for a load,
-  which commits through the guard's summary keeper and so keeps the summary exact itself.
+  which commits through the guard's summary keeper and so keeps the summary exact itself. Both
+  refresh the query workers' snapshot before they return: the next query sees the write.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Annotated, TypeVar
 import anyio.to_thread
 from fastapi import Depends, Request
 
-from diplograph.api.execution import QueryRunner
+from diplograph.api.execution import Runner
 from diplograph.loader.config import Settings
 from diplograph.loader.errors import AuthError
 from diplograph.loader.store import Store
@@ -58,15 +59,15 @@ def get_store(request: Request) -> Store:
     return store
 
 
-def get_runner(request: Request) -> QueryRunner:
-    """The query runner (worker threads with deadlines) of the app."""
-    runner: QueryRunner = request.app.state.runner
+def get_runner(request: Request) -> Runner:
+    """The query runner (worker processes or threads, with deadlines) of the app."""
+    runner: Runner = request.app.state.runner
     return runner
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
-RunnerDep = Annotated[QueryRunner, Depends(get_runner)]
+RunnerDep = Annotated[Runner, Depends(get_runner)]
 
 
 def require_write_token(request: Request) -> None:
@@ -99,18 +100,27 @@ async def run_write(request: Request, write: Callable[[], T]) -> T:
     snapshot). Raw writes (SPARQL Update, Graph Store) cannot keep the summary graph up to
     date, so it is marked stale before and rebuilt after.
     """
-    return await run_load(request, lambda _summary: write())
+    return await run_load(request, lambda _summary: write(), kind="write")
 
 
-async def run_load(request: Request, load: Callable[[Summary], T]) -> T:
+async def run_load(request: Request, load: Callable[[Summary], T], kind: str = "load") -> T:
     """Like :func:`run_write`, for a write that commits through the summary keeper it is
     given (``/facts``: ``Loader(..., summary=keeper)``), which keeps the summary exact."""
     lock: threading.Lock = request.app.state.write_lock
     store = get_store(request)
     base_iri = get_settings(request).base_iri
 
-    def locked() -> T:
-        with lock, guard_raw_writes(store, base_iri) as summary:
-            return load(summary)
+    runner = get_runner(request)
 
-    return await anyio.to_thread.run_sync(locked)
+    def locked() -> T:
+        with lock:
+            try:
+                with guard_raw_writes(store, base_iri) as summary:
+                    return load(summary)
+            finally:
+                # Before the response: the next query sees this write (api/snapshot.py).
+                runner.refresh()
+
+    result = await anyio.to_thread.run_sync(locked)
+    runner.metrics.write(kind)
+    return result

@@ -74,6 +74,9 @@ def error_response(exc: DiplographError) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(exc, AuthError) and exc.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="diplograph"'
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:  # the query queue's refusals (api/admission.py)
+        headers["Retry-After"] = str(retry_after)
     return JSONResponse(error_body(exc), status_code=exc.status, headers=headers)
 
 

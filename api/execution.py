@@ -1,4 +1,4 @@
-"""Running queries on worker threads, with a deadline and a row cap, streaming the answer.
+"""Running queries on workers, with a deadline, a row cap and a fair queue, streaming the answer.
 
 Why it is built this way (measured with pyoxigraph 0.5.13):
 
@@ -7,36 +7,37 @@ Why it is built this way (measured with pyoxigraph 0.5.13):
 * Results are **lazy** for most queries: each ``next()`` on the result computes up to the next
   solution, and when nobody asks for the next one, evaluation stops. A query with ``ORDER BY``,
   ``GROUP BY``/aggregates or ``DISTINCT`` over a huge intermediate result does all its work in the
-  first ``next()``; that one call cannot be interrupted.
-* Result objects are **bound to the thread that created them**: iterating them from another thread
-  aborts the process (pyo3 "unsendable" assertion). So a query is evaluated, iterated and
-  serialized on one worker thread from start to end.
+  first ``next()``; no thread can interrupt that call.
+* Result objects are **bound to the thread that created them**: a query is evaluated, iterated
+  and serialized on one worker from start to end.
 
-The design that follows:
+So a query that must be stopped for sure has to run in a process that can be killed. Two
+runners share one interface (:class:`Runner`):
 
-1. Every query runs on a :class:`QueryRunner` worker: a fixed number of daemon threads
-   (``workers``). Nothing blocking runs on the event loop.
-2. The worker evaluates and serializes; it calls ``tick()`` once per solution or triple, which
-   raises when the deadline has passed, the row cap is exceeded or the client went away. Raising
-   there stops the iteration, and with it the lazy evaluation.
+* :class:`diplograph.api.workers.ProcessRunner` – the on-disk store: each worker is a process
+  reading a snapshot of the store (:mod:`diplograph.api.snapshot`); a query past its deadline,
+  or whose client went away, has its process killed and replaced. Reads use every core.
+* :class:`QueryRunner` – worker threads in this process, for the in-memory store and the remote
+  store: a lazy query stops at its next row, but a single long engine call cannot be stopped;
+  such a worker is counted as *overdue* until the engine returns.
+
+What both do:
+
+1. A query waits for a worker in a :class:`~diplograph.api.admission.FairQueue`: bounded, fair
+   between clients, each client with at most ``client_limit`` queries running.
+2. The worker runs a :data:`Task`: it evaluates and serializes, calling ``tick()`` once per
+   solution or triple; ``tick`` raises when the deadline has passed or the row cap is exceeded,
+   which stops the iteration and with it the lazy evaluation.
 3. The worker hands serialized bytes to the request through a bounded channel
    (:class:`diplograph.api.streaming.Channel`; backpressure: a slow client never makes the
-   server buffer a whole result). The **first chunk** is up to
-   ``first_chunk_bytes`` (256 KiB by default): the HTTP status is sent only once that chunk exists,
-   or the result ended within it. Therefore every timeout, row-cap or evaluation error that happens
-   before then is answered with a proper error status and JSON body (503, 413, 400…), never with
-   a 200.
+   server buffer a whole result). The **first chunk** is up to ``first_chunk_bytes`` (256 KiB by
+   default): the HTTP status is sent only once that chunk exists, or the result ended within
+   it. Therefore every timeout, row-cap or evaluation error that happens before then is answered
+   with a proper error status and JSON body (503, 413, 400…), never with a 200.
 4. If the deadline passes or the cap is hit **after** the 200 went out (a result larger than the
    first chunk), the server stops the query and closes the connection without finishing the
    chunked body, so every HTTP client reports an incomplete response; it never ends a truncated
    body as if it were complete. The reason is logged.
-
-What is **not** guaranteed: a single ``next()`` that runs long (an aggregate over a cross join)
-cannot be stopped. The request gets its 503 at the deadline, but that worker stays busy until the
-engine returns; such workers are counted as *overdue* (``/health`` shows them). The damage is
-bounded: at most ``workers`` queries evaluate at once, and when every worker is overdue new
-queries are refused at once with 503 instead of queueing forever. Other routes (``/health``,
-linked data, the page) do not use these workers and keep answering.
 """
 
 from __future__ import annotations
@@ -45,15 +46,17 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import queue
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.responses import StreamingResponse
 from starlette.types import Send
 
+from diplograph.api.admission import ClientLimitError, FairQueue, ServerBusyError
+from diplograph.api.metrics import Metrics
 from diplograph.api.streaming import END, Cancelled, Channel, StreamAborted
 from diplograph.loader.errors import (
     DiplographError,
@@ -62,50 +65,88 @@ from diplograph.loader.errors import (
     ResultTooLargeError,
     StoreError,
 )
+from diplograph.loader.store import Store
 
 __all__ = [
-    "Produce",
+    "ClientLimitError",
     "QueryFailedError",
     "QueryRunner",
     "ResultStream",
+    "Runner",
     "ServerBusyError",
     "StreamAborted",
     "StreamedResult",
+    "Task",
     "Tick",
+    "chunked",
 ]
 
 log = logging.getLogger(__name__)
 
-#: Called by a producer once per solution or triple; raises to stop the query.
+#: Called by a task once per solution or triple; raises to stop the query.
 Tick = Callable[[], None]
-#: Runs on a worker thread: evaluates, then yields serialized bytes, calling ``tick`` per row.
-Produce = Callable[[Tick], Generator[bytes, None, None]]
-
-
-class ServerBusyError(DiplographError):
-    """Every query worker is still busy with queries that ran past their deadline."""
-
-    status = 503
+#: A read run by a worker: given the store and ``tick``, it yields its media type (a ``str``)
+#: first, then the serialized result (``bytes``). Tasks for the process runner must pickle: a
+#: module-level class or function with plain data, never a closure over the store.
+Task = Callable[[Store, Tick], Iterator[str | bytes]]
 
 
 class QueryFailedError(InputError):
     """The engine stopped the query with an evaluation error (400)."""
 
 
+def timeout_error(timeout: float, detail: str = "") -> QueryTimeoutError:
+    return QueryTimeoutError(
+        f"the query ran past the {timeout:g} s timeout and was stopped{detail}"
+    )
+
+
+def check_row(rows: int, max_rows: int | None) -> None:
+    """Raise :class:`ResultTooLargeError` when ``rows`` is over the cap."""
+    if max_rows is not None and rows > max_rows:
+        raise ResultTooLargeError(
+            f"the result has more than {max_rows} rows, the limit of this server; "
+            "add a LIMIT (and OFFSET to page), or narrow the query"
+        )
+
+
+def chunked(
+    pieces: Iterable[str | bytes], first_bytes: int, chunk_bytes: int
+) -> Iterator[str | bytes]:
+    """A task's output regrouped: the media type as it comes, then a first chunk of at least
+    ``first_bytes`` (or all there is), then chunks of at least ``chunk_bytes``; at least one
+    chunk, possibly empty."""
+    buffer = bytearray()
+    sent = False
+    for piece in pieces:
+        if isinstance(piece, str):
+            yield piece
+            continue
+        buffer += piece
+        if len(buffer) >= (chunk_bytes if sent else first_bytes):
+            yield bytes(buffer)
+            buffer.clear()
+            sent = True
+    if buffer or not sent:
+        yield bytes(buffer)
+
+
 @dataclass(eq=False)
 class _Job:
     id: int
     label: str
-    produce: Produce
+    task: Task
     deadline: float
     timeout: float
     max_rows: int | None
     deadline_mid_stream: bool
     channel: Channel
+    client: str
     submitted: float = field(default_factory=time.monotonic)
     started: float | None = None
     rows: int = 0
     streaming: bool = False
+    media_type: str = "application/octet-stream"
 
     def cancel(self) -> None:
         self.channel.close()
@@ -115,14 +156,8 @@ class _Job:
         if self.channel.closed.is_set():
             raise Cancelled
         if (self.deadline_mid_stream or not self.streaming) and time.monotonic() > self.deadline:
-            raise QueryTimeoutError(
-                f"the query ran past the {self.timeout:g} s timeout and was stopped"
-            )
-        if self.max_rows is not None and self.rows > self.max_rows:
-            raise ResultTooLargeError(
-                f"the result has more than {self.max_rows} rows, the limit of this server; "
-                "add a LIMIT (and OFFSET to page), or narrow the query"
-            )
+            raise timeout_error(self.timeout)
+        check_row(self.rows, self.max_rows)
 
 
 class ResultStream:
@@ -132,6 +167,11 @@ class ResultStream:
         self._job = job
         self.first = first
         self._ended = ended
+
+    @property
+    def media_type(self) -> str:
+        """The media type the task chose (the first thing it yielded)."""
+        return self._job.media_type
 
     @property
     def whole(self) -> bytes | None:
@@ -208,14 +248,18 @@ class StreamedResult(StreamingResponse):
             self._stream.cancel()
 
 
-class QueryRunner:
-    """A fixed set of worker threads that run queries with a deadline and a row cap.
+class Runner:
+    """What both runners share: the fair queue, waiting for the first chunk, status, metrics.
 
     ``first_chunk_bytes`` is how much output must exist before the status is sent (see the
     module docstring); ``chunk_bytes`` the size of later chunks; ``buffer_chunks`` how many chunks
     may wait for a slow client before the worker pauses. A worker never waits for a client past
     the query's deadline (or, for streams without one, ``stall_timeout`` seconds without the
     client taking a chunk): a client that stops reading cannot hold a worker.
+
+    ``client_limit`` queries of one client run at once (default: every worker but one), with
+    ``client_waiting`` more waiting; ``waiting`` queries wait in all (see
+    :mod:`diplograph.api.admission`).
     """
 
     def __init__(
@@ -226,6 +270,9 @@ class QueryRunner:
         chunk_bytes: int = 64 * 1024,
         buffer_chunks: int = 4,
         stall_timeout: float = 60.0,
+        client_limit: int | None = None,
+        client_waiting: int = 16,
+        waiting: int = 64,
     ) -> None:
         if workers < 1:
             raise ValueError("a query runner needs at least one worker")
@@ -234,63 +281,105 @@ class QueryRunner:
         self.chunk_bytes = chunk_bytes
         self.buffer_chunks = buffer_chunks
         self.stall_timeout = stall_timeout
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.metrics = Metrics()
+        self.queue: FairQueue[_Job] = FairQueue(
+            client_limit=client_limit or max(1, workers - 1),
+            client_waiting=client_waiting,
+            waiting=waiting,
+            client_of=lambda job: job.client,
+            dropped=lambda job: job.channel.closed.is_set(),
+        )
         self._lock = threading.Lock()
         self._running: set[_Job] = set()
-        self._queued = 0
         self._ids = itertools.count(1)
-        self._threads: list[threading.Thread] = []
         self._closed = False
+        self._store: Store | None = None
+
+    # --- set-up, by the app --------------------------------------------------------------------
+
+    def bind(self, store: Store, metrics: Metrics | None = None) -> None:
+        """Serve ``store``; count into ``metrics`` (the app's) when given."""
+        self._store = store
+        if metrics is not None:
+            self.metrics = metrics
+
+    def refresh(self) -> None:
+        """A write has committed: queries that start from now on must see it (see subclasses)."""
+
+    def warm(self) -> None:
+        """Start the workers now rather than at the first query."""
+        self._ensure_workers()
 
     # --- request side ------------------------------------------------------------------------
 
     async def start(
         self,
-        produce: Produce,
+        task: Task,
         *,
         timeout: float,
         max_rows: int | None,
         label: str = "query",
         deadline_mid_stream: bool = True,
         started: float | None = None,
+        client: str = "-",
     ) -> ResultStream:
-        """Run ``produce`` on a worker and wait for its first chunk.
+        """Run ``task`` on a worker and wait for its first chunk.
 
-        Raises the producer's :class:`DiplographError` (a syntax error, the row cap…),
+        Raises the task's :class:`DiplographError` (a syntax error, the row cap…),
         :class:`QueryTimeoutError` when no first chunk exists by the deadline (``started`` +
-        ``timeout``), or :class:`ServerBusyError` when every worker is overdue.
+        ``timeout``), :class:`ClientLimitError` or :class:`ServerBusyError` when the queue
+        refuses the query.
         """
+        begin = time.monotonic() if started is None else started
+        try:
+            stream = await self._start(
+                task, timeout, max_rows, label, deadline_mid_stream, begin, client
+            )
+        except DiplographError as exc:
+            if isinstance(exc, QueryTimeoutError):
+                self.metrics.timeout()
+            elif isinstance(exc, ClientLimitError):
+                self.metrics.rejected("client_limit")
+            elif isinstance(exc, ServerBusyError):
+                self.metrics.rejected("busy")
+            self.metrics.query(exc.status, time.monotonic() - begin)
+            raise
+        self.metrics.query(200, time.monotonic() - begin)
+        return stream
+
+    async def _start(
+        self,
+        task: Task,
+        timeout: float,
+        max_rows: int | None,
+        label: str,
+        deadline_mid_stream: bool,
+        begin: float,
+        client: str,
+    ) -> ResultStream:
         if self._closed:
             raise StoreError("the server is shutting down")
-        self._ensure_threads()
-        begin = time.monotonic() if started is None else started
-        if self.overdue() >= self.workers:
-            raise ServerBusyError(
-                f"all {self.workers} query workers are still busy with queries that ran past "
-                "their timeout; try again later"
-            )
+        self._ensure_workers()
+        self._refuse_when_stuck()
         job = _Job(
             id=next(self._ids),
             label=label,
-            produce=produce,
+            task=task,
             deadline=begin + timeout,
             timeout=timeout,
             max_rows=max_rows,
             deadline_mid_stream=deadline_mid_stream,
             channel=Channel(asyncio.get_running_loop(), self.buffer_chunks),
+            client=client,
         )
-        with self._lock:
-            self._queued += 1
-        self._jobs.put(job)
+        self.queue.put(job)
         try:
             first = await job.channel.get(max(job.deadline - time.monotonic(), 0.0))
         except TimeoutError:
             job.cancel()
             log.warning("%s #%d: no answer within %g s; stopped", label, job.id, timeout)
-            raise QueryTimeoutError(
-                f"the query ran past the {timeout:g} s timeout and was stopped; "
-                "no result was sent. Narrow the query or add a LIMIT."
-            ) from None
+            detail = "; no result was sent. Narrow the query or add a LIMIT."
+            raise timeout_error(timeout, detail) from None
         except BaseException:
             job.cancel()
             raise
@@ -309,9 +398,7 @@ class QueryRunner:
                 end = await job.channel.get(max(job.deadline - time.monotonic(), 0.0))
             except TimeoutError:
                 job.cancel()
-                raise QueryTimeoutError(
-                    f"the query ran past the {timeout:g} s timeout and was stopped"
-                ) from None
+                raise timeout_error(timeout) from None
             except BaseException:
                 job.cancel()
                 raise
@@ -323,6 +410,12 @@ class QueryRunner:
             raise StoreError(f"the query worker sent {type(end).__name__} after a short result")
         return ResultStream(job, first, ended=False)
 
+    def _refuse_when_stuck(self) -> None:
+        """Refuse at once when no worker will be free before the query's deadline."""
+
+    def _ensure_workers(self) -> None:
+        raise NotImplementedError
+
     # --- status and shutdown -----------------------------------------------------------------
 
     def overdue(self) -> int:
@@ -331,94 +424,58 @@ class QueryRunner:
         with self._lock:
             return sum(1 for job in self._running if now > job.deadline)
 
-    def status(self) -> dict[str, int]:
-        """Workers, busy workers, overdue workers and queued queries (for ``/health``)."""
+    def status(self) -> dict[str, Any]:
+        """Workers by state and queued queries (for ``/health`` and ``/metrics``).
+
+        ``available`` is how many workers could take a query now; ``killed`` how many worker
+        processes were killed and replaced so far.
+        """
         overdue = self.overdue()
         with self._lock:
-            return {
-                "workers": self.workers,
-                "busy": len(self._running),
-                "overdue": overdue,
-                "queued": self._queued,
-            }
+            busy = len(self._running)
+        return {
+            "kind": self.kind,
+            "workers": self.workers,
+            "busy": busy,
+            "overdue": overdue,
+            "available": max(self.workers - busy - self._unavailable(), 0),
+            "queued": self.queue.queued(),
+            "killed": self.metrics.killed_workers,
+        }
+
+    #: ``threads`` or ``processes``.
+    kind = "threads"
+
+    def _unavailable(self) -> int:
+        """Idle workers that cannot take a query (a process still starting)."""
+        return 0
 
     def close(self) -> None:
-        """Stop taking queries, cancel running ones and let the workers end.
-
-        Workers are daemon threads: one stuck in the engine does not keep the process alive.
-        """
+        """Stop taking queries and cancel running ones."""
         self._closed = True
         with self._lock:
             for job in self._running:
                 job.cancel()
-        for _ in self._threads:
-            self._jobs.put(None)
+        self.queue.close()
 
-    # --- worker side -------------------------------------------------------------------------
+    # --- worker side helpers -----------------------------------------------------------------
 
-    def _ensure_threads(self) -> None:
-        with self._lock:
-            while len(self._threads) < self.workers:
-                thread = threading.Thread(
-                    target=self._work,
-                    name=f"diplograph-query-{len(self._threads) + 1}",
-                    daemon=True,
-                )
-                self._threads.append(thread)
-                thread.start()
-
-    def _work(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            with self._lock:
-                self._queued -= 1
-                self._running.add(job)
-            try:
-                self._run(job)
-            finally:
-                with self._lock:
-                    self._running.discard(job)
-                late = time.monotonic() - job.deadline
-                if late > 0 and job.started is not None:
-                    log.warning(
-                        "%s #%d: the worker was busy %.2f s past the deadline", job.label, job.id,
-                        late,
-                    )  # fmt: skip
-
-    def _run(self, job: _Job) -> None:
+    def _begin(self, job: _Job) -> bool:
+        """A worker took ``job``: False when it must not run (cancelled, or too late)."""
         if job.channel.closed.is_set():
-            return
+            return False
         job.started = time.monotonic()
         if job.started > job.deadline:
-            self._hand_over(job, QueryTimeoutError("the query waited past its timeout"))
-            return
-        produced = job.produce(job.tick)
-        try:
-            buffer = bytearray()
-            sent = False
-            for piece in produced:
-                buffer += piece
-                if len(buffer) >= (self.chunk_bytes if sent else self.first_chunk_bytes):
-                    job.channel.put(bytes(buffer), self._give_up_at(job))
-                    buffer.clear()
-                    sent = job.streaming = True
-            if buffer or not sent:
-                job.channel.put(bytes(buffer), self._give_up_at(job))
-            job.channel.put(END, self._give_up_at(job))
-        except Cancelled:
-            pass
-        except DiplographError as exc:
-            self._hand_over(job, exc)
-        except RuntimeError as exc:  # pyoxigraph's evaluation errors are the query's fault
-            self._hand_over(job, QueryFailedError(f"the query failed while running: {exc}"))
-        except Exception as exc:
-            log.exception("%s #%d failed", job.label, job.id)
-            self._hand_over(job, StoreError(f"the query failed: {type(exc).__name__}: {exc}"))
-        finally:
-            # Result objects must die on the thread that made them: close the generator here.
-            produced.close()
+            self._hand_over(job, timeout_error(job.timeout, " while it waited for a worker"))
+            return False
+        with self._lock:
+            self._running.add(job)
+        return True
+
+    def _end(self, job: _Job) -> None:
+        with self._lock:
+            self._running.discard(job)
+        self.queue.done(job)
 
     def _give_up_at(self, job: _Job) -> float:
         """Until when the worker waits for a slow client to take the next chunk."""
@@ -434,3 +491,80 @@ class QueryRunner:
         exc.__cause__ = None
         with contextlib.suppress(Cancelled):
             job.channel.put(exc, time.monotonic() + 5.0)
+
+
+class QueryRunner(Runner):
+    """Worker threads in this process (the in-memory and the remote store).
+
+    A lazy query stops at its next row; a single long engine call cannot be stopped, and its
+    worker is *overdue* until the engine returns. When every worker is overdue, a new query is
+    refused at once with 503 instead of waiting for a worker that may never come.
+    """
+
+    def __init__(self, workers: int = 4, **options: Any) -> None:
+        super().__init__(workers, **options)
+        self._threads: list[threading.Thread] = []
+
+    def _refuse_when_stuck(self) -> None:
+        if self.overdue() >= self.workers:
+            raise ServerBusyError(
+                f"all {self.workers} query workers are still busy with queries that ran past "
+                "their timeout; try again later"
+            )
+
+    def _ensure_workers(self) -> None:
+        with self._lock:
+            while len(self._threads) < self.workers:
+                thread = threading.Thread(
+                    target=self._work,
+                    name=f"diplograph-query-{len(self._threads) + 1}",
+                    daemon=True,
+                )
+                self._threads.append(thread)
+                thread.start()
+
+    def _work(self) -> None:
+        while True:
+            job = self.queue.take()
+            if job is None:
+                return
+            if not self._begin(job):
+                self.queue.done(job)
+                continue
+            try:
+                self._run(job)
+            finally:
+                self._end(job)
+                late = time.monotonic() - job.deadline
+                if late > 0:
+                    log.warning(
+                        "%s #%d: the worker was busy %.2f s past the deadline", job.label, job.id,
+                        late,
+                    )  # fmt: skip
+
+    def _run(self, job: _Job) -> None:
+        if self._store is None:
+            raise RuntimeError("the query runner was not bound to a store")
+        produced = job.task(self._store, job.tick)
+        try:
+            for piece in chunked(produced, self.first_chunk_bytes, self.chunk_bytes):
+                if isinstance(piece, str):
+                    job.media_type = piece
+                    continue
+                job.channel.put(piece, self._give_up_at(job))
+                job.streaming = True
+            job.channel.put(END, self._give_up_at(job))
+        except Cancelled:
+            pass
+        except DiplographError as exc:
+            self._hand_over(job, exc)
+        except RuntimeError as exc:  # pyoxigraph's evaluation errors are the query's fault
+            self._hand_over(job, QueryFailedError(f"the query failed while running: {exc}"))
+        except Exception as exc:
+            log.exception("%s #%d failed", job.label, job.id)
+            self._hand_over(job, StoreError(f"the query failed: {type(exc).__name__}: {exc}"))
+        finally:
+            # Result objects must die on the thread that made them: close the generator here.
+            close = getattr(produced, "close", None)
+            if close is not None:
+                close()

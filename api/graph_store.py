@@ -19,7 +19,8 @@ the validated path is ``POST /facts``.
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import anyio.to_thread
@@ -143,31 +144,51 @@ async def store_get(
     fmt = _read_format(kind, request)
     if graph is not None and not await anyio.to_thread.run_sync(_exists, store, graph):
         raise NotFoundError(f"the store has no graph <{graph}>")
-    prefixes = output_prefixes(settings.base_iri)
-    union = settings.union_default_graph
-
-    def produce(tick: Tick) -> Generator[bytes, None, None]:
-        if kind == "dataset":
-            yield from write_quads(fmt, store.quads(), tick)
-            return
-        triples: Iterable[Triple]
-        if graph is not None:
-            triples = (quad.triple for quad in store.quads(graph))
-        else:
-            result = store.query("CONSTRUCT WHERE { ?s ?p ?o }", union_default_graph=union)
-            assert not isinstance(result, QueryBoolean)
-            triples = result
-        yield from write_triples(fmt, triples, tick, prefixes=prefixes)
-
+    task = GraphRead(
+        kind=kind,
+        graph=graph,
+        format=fmt.name,
+        prefixes=output_prefixes(settings.base_iri),
+        union=settings.union_default_graph,
+    )
+    client = request.client.host if request.client else "-"
     stream = await runner.start(
-        produce,
+        task,
         timeout=settings.query_timeout,
         max_rows=None,
         label="GET /store",
         deadline_mid_stream=False,
         started=started,
+        client=client,
     )
     return StreamedResult(stream, fmt.content_type, headers={"Vary": "Accept"}, label="GET /store")
+
+
+@dataclass(frozen=True)
+class GraphRead:
+    """A Graph Store read as a worker runs it (plain data: it travels to worker processes)."""
+
+    kind: Kind
+    graph: str | None
+    format: str  #: the name of a :data:`GRAPH_FORMATS` or :data:`DATASET_FORMATS` entry
+    prefixes: dict[str, str]
+    union: bool
+
+    def __call__(self, store: Store, tick: Tick) -> Iterator[str | bytes]:
+        offered = DATASET_FORMATS if self.kind == "dataset" else GRAPH_FORMATS
+        fmt = next(f for f in offered if f.name == self.format)
+        yield fmt.content_type
+        if self.kind == "dataset":
+            yield from write_quads(fmt, store.quads(), tick)
+            return
+        triples: Iterable[Triple]
+        if self.graph is not None:
+            triples = (quad.triple for quad in store.quads(self.graph))
+        else:
+            result = store.query("CONSTRUCT WHERE { ?s ?p ?o }", union_default_graph=self.union)
+            assert not isinstance(result, QueryBoolean)
+            triples = result
+        yield from write_triples(fmt, triples, tick, prefixes=self.prefixes)
 
 
 @router.head(

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -37,11 +37,10 @@ from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutio
 
 from diplograph.api.deps import RunnerDep, SettingsDep, StoreDep, require_write_token, run_write
 from diplograph.api.errors import MethodNotAllowedError, UnsupportedMediaTypeError
-from diplograph.api.execution import QueryFailedError, QueryRunner, StreamedResult, Tick
+from diplograph.api.execution import QueryFailedError, Runner, StreamedResult, Tick
 from diplograph.api.formats import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
-    Format,
     negotiate,
     write_boolean,
     write_solutions,
@@ -241,7 +240,7 @@ async def run_query(
     params: ProtocolRequest,
     settings: Settings,
     store: Store,
-    runner: QueryRunner,
+    runner: Runner,
 ) -> Response:
     """Inspect, run and stream one query (``params.query``)."""
     started = time.monotonic()
@@ -257,48 +256,78 @@ async def run_query(
         negotiate(accept, GRAPH_FORMATS, override=params.format, what=f"a {inspection.form}")
 
     protocol_dataset = bool(params.default_graphs or params.named_graphs)
-    default_graph = _graph_iris(params.default_graphs, "default-graph-uri")
-    named_graphs = _graph_iris(params.named_graphs, "named-graph-uri")
-    union = settings.union_default_graph
-    in_query = inspection.dataset_clause
-    prefixes = output_prefixes(settings.base_iri)
-    chosen: list[Format] = []
-
     text, shift = with_base(query, inspection.relative_iris, endpoint_url(request, settings))
-
-    def produce(tick: Tick) -> Generator[bytes, None, None]:
-        try:
-            if protocol_dataset:
-                result = store.query(text, default_graph=default_graph, named_graphs=named_graphs)
-            else:
-                result = store.query(text, union_default_graph=union, dataset_in_query=in_query)
-        except QuerySyntaxError as exc:
-            raise unshift(exc, shift) from None
-        if isinstance(result, QueryBoolean):
-            fmt = negotiate(accept, RESULT_FORMATS, override=params.format, what="an ASK")
-            chosen.append(fmt)
-            tick()
-            yield write_boolean(fmt, result)
-        elif isinstance(result, QuerySolutions):
-            fmt = negotiate(accept, RESULT_FORMATS, override=params.format, what="a SELECT")
-            chosen.append(fmt)
-            yield from write_solutions(fmt, result, tick)
-        else:
-            fmt = negotiate(accept, GRAPH_FORMATS, override=params.format, what="a graph result")
-            chosen.append(fmt)
-            yield from write_triples(fmt, result, tick, prefixes=prefixes)
-
-    label = f"query from {request.client.host if request.client else '?'}"
+    task = QueryTask(
+        text=text,
+        shift=shift,
+        default_graph=_graph_iris(params.default_graphs, "default-graph-uri")
+        if protocol_dataset
+        else None,
+        named_graphs=_graph_iris(params.named_graphs, "named-graph-uri")
+        if protocol_dataset
+        else None,
+        union=settings.union_default_graph,
+        dataset_in_query=inspection.dataset_clause,
+        accept=accept,
+        format=params.format,
+        prefixes=output_prefixes(settings.base_iri),
+    )
+    client = request.client.host if request.client else "-"
+    label = f"query from {client}"
     stream = await runner.start(
-        produce,
+        task,
         timeout=settings.query_timeout,
         max_rows=settings.max_result_rows,
         label=label,
         started=started,
+        client=client,
     )
     if stream.whole is not None:  # small results: one body with a Content-Length
-        return Response(stream.whole, media_type=chosen[0].content_type, headers={"Vary": "Accept"})
-    return StreamedResult(stream, chosen[0].content_type, headers={"Vary": "Accept"}, label=label)
+        return Response(stream.whole, media_type=stream.media_type, headers={"Vary": "Accept"})
+    return StreamedResult(stream, stream.media_type, headers={"Vary": "Accept"}, label=label)
+
+
+@dataclass(frozen=True)
+class QueryTask:
+    """One query as a worker runs it (plain data: it travels to worker processes)."""
+
+    text: str
+    shift: int  #: characters :func:`with_base` added to line 1
+    default_graph: list[str] | None  #: the protocol's dataset, when the request gave one
+    named_graphs: list[str] | None
+    union: bool
+    dataset_in_query: bool
+    accept: str | None
+    format: str | None
+    prefixes: dict[str, str]
+
+    def __call__(self, store: Store, tick: Tick) -> Iterator[str | bytes]:
+        try:
+            if self.default_graph is not None or self.named_graphs is not None:
+                result = store.query(
+                    self.text, default_graph=self.default_graph, named_graphs=self.named_graphs
+                )
+            else:
+                result = store.query(
+                    self.text,
+                    union_default_graph=self.union,
+                    dataset_in_query=self.dataset_in_query,
+                )
+        except QuerySyntaxError as exc:
+            raise unshift(exc, self.shift) from None
+        if isinstance(result, QueryBoolean):
+            fmt = negotiate(self.accept, RESULT_FORMATS, override=self.format, what="an ASK")
+            yield fmt.content_type
+            tick()
+            yield write_boolean(fmt, result)
+        elif isinstance(result, QuerySolutions):
+            fmt = negotiate(self.accept, RESULT_FORMATS, override=self.format, what="a SELECT")
+            yield fmt.content_type
+            yield from write_solutions(fmt, result, tick)
+        else:
+            fmt = negotiate(self.accept, GRAPH_FORMATS, override=self.format, what="a graph result")
+            yield fmt.content_type
+            yield from write_triples(fmt, result, tick, prefixes=self.prefixes)
 
 
 # --- update ------------------------------------------------------------------------------------

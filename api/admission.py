@@ -1,0 +1,148 @@
+"""Which query runs next: a bounded queue, fair between clients.
+
+Every query waits here for a worker. Each client (the address a request comes from) has a queue
+of its own and may have at most ``client_limit`` queries running; the workers take queries from
+the clients in turn, so one client that sends many queries cannot hold every worker while others
+wait. The queue is bounded twice:
+
+* a client with ``client_waiting`` queries already waiting is refused with 429
+  (:class:`ClientLimitError`);
+* when ``waiting`` queries wait in all, any new one is refused with 503
+  (:class:`ServerBusyError`).
+
+Both refusals carry ``Retry-After``. A query that left the queue (its deadline passed, its client
+went away) is skipped, never run.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from diplograph.loader.errors import DiplographError
+
+__all__ = ["ClientLimitError", "FairQueue", "ServerBusyError"]
+
+J = TypeVar("J")
+
+
+class ServerBusyError(DiplographError):
+    """No worker can take the query now and the queue is full (503, with Retry-After)."""
+
+    status = 503
+    retry_after = 1
+
+
+class ClientLimitError(DiplographError):
+    """This client already has as many queries running and waiting as it may (429)."""
+
+    status = 429
+    retry_after = 1
+
+
+class FairQueue(Generic[J]):
+    """Per-client queues taken in turn, each client with at most ``client_limit`` running.
+
+    ``client_of`` names a job's client and ``dropped`` says that a job no longer wants to run.
+    Thread-safe: requests put on the event loop, workers take on their threads.
+    """
+
+    def __init__(
+        self,
+        *,
+        client_limit: int,
+        client_waiting: int,
+        waiting: int,
+        client_of: Callable[[J], str],
+        dropped: Callable[[J], bool],
+    ) -> None:
+        if client_limit < 1:
+            raise ValueError("each client must be allowed at least one running query")
+        self.client_limit = client_limit
+        self.client_waiting = client_waiting
+        self.waiting = waiting
+        self._client_of = client_of
+        self._dropped = dropped
+        self._cond = threading.Condition()
+        self._queues: dict[str, deque[J]] = {}  # insertion order is the turn order
+        self._running: dict[str, int] = {}
+        self._closed = False
+
+    def put(self, job: J) -> None:
+        """Queue ``job``, or refuse it (:class:`ClientLimitError`, :class:`ServerBusyError`)."""
+        client = self._client_of(job)
+        with self._cond:
+            self._prune()
+            mine = self._queues.get(client)
+            if mine is not None and len(mine) >= self.client_waiting:
+                raise ClientLimitError(
+                    f"this client already has {self._running.get(client, 0)} queries running "
+                    f"and {len(mine)} waiting, the most this server allows; wait for them"
+                )
+            if self.queued() >= self.waiting:
+                raise ServerBusyError(
+                    f"{self.queued()} queries are waiting for a worker, the most this server "
+                    "queues; try again shortly"
+                )
+            self._queues.setdefault(client, deque()).append(job)
+            self._cond.notify()
+
+    def take(self) -> J | None:
+        """Wait for the next job that may run (None once the queue is closed)."""
+        with self._cond:
+            while True:
+                if self._closed:
+                    return None
+                job = self._next()
+                if job is not None:
+                    return job
+                self._cond.wait()
+
+    def done(self, job: J) -> None:
+        """A job taken with :meth:`take` has finished: its client may run another."""
+        client = self._client_of(job)
+        with self._cond:
+            left = self._running.get(client, 0) - 1
+            if left > 0:
+                self._running[client] = left
+            else:
+                self._running.pop(client, None)
+            self._cond.notify_all()
+
+    def queued(self) -> int:
+        """Jobs waiting, over all clients."""
+        return sum(len(q) for q in self._queues.values())
+
+    def running(self, client: str) -> int:
+        """Jobs of ``client`` taken and not done."""
+        with self._cond:
+            return self._running.get(client, 0)
+
+    def close(self) -> None:
+        """Wake every waiting worker; :meth:`take` returns None from now on."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def _next(self) -> J | None:
+        self._prune()
+        for client, waiting in list(self._queues.items()):
+            if self._running.get(client, 0) >= self.client_limit:
+                continue
+            job = waiting.popleft()
+            # This client's turn is over: it goes to the end of the line.
+            del self._queues[client]
+            if waiting:
+                self._queues[client] = waiting
+            self._running[client] = self._running.get(client, 0) + 1
+            return job
+        return None
+
+    def _prune(self) -> None:
+        for client, waiting in list(self._queues.items()):
+            while waiting and self._dropped(waiting[0]):
+                waiting.popleft()
+            if not waiting:
+                del self._queues[client]

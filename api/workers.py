@@ -1,0 +1,329 @@
+"""Query workers as processes: a query past its deadline is stopped by killing its process.
+
+pyoxigraph cannot cancel a query, and an aggregate over a cross join does all its work in one
+engine call that no thread can interrupt (:mod:`diplograph.api.execution`). So on the on-disk
+store every query runs in a **worker process** reading a snapshot of the store
+(:mod:`diplograph.api.snapshot`):
+
+* each worker is a thread of the server (a *slot*) that owns one process and talks to it over a
+  pipe: it sends the query (a picklable :data:`~diplograph.api.execution.Task`, the snapshot to
+  read, the deadline and the row cap), and relays the media type, the chunks and the end (or an
+  error) to the request;
+* when the request gives up on the query – its deadline passed before the first chunk, the
+  deadline passed while streaming, or the client went away – the slot kills the process
+  (``SIGKILL``: the engine call stops with it) and starts a replacement at once, so the worker is
+  available again a few tens of milliseconds after the deadline;
+* processes are forked from a *forkserver* that imported diplograph once, so a replacement is
+  cheap and never inherits the server's threads; each process keeps its snapshot open between
+  queries and opens the newest one when a write has made a newer one;
+* reads run on every core: the processes evaluate in parallel, without the server's GIL.
+
+A worker process ends when its pipe closes (the server stopped, even by ``SIGKILL``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from diplograph.api.execution import (
+    QueryFailedError,
+    Runner,
+    Task,
+    _Job,
+    check_row,
+    chunked,
+    timeout_error,
+)
+from diplograph.api.metrics import Metrics
+from diplograph.api.snapshot import Snapshots
+from diplograph.api.streaming import END, Cancelled
+from diplograph.loader.errors import DiplographError, StoreError
+from diplograph.loader.store import Store
+
+__all__ = ["ProcessRunner"]
+
+log = logging.getLogger(__name__)
+
+#: How often a slot looks whether its request gave up while the process computes.
+POLL_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class _Order:
+    """One query, as sent to a worker process."""
+
+    task: Task
+    opener: type[Store]  #: the store's class: its ``open_checkpoint`` opens the snapshot
+    snapshot: str
+    deadline: float  # time.monotonic(): one clock for every process of the machine
+    timeout: float
+    max_rows: int | None
+    deadline_mid_stream: bool
+
+
+def _worker_main(conn: Connection, first_bytes: int, chunk_bytes: int) -> None:
+    """The worker process: open snapshots, run orders, send back what they yield."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when workers stop
+    store: Store | None = None
+    opened = ""
+    while True:
+        try:
+            order = conn.recv()
+        except (EOFError, OSError):
+            return
+        if order is None:
+            return
+        # An order, or (store class, snapshot) to open ahead of the first order.
+        opener, path = (order.opener, order.snapshot) if isinstance(order, _Order) else order
+        if path != opened:
+            if store is not None:
+                store.close()
+                store = None
+            store = opener.open_checkpoint(Path(path))
+            opened = path
+        if isinstance(order, _Order) and store is not None:
+            _run_order(conn, store, order, first_bytes, chunk_bytes)
+
+
+def _run_order(
+    conn: Connection, store: Store, order: _Order, first_bytes: int, chunk_bytes: int
+) -> None:
+    rows = 0
+    streaming = False
+
+    def tick() -> None:
+        nonlocal rows
+        rows += 1
+        if (order.deadline_mid_stream or not streaming) and time.monotonic() > order.deadline:
+            raise timeout_error(order.timeout)
+        check_row(rows, order.max_rows)
+
+    produced = order.task(store, tick)
+    try:
+        for piece in chunked(produced, first_bytes, chunk_bytes):
+            if isinstance(piece, str):
+                conn.send(("type", piece))
+            else:
+                conn.send(("data", piece))
+                streaming = True
+        conn.send(("end", None))
+    except DiplographError as exc:
+        conn.send(("error", _bare(exc)))
+    except RuntimeError as exc:  # pyoxigraph's evaluation errors are the query's fault
+        conn.send(("error", QueryFailedError(f"the query failed while running: {exc}")))
+    except Exception as exc:
+        log.exception("a query failed in its worker process")
+        conn.send(("error", StoreError(f"the query failed: {type(exc).__name__}: {exc}")))
+    finally:
+        close = getattr(produced, "close", None)
+        if close is not None:
+            close()
+
+
+def _bare(exc: DiplographError) -> DiplographError:
+    exc.__traceback__ = None
+    exc.__context__ = None
+    exc.__cause__ = None
+    return exc
+
+
+class _Slot:
+    """One worker: a process, its pipe and the snapshot generation it has open."""
+
+    def __init__(self, runner: ProcessRunner, index: int) -> None:
+        self.runner = runner
+        self.index = index
+        self.process: BaseProcess | None = None
+        self.conn: Connection | None = None
+        self.generation: int | None = None
+        self.ready = False
+
+    def spawn(self) -> None:
+        runner = self.runner
+        ours, theirs = runner.context.Pipe()
+        process = runner.context.Process(
+            target=_worker_main,
+            args=(theirs, runner.first_chunk_bytes, runner.chunk_bytes),
+            name=f"diplograph-query-{self.index}",
+            daemon=True,
+        )
+        process.start()
+        theirs.close()
+        self.process, self.conn = process, ours
+        generation, path = runner.snapshots.acquire()
+        self.generation = generation
+        ours.send((runner.opener, str(path)))  # open the snapshot now, not at the first query
+        self.ready = True
+
+    def kill(self) -> None:
+        """Stop the process at once, whatever it is doing."""
+        self.ready = False
+        if self.process is not None:
+            with contextlib.suppress(Exception):
+                self.process.kill()
+                self.process.join(5)
+        if self.conn is not None:
+            self.conn.close()
+        self.process = self.conn = None
+        if self.generation is not None:
+            self.runner.snapshots.release(self.generation)
+            self.generation = None
+
+    def snapshot_for_next_query(self) -> Path:
+        """The newest snapshot; the process opens it before running the query."""
+        generation, path = self.runner.snapshots.acquire()
+        if self.generation is not None:
+            self.runner.snapshots.release(self.generation)
+        self.generation = generation
+        return path
+
+
+class ProcessRunner(Runner):
+    """Worker processes over snapshots of a store that makes checkpoints (module docstring).
+
+    ``workers`` processes evaluate at once; the other options are :class:`Runner`'s.
+    """
+
+    kind = "processes"
+
+    def __init__(self, workers: int = 4, **options: Any) -> None:
+        super().__init__(workers, **options)
+        self.context = multiprocessing.get_context("forkserver")
+        self.context.set_forkserver_preload(["diplograph.api.workers"])
+        self._slots: list[_Slot] = []
+        self._snapshots: Snapshots | None = None
+
+    @property
+    def opener(self) -> type[Store]:
+        """The store's class, whose ``open_checkpoint`` the worker processes call."""
+        if self._store is None:
+            raise RuntimeError("the process runner was not bound to a store")
+        return type(self._store)
+
+    @property
+    def snapshots(self) -> Snapshots:
+        if self._snapshots is None:
+            raise RuntimeError("the process runner was not bound to an on-disk store")
+        return self._snapshots
+
+    def bind(self, store: Store, metrics: Metrics | None = None) -> None:
+        super().bind(store, metrics)
+        self._snapshots = Snapshots(store)
+
+    def refresh(self) -> None:
+        """Checkpoint the store: every query that starts from now on sees the write just made."""
+        self.snapshots.refresh()
+
+    def _ensure_workers(self) -> None:
+        with self._lock:
+            while len(self._slots) < self.workers:
+                slot = _Slot(self, len(self._slots) + 1)
+                self._slots.append(slot)
+                threading.Thread(
+                    target=self._work, args=(slot,), name=f"diplograph-slot-{slot.index}",
+                    daemon=True,
+                ).start()  # fmt: skip
+
+    def _unavailable(self) -> int:
+        """Slots whose process is being replaced (or has not started yet)."""
+        return sum(1 for slot in self._slots if not slot.ready) + self.workers - len(self._slots)
+
+    def close(self) -> None:
+        super().close()
+        for slot in self._slots:
+            if slot.conn is not None:
+                with contextlib.suppress(Exception):
+                    slot.conn.send(None)
+            slot.kill()
+        if self._snapshots is not None:
+            self._snapshots.close()
+
+    # --- the slot's thread -------------------------------------------------------------------
+
+    def _work(self, slot: _Slot) -> None:
+        try:
+            slot.spawn()
+        except Exception:
+            log.exception("query worker %d could not start", slot.index)
+        while True:
+            job = self.queue.take()
+            if job is None:
+                return
+            if not self._begin(job):
+                self.queue.done(job)
+                continue
+            try:
+                self._run(slot, job)
+            except Exception as exc:
+                log.exception("%s #%d: the worker failed", job.label, job.id)
+                slot.kill()
+                self._hand_over(job, StoreError(f"the query worker failed: {exc}"))
+            finally:
+                self._end(job)
+            if slot.process is None or not slot.process.is_alive():
+                slot.kill()
+                slot.spawn()
+
+    def _run(self, slot: _Slot, job: _Job) -> None:
+        if slot.process is None or not slot.process.is_alive():
+            slot.kill()
+            slot.spawn()
+        assert slot.conn is not None
+        conn = slot.conn
+        conn.send(
+            _Order(
+                task=job.task,
+                opener=self.opener,
+                snapshot=str(slot.snapshot_for_next_query()),
+                deadline=job.deadline,
+                timeout=job.timeout,
+                max_rows=job.max_rows,
+                deadline_mid_stream=job.deadline_mid_stream,
+            )
+        )
+        while True:
+            if job.channel.closed.is_set():
+                self._kill(slot, job, "its request gave up on it")
+                return
+            if not conn.poll(POLL_SECONDS):
+                continue
+            try:
+                kind, value = conn.recv()
+            except (EOFError, OSError):
+                slot.kill()
+                self._hand_over(job, StoreError("the query worker process ended unexpectedly"))
+                return
+            try:
+                if kind == "type":
+                    job.media_type = value
+                elif kind == "data":
+                    job.channel.put(value, self._give_up_at(job))
+                    job.streaming = True
+                elif kind == "end":
+                    job.channel.put(END, self._give_up_at(job))
+                    return
+                else:
+                    self._hand_over(job, value)
+                    return
+            except Cancelled:
+                self._kill(slot, job, "its client stopped reading or went away")
+                return
+
+    def _kill(self, slot: _Slot, job: _Job, why: str) -> None:
+        late = time.monotonic() - job.deadline
+        log.warning(
+            "%s #%d: worker %d killed (%s; %.2f s %s the deadline)", job.label, job.id,
+            slot.index, why, abs(late), "past" if late > 0 else "before",
+        )  # fmt: skip
+        slot.kill()
+        self.metrics.killed()

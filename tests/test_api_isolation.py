@@ -1,0 +1,205 @@
+"""Query isolation against a real server on an on-disk store: a query past its timeout is
+stopped (its worker process is killed and replaced), heavy queries cannot deny the service, one
+client cannot hold every worker, and a write is seen by the next query.
+
+The heavy queries here run for minutes if nobody stops them; every bound below is the one the
+server promises (timeout + 1 s for capacity to come back), not a guess at the machine's speed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
+
+from diplograph.loader.store.embedded import EmbeddedStore
+from tests.support.server import DATA_FILE, LiveServer, StartServer, add_quads
+
+pytestmark = pytest.mark.server
+
+#: An aggregate over a cross join of 20 000 values (400 million pairs): all its work happens in
+#: one engine call, which no thread can interrupt; it runs for minutes unless it is killed.
+AGGREGATE = """SELECT (COUNT(*) AS ?n) WHERE { ?a <urn:x:p> ?x . ?b <urn:x:p> ?y .
+  FILTER(?x + ?y > 100000) }"""
+CHEAP = "ASK { ?s a <https://w3id.org/diplograph/ns#Person> }"
+TIMEOUT = 1.0
+
+
+@pytest.fixture
+def disk_store(tmp_path: Path) -> Iterator[EmbeddedStore]:
+    """The test data plus 20 000 numbered triples, in an on-disk store."""
+    store = EmbeddedStore(tmp_path / "store")
+    add_quads(store, parse(path=str(DATA_FILE), format=RdfFormat.TRIG))
+    add_quads(
+        store,
+        (
+            Quad(NamedNode(f"urn:x:s{i}"), NamedNode("urn:x:p"), Literal(i), NamedNode("urn:x:g"))
+            for i in range(20_000)
+        ),
+    )
+    yield store
+    store.close()
+
+
+def client(address: str = "127.0.0.1") -> httpx.Client:
+    """An HTTP client whose connections come from ``address`` (any 127.x.y.z is this machine),
+    so that the server sees distinct clients."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=60)
+
+
+def ask(http: httpx.Client, server: LiveServer, text: str) -> httpx.Response:
+    return http.get(server.sparql, params={"query": text})
+
+
+def health(server: LiveServer) -> httpx.Response:
+    return httpx.get(server.url + "/health", timeout=10)
+
+
+def heavy_in_parallel(server: LiveServer, count: int) -> list[tuple[httpx.Response, float]]:
+    """``count`` heavy queries at once, each from its own client address; their responses
+    and the monotonic time each arrived."""
+    results: list[Any] = [None] * count
+
+    def one(index: int) -> None:
+        with client(f"127.0.0.{10 + index}") as http:
+            response = ask(http, server, AGGREGATE)
+            results[index] = (response, time.monotonic())
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.slow
+def test_heavy_queries_on_every_worker_do_not_deny_the_service(
+    start_server: StartServer, disk_store: EmbeddedStore
+) -> None:
+    with start_server(store=disk_store, query_timeout=TIMEOUT) as server:
+        workers = health(server).json()["queries"]["workers"]
+        outcomes = heavy_in_parallel(server, workers)
+        for response, _ in outcomes:
+            assert response.status_code == 503
+            assert response.json()["error"] == "QueryTimeoutError"
+        last = max(arrived for _, arrived in outcomes)
+        # Full capacity is back within timeout + 1 s of the timeouts: a burst of cheap
+        # queries, one per worker and at once, is answered.
+        with client() as http:
+            while True:
+                burst = [ask(http, server, CHEAP) for _ in range(workers)]
+                if all(r.status_code == 200 for r in burst):
+                    break
+                assert time.monotonic() - last < TIMEOUT + 1.0, [r.text for r in burst]
+                time.sleep(0.05)
+        assert time.monotonic() - last < TIMEOUT + 1.0
+        assert health(server).json()["queries"]["killed"] >= 1
+
+
+def wait_for(condition: Any, *, within: float, what: str) -> None:
+    start = time.monotonic()
+    while not condition():
+        assert time.monotonic() - start < within, f"{what}: not within {within} s"
+        time.sleep(0.02)
+
+
+@pytest.mark.slow
+def test_one_client_cannot_hold_every_worker(
+    start_server: StartServer, disk_store: EmbeddedStore
+) -> None:
+    with start_server(store=disk_store, query_timeout=3.0) as server:
+        workers = health(server).json()["queries"]["workers"]
+        heavy: list[httpx.Response] = []
+
+        def greedy() -> None:
+            with client("127.0.0.2") as http:
+                heavy.append(ask(http, server, AGGREGATE))
+
+        threads = [threading.Thread(target=greedy) for _ in range(workers + 2)]
+        for thread in threads:
+            thread.start()
+        wait_for(lambda: health(server).json()["queries"]["busy"] >= 1, within=3.0,
+                 what="the heavy queries never start")  # fmt: skip
+        with client("127.0.0.3") as http:
+            began = time.monotonic()
+            response = ask(http, server, CHEAP)
+            elapsed = time.monotonic() - began
+        assert response.status_code == 200
+        assert elapsed < 1.0  # it did not wait for a heavy query's 3 s deadline
+        for thread in threads:
+            thread.join()
+        assert [r.status_code for r in heavy] == [503] * (workers + 2)
+
+
+@pytest.mark.slow
+def test_health_is_degraded_while_no_worker_can_take_a_query(
+    start_server: StartServer, disk_store: EmbeddedStore
+) -> None:
+    with start_server(store=disk_store, query_timeout=2.0) as server:
+        assert health(server).status_code == 200
+        workers = health(server).json()["queries"]["workers"]
+        runner = threading.Thread(target=heavy_in_parallel, args=(server, workers))
+        runner.start()
+        wait_for(lambda: health(server).status_code == 503, within=2.0,
+                 what="/health never says degraded")  # fmt: skip
+        body = health(server).json()
+        assert body["status"] == "degraded"
+        assert body["queries"]["available"] == 0
+        runner.join()
+        wait_for(lambda: health(server).status_code == 200, within=1.0,
+                 what="/health stays degraded after the heavy queries were killed")  # fmt: skip
+        assert health(server).json()["status"] == "ok"
+        assert httpx.head(server.url + "/health", timeout=10).status_code == 200
+
+
+@pytest.mark.slow
+def test_metrics_count_queries_timeouts_and_killed_workers(
+    start_server: StartServer, disk_store: EmbeddedStore
+) -> None:
+    with start_server(store=disk_store, query_timeout=TIMEOUT) as server, client() as http:
+        assert ask(http, server, CHEAP).status_code == 200
+        assert ask(http, server, AGGREGATE).status_code == 503
+        response = httpx.get(server.url + "/metrics", timeout=10)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+    lines = response.text.splitlines()
+    assert 'diplograph_queries_total{status="200"} 1' in lines
+    assert 'diplograph_queries_total{status="503"} 1' in lines
+    assert "diplograph_query_timeouts_total 1" in lines
+    assert "diplograph_query_workers_killed_total 1" in lines
+    assert 'diplograph_query_seconds_bucket{le="+Inf"} 2' in lines
+    assert "diplograph_query_seconds_count 2" in lines
+    assert "# TYPE diplograph_query_seconds histogram" in lines
+
+
+WRITES = [
+    ("update", "INSERT DATA { GRAPH <urn:x:new> { <urn:x:a> <urn:x:b> <urn:x:c> } }"),
+    ("store", "<urn:x:a> <urn:x:b> <urn:x:c> ."),
+]
+
+
+@pytest.mark.parametrize(("route", "body"), WRITES, ids=[w[0] for w in WRITES])
+def test_after_a_write_returns_the_next_query_sees_it(
+    start_server: StartServer, tmp_path: Path, route: str, body: str
+) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    with start_server(store=store) as server, client() as http:
+        seen = "ASK { <urn:x:a> <urn:x:b> <urn:x:c> }"
+        assert ask(http, server, seen).json()["boolean"] is False
+        if route == "update":
+            written = http.post(server.sparql, data={"update": body}, headers=server.auth)
+        else:
+            written = http.put(
+                server.url + "/store", params={"graph": "urn:x:new"}, content=body,
+                headers={**server.auth, "Content-Type": "application/n-triples"},
+            )  # fmt: skip
+        assert written.status_code in (201, 204)
+        assert ask(http, server, seen).json()["boolean"] is True
+    store.close()
