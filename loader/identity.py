@@ -33,7 +33,7 @@ are mapped again in the same commit (loader/reconcile.py).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,7 @@ __all__ = [
     "WIKIDATA",
     "Identities",
     "Mention",
+    "MentionIndex",
     "entity_mention",
     "mentions",
     "publisher_mention",
@@ -78,6 +79,22 @@ class Mention:
     def own_key(self) -> str:
         """The key the mention has in a document alone: its Wikidata id, else its name."""
         return _smallest_qid(self.wikidata()) or self.name
+
+    def answers(self) -> set[str]:
+        """The keys whose IRIs a curation statement may name this mention by: its own key, its
+        Wikidata ids, and its name with one of its identifiers appended (rule 4)."""
+        keys = {self.own_key(), *self.wikidata()}
+        if self.ids and not self.wikidata():
+            keys.update(f"{self.name}-{slug(ident)}" for ident in self.ids)
+        return keys
+
+    def tokens(self) -> list[tuple[str, str, str]]:
+        """What links the mention to others of its kind: identifiers, names, curated keys."""
+        return [
+            *((self.kind, "id", i) for i in self.ids),
+            *((self.kind, "name", n) for n in self.names),
+            *((self.kind, "key", k) for k in self.answers()),
+        ]
 
 
 def entity_mention(entity: Entity, states: Collection[str] = ()) -> Mention | None:
@@ -152,6 +169,95 @@ def _mention(
     return Mention(ENTITY_KIND[entity_type], tuple(names), tuple(sorted(ids)))
 
 
+class MentionIndex:
+    """A set of mentions, each findable by what links it to others (:meth:`Mention.tokens`)."""
+
+    def __init__(self, mentions_: Iterable[Mention] = ()) -> None:
+        self._by_token: dict[tuple[str, str, str], set[Mention]] = defaultdict(set)
+        self._all: set[Mention] = set()
+        for mention in mentions_:
+            self.add(mention)
+
+    def __contains__(self, mention: object) -> bool:
+        return mention in self._all
+
+    def __iter__(self) -> Iterator[Mention]:
+        return iter(self._all)
+
+    def __len__(self) -> int:
+        return len(self._all)
+
+    def add(self, mention: Mention) -> None:
+        """Add ``mention`` (no effect when present)."""
+        if mention not in self._all:
+            self._all.add(mention)
+            for token in mention.tokens():
+                self._by_token[token].add(mention)
+
+    def discard(self, mention: Mention) -> None:
+        """Remove ``mention`` (no effect when absent)."""
+        if mention in self._all:
+            self._all.discard(mention)
+            for token in mention.tokens():
+                holders = self._by_token[token]
+                holders.discard(mention)
+                if not holders:
+                    del self._by_token[token]
+
+    def component(
+        self,
+        seeds: Iterable[Mention],
+        *,
+        added: MentionIndex | None = None,
+        removed: Collection[Mention] = (),
+        curations: Iterable[Curation] = (),
+        prefix: str = "",
+    ) -> set[Mention]:
+        """Every mention of the set, changed by ``added`` and ``removed``, linked to one of
+        ``seeds`` through shared tokens or a curation statement (the seeds themselves when
+        they are in the changed set)."""
+        partners: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+        for record in curations:
+            a, b = _kind_key(record.first, prefix), _kind_key(record.second, prefix)
+            if a is not None and b is not None:
+                partners[a].append(b)
+                partners[b].append(a)
+
+        gone = set(removed)
+
+        def holders(token: tuple[str, str, str]) -> set[Mention]:
+            found = self._by_token.get(token, set()) - gone
+            if added is not None:
+                found |= added._by_token.get(token, set())
+            return found
+
+        seen: set[Mention] = set()
+        queue = list(seeds)
+        visited_tokens: set[tuple[str, str, str]] = set()
+        while queue:
+            mention = queue.pop()
+            tokens = mention.tokens()
+            for key in mention.answers():
+                tokens.extend((k, "key", v) for k, v in partners.get((mention.kind, key), ()))
+            for token in tokens:
+                if token in visited_tokens:
+                    continue
+                visited_tokens.add(token)
+                for other in holders(token):
+                    if other not in seen:
+                        seen.add(other)
+                        queue.append(other)
+        return seen
+
+
+def _kind_key(iri: str, prefix: str) -> tuple[str, str] | None:
+    """``(kind, key)`` of a data IRI ``{prefix}{kind}/{key}``, or None for another IRI."""
+    if not iri.startswith(prefix):
+        return None
+    kind, _, key = iri[len(prefix) :].partition("/")
+    return (kind, key) if key else None
+
+
 class Identities:
     """The key of every mention, from the set of all mentions and the curators' statements.
 
@@ -169,11 +275,52 @@ class Identities:
         self._keys: dict[Mention, str] = {}
         self._curations = tuple(sorted(set(curations)))
         self._prefix = minter.ids() if minter is not None else ""
+        #: the mentions whose key was computed anew from ``base`` (None: all of them)
+        self.base: Identities | None = None
+        self.recomputed: frozenset[Mention] = frozenset()
+        self._assign(all_mentions)
+
+    def _assign(self, mentions_: Iterable[Mention]) -> None:
         by_kind: dict[str, set[Mention]] = defaultdict(set)
-        for mention in all_mentions:
+        for mention in mentions_:
             by_kind[mention.kind].add(mention)
         for kind, group in by_kind.items():
             self._keys.update(self._resolve(kind, group))
+
+    def updated(self, component: Iterable[Mention], gone: Iterable[Mention]) -> Identities:
+        """These identities after a change of the set of mentions: ``gone`` left it, and
+        ``component`` is every mention (now in the set) linked to a mention that came or went
+        (:meth:`MentionIndex.component`). Only those are computed again: a mention's key
+        depends on the mentions it is linked to alone, so the result is the one a computation
+        over the whole set gives (tests/test_identity.py checks both ways agree)."""
+        after = Identities.__new__(Identities)
+        after._curations = self._curations
+        after._prefix = self._prefix
+        after._keys = dict(self._keys)
+        for mention in gone:
+            after._keys.pop(mention, None)
+        members = set(component)
+        after._assign(members)
+        after.base = self
+        after.recomputed = frozenset(members) | frozenset(gone)
+        return after
+
+    def curations(self) -> tuple[Curation, ...]:
+        """The curators' statements these identities apply."""
+        return self._curations
+
+    def prefix(self) -> str:
+        """The namespace of the IRIs curation statements name (``{base}id/``)."""
+        return self._prefix
+
+    def moved(self, before: Identities) -> set[Mention]:
+        """The mentions whose key differs from their key in ``before``."""
+        if self is before:
+            return set()
+        suspects: Iterable[Mention] = (
+            self.recomputed if self.base is before else {*self._keys, *before._keys}
+        )
+        return {m for m in suspects if self.key(m) != before.key(m)}
 
     @classmethod
     def alone(cls) -> Identities:
@@ -273,10 +420,7 @@ class Identities:
         prefix = f"{self._prefix}{kind}/"
         answers: dict[str, list[int]] = defaultdict(list)
         for i, m in enumerate(members):
-            keys = {m.own_key(), *m.wikidata()}
-            if m.ids and not m.wikidata():  # the keys it has when it steps aside (rule 4)
-                keys.update(f"{m.name}-{slug(ident)}" for ident in m.ids)
-            for key in keys:
+            for key in m.answers():
                 answers[prefix + key].append(i)
         return answers
 

@@ -30,7 +30,7 @@ from pyoxigraph import Literal, NamedNode, QuerySolutions, Triple
 
 from diplograph.loader.curation import Curation, curations
 from diplograph.loader.facts import FactsDocument
-from diplograph.loader.identity import Identities, Mention, record_mentions
+from diplograph.loader.identity import Identities, Mention, MentionIndex, record_mentions
 from diplograph.loader.iris import IriMinter
 from diplograph.loader.mapping import MappedDocument, map_document
 from diplograph.loader.namespaces import DIP
@@ -67,7 +67,7 @@ class Reconciler:
         self.superclasses = superclasses
         self._by_graph: dict[str, frozenset[Mention]] | None = None
         self._graphs_of: dict[Mention, set[str]] = defaultdict(set)
-        self._curations: list[Curation] = []
+        self._index = MentionIndex()
         self._current: Identities | None = None
 
     # -- reading ---------------------------------------------------------------------------
@@ -88,14 +88,15 @@ class Reconciler:
             self._by_graph[graph] = found
             for mention in found:
                 self._graphs_of[mention].add(graph)
-        self._curations = curations(self.store, self.minter.curation_graph())
+                self._index.add(mention)
+        records = curations(self.store, self.minter.curation_graph())
+        self._current = Identities(self._index, records, minter=self.minter)
         return self._by_graph
 
     def current(self) -> Identities:
         """The identities of the store as it is."""
-        if self._current is None:
-            self._read()
-            self._current = Identities(self._graphs_of, self._curations, minter=self.minter)
+        self._read()
+        assert self._current is not None
         return self._current
 
     # -- a change --------------------------------------------------------------------------
@@ -109,39 +110,40 @@ class Reconciler:
         a document removed) are in place, and the curation statements are ``curation`` (when
         given)."""
         by_graph = self._read()
-        present = set(self._graphs_of)
-        if not changed and curation is None:
-            return self.current()
-        after = {m for found in changed.values() if found for m in found}
-        # a mention stays when a document outside the change still makes it
+        current = self.current()
+        coming = {m for found in changed.values() if found for m in found}
+        added = {m for m in coming if m not in self._index}
+        # a mention leaves when no document outside the change makes it any more
         leaving = {
             m
             for graph in changed
             for m in by_graph.get(graph, ())
-            if not (self._graphs_of[m] - set(changed))
+            if m not in coming and not (self._graphs_of[m] - changed.keys())
         }
-        if not (after - present) and not leaving and curation is None:
-            return self.current()  # the same set of mentions: the same identities
-        return Identities(
-            (present - leaving) | after,
-            self._curations if curation is None else curation,
-            minter=self.minter,
+        if curation is not None:  # rare: every key is computed again
+            remaining = (set(self._index) - leaving) | added
+            return Identities(remaining, curation, minter=self.minter)
+        if not added and not leaving:
+            return current  # the same set of mentions: the same identities
+        component = self._index.component(
+            added | leaving,
+            added=MentionIndex(added),
+            removed=leaving,
+            curations=current.curations(),
+            prefix=current.prefix(),
         )
+        return current.updated(component, leaving)
 
     def remapped(
         self, before: Identities, after: Identities, *, skip: Iterable[str] = ()
     ) -> list[MappedDocument]:
         """The stored documents (but those of ``skip``) that ``after`` maps otherwise than
         ``before``, mapped again with ``after``."""
-        if before is after:
-            return []
         self._read()
-        skipped = set(skip)
         graphs: set[str] = set()
-        for mention, graphs_of in self._graphs_of.items():
-            if graphs_of and before.key(mention) != after.key(mention):
-                graphs.update(graphs_of)
-        graphs -= skipped
+        for mention in after.moved(before):
+            graphs.update(self._graphs_of.get(mention, ()))
+        graphs -= set(skip)
         return [self._remap(graph, after) for graph in sorted(graphs)]
 
     def _remap(self, graph: str, identities: Identities) -> MappedDocument:
@@ -157,12 +159,10 @@ class Reconciler:
         return mapped
 
     def committed(
-        self,
-        changed: Mapping[str, frozenset[Mention] | None],
-        identities: Identities,
-        curation: Sequence[Curation] | None = None,
+        self, changed: Mapping[str, frozenset[Mention] | None], identities: Identities
     ) -> None:
-        """Record that the change (as given to :meth:`identities`) is committed."""
+        """Record that the change (as given to :meth:`identities`) is committed, with the
+        identities it gave."""
         by_graph = self._read()
         for graph, found in changed.items():
             for mention in by_graph.pop(graph, frozenset()):
@@ -170,10 +170,11 @@ class Reconciler:
                 graphs.discard(graph)
                 if not graphs:
                     del self._graphs_of[mention]
+                    self._index.discard(mention)
             if found is not None:
                 by_graph[graph] = found
                 for mention in found:
                     self._graphs_of[mention].add(graph)
-        if curation is not None:
-            self._curations = list(curation)
+                    self._index.add(mention)
+        identities.base = None  # the chain of earlier identities is not needed any more
         self._current = identities

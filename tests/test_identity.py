@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from pyoxigraph import CanonicalizationAlgorithm, Dataset, Quad
 
 from diplograph.loader.config import load_settings
+from diplograph.loader.curation import Curation
 from diplograph.loader.facts import parse_document
-from diplograph.loader.identity import Identities, Mention
+from diplograph.loader.identity import Identities, Mention, MentionIndex
 from diplograph.loader.iris import IriMinter
 from diplograph.loader.namespaces import DEFAULT_BASE_IRI
 from diplograph.loader.pipeline import Loader, retract
@@ -223,3 +224,55 @@ def test_retracting_documents_gives_the_graph_of_the_others(
         assert _quads(memory) == _loaded_at_once(kept)
     finally:
         memory.close()
+
+
+# -- computing again only what a change links to ---------------------------------------------
+
+_NAMES = ["ana-lind", "lind", "bo-berg", "berg"]
+_IDS = ["wikidata:Q100", "wikidata:Q200", "acled:1", "acled:2"]
+_MENTIONS = st.builds(
+    Mention,
+    kind=st.sampled_from(["person", "org"]),
+    names=st.lists(st.sampled_from(_NAMES), min_size=1, max_size=2, unique=True).map(tuple),
+    ids=st.lists(st.sampled_from(_IDS), max_size=2, unique=True).map(lambda i: tuple(sorted(i))),
+)
+_CURATIONS = st.lists(
+    st.builds(
+        lambda verdict, a, b: Curation.of(verdict, ID + a, ID + b),
+        st.sampled_from(["same", "different"]),
+        st.sampled_from(["person/ana-lind", "person/Q100", "person/lind", "org/acled-1"]),
+        st.sampled_from(["person/Q200", "person/berg", "org/bo-berg"]),
+    ),
+    max_size=2,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.sets(_MENTIONS, max_size=8),
+    come=st.sets(_MENTIONS, max_size=4),
+    go=st.sets(st.integers(0, 7), max_size=3),
+    curations=_CURATIONS,
+)
+def test_a_change_computed_on_its_component_equals_computing_everything(
+    start: set[Mention], come: set[Mention], go: set[int], curations: list[Curation]
+) -> None:
+    minter = IriMinter(DEFAULT_BASE_IRI)
+    before = Identities(start, curations, minter=minter)
+    ordered = sorted(start)
+    gone = {ordered[i] for i in go if i < len(ordered)} - come
+    added = come - start
+    after_set = (start - gone) | come
+    component = MentionIndex(start).component(
+        added | gone,
+        added=MentionIndex(added),
+        removed=gone,
+        curations=before.curations(),
+        prefix=before.prefix(),
+    )
+    incremental = before.updated(component, gone)
+    everything = Identities(after_set, curations, minter=minter)
+    assert {m: incremental.key(m) for m in after_set} == dict(everything.keys())
+    assert incremental.moved(before) == {
+        m for m in after_set | start if everything.key(m) != before.key(m)
+    }
