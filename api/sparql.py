@@ -11,7 +11,9 @@
 * ``using-graph-uri`` / ``using-named-graph-uri`` of an update are written into the update as
   ``USING`` clauses (:func:`diplograph.loader.sparql_text.apply_using`).
 * Relative IRIs resolve against the endpoint's URL (the base IRI the protocol lets the service
-  choose).
+  choose), and the prefixes of ``diplograph query`` are predeclared (listed in the service
+  description as ``sh:declare``); a syntax error points into the client's own text
+  (:mod:`diplograph.api.query_text`).
 * Requests are UTF-8, as the protocol requires; another charset is refused with 415.
 * Results are negotiated (:mod:`diplograph.api.formats`), run on the query workers and streamed
   (:mod:`diplograph.api.execution`).
@@ -25,7 +27,6 @@ is ``POST /facts``.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from urllib.parse import parse_qsl
 import anyio.to_thread
 from fastapi import APIRouter, Request, Response
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, Triple
+from pyoxigraph import Store as OxStore
 
 from diplograph.api.deps import RunnerDep, SettingsDep, StoreDep, require_write_token, run_write
 from diplograph.api.errors import MethodNotAllowedError, UnsupportedMediaTypeError
@@ -47,6 +49,7 @@ from diplograph.api.formats import (
     write_triples,
 )
 from diplograph.api.guard import inspect_query, inspect_update
+from diplograph.api.query_text import PREDECLARED, prepare, readable
 from diplograph.api.urls import endpoint_url
 from diplograph.loader.config import Settings
 from diplograph.loader.errors import InputError, QuerySyntaxError
@@ -56,6 +59,7 @@ from diplograph.loader.namespaces import (
     RDFS,
     SD,
     SERVICE_DESCRIPTION_PREFIXES,
+    SH,
     VOID,
     XSD,
     output_prefixes,
@@ -165,29 +169,6 @@ async def read_protocol_request(request: Request) -> ProtocolRequest:
     return ProtocolRequest.from_pairs(pairs)
 
 
-def with_base(text: str, relative: bool, base: str) -> tuple[str, int]:
-    """``text`` with ``BASE <base>`` in front when it has relative IRIs (and no BASE of its own).
-
-    The protocol lets the service choose the base IRI; it is the endpoint's URL. Returns the
-    text and how many characters were added to its first line.
-    """
-    if not relative:
-        return text, 0
-    prefix = f"BASE <{base}> "
-    return prefix + text, len(prefix)
-
-
-_POSITION = re.compile(r"error at 1:(\d+)")
-
-
-def unshift(exc: QuerySyntaxError, shift: int) -> QuerySyntaxError:
-    """The syntax error with its column on line 1 as in the client's text (see with_base)."""
-    if not shift:
-        return exc
-    message = _POSITION.sub(lambda m: f"error at 1:{max(int(m.group(1)) - shift, 1)}", str(exc))
-    return QuerySyntaxError(message)
-
-
 def _graph_iris(iris: list[str], parameter: str) -> list[str]:
     for iri in iris:
         try:
@@ -256,10 +237,11 @@ async def run_query(
         negotiate(accept, GRAPH_FORMATS, override=params.format, what=f"a {inspection.form}")
 
     protocol_dataset = bool(params.default_graphs or params.named_graphs)
-    text, shift = with_base(query, inspection.relative_iris, endpoint_url(request, settings))
+    prepared = prepare(query, inspection.relative_iris, endpoint_url(request, settings))
     task = QueryTask(
-        text=text,
-        shift=shift,
+        text=prepared.text,
+        original=query,
+        shift=prepared.shift,
         default_graph=_graph_iris(params.default_graphs, "default-graph-uri")
         if protocol_dataset
         else None,
@@ -291,8 +273,9 @@ async def run_query(
 class QueryTask:
     """One query as a worker runs it (plain data: it travels to worker processes)."""
 
-    text: str
-    shift: int  #: characters :func:`with_base` added to line 1
+    text: str  #: the text to run (:func:`~diplograph.api.query_text.prepare`)
+    original: str  #: the client's text, which syntax errors point into
+    shift: int  #: characters put in front of line 1
     default_graph: list[str] | None  #: the protocol's dataset, when the request gave one
     named_graphs: list[str] | None
     union: bool
@@ -314,7 +297,7 @@ class QueryTask:
                     dataset_in_query=self.dataset_in_query,
                 )
         except QuerySyntaxError as exc:
-            raise unshift(exc, self.shift) from None
+            raise readable(exc, self.shift, self.original) from None
         if isinstance(result, QueryBoolean):
             fmt = negotiate(self.accept, RESULT_FORMATS, override=self.format, what="an ASK")
             yield fmt.content_type
@@ -348,19 +331,36 @@ async def run_update(
     if using or using_named:
         update = apply_using(update, using, using_named)
         inspect_update(update, settings)
-    text, shift = with_base(update, inspection.relative_iris, endpoint_url(request, settings))
+    prepared = prepare(update, inspection.relative_iris, endpoint_url(request, settings))
+    original = update
 
     def apply() -> None:
         try:
-            store.update(text)
+            store.update(prepared.text)
         except QuerySyntaxError as exc:
-            raise unshift(exc, shift) from None
+            exc = _parse_error(prepared.text) or exc
+            raise readable(exc, prepared.shift, original, "update") from None
         except RuntimeError as exc:  # an evaluation error; the transaction was rolled back
             raise QueryFailedError(f"the update failed and nothing was changed: {exc}") from None
 
     await run_write(request, apply)
     log.info("update applied (%d characters)", len(update))
     return Response(status_code=204)
+
+
+def _parse_error(update: str) -> QuerySyntaxError | None:
+    """The syntax error of ``update`` alone, run on a throwaway empty store.
+
+    A store may wrap an update in more text (the embedded store does, to keep its union
+    exact), which moves the positions in its errors; this one points into ``update``.
+    Called only after the real run failed with a syntax error, so nothing runs here but a
+    text that does not parse.
+    """
+    try:
+        OxStore().update(update)
+    except SyntaxError as exc:
+        return QuerySyntaxError(f"malformed SPARQL update: {exc}")
+    return None
 
 
 # --- service description -----------------------------------------------------------------------
@@ -380,7 +380,9 @@ async def service_description(
     graphs, quads = await anyio.to_thread.run_sync(lambda: (store.graph_names(), store.count()))
     triples = list(_description_triples(settings, endpoint, graphs, quads))
     body = b"".join(
-        write_triples(fmt, triples, lambda: None, prefixes=dict(SERVICE_DESCRIPTION_PREFIXES))
+        write_triples(
+            fmt, triples, lambda: None, prefixes={**SERVICE_DESCRIPTION_PREFIXES, "sh": SH}
+        )
     )
     return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})
 
@@ -397,6 +399,12 @@ def _description_triples(
     yield Triple(service, sd("endpoint"), NamedNode(endpoint))
     yield Triple(service, NamedNode(DCTERMS + "title"), Literal("diplograph SPARQL endpoint"))
     yield Triple(service, sd("supportedLanguage"), sd("SPARQL11Query"))
+    # The predeclared prefixes, as SHACL prefix declarations (as other endpoints list theirs).
+    for name, iri in PREDECLARED.items():
+        declaration = BlankNode(f"prefix-{name}")
+        yield Triple(service, NamedNode(SH + "declare"), declaration)
+        yield Triple(declaration, NamedNode(SH + "prefix"), Literal(name))
+        yield Triple(declaration, NamedNode(SH + "namespace"), Literal(iri, datatype=_XSD_ANY_URI))
     if settings.write_token is not None:
         yield Triple(service, sd("supportedLanguage"), sd("SPARQL11Update"))
     for fmt in (*RESULT_FORMATS, *GRAPH_FORMATS):
@@ -425,3 +433,4 @@ def _description_triples(
 
 
 _XSD_INTEGER = NamedNode(XSD + "integer")
+_XSD_ANY_URI = NamedNode(XSD + "anyURI")

@@ -907,3 +907,59 @@ def test_w3c_protocol(w3c_client: TestClient, name: str) -> None:
         query = "SELECT ?o WHERE { GRAPH <http://example.org/protocol-base-test/> { ?s ?p ?o } }"
         (row,) = rows(w3c_client.get("/sparql", params={"query": query}))
         assert row["o"]["type"] == "uri" and row["o"]["value"] != "test"
+
+
+# --- predeclared prefixes and readable syntax errors ---------------------------------------------
+
+
+def test_the_prefixes_of_diplograph_query_are_predeclared(client: TestClient) -> None:
+    found = rows(client.get("/sparql", params={"query": "SELECT ?s ?l { ?s rdfs:label ?l }"}))
+    assert found
+    ask = "ASK { ?e dip:participant ?p }"
+    assert client.get("/sparql", params={"query": ask}).json()["boolean"] is True
+
+
+def test_a_prefix_the_query_declares_wins_over_the_predeclared_one(client: TestClient) -> None:
+    query = "PREFIX dip: <urn:x:> SELECT ?i { BIND(STR(dip:a) AS ?i) }"
+    (row,) = rows(client.get("/sparql", params={"query": query}))
+    assert row["i"]["value"] == "urn:x:a"
+
+
+def test_the_service_description_lists_the_predeclared_prefixes(client: TestClient) -> None:
+    triples = description(client.get("/sparql"))
+    declared = {
+        (t.subject, str(t.predicate.value).rsplit("#", 1)[1], t.object.value)
+        for t in triples
+        if str(t.predicate.value).startswith("http://www.w3.org/ns/shacl#")
+    }
+    prefixes = {value for _, name, value in declared if name == "prefix"}
+    namespaces = {value for _, name, value in declared if name == "namespace"}
+    assert {"dip", "rdfs", "skos", "prov"} <= prefixes
+    assert "https://w3id.org/diplograph/ns#" in namespaces
+
+
+def test_an_unknown_prefix_is_named_with_the_declaration_to_add(client: TestClient) -> None:
+    response = client.get("/sparql", params={"query": "SELECT * WHERE { ?s foo:bar ?o }"})
+    assert response.status_code == 400
+    message = response.json()["message"]
+    assert "unknown prefix `foo:` — add `PREFIX foo: <…>`" in message
+    assert "error at 1:28" in message  # the column in the client's text
+
+
+def test_a_syntax_error_shows_the_line_and_no_unicode_ranges(client: TestClient) -> None:
+    text = "SELECT * WHERE {\n  ?s ?p ?o .\n  ?x ?y }"
+    message = client.get("/sparql", params={"query": text}).json()["message"]
+    assert "error at 3:" in message
+    assert "\n    ?x ?y }\n" in message  # the offending line, then a caret under the column
+    assert message.rstrip().endswith("^")
+    assert "\\u{" not in message and "..=" not in message
+
+
+def test_an_update_syntax_error_points_into_the_clients_text(client: TestClient) -> None:
+    update = "INSERT DATA { <urn:a> <urn:b> }"
+    response = client.post("/sparql", data={"update": update}, headers=AUTH)
+    assert response.status_code == 400
+    message = response.json()["message"]
+    assert message.startswith("malformed SPARQL update: error at 1:")
+    column = int(re.search(r"error at 1:(\d+)", message).group(1))  # type: ignore[union-attr]
+    assert column <= len(update) + 1
