@@ -32,6 +32,7 @@ from pyoxigraph import (
 )
 
 from diplograph.cli_curate import curate
+from diplograph.cli_import import import_
 from diplograph.cli_options import EXIT_REJECTED, F
 from diplograph.cli_options import CommandGroup as _Command
 from diplograph.cli_options import settings as _settings
@@ -544,6 +545,7 @@ def restore(source: Path, force: bool, **store_flags: Any) -> None:
 
 
 main.add_command(curate)
+main.add_command(import_)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

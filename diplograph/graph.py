@@ -167,6 +167,32 @@ class Graph:
             records, dry_run=dry_run, strict=strict, on_reject=on_reject, progress=progress
         )
 
+    def import_file(
+        self,
+        source: str,
+        *paths: str | Path,
+        dry_run: bool = False,
+        strict: bool = False,
+        on_reject: Callable[[Rejection], None] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> LoadReport:
+        """Import files of an event dataset (``source``: ``"gdelt"``, ``"acled"`` or
+        ``"polecat"``, docs/importers.md) through the same load as :meth:`load_file`: same
+        shapes, rejects, provenance and retraction. A row that breaks a rule is rejected alone;
+        the report's warnings end with what the import left out, one line per reason.
+        ``progress`` is called with the number of documents of each batch done."""
+        from diplograph.loader.importers import ImportNotes, import_records
+
+        if not paths:
+            raise InputError(f"give at least one {source} file")
+        notes = ImportNotes()
+        records = import_records(source, paths, notes=notes)
+        report = self.load_records(
+            records, dry_run=dry_run, strict=strict, on_reject=on_reject, progress=progress
+        )
+        report.warnings.extend(notes.lines())
+        return report
+
     def retract(self, document_id: str) -> int:
         """Remove the facts of the document with this id; return the triples removed."""
         from diplograph.loader.pipeline import retract

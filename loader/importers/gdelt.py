@@ -1,0 +1,246 @@
+"""GDELT 2.0 events (the tab-separated export, 61 columns, no header) as facts documents.
+
+One document per source article (``SOURCEURL``): the events of its rows, with their actors and
+places, so provenance stays per article. Rows of one article are gathered within a window of
+rows (``window``, 10,000 by default), which keeps memory flat in the file's size; an article
+whose rows lie farther apart makes one document per window. A document's id is
+``gdelt-{GLOBALEVENTID of its first row}``: the same file imported again gives the same ids.
+
+Each row is checked before it joins its document: the column count, SQLDATE, DATEADDED, the
+event code (in the CAMEO code list), the numbers. A row that breaks a rule is rejected alone,
+naming file, line, column and rule. docs/importers.md says which field goes where.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from diplograph.loader.facts import SourceRecord, parse_document
+from diplograph.loader.importers.actors import CameoActor, cameo_actor, title_case
+from diplograph.loader.importers.codes import code_lists
+from diplograph.loader.importers.documents import (
+    Actor,
+    DocumentBuilder,
+    Event,
+    ImportNotes,
+    local_id,
+    plan,
+)
+from diplograph.loader.importers.rows import Row, RowError, read_tabular, rejected
+
+__all__ = ["COLUMNS", "TOOL", "gdelt_records"]
+
+#: The tool the documents' extraction names.
+TOOL = "GDELT 2.0 event export"
+VERSION = "2.0"
+
+_ACTOR = (
+    "Code",
+    "Name",
+    "CountryCode",
+    "KnownGroupCode",
+    "EthnicCode",
+    "Religion1Code",
+    "Religion2Code",
+    "Type1Code",
+    "Type2Code",
+    "Type3Code",
+)
+_GEO = ("Type", "FullName", "CountryCode", "ADM1Code", "ADM2Code", "Lat", "Long", "FeatureID")
+#: The 61 columns of the GDELT 2.0 event export, in file order.
+COLUMNS: tuple[str, ...] = (
+    "GLOBALEVENTID",
+    "SQLDATE",
+    "MonthYear",
+    "Year",
+    "FractionDate",
+    *(f"Actor1{c}" for c in _ACTOR),
+    *(f"Actor2{c}" for c in _ACTOR),
+    "IsRootEvent",
+    "EventCode",
+    "EventBaseCode",
+    "EventRootCode",
+    "QuadClass",
+    "GoldsteinScale",
+    "NumMentions",
+    "NumSources",
+    "NumArticles",
+    "AvgTone",
+    *(f"Actor1Geo_{c}" for c in _GEO),
+    *(f"Actor2Geo_{c}" for c in _GEO),
+    *(f"ActionGeo_{c}" for c in _GEO),
+    "DATEADDED",
+    "SOURCEURL",
+)
+assert len(COLUMNS) == 61
+
+#: GDELT's geographic resolution -> the place class (1 country, 2 US state, 3 US city,
+#: 4 world city, 5 world state or province)
+_GEO_TYPES = {"1": "State", "2": "Region", "3": "City", "4": "City", "5": "Region"}
+
+
+def gdelt_records(
+    paths: Iterable[Path | str],
+    *,
+    notes: ImportNotes | None = None,
+    window: int = 10_000,
+    on_line: Callable[[int], None] | None = None,
+) -> Iterator[SourceRecord]:
+    """The facts records of GDELT 2.0 event files: one per article (per window of rows), and
+    one rejected record per row that breaks a rule."""
+    notes = notes if notes is not None else ImportNotes()
+    for path in paths:
+        articles: dict[str, DocumentBuilder] = {}
+        rows = 0
+        for item in read_tabular(path, COLUMNS, on_line=on_line):
+            notes.rows += 1
+            if isinstance(item, RowError):
+                yield rejected(item, None)
+                continue
+            try:
+                url, meta, event = _event(item, notes)
+            except RowError as exc:
+                yield rejected(exc, item.values)
+                continue
+            rows += 1
+            builder = articles.get(url)
+            if builder is None:
+                builder = articles[url] = DocumentBuilder(*meta)
+            if event is not None:
+                builder.add(event, notes, f"{item.source}:{item.line}")
+            if rows >= window:
+                yield from _flush(articles, item.source, notes)
+                rows = 0
+        yield from _flush(articles, str(path), notes)
+
+
+def _flush(
+    articles: dict[str, DocumentBuilder], source: str, notes: ImportNotes
+) -> Iterator[SourceRecord]:
+    for builder in articles.values():
+        if builder.facts:
+            notes.documents += 1
+            notes.events += len(builder.facts)
+            yield parse_document(builder.to_dict(), source=source, line=builder.first_line or 1)
+    articles.clear()
+
+
+def _event(row: Row, notes: ImportNotes) -> tuple[str, tuple[Any, Any], Event | None]:
+    """The article URL, the document's metadata and the row's event (None when it is left
+    out, with a note); a RowError when the row breaks a rule."""
+    event_id = row.get("GLOBALEVENTID")
+    if not event_id.isdigit():
+        raise row.error("GLOBALEVENTID", f"{event_id!r} is not an event id (digits)", event_id)
+    date = _date(row, "SQLDATE", event_id)
+    added = _timestamp(row, "DATEADDED", event_id)
+    url = row.get("SOURCEURL")
+    if not url.startswith(("http://", "https://")) or any(c.isspace() for c in url):
+        raise row.error("SOURCEURL", f"{url!r} is not an http(s) URL", event_id)
+    code = row.get("EventCode")
+    known = code_lists().cameo_events.get(code)
+    if known is None:
+        raise row.error(
+            "EventCode", f"unknown CAMEO event code {code!r} (not in the CAMEO code list)", event_id
+        )
+    numbers = {}
+    for column in ("GoldsteinScale", "NumMentions", "NumSources", "NumArticles", "AvgTone"):
+        numbers[column] = _number(row, column, event_id)
+    document = {
+        "id": f"gdelt-{event_id}",
+        "url": url[:2000],
+        "publisher": _publisher(url),
+        "published": added[:10],
+    }
+    extraction = {"tool": TOOL, "version": VERSION, "time": added}
+    meta = (document, extraction)
+    where = f"{row.source}:{row.line}"
+    first = _actor(row, "Actor1", notes, where)
+    second = _actor(row, "Actor2", notes, where)
+    planned = plan(known.cls or "Event", first, second, hosts=code == "043")
+    if isinstance(planned, str):
+        notes.note(f"CAMEO {code}: {planned}", where)
+        return url, meta, None
+    summary = (
+        f"GDELT event {event_id}: CAMEO {code} ({known.label}); Goldstein scale "
+        f"{numbers['GoldsteinScale']}; {numbers['NumMentions']} mention(s) in "
+        f"{numbers['NumSources']} source(s) and {numbers['NumArticles']} article(s); average "
+        f"tone {numbers['AvgTone']}"
+    )
+    place = _place(row, "ActionGeo_")
+    if place is not None and row.get("ActionGeo_Lat") and row.get("ActionGeo_Long"):
+        summary += f"; at {row.get('ActionGeo_Lat')}, {row.get('ActionGeo_Long')}"
+    fact: dict[str, Any] = {"time": {"start": date}, "cameo": code, "summary": summary}
+    return url, meta, Event(event_id, row.line, fact, planned, place)
+
+
+def _actor(row: Row, prefix: str, notes: ImportNotes, where: str) -> Actor | None:
+    actor = CameoActor(
+        code=row.get(f"{prefix}Code"),
+        name=row.get(f"{prefix}Name"),
+        country=row.get(f"{prefix}CountryCode"),
+        known_group=row.get(f"{prefix}KnownGroupCode"),
+        types=tuple(t for t in (row.get(f"{prefix}Type{i}Code") for i in (1, 2, 3)) if t),
+    )
+    found = cameo_actor(actor)
+    if isinstance(found, str):
+        notes.note(f"{prefix}: {found} (the event is kept without it)", where)
+        return None
+    return found
+
+
+def _place(row: Row, prefix: str) -> dict[str, Any] | None:
+    name = row.get(f"{prefix}FullName")
+    if not name:
+        return None
+    kind = _GEO_TYPES.get(row.get(f"{prefix}Type"), "Place")
+    feature = row.get(f"{prefix}FeatureID")
+    entity: dict[str, Any] = {
+        "id": local_id(f"place-{feature or name}"),
+        "type": kind,
+        "name": title_case(name)[:500],
+    }
+    if feature and kind != "State":
+        entity["identifiers"] = {"geonames" if feature.lstrip("-").isdigit() else "gdelt": feature}
+    return entity
+
+
+def _date(row: Row, column: str, record: str) -> str:
+    text = row.get(column)
+    if len(text) != 8 or not text.isdigit():
+        raise row.error(column, f"{text!r} is not a date of the form YYYYMMDD", record)
+    value = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise row.error(column, f"{text!r} is not a real calendar date", record) from None
+    return value
+
+
+def _timestamp(row: Row, column: str, record: str) -> str:
+    text = row.get(column)
+    if len(text) != 14 or not text.isdigit():
+        raise row.error(column, f"{text!r} is not a time of the form YYYYMMDDhhmmss", record)
+    date = _date(Row(row.source, row.line, {column: text[:8]}, row.columns), column, record)
+    hh, mm, ss = text[8:10], text[10:12], text[12:14]
+    if int(hh) > 23 or int(mm) > 59 or int(ss) > 59:
+        raise row.error(column, f"{text!r} is not a real time of day", record)
+    return f"{date}T{hh}:{mm}:{ss}Z"
+
+
+def _number(row: Row, column: str, record: str) -> str:
+    text = row.get(column)
+    try:
+        value = float(text)
+    except ValueError:
+        raise row.error(column, f"{text!r} is not a number", record) from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise row.error(column, f"{text!r} is not a finite number", record)
+    return text
+
+
+def _publisher(url: str) -> str:
+    host = url.split("://", 1)[1].split("/", 1)[0].split("@")[-1].split(":")[0].lower()
+    return host.removeprefix("www.") or "unknown"

@@ -1,0 +1,274 @@
+"""POLECAT (its published tab-separated record format, with a header line) as facts documents:
+one document per event.
+
+POLECAT codes events with PLOVER: an event type, modes (how) and contexts (what about), all
+checked against the PLOVER code list (``plover.ttl``); an unknown code rejects the row, naming
+the column and the code. Actors carry Wikidata ids (``Wikipedia Actor ID``), so an actor that a
+story's facts give the same id lands on the same node; a state's id goes through the gazetteer.
+The auxiliary modes (historical, future, hypothetical, negation) become the fact's modality.
+docs/importers.md lists what goes where.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from itertools import zip_longest
+from pathlib import Path
+from typing import Any
+
+from diplograph.loader.facts import SourceRecord, parse_document
+from diplograph.loader.gazetteer import State, resolve_state, state_by_iso, state_by_wikidata
+from diplograph.loader.importers.actors import government, named, state
+from diplograph.loader.importers.codes import code_lists
+from diplograph.loader.importers.documents import (
+    Actor,
+    DocumentBuilder,
+    Event,
+    ImportNotes,
+    local_id,
+    plan,
+)
+from diplograph.loader.importers.rows import Row, RowError, parse_date, read_delimited, rejected
+
+__all__ = ["REQUIRED", "SECTORS", "polecat_records"]
+
+TOOL = "POLECAT"
+REQUIRED = ("Event ID", "Event Date", "Event Type", "Actor Name")
+_WIKIDATA = re.compile(r"Q[1-9][0-9]*")
+_AUXILIARY = {
+    "historical": "historical",
+    "future": "future",
+    "hypothetical": "hypothetical",
+    "negation": "negated",
+}
+#: POLECAT sector words -> CAMEO role code (its class is the code's cameo:actorClass)
+SECTORS = {
+    "government": "GOV",
+    "executive": "GOV",
+    "military": "MIL",
+    "police": "COP",
+    "judiciary": "JUD",
+    "legislature": "LEG",
+    "legislative": "LEG",
+    "intelligence": "SPY",
+    "rebel": "REB",
+    "rebels": "REB",
+    "insurgent": "INS",
+    "insurgents": "INS",
+    "separatist": "SEP",
+    "separatists": "SEP",
+    "opposition": "OPP",
+    "party": "PTY",
+    "business": "BUS",
+    "media": "MED",
+    "ngo": "NGO",
+    "igo": "IGO",
+}
+_BODIES = {
+    "MIL": "armed forces",
+    "COP": "police",
+    "JUD": "judiciary",
+    "LEG": "legislature",
+    "SPY": "intelligence services",
+}
+
+
+def polecat_records(
+    paths: Iterable[Path | str],
+    *,
+    notes: ImportNotes | None = None,
+    on_line: Callable[[int], None] | None = None,
+) -> Iterator[SourceRecord]:
+    """The facts records of POLECAT files: one document per event, one rejected record per row
+    that breaks a rule."""
+    notes = notes if notes is not None else ImportNotes()
+    for path in paths:
+        for item in read_delimited(path, delimiter="\t", required=REQUIRED, on_line=on_line):
+            notes.rows += 1
+            if isinstance(item, RowError):
+                yield rejected(item, None)
+                continue
+            try:
+                document = _document(item, notes)
+            except RowError as exc:
+                yield rejected(exc, item.values)
+                continue
+            if document is not None:
+                notes.documents += 1
+                notes.events += 1
+                yield parse_document(document, source=item.source, line=item.line)
+
+
+def _get(row: Row, column: str) -> str:
+    value = row.get(column)
+    return "" if value in {"None", "none", "NULL", "nan", "NaN"} else value
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[;,|]", text) if part.strip()]
+
+
+def _document(row: Row, notes: ImportNotes) -> dict[str, Any] | None:
+    event_id = _get(row, "Event ID")
+    if not event_id:
+        raise row.error("Event ID", "required event id is missing")
+    date = _date(row, "Event Date", event_id)
+    codes = code_lists()
+    kind = _get(row, "Event Type").upper()
+    event_type = codes.plover_types.get(kind)
+    if event_type is None:
+        raise row.error(
+            "Event Type",
+            f"unknown PLOVER event type {kind!r} (not in the PLOVER code list)",
+            event_id,
+        )
+    where = f"{row.source}:{row.line}"
+    modality, cls, modes = "asserted", event_type.cls or "Event", []
+    for name in _split(_get(row, "Event Mode").lower()):
+        mode = codes.plover_modes.get(name)
+        if mode is None:
+            raise row.error("Event Mode", f"unknown PLOVER mode {name!r}", event_id)
+        if name in _AUXILIARY:
+            modality = _AUXILIARY[name]
+        elif kind not in mode.mode_of:
+            notes.note(f"PLOVER mode {name!r} is not a mode of {kind} (the mode is ignored)", where)
+            continue
+        elif mode.cls:
+            cls = mode.cls
+        modes.append(name)
+    contexts = _split(_get(row, "Contexts").lower())
+    for name in contexts:
+        if name not in codes.plover_contexts:
+            raise row.error("Contexts", f"unknown PLOVER context {name!r}", event_id)
+    actors = _actors(row, "Actor", "Wikipedia Actor ID")
+    recipients = _actors(row, "Recipient", "Wikipedia Recipient ID")
+    first = actors[0] if actors else None
+    second = recipients[0] if recipients else None
+    planned = plan(cls, first, second)
+    if isinstance(planned, str):
+        notes.note(f"PLOVER {kind}: {planned}", where)
+        return None
+    extra = [(planned.participants[0][0], a) for a in actors[1:] if first is not None] + [
+        (planned.participants[-1][0], a) for a in recipients[1:] if second is not None
+    ]
+    summary = f"POLECAT event {event_id}: {kind}"
+    if modes:
+        summary += f" ({', '.join(modes)})"
+    if contexts:
+        summary += f"; contexts {', '.join(contexts)}"
+    for column in ("Event Intensity", "Intensity", "Quad Code"):
+        if _get(row, column):
+            summary += f"; {column.lower()} {_get(row, column)}"
+    latitude, longitude = _get(row, "Latitude"), _get(row, "Longitude")
+    if latitude and longitude:
+        summary += f"; at {latitude}, {longitude}"
+    fact = {"time": {"start": date}, "plover": kind, "modality": modality, "summary": summary}
+    published = _date(row, "Publication Date", event_id) if _get(row, "Publication Date") else date
+    document: dict[str, Any] = {"id": local_id(f"polecat-{event_id}"), "published": published}
+    if _get(row, "Source"):
+        document["publisher"] = _get(row, "Source")[:500]
+    language = _get(row, "Language").lower()
+    if re.fullmatch(r"[a-z]{2,3}", language):
+        document["language"] = language
+    version = _get(row, "Version") or "1"
+    builder = DocumentBuilder(
+        document, {"tool": TOOL, "version": version[:100], "time": f"{published}T00:00:00Z"}
+    )
+    builder.add(Event(event_id, row.line, fact, planned, _place(row), tuple(extra)), notes, where)
+    return builder.to_dict()
+
+
+def _date(row: Row, column: str, record: str) -> str:
+    text = _get(row, column)
+    probe = Row(row.source, row.line, {column: text[:10]}, row.columns)
+    try:
+        return parse_date(probe, column, ("%Y-%m-%d",))
+    except RowError as exc:
+        raise row.error(column, exc.rule, record) from None
+
+
+def _actors(row: Row, prefix: str, wiki_column: str) -> list[Actor]:
+    names = [n.strip() for n in _get(row, f"{prefix} Name").split(";")]
+    columns = (
+        _get(row, f"{prefix} Country").split(";"),
+        _get(row, f"Primary {prefix} Sector").split(";"),
+        _get(row, f"{prefix} Title").split(";"),
+        _get(row, wiki_column).split(";"),
+    )
+    out: list[Actor] = []
+    for name, country, sector, title, wiki in zip_longest(names, *columns, fillvalue=""):
+        if not name or name in {"None", "nan"}:
+            continue
+        actor = _actor(name, country.strip(), sector.strip(), title.strip(), wiki.strip())
+        if all(actor.id != a.id for a in out):
+            out.append(actor)
+    return out
+
+
+def _actor(name: str, country: str, sector: str, title: str, wiki: str) -> Actor:
+    wikidata = wiki if _WIKIDATA.fullmatch(wiki) else None
+    known = state_by_wikidata(wikidata) if wikidata else None
+    if known is None and not title and not wikidata:
+        known = resolve_state(name)
+    if known is not None:
+        return state(known)
+    home: State | None = None
+    if country:
+        home = state_by_iso(country) if len(country) in (2, 3) else resolve_state(country)
+    identifiers = {} if wikidata or not wiki else {"wikipedia": wiki}
+    if title:
+        return named(
+            "Person",
+            name,
+            key=f"person-{wikidata or name}",
+            wikidata=wikidata,
+            identifiers=identifiers,
+        )
+    codes = code_lists().cameo_roles
+    role = sector.upper() if sector.upper() in codes else SECTORS.get(sector.casefold())
+    if role == "GOV" and home is not None and not wikidata:
+        return government(home)
+    if role in _BODIES and home is not None:
+        gov = government(home)
+        entity: dict[str, Any] = {
+            "id": local_id(f"body-{home.iso3}{role}-{wikidata or name}"),
+            "type": "GovernmentBody",
+            "name": name[:500],
+            "part_of": gov.id,
+        }
+        if wikidata:
+            entity["wikidata"] = wikidata
+        return Actor(entity["id"], (entity, *gov.entities))
+    cls = (codes[role].cls if role else None) or "Organization"
+    if cls in {"Government", "GovernmentBody"}:
+        cls = "Organization"  # a government body whose state is not known
+    return named(
+        cls,
+        name,
+        key=f"org-{wikidata or name}",
+        wikidata=wikidata,
+        identifiers=identifiers,
+        based_in=home,
+    )
+
+
+def _place(row: Row) -> dict[str, Any] | None:
+    name = _get(row, "Placename") or _get(row, "City")
+    if not name:
+        return None
+    feature = _get(row, "Feature Type").upper()
+    kind = (
+        "City"
+        if feature.startswith("PPL")
+        else "State"
+        if feature.startswith("PCL")
+        else "Region"
+        if feature.startswith("ADM")
+        else "Place"
+    )
+    entity: dict[str, Any] = {"id": local_id(f"place-{name}"), "type": kind, "name": name[:500]}
+    geonames = _get(row, "GeoNames ID")
+    if geonames.isdigit() and kind != "State":
+        entity["identifiers"] = {"geonames": geonames}
+    return entity
