@@ -129,7 +129,7 @@ def _document(row: Row, notes: ImportNotes) -> dict[str, Any] | None:
     event_id = row.get("event_id_cnty")
     if not event_id:
         raise row.error("event_id_cnty", "required event id is missing")
-    date = parse_date(row, "event_date")
+    date = parse_date(row, "event_date", record=event_id)
     kind = (row.get("event_type"), row.get("sub_event_type"))
     if kind not in EVENT_TYPES:
         column = "event_type" if kind[0] not in {k for k, _ in EVENT_TYPES} else "sub_event_type"

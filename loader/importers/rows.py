@@ -225,14 +225,17 @@ def _name(delimiter: str) -> str:
 _DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d %B %Y", "%d-%B-%Y", "%m/%d/%Y")
 
 
-def parse_date(row: Row, column: str, formats: Sequence[str] = _DATE_FORMATS) -> str:
-    """The date in ``column`` as ``YYYY-MM-DD``; a missing or unreal date is a RowError."""
+def parse_date(
+    row: Row, column: str, formats: Sequence[str] = _DATE_FORMATS, record: str | None = None
+) -> str:
+    """The date in ``column`` as ``YYYY-MM-DD``; a missing or unreal date is a RowError (of
+    the record ``record``)."""
     text = row.get(column)
     if not text:
-        raise row.error(column, "required date is missing")
+        raise row.error(column, "required date is missing", record)
     for fmt in formats:
         try:
             return dt.datetime.strptime(text, fmt).date().isoformat()
         except ValueError:
             continue
-    raise row.error(column, f"{text!r} is not a real date (expected e.g. 2023-10-14)")
+    raise row.error(column, f"{text!r} is not a real date (expected e.g. 2023-10-14)", record)

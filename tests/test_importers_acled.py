@@ -1,0 +1,142 @@
+"""ACLED into the validated graph: actor types become the right classes (militias are the point
+of this source), event types map to the ontology, fatalities, location, sources and notes are
+kept, associated actors join their event, a bad row is rejected alone.
+
+The fixture (tests/data/importers/acled-events.csv) follows the ACLED export's columns; its
+rows are described where they are used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from diplograph.graph import Graph
+from diplograph.loader.config import Settings
+from diplograph.loader.facts import SourceRecord
+from diplograph.loader.importers import ImportNotes
+from diplograph.loader.importers.acled import EVENT_TYPES, acled_records
+from diplograph.loader.importers.codes import code_lists
+from tests.conftest import DATA
+
+ACLED = DATA / "importers" / "acled-events.csv"
+
+
+def _records(notes: ImportNotes | None = None) -> list[SourceRecord]:
+    return list(acled_records([ACLED], notes=notes))
+
+
+def _document(event_id: str) -> dict[str, Any]:
+    docs = [r.raw for r in _records() if r.document is not None]
+    return next(d for d in docs if d["document"]["id"] == f"acled-{event_id}")
+
+
+def _entity(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(e for e in doc["entities"] if e["name"] == name)
+
+
+@pytest.fixture
+def graph(settings: Settings) -> Iterator[Graph]:
+    with Graph(settings) as g:
+        yield g
+
+
+def test_every_event_type_maps_to_a_listed_cameo_code() -> None:
+    codes = code_lists().cameo_events
+    assert all(code is None or code in codes for code, _ in EVENT_TYPES.values())
+    assert len({kind for kind, _ in EVENT_TYPES}) == 6  # ACLED's six event types
+
+
+def test_one_document_per_event_named_by_the_acled_id() -> None:
+    doc = _document("PSE1001")
+    assert doc["document"] == {
+        "id": "acled-PSE1001",
+        "title": "Armed clash in Gaza City",
+        "publisher": "ACLED",
+        "published": "2023-10-15",
+    }
+    assert doc["extraction"]["time"] == "2023-10-17T00:00:00Z"  # the row's timestamp
+
+
+def test_militias_are_militias_and_rebels_armed_groups() -> None:
+    fulani = _entity(_document("NIG2002"), "Fulani Ethnic Militia (Nigeria)")
+    assert fulani["type"] == "Militia" and fulani["identifiers"] == {
+        "acled": "Fulani Ethnic Militia (Nigeria)"
+    }
+    assert _entity(_document("SDN5005"), "Rapid Support Forces")["type"] == "Militia"
+    assert _entity(_document("SOM6006"), "Al Shabaab")["type"] == "NonStateArmedGroup"
+
+
+def test_state_forces_are_a_body_of_their_states_government() -> None:
+    doc = _document("PSE1001")
+    forces = _entity(doc, "Israel armed forces")
+    assert forces["type"] == "GovernmentBody" and forces["part_of"] == "gov-ISR"
+    assert forces["identifiers"] == {"acled": "Military Forces of Israel (2022-)"}
+    assert _entity(doc, "Israel")["identifiers"] == {"iso3166": "ISR", "cameo": "ISR"}
+
+
+def test_battles_are_armed_conflicts_between_two_parties() -> None:
+    fact = _document("PSE1001")["facts"][0]
+    assert (fact["type"], fact["cameo"]) == ("ArmedConflict", "190")
+    assert [p["role"] for p in fact["participants"]] == ["party", "party"]
+
+
+def test_violence_against_civilians_is_an_attack_with_the_associated_actors() -> None:
+    fact = _document("NIG2002")["facts"][0]
+    assert (fact["type"], fact["cameo"]) == ("Attack", "180")
+    assert [(p["role"], p["entity"]) for p in fact["participants"]] == [
+        ("attacker", "acled-Fulani-Ethnic-Militia--Nigeria-"),
+        ("target", "acled-Civilians--Nigeria-"),
+        ("target", "acled-Farmers--Nigeria-"),
+        ("target", "acled-Women--Nigeria-"),
+    ]
+
+
+def test_fatalities_location_sources_and_notes_are_kept() -> None:
+    doc = _document("UKR4004")
+    fact = doc["facts"][0]
+    assert "2 fatalities" in fact["summary"] and "at 48.4500, 34.9833" in fact["summary"]
+    assert "sources: Suspilne" in fact["summary"]
+    assert "Удар дронів по Дніпру" in fact["summary"]  # non-ASCII notes, kept as written
+    place = next(e for e in doc["entities"] if e["id"] == fact["place"])
+    assert (place["type"], place["name"]) == ("City", "Dnipro")
+
+
+def test_an_event_without_geography_has_no_place() -> None:
+    assert "place" not in _document("SOM6006")["facts"][0]
+
+
+def test_events_the_format_cannot_name_yet_are_counted_not_loaded() -> None:
+    notes = ImportNotes()
+    _records(notes)
+    reasons = " | ".join(notes.counts)
+    assert "Protests / Peaceful protest: its class dip:Event" in reasons
+    assert "an attack needs an attacker and a target" in reasons  # the IED without a target
+
+
+def test_bad_rows_name_file_line_column_and_rule() -> None:
+    errors = {r.line: r.error for r in _records() if r.error is not None}
+    assert {line: e.location.field for line, e in errors.items() if e} == {
+        10: "event_date (column 2)",
+        11: "sub_event_type (column 7)",
+        12: "fatalities (column 29)",
+    }
+    assert errors[10] is not None and errors[10].location.record == "BAD8001"
+    assert errors[11] is not None and "unknown ACLED event type 'Battles / Flash mob'" in (
+        errors[11].rule
+    )
+
+
+def test_the_import_passes_the_shapes_and_a_duplicated_event_is_one_document(
+    graph: Graph,
+) -> None:
+    report = graph.import_file("acled", ACLED)
+    assert (report.documents_loaded, report.documents_unchanged) == (5, 1)
+    assert report.documents_rejected == 3
+    rows = graph.query(
+        "SELECT ?g WHERE { ?g a dip:Militia ; rdfs:label ?l "
+        "FILTER(STR(?l) = 'Fulani Ethnic Militia (Nigeria)') }"
+    )
+    assert len(rows) == 1
