@@ -73,7 +73,10 @@ def test_state_forces_are_a_body_of_their_states_government() -> None:
     doc = _document("PSE1001")
     forces = _entity(doc, "Israel armed forces")
     assert forces["type"] == "GovernmentBody" and forces["part_of"] == "gov-ISR"
-    assert forces["identifiers"] == {"acled": "Military Forces of Israel (2022-)"}
+    assert forces["identifiers"] == {
+        "cameo": "ISRMIL",
+        "acled": "Military Forces of Israel (2022-)",
+    }
     assert _entity(doc, "Israel")["identifiers"] == {"iso3166": "ISR", "cameo": "ISR"}
 
 

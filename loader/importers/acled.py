@@ -194,7 +194,8 @@ def _actor(row: Row, column: str, inter_column: str, record: str) -> Actor | Non
             "type": "GovernmentBody",
             "name": f"{known.name} {label}",
             "part_of": gov.id,
-            "identifiers": {"acled": name[:200]},
+            # the CAMEO code GDELT gives the same body: one node for both datasets
+            "identifiers": {"cameo": f"{known.iso3}{role}", "acled": name[:200]},
         }
         return Actor(entity["id"], (entity, *gov.entities))
     cls = _INTER_CLASS.get(kind, "Organization") if inter else "Organization"
