@@ -3,32 +3,36 @@
 Targets (indirect graph identification):
 
 * ``/store?graph=<iri>`` – one named graph;
-* ``/store?default`` – the default graph. Reading it gives the default graph queries see: the
-  union of all named graphs when ``union_default_graph`` is on. Writing it changes the store's
-  own default graph (which the union does not include);
+* ``/store?default`` – the store's own default graph: what writes to ``?default`` wrote, so a
+  PUT then a GET reads back what was written (queries keep the union of the named graphs as
+  their default graph when ``union_default_graph`` is on);
 * ``/store`` – the whole dataset, in TriG or N-Quads.
 
 Methods: GET and HEAD (public), PUT (replace), POST (add), DELETE (remove; not on the whole
-dataset). Writes need the bearer token, run one at a time, and each is one transaction. Uploaded
-RDF is parsed by Oxigraph: no external XML entities, no external DTDs, no remote JSON-LD contexts
-(each tested); RDF/XML that declares entities is refused (an entity-expansion bomb would otherwise
-turn a few hundred bytes into gigabytes). Uploads are **not** validated against the facts shapes:
-the validated path is ``POST /facts``.
+dataset). A POST of a graph to ``/store`` itself creates a new graph, named ``urn:uuid:…``, and
+answers 201 with its URL in ``Location`` (§5.5); a POST of a dataset (TriG, N-Quads) there adds
+its quads. PUT and POST take ``multipart/form-data`` too: its parts are merged
+(:mod:`diplograph.api.rdf_body`). Writes need the bearer token, run one at a time, and each is
+one transaction. Uploaded RDF is parsed by Oxigraph: no external XML entities, no external DTDs,
+no remote JSON-LD contexts (each tested); RDF/XML that declares entities is refused (an
+entity-expansion bomb would otherwise turn a few hundred bytes into gigabytes). Uploads are
+**not** validated against the facts shapes: the validated path is ``POST /facts``.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import quote
 
 import anyio.to_thread
 from fastapi import APIRouter, Request, Response
-from pyoxigraph import DefaultGraph, NamedNode, Quad, QueryBoolean, Triple, parse
+from pyoxigraph import DefaultGraph, NamedNode, Quad, QueryBoolean, Triple
 
 from diplograph.api.deps import RunnerDep, SettingsDep, StoreDep, WriteAuth, run_write
-from diplograph.api.errors import UnsupportedMediaTypeError
 from diplograph.api.execution import StreamedResult, Tick
 from diplograph.api.formats import (
     DATASET_FORMATS,
@@ -39,6 +43,7 @@ from diplograph.api.formats import (
     write_quads,
     write_triples,
 )
+from diplograph.api.rdf_body import MULTIPART, read_rdf
 from diplograph.api.urls import endpoint_url
 from diplograph.loader.config import Settings
 from diplograph.loader.errors import InputError, NotFoundError
@@ -85,9 +90,14 @@ _WRITE_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "description": "RDF: a graph format for ?graph and ?default, a dataset format for "
-        "the whole dataset.",
+        "the whole dataset; or multipart/form-data whose parts are graphs (merged). A POST of "
+        "a graph to /store itself creates a new graph (201, Location).",
         "content": {
-            f.media_type: {"schema": {"type": "string"}} for f in (*GRAPH_FORMATS, *DATASET_FORMATS)
+            **{
+                f.media_type: {"schema": {"type": "string"}}
+                for f in (*GRAPH_FORMATS, *DATASET_FORMATS)
+            },
+            MULTIPART: {"schema": {"type": "object"}},
         },
     },
 }
@@ -145,11 +155,7 @@ async def store_get(
     if graph is not None and not await anyio.to_thread.run_sync(_exists, store, graph):
         raise NotFoundError(f"the store has no graph <{graph}>")
     task = GraphRead(
-        kind=kind,
-        graph=graph,
-        format=fmt.name,
-        prefixes=output_prefixes(settings.base_iri),
-        union=settings.union_default_graph,
+        kind=kind, graph=graph, format=fmt.name, prefixes=output_prefixes(settings.base_iri)
     )
     client = request.client.host if request.client else "-"
     stream = await runner.start(
@@ -172,7 +178,6 @@ class GraphRead:
     graph: str | None
     format: str  #: the name of a :data:`GRAPH_FORMATS` or :data:`DATASET_FORMATS` entry
     prefixes: dict[str, str]
-    union: bool
 
     def __call__(self, store: Store, tick: Tick) -> Iterator[str | bytes]:
         offered = DATASET_FORMATS if self.kind == "dataset" else GRAPH_FORMATS
@@ -184,8 +189,8 @@ class GraphRead:
         triples: Iterable[Triple]
         if self.graph is not None:
             triples = (quad.triple for quad in store.quads(self.graph))
-        else:
-            result = store.query("CONSTRUCT WHERE { ?s ?p ?o }", union_default_graph=self.union)
+        else:  # the stored default graph (what writes to ?default wrote), not the union
+            result = store.query("CONSTRUCT WHERE { ?s ?p ?o }", union_default_graph=False)
             assert not isinstance(result, QueryBoolean)
             triples = result
         yield from write_triples(fmt, triples, tick, prefixes=self.prefixes)
@@ -198,7 +203,7 @@ async def store_head(request: Request, store: StoreDep) -> Response:
     kind, graph = _target(request)
     fmt = _read_format(kind, request)
     if graph is not None and not await anyio.to_thread.run_sync(_exists, store, graph):
-        return Response(status_code=404)
+        return Response(status_code=404, headers={"Vary": "Accept"})
     return Response(headers={"Content-Type": fmt.content_type, "Vary": "Accept"})
 
 
@@ -208,38 +213,11 @@ async def store_head(request: Request, store: StoreDep) -> Response:
 async def _parse_body(
     request: Request, settings: Settings, kind: Kind, graph: str | None
 ) -> list[Quad]:
-    """The request body as quads (triples land in the default graph), parsed on a thread."""
+    """The request body (one document, or multipart parts) as quads; triples land in the
+    default graph. Relative IRIs resolve against the graph's IRI, else the endpoint's URL."""
     accepted = DATASET_FORMATS if kind == "dataset" else GRAPH_FORMATS
-    fmt = rdf_format_for_content_type(request.headers.get("content-type"), accepted)
-    if fmt is None or fmt.rdf is None:
-        names = ", ".join(f.media_type for f in accepted)
-        raise UnsupportedMediaTypeError(
-            f"the body's Content-Type {request.headers.get('content-type')!r} is not one this "
-            f"target reads; send one of: {names}"
-        )
-    body = await request.body()
-    if fmt.name == "rdfxml":
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InputError("send RDF/XML encoded as UTF-8") from None
-        if "<!ENTITY" in text:
-            raise InputError(
-                "RDF/XML with <!ENTITY> declarations is not accepted (entity expansion can "
-                "multiply a small body into gigabytes); expand the entities before sending"
-            )
     base = graph or endpoint_url(request, settings)
-    rdf = fmt.rdf
-
-    def parse_all() -> list[Quad]:
-        return list(parse(body, format=rdf, base_iri=base, without_named_graphs=kind != "dataset"))
-
-    try:
-        return await anyio.to_thread.run_sync(parse_all)
-    except SyntaxError as exc:
-        raise InputError(f"the {fmt.label} body does not parse: {exc}") from None
-    except ValueError as exc:
-        raise InputError(f"the {fmt.label} body cannot be read: {exc}") from None
+    return await read_rdf(request, accepted, base, graphs=kind == "dataset")
 
 
 def _insert_data(quads: list[Quad]) -> str:
@@ -310,6 +288,8 @@ async def store_post(
     request: Request, _: WriteAuth, settings: SettingsDep, store: StoreDep
 ) -> Response:
     kind, graph = _target(request)
+    if kind == "dataset" and not _is_dataset_body(request):
+        return await _create_graph(request, settings, store)
     quads = await _parse_body(request, settings, kind, graph)
     target = graph
 
@@ -328,6 +308,31 @@ async def store_post(
 
     existed = await run_write(request, add)
     return Response(status_code=204 if existed else 201)
+
+
+def _is_dataset_body(request: Request) -> bool:
+    """Whether a POST to the store itself carries a dataset (TriG, N-Quads: its quads are
+    added) rather than a graph (a new graph is made, §5.5)."""
+    return (
+        rdf_format_for_content_type(request.headers.get("content-type"), DATASET_FORMATS)
+        is not None
+    )
+
+
+async def _create_graph(request: Request, settings: Settings, store: Store) -> Response:
+    """POST of a graph to the store itself: a new graph with a new IRI, 201 with its URL."""
+    iri = f"urn:uuid:{uuid.uuid4()}"
+    quads = await read_rdf(request, GRAPH_FORMATS, endpoint_url(request, settings), graphs=False)
+
+    def create() -> None:
+        if quads:
+            store.commit([GraphChange(iri, _triples(quads))])
+        else:
+            store.update(f"CREATE SILENT GRAPH <{iri}>")
+
+    await run_write(request, create)
+    location = f"{endpoint_url(request, settings)}?graph={quote(iri, safe='')}"
+    return Response(status_code=201, headers={"Location": location})
 
 
 @router.delete(

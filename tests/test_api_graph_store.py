@@ -100,12 +100,18 @@ def test_head_answers_like_get_without_a_body(client: TestClient) -> None:
     assert client.head("/store", params={"graph": "http://example.org/none"}).status_code == 404
 
 
-def test_get_default_is_the_union_when_the_union_is_on(client: TestClient) -> None:
-    response = client.get(
-        "/store", params={"default": ""}, headers={"Accept": "application/n-triples"}
-    )
-    expected = {q.triple for q in load_test_store().quads()}
-    assert triples(response.content, RdfFormat.N_TRIPLES) == expected
+def test_default_reads_back_what_was_written_while_queries_keep_the_union(
+    client: TestClient,
+) -> None:
+    nt = {"Accept": "application/n-triples"}
+    assert triples(client.get("/store", params={"default": ""}, headers=nt).content) == set()
+    assert put(client, TURTLE, "text/turtle", default="").status_code == 204
+    got = client.get("/store", params={"default": ""}, headers=nt)
+    assert triples(got.content, RdfFormat.N_TRIPLES) == triples(TURTLE)
+    # A query's default graph is still the union of the named graphs (and the stored default).
+    count = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
+    (row,) = client.get("/sparql", params={"query": count}).json()["results"]["bindings"]
+    assert int(row["n"]["value"]) > len(triples(TURTLE))
 
 
 def test_get_the_whole_dataset(client: TestClient) -> None:
@@ -324,3 +330,61 @@ def test_the_openapi_description_names_the_targets_and_the_upload_formats(
         uploads = set(store[method]["requestBody"]["content"])
         assert {"text/turtle", "application/rdf+xml", "application/ld+json"} <= uploads
         assert {"application/trig", "application/n-quads"} <= uploads
+
+
+# --- a new graph, multipart bodies ---------------------------------------------------------------
+
+
+def test_a_graph_posted_to_the_store_itself_becomes_a_new_graph_at_its_location(
+    client: TestClient,
+) -> None:
+    created = post(client, TURTLE, "text/turtle")
+    assert created.status_code == 201
+    location = created.headers["location"]
+    assert location.startswith("http://testserver/store?graph=urn%3Auuid%3A")
+    got = client.get(location, headers={"Accept": "text/turtle"})
+    assert got.status_code == 200
+    assert {t.object.value for t in triples(got.content)} == {"one", "two"}  # type: ignore[union-attr]
+    second = post(client, TURTLE, "text/turtle").headers["location"]
+    assert second != location  # each POST makes a graph of its own
+    assert values(client, GRAPHS[0])  # the other graphs are untouched
+
+
+def multipart(*parts: tuple[str, bytes, str]) -> dict[str, Any]:
+    """``files=`` for httpx: (file name, body, content type) per part."""
+    return {"files": [("file", part) for part in parts]}
+
+
+def test_a_multipart_post_merges_its_parts_into_the_graph(client: TestClient) -> None:
+    response = client.post(
+        "/store",
+        params={"graph": G},
+        headers=AUTH,
+        **multipart(
+            ("a.ttl", TURTLE, "text/turtle"),
+            ("b.nt", NTRIPLES, "application/n-triples"),
+            ("c.jsonld", JSONLD, "application/octet-stream"),  # the extension decides
+        ),
+    )
+    assert response.status_code == 201, response.text
+    assert values(client) == {"one", "two", "three", "five"}
+
+
+def test_a_multipart_part_in_an_unknown_format_is_415(client: TestClient) -> None:
+    response = client.post(
+        "/store", params={"graph": G}, headers=AUTH, **multipart(("a.csv", b"s,p,o", "text/csv"))
+    )
+    assert response.status_code == 415
+    assert "part 1 (a.csv)" in response.json()["message"]
+    assert values(client) == set()
+
+
+def test_a_multipart_post_to_the_store_itself_makes_one_new_graph(client: TestClient) -> None:
+    response = client.post(
+        "/store",
+        headers=AUTH,
+        **multipart(("a.ttl", TURTLE, "text/turtle"), ("b.nt", NTRIPLES, "application/n-triples")),
+    )
+    assert response.status_code == 201
+    got = client.get(response.headers["location"], headers={"Accept": "text/turtle"})
+    assert {t.object.value for t in triples(got.content)} == {"one", "two", "three"}  # type: ignore[union-attr]
