@@ -115,7 +115,7 @@ def test_events_the_format_cannot_name_yet_are_counted_not_loaded() -> None:
     notes = ImportNotes()
     _records(notes)
     reasons = " | ".join(notes.counts)
-    assert "Protests / Peaceful protest: its class dip:Event" in reasons
+    assert "events of class dip:Event, which is not a fact type" in reasons
     assert "an attack needs an attacker and a target" in reasons  # the IED without a target
 
 

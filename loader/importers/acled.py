@@ -145,7 +145,7 @@ def _document(row: Row, notes: ImportNotes) -> dict[str, Any] | None:
     where = f"{row.source}:{row.line}"
     planned = plan(cls, first, second)
     if isinstance(planned, str):
-        notes.note(f"ACLED {kind[0]} / {kind[1]}: {planned}", where)
+        notes.left_out(f"ACLED {kind[0]} / {kind[1]}", planned, where)
         return None
     extra = _associated(row, "assoc_actor_1", planned, first) + _associated(
         row, "assoc_actor_2", planned, second

@@ -19,6 +19,7 @@ from diplograph.loader.facts import FactType
 from diplograph.loader.facts.vocabulary import EntityType
 
 __all__ = [
+    "NOT_A_FACT_TYPE",
     "Actor",
     "DocumentBuilder",
     "Event",
@@ -29,6 +30,8 @@ __all__ = [
 ]
 
 _SPEECH = {"Statement", "Condemnation", "Praise"}
+#: The reason :func:`plan` gives for an event whose class the facts format cannot name.
+NOT_A_FACT_TYPE = "events of class dip:{cls}, which is not a fact type of the facts format"
 _TWO_SIDED_CONSULTATIONS = {"PhoneCall", "Meeting"}
 
 
@@ -77,7 +80,7 @@ def plan(cls: str, first: Actor | None, second: Actor | None, *, hosts: bool = F
     if cls == "Appeal" and (first is None or second is None):
         cls = "Statement"
     if cls not in FactType.__members__:
-        return f"its class dip:{cls} is not a fact type of the facts format"
+        return NOT_A_FACT_TYPE.format(cls=cls)
     if cls in _SPEECH:
         if first is None:
             return f"a {cls} needs who said it (the first actor is missing)"
@@ -126,6 +129,11 @@ class ImportNotes:
         if reason not in self.first and len(self.first) < 1000:
             self.first[reason] = where
         self.counts[reason] += 1
+
+    def left_out(self, code: str, reason: str, where: str) -> None:
+        """Note an event left out for ``reason`` (from :func:`plan`); ``code`` names its code
+        in the dataset (``CAMEO 043``), kept apart per code unless the reason is its class."""
+        self.note(reason if reason.startswith("events of class") else f"{code}: {reason}", where)
 
     def lines(self) -> list[str]:
         """One line per reason, for the load report's warnings."""

@@ -161,7 +161,7 @@ def _event(row: Row, notes: ImportNotes) -> tuple[str, tuple[Any, Any], Event | 
     second = _actor(row, "Actor2", notes, where)
     planned = plan(known.cls or "Event", first, second, hosts=code == "043")
     if isinstance(planned, str):
-        notes.note(f"CAMEO {code}: {planned}", where)
+        notes.left_out(f"CAMEO {code}", planned, where)
         return url, meta, None
     summary = (
         f"GDELT event {event_id}: CAMEO {code} ({known.label}); Goldstein scale "

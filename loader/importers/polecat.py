@@ -147,7 +147,7 @@ def _document(row: Row, notes: ImportNotes) -> dict[str, Any] | None:
     second = recipients[0] if recipients else None
     planned = plan(cls, first, second)
     if isinstance(planned, str):
-        notes.note(f"PLOVER {kind}: {planned}", where)
+        notes.left_out(f"PLOVER {kind}", planned, where)
         return None
     extra = [(planned.participants[0][0], a) for a in actors[1:] if first is not None] + [
         (planned.participants[-1][0], a) for a in recipients[1:] if second is not None
