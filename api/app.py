@@ -15,7 +15,9 @@ Middleware, outermost first:
   read; a chunked body is counted as it arrives and refused the same way;
 * CORS – only when ``cors_origins`` is set. Credentials are allowed only with an explicit list of
   origins, never with ``"*"`` (then the answer is ``Access-Control-Allow-Origin: *`` and no
-  credentials), so an origin is never reflected together with credentials.
+  credentials), so an origin is never reflected together with credentials. ``Location`` and
+  ``Content-Disposition`` are exposed to scripts;
+* HEAD – every ``GET`` resource answers ``HEAD`` (:class:`HeadMiddleware`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from diplograph.api import (
@@ -55,24 +58,28 @@ from diplograph.api.metrics import Metrics
 from diplograph.loader.config import Settings
 from diplograph.loader.store import Store, open_store
 
-__all__ = ["DEFAULT_QUERY_WORKERS", "create_app", "default_runner"]
+__all__ = ["DEFAULT_QUERY_PROCESSES", "DEFAULT_QUERY_WORKERS", "create_app", "default_runner"]
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("diplograph.api.access")
 
-#: Query workers: at most this many queries evaluate at once (see api.execution); one per core.
-DEFAULT_QUERY_WORKERS = min(16, max(2, os.cpu_count() or 2))
+#: Query worker threads (in-memory and remote stores): at most this many queries at once.
+DEFAULT_QUERY_WORKERS = min(8, max(2, os.cpu_count() or 2))
+#: Query worker processes (on-disk store): two per core, so that while heavy queries compute
+#: (at a lower priority, see api.workers) other clients' queries still find a worker, and one
+#: client (at most workers - 1 at once) still keeps every core busy.
+DEFAULT_QUERY_PROCESSES = min(16, max(4, 2 * (os.cpu_count() or 2)))
 
 
-def default_runner(store: Store, workers: int = DEFAULT_QUERY_WORKERS) -> Runner:
+def default_runner(store: Store) -> Runner:
     """Worker processes over snapshots for a store that makes checkpoints (the on-disk embedded
     store; a query past its timeout is killed); worker threads for the in-memory and the remote
     store."""
     if store.checkpoints_home() is not None:
         from diplograph.api.workers import ProcessRunner
 
-        return ProcessRunner(workers)
-    return QueryRunner(workers)
+        return ProcessRunner(DEFAULT_QUERY_PROCESSES)
+    return QueryRunner(DEFAULT_QUERY_WORKERS)
 
 
 def create_app(
@@ -137,6 +144,7 @@ def create_app(
     for path, endpoint in (("/health", health), ("/metrics", metrics_route)):
         app.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
 
+    app.add_middleware(HeadMiddleware)
     if settings.cors_origins:
         any_origin = "*" in settings.cors_origins
         app.add_middleware(
@@ -145,6 +153,8 @@ def create_app(
             allow_credentials=not any_origin,
             allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE"],
             allow_headers=["Accept", "Authorization", "Content-Type"],
+            # Scripts may read where a new graph went and the name a download suggests.
+            expose_headers=["Location", "Content-Disposition"],
             max_age=600,
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -243,6 +253,50 @@ class RequestLogMiddleware:
                 sent,
                 "" if complete or not status else " (incomplete)",
             )
+
+
+class HeadMiddleware:
+    """``HEAD`` on every ``GET`` resource: a route without a ``HEAD`` of its own answers it as
+    the ``GET``, with the same status and headers and no body.
+
+    The ``GET`` runs until its status and headers exist (a query until its first chunk, as for a
+    ``GET``); then the request reads as disconnected, which stops a streamed body (a dump, a
+    large result) instead of computing it for nobody.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD" or not self._as_get(scope):
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def head_receive() -> Message:
+            if started:
+                return {"type": "http.disconnect"}
+            return await receive()
+
+        async def head_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                await send(message)
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        await self.app({**scope, "method": "GET"}, head_receive, head_send)
+
+    @staticmethod
+    def _as_get(scope: Scope) -> bool:
+        """Whether no route takes ``HEAD`` here but one takes ``GET``."""
+        routes = scope["app"].router.routes
+
+        def taken(method: str) -> bool:
+            probe = {**scope, "method": method}
+            return any(route.matches(probe)[0] == Match.FULL for route in routes)
+
+        return not taken("HEAD") and taken("GET")
 
 
 class BodyLimitMiddleware:

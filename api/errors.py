@@ -21,7 +21,10 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import Scope
 
 # PayloadTooLargeError is a domain error (the guard raises it for over-long texts too); it is
 # re-exported here for the body-size middleware.
@@ -31,6 +34,7 @@ __all__ = [
     "MethodNotAllowedError",
     "PayloadTooLargeError",
     "UnsupportedMediaTypeError",
+    "allowed_methods",
     "error_response",
     "install_error_handlers",
 ]
@@ -69,11 +73,36 @@ def error_body(exc: DiplographError) -> dict[str, object]:
     return body
 
 
-def error_response(exc: DiplographError) -> JSONResponse:
-    """The response for ``exc``: its status, the JSON body, and the headers the status needs."""
+#: Methods a route may take, in the order ``Allow`` lists them.
+_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH")
+
+
+def allowed_methods(app: Starlette, scope: Scope) -> list[str]:
+    """The methods some route of ``app`` takes at ``scope``'s path (``HEAD`` with ``GET``: the
+    app answers ``HEAD`` on every ``GET`` resource)."""
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**scope, "method": method})[0] == Match.FULL
+            for route in app.router.routes
+        )
+    ]
+    if "GET" in allowed and "HEAD" not in allowed:
+        allowed.insert(allowed.index("GET") + 1, "HEAD")
+    return allowed
+
+
+def error_response(exc: DiplographError, allow: list[str] | None = None) -> JSONResponse:
+    """The response for ``exc``: its status, the JSON body, and the headers the status needs
+    (``allow``: the methods a 405's ``Allow`` lists)."""
     headers: dict[str, str] = {}
     if isinstance(exc, AuthError) and exc.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="diplograph"'
+    if exc.status in (404, 406):  # the answer depends on Accept: negotiated routes raise these
+        headers["Vary"] = "Accept"
+    if exc.status == 405 and allow:
+        headers["Allow"] = ", ".join(allow)
     retry_after = getattr(exc, "retry_after", None)
     if retry_after is not None:  # the query queue's refusals (api/admission.py)
         headers["Retry-After"] = str(retry_after)
@@ -84,17 +113,25 @@ async def _diplograph_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DiplographError)
     if exc.status >= 500:
         log.warning("%s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
-    return error_response(exc)
+    allow = allowed_methods(request.app, request.scope) if exc.status == 405 else None
+    return error_response(exc, allow)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     name = _HTTP_NAMES.get(exc.status_code, "HTTPError")
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    headers = dict(exc.headers or {})
     if exc.status_code == 404 and message == "Not Found":
         message = f"no route {request.url.path}; see docs/api.md for the routes"
+    if exc.status_code == 405:
+        allow = allowed_methods(request.app, request.scope)
+        headers["Allow"] = ", ".join(allow)
+        message = f"{request.method} is not allowed on {request.url.path}; use " + ", ".join(allow)
+    if exc.status_code == 406:
+        headers["Vary"] = "Accept"
     body = {"error": name, "message": message, "status": exc.status_code}
-    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -16,7 +16,9 @@ store every query runs in a **worker process** reading a snapshot of the store
 * processes are forked from a *forkserver* that imported diplograph once, so a replacement is
   cheap and never inherits the server's threads; each process keeps its snapshot open between
   queries and opens the newest one when a write has made a newer one;
-* reads run on every core: the processes evaluate in parallel, without the server's GIL.
+* reads run on every core: the processes evaluate in parallel, without the server's GIL; a
+  query that has run for :data:`HEAVY_SECONDS` gets a lower CPU priority, so cheap queries on
+  the other workers keep their latency while heavy ones compute.
 
 A worker process ends when its pipe closes (the server stopped, even by ``SIGKILL``).
 """
@@ -26,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -56,6 +59,11 @@ log = logging.getLogger(__name__)
 
 #: How often a slot looks whether its request gave up while the process computes.
 POLL_SECONDS = 0.02
+#: A query that has run this long is heavy: its process gets a lower CPU priority (nice 10),
+#: so that cheap queries on the other workers keep their latency on a busy machine. The
+#: process is replaced after the query (a process cannot raise its priority again).
+HEAVY_SECONDS = 0.25
+HEAVY_NICENESS = 10
 
 
 @dataclass(frozen=True)
@@ -147,6 +155,7 @@ class _Slot:
         self.conn: Connection | None = None
         self.generation: int | None = None
         self.ready = False
+        self.reniced = False
 
     def spawn(self) -> None:
         runner = self.runner
@@ -160,6 +169,7 @@ class _Slot:
         process.start()
         theirs.close()
         self.process, self.conn = process, ours
+        self.reniced = False
         generation, path = runner.snapshots.acquire()
         self.generation = generation
         ours.send((runner.opener, str(path)))  # open the snapshot now, not at the first query
@@ -178,6 +188,14 @@ class _Slot:
         if self.generation is not None:
             self.runner.snapshots.release(self.generation)
             self.generation = None
+
+    def lower_priority(self) -> None:
+        """Make the process nice (see :data:`HEAVY_SECONDS`); best effort."""
+        if self.process is None or self.process.pid is None or self.reniced:
+            return
+        self.reniced = True
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, HEAVY_NICENESS)
 
     def snapshot_for_next_query(self) -> Path:
         """The newest snapshot; the process opens it before running the query."""
@@ -270,8 +288,8 @@ class ProcessRunner(Runner):
                 self._hand_over(job, StoreError(f"the query worker failed: {exc}"))
             finally:
                 self._end(job)
-            if slot.process is None or not slot.process.is_alive():
-                slot.kill()
+            if slot.reniced or slot.process is None or not slot.process.is_alive():
+                slot.kill()  # a reniced process would stay slow for the cheap queries to come
                 slot.spawn()
 
     def _run(self, slot: _Slot, job: _Job) -> None:
@@ -291,11 +309,14 @@ class ProcessRunner(Runner):
                 deadline_mid_stream=job.deadline_mid_stream,
             )
         )
+        started = time.monotonic()
         while True:
             if job.channel.closed.is_set():
                 self._kill(slot, job, "its request gave up on it")
                 return
             if not conn.poll(POLL_SECONDS):
+                if time.monotonic() - started > HEAVY_SECONDS:
+                    slot.lower_priority()
                 continue
             try:
                 kind, value = conn.recv()

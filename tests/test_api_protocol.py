@@ -963,3 +963,72 @@ def test_an_update_syntax_error_points_into_the_clients_text(client: TestClient)
     assert message.startswith("malformed SPARQL update: error at 1:")
     column = int(re.search(r"error at 1:(\d+)", message).group(1))  # type: ignore[union-attr]
     assert column <= len(update) + 1
+
+
+# --- headers: HEAD, Allow, Vary, CORS exposure ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/sparql", {}),
+        ("/sparql", {"query": "ASK { ?s ?p ?o }"}),
+        ("/health", {}),
+        ("/metrics", {}),
+        ("/dump", {}),
+        ("/", {}),
+    ],
+)
+def test_head_answers_every_get_resource_with_its_headers_and_no_body(
+    client: TestClient, path: str, params: dict[str, str]
+) -> None:
+    got = client.get(path, params=params)
+    head = client.head(path, params=params)
+    assert head.status_code == got.status_code == 200
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.content == b""
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/sparql", "GET, HEAD, POST"),
+        ("DELETE", "/health", "GET, HEAD"),
+        ("POST", "/dump", "GET, HEAD"),
+        ("PATCH", "/store", "GET, HEAD, POST, PUT, DELETE"),
+        ("GET", "/facts", "POST"),
+    ],
+)
+def test_every_405_lists_the_real_methods_in_allow(
+    client: TestClient, method: str, path: str, allowed: str
+) -> None:
+    response = client.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
+    assert response.json()["error"] == "MethodNotAllowedError"
+
+
+def test_an_update_sent_with_get_is_a_405_with_allow(client: TestClient) -> None:
+    response = client.get("/sparql", params={"update": "CLEAR ALL"})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD, POST"
+
+
+def test_a_406_and_a_negotiated_404_vary_on_accept(client: TestClient) -> None:
+    refused = client.get(
+        "/sparql", params={"query": "ASK { ?s ?p ?o }"}, headers={"Accept": "image/png"}
+    )
+    assert refused.status_code == 406
+    assert "Accept" in refused.headers["vary"]
+    missing = client.get("/store", params={"graph": "urn:x:none"})
+    assert missing.status_code == 404
+    assert "Accept" in missing.headers["vary"]
+    head_missing = client.head("/store", params={"graph": "urn:x:none"})
+    assert "Accept" in head_missing.headers["vary"]
+
+
+def test_cors_exposes_location_and_content_disposition_to_scripts() -> None:
+    with make_client(cors_origins=["https://app.example"]) as cors:
+        response = cors.get("/sparql", headers={"Origin": "https://app.example"})
+    exposed = {h.strip() for h in response.headers["access-control-expose-headers"].split(",")}
+    assert {"Location", "Content-Disposition"} <= exposed
