@@ -10,6 +10,8 @@ import pytest
 
 from diplograph.graph import Graph
 from diplograph.loader.config import Settings
+from diplograph.loader.iris import IriMinter
+from diplograph.loader.summary import Summary
 from tests.conftest import DATA, STORY_FILE
 
 IMPORTERS = DATA / "importers"
@@ -75,3 +77,14 @@ def test_one_query_joins_an_imported_event_with_the_storys_facts(graph: Graph) -
     )
     assert rows, "no imported event shares a state with the story's appeal"
     assert all(row["url"].startswith("https://") for row in rows)
+
+
+def test_the_summary_stays_exact_after_imports(graph: Graph) -> None:
+    """Imported documents are committed with the summary kept in the same transaction: it is
+    current, and a rebuild from scratch writes the same triples."""
+    summary = Summary(graph.store, graph.settings.base_iri)
+    assert summary.state() == "current"
+    name = IriMinter(graph.settings.base_iri).summary_graph()
+    kept = graph.store.graph_triples(name)
+    summary.rebuild()
+    assert kept and graph.store.graph_triples(name) == kept
