@@ -32,141 +32,19 @@ are mapped again in the same commit (loader/reconcile.py).
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
 
+from diplograph.loader.coreference import anchors
 from diplograph.loader.curation import SAME, Curation
-from diplograph.loader.facts import Entity, EntityType, FactsDocument
-from diplograph.loader.iris import ENTITY_KIND, IriMinter, slug
+from diplograph.loader.iris import IriMinter, slug
+from diplograph.loader.mentions import EventMention, Mention, Ref, smallest_qid
 
-__all__ = [
-    "WIKIDATA",
-    "Identities",
-    "Mention",
-    "MentionIndex",
-    "entity_mention",
-    "mentions",
-    "publisher_mention",
-    "record_mentions",
-]
+__all__ = ["GroupKey", "Identities", "Mention", "MentionIndex"]
 
-#: The scheme of Wikidata ids among a mention's identifiers.
-WIKIDATA = "wikidata"
-
-
-@dataclass(frozen=True, order=True)
-class Mention:
-    """How one document identifies one entity: its kind, its name keys and its identifiers."""
-
-    #: the IRI path of the node (``person``, ``org``, ``place``, ``post``)
-    kind: str
-    #: normalized names (:func:`slug`), the entity's name first, then its aliases
-    names: tuple[str, ...]
-    #: strong identifiers as ``scheme:value`` (``wikidata:Q22``, ``acled:1234``), sorted
-    ids: tuple[str, ...] = ()
-
-    @property
-    def name(self) -> str:
-        """The key of the entity's own name."""
-        return self.names[0]
-
-    def wikidata(self) -> list[str]:
-        """The Wikidata ids among the identifiers."""
-        return [i.split(":", 1)[1] for i in self.ids if i.startswith(WIKIDATA + ":")]
-
-    def own_key(self) -> str:
-        """The key the mention has in a document alone: its Wikidata id, else its name."""
-        return _smallest_qid(self.wikidata()) or self.name
-
-    def answers(self) -> set[str]:
-        """The keys whose IRIs a curation statement may name this mention by: its own key, its
-        Wikidata ids, and its name with one of its identifiers appended (rule 4)."""
-        keys = {self.own_key(), *self.wikidata()}
-        if self.ids and not self.wikidata():
-            keys.update(f"{self.name}-{slug(ident)}" for ident in self.ids)
-        return keys
-
-    def tokens(self) -> list[tuple[str, str, str]]:
-        """What links the mention to others of its kind: identifiers, names, curated keys."""
-        return [
-            *((self.kind, "id", i) for i in self.ids),
-            *((self.kind, "name", n) for n in self.names),
-            *((self.kind, "key", k) for k in self.answers()),
-        ]
-
-
-def entity_mention(entity: Entity, states: Collection[str] = ()) -> Mention | None:
-    """The mention an entity of a facts document makes, or None for a state or for the
-    government of one of the document's states (``states``: their ids); their node is the
-    gazetteer's (see the module docstring)."""
-    return _mention(
-        entity.type.value,
-        entity.name,
-        entity.aliases,
-        entity.wikidata,
-        entity.identifiers,
-        entity.governs is not None and entity.governs in states,
-    )
-
-
-def publisher_mention(name: str) -> Mention:
-    """The mention a document's publisher makes: an organization known by its name."""
-    return Mention("org", (slug(name),))
-
-
-def mentions(doc: FactsDocument) -> frozenset[Mention]:
-    """Every mention of a facts document (the input of :class:`Identities`)."""
-    states = {e.id for e in doc.entities if e.type is EntityType.State}
-    found = {m for m in (entity_mention(e, states) for e in doc.entities) if m is not None}
-    if doc.document.publisher:
-        found.add(publisher_mention(doc.document.publisher))
-    return frozenset(found)
-
-
-def record_mentions(data: Mapping[str, Any]) -> frozenset[Mention]:
-    """:func:`mentions` of a facts document in its JSON form as the loader keeps it (a valid
-    document, dumped by its model): reading the kept documents of a store this way is about
-    four times faster than validating them again."""
-    entities = data.get("entities", [])
-    states = {e["id"] for e in entities if e["type"] == EntityType.State.value}
-    found = set()
-    for e in entities:
-        mention = _mention(
-            e["type"],
-            e["name"],
-            e.get("aliases", ()),
-            e.get("wikidata"),
-            e.get("identifiers", {}),
-            e.get("governs") is not None and e["governs"] in states,
-        )
-        if mention is not None:
-            found.add(mention)
-    publisher = data.get("document", {}).get("publisher")
-    if publisher:
-        found.add(publisher_mention(publisher))
-    return frozenset(found)
-
-
-def _mention(
-    entity_type: str,
-    name: str,
-    aliases: Iterable[str],
-    wikidata: str | None,
-    identifiers: Mapping[str, str],
-    governs_a_state: bool,
-) -> Mention | None:
-    if entity_type == EntityType.State.value:
-        return None
-    if entity_type == EntityType.Government.value and governs_a_state:
-        return None
-    names = [slug(name)]
-    names += [k for k in (slug(a) for a in aliases) if k not in names]
-    ids = {f"{scheme}:{value}" for scheme, value in identifiers.items()}
-    if wikidata:
-        ids.add(f"{WIKIDATA}:{wikidata}")
-    return Mention(ENTITY_KIND[entity_type], tuple(names), tuple(sorted(ids)))
+#: The group of an event report: its type and its (role, participant node) pairs, sorted.
+GroupKey = tuple[str, tuple[tuple[str, str], ...]]
 
 
 class MentionIndex:
@@ -259,10 +137,12 @@ def _kind_key(iri: str, prefix: str) -> tuple[str, str] | None:
 
 
 class Identities:
-    """The key of every mention, from the set of all mentions and the curators' statements.
+    """The key of every mention, from the set of all mentions and the curators' statements, and
+    the node of every event report (loader/coreference.py), from the set of all reports.
 
     ``minter`` tells which IRI a curation statement's node answers to. The result does not
-    depend on the order of ``all_mentions`` (it is a set) nor of ``curations``.
+    depend on the order of ``all_mentions`` and ``events`` (they are sets) nor of
+    ``curations``.
     """
 
     def __init__(
@@ -271,14 +151,26 @@ class Identities:
         curations: Iterable[Curation] = (),
         *,
         minter: IriMinter | None = None,
+        events: Iterable[EventMention] = (),
     ) -> None:
         self._keys: dict[Mention, str] = {}
         self._curations = tuple(sorted(set(curations)))
         self._prefix = minter.ids() if minter is not None else ""
-        #: the mentions whose key was computed anew from ``base`` (None: all of them)
+        self._minter = minter
+        #: the identities these were computed from by :meth:`updated` (None: from scratch)
         self.base: Identities | None = None
+        #: the mentions and reports whose key was computed anew from ``base``
         self.recomputed: frozenset[Mention] = frozenset()
+        self.recomputed_events: frozenset[EventMention] = frozenset()
         self._assign(all_mentions)
+        self._events: dict[EventMention, tuple[str, ...]] = {}
+        #: the event groups these identities computed: all of them, or those :meth:`updated`
+        #: changed (an empty set for a group no report is in any more)
+        self.event_groups: dict[GroupKey, set[EventMention]] = {}
+        groups: dict[GroupKey, set[EventMention]] = defaultdict(set)
+        for report in events:
+            groups[self.group(report)].add(report)
+        self._assign_events(groups)
 
     def _assign(self, mentions_: Iterable[Mention]) -> None:
         by_kind: dict[str, set[Mention]] = defaultdict(set)
@@ -292,10 +184,12 @@ class Identities:
         ``component`` is every mention (now in the set) linked to a mention that came or went
         (:meth:`MentionIndex.component`). Only those are computed again: a mention's key
         depends on the mentions it is linked to alone, so the result is the one a computation
-        over the whole set gives (tests/test_identity.py checks both ways agree)."""
+        over the whole set gives (tests/test_identity.py checks both ways agree). Event
+        reports keep their nodes; :meth:`with_events` changes them."""
         after = Identities.__new__(Identities)
         after._curations = self._curations
         after._prefix = self._prefix
+        after._minter = self._minter
         after._keys = dict(self._keys)
         for mention in gone:
             after._keys.pop(mention, None)
@@ -303,7 +197,87 @@ class Identities:
         after._assign(members)
         after.base = self
         after.recomputed = frozenset(members) | frozenset(gone)
+        after.recomputed_events = frozenset()
+        after._events = self._events
+        after.event_groups = {}
         return after
+
+    def with_events(
+        self, groups: Mapping[GroupKey, set[EventMention]], gone: Iterable[EventMention]
+    ) -> Identities:
+        """These identities with the event groups ``groups`` (each with all its reports, as
+        :meth:`group` keys them here) computed again, and the reports ``gone`` removed."""
+        after = Identities.__new__(Identities)
+        after.__dict__.update(self.__dict__)
+        if self.base is None:  # changing events alone: no mention was computed again
+            after.base = self
+            after.recomputed = frozenset()
+        after._events = dict(self._events)
+        for report in gone:
+            after._events.pop(report, None)
+        after.event_groups = {}
+        after._assign_events(groups)
+        after.recomputed_events = frozenset(
+            {r for members in groups.values() for r in members} | set(gone)
+        )
+        return after
+
+    def group(self, report: EventMention) -> GroupKey:
+        """The group of an event report: its type and its participants' nodes."""
+        return (
+            report.type,
+            tuple(sorted((role, self.node(ref)) for role, ref in report.participants)),
+        )
+
+    def node(self, ref: Ref) -> str:
+        """The path under ``id/`` of the node a participant or place is (``person/Q100``)."""
+        if ref.mention is None:
+            return ref.fixed
+        return f"{ref.mention.kind}/{self.key(ref.mention)}"
+
+    def event_time(self, report: EventMention) -> tuple[str, ...]:
+        """The time key of the node of an event report (its own when not known)."""
+        return self._events.get(report, report.time_key)
+
+    def moved_events(self, before: Identities) -> set[EventMention]:
+        """The event reports whose node differs from their node in ``before``: another time
+        key, or another group (a participant's node moved)."""
+        if self is before:
+            return set()
+        # Identities derived from ``before`` computed again every report that can have moved
+        # (loader/reconcile.py puts the reports of moved participants in the groups it gives).
+        suspects: Iterable[EventMention] = (
+            self.recomputed_events if self.base is before else {*self._events, *before._events}
+        )
+        return {
+            r
+            for r in suspects
+            if self.event_time(r) != before.event_time(r) or self.group(r) != before.group(r)
+        }
+
+    def _assign_events(self, groups: Mapping[GroupKey, set[EventMention]]) -> None:
+        def place(report: EventMention) -> str | None:
+            return None if report.place is None else self.node(report.place)
+
+        events = f"{self._prefix}event/"
+        same = {
+            frozenset((c.first, c.second))
+            for c in self._curations
+            if c.verdict == SAME and c.first.startswith(events)
+        }
+        different = {
+            frozenset((c.first, c.second))
+            for c in self._curations
+            if c.verdict != SAME and c.first.startswith(events)
+        }
+        minter = self._minter if (same or different) else None
+        for key, members in groups.items():
+            self.event_groups[key] = set(members)
+            iri = None
+            if minter is not None:
+                pairs = [(role, self._prefix + node) for role, node in key[1]]
+                iri = functools.partial(minter.event, key[0], pairs)
+            self._events.update(anchors(members, place, iri=iri, same=same, different=different))
 
     def curations(self) -> tuple[Curation, ...]:
         """The curators' statements these identities apply."""
@@ -429,7 +403,7 @@ class Identities:
         proposed: dict[int, str] = {}
         suffix: dict[int, str] = {}
         for root, group in clusters.items():
-            qid = _smallest_qid([q for m in group for q in m.wikidata()])
+            qid = smallest_qid([q for m in group for q in m.wikidata()])
             if qid:
                 proposed[root] = qid
                 continue
@@ -452,8 +426,3 @@ class Identities:
             for m in group:
                 keys[m] = key
         return keys
-
-
-def _smallest_qid(qids: Iterable[str]) -> str | None:
-    found = sorted(set(qids), key=lambda q: (len(q), q))
-    return found[0] if found else None

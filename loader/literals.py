@@ -15,7 +15,7 @@ from pyoxigraph import Literal, NamedNode
 
 from diplograph.loader.namespaces import XSD
 
-__all__ = ["decimal_literal", "duration_literal", "when_literal"]
+__all__ = ["decimal_literal", "duration_literal", "time_span", "when_literal"]
 
 
 def when_literal(value: str) -> Literal:
@@ -88,3 +88,21 @@ def duration_literal(value: str) -> Literal:
     else:
         text, datatype = f"P{day_time}" if day_time else "PT0S", "dayTimeDuration"
     return Literal(text, datatype=NamedNode(XSD + datatype))
+
+
+def time_span(text: str) -> tuple[dt.datetime, dt.datetime]:
+    """The instants a time value can denote, [first, last): a year, a month, a day, or one
+    instant (a date-time, in UTC) for which both ends are that instant."""
+    if "T" in text:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+        return moment, moment
+    parts = [int(p) for p in text[:10].split("-")]
+    if len(parts) == 1:
+        return dt.datetime(parts[0], 1, 1), dt.datetime(parts[0] + 1, 1, 1)
+    if len(parts) == 2:
+        year, month = parts
+        after = dt.datetime(year + month // 12, month % 12 + 1, 1)
+        return dt.datetime(year, month, 1), after
+    day = dt.datetime(parts[0], parts[1], parts[2])
+    return day, day + dt.timedelta(days=1)

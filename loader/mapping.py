@@ -16,9 +16,10 @@ from diplograph.loader.errors import FactsError, InputWarning, Location
 from diplograph.loader.facts import Entity, EntityType, Fact, FactsDocument, Participant, Role
 from diplograph.loader.facts.identifiers import ISO3166
 from diplograph.loader.gazetteer import State, identify_state
-from diplograph.loader.identity import Identities, entity_mention, publisher_mention
+from diplograph.loader.identity import Identities
 from diplograph.loader.iris import SITUATION_TYPES, IriMinter, slug
 from diplograph.loader.literals import decimal_literal, duration_literal, when_literal
+from diplograph.loader.mentions import Claims, claims, entity_mention, publisher_mention
 from diplograph.loader.namespaces import (
     CAMEO,
     DCTERMS,
@@ -118,10 +119,12 @@ class _Builder:
         source: str | None,
         line: int | None,
         identities: Identities,
+        claimed: Claims,
     ) -> None:
         self.doc = doc
         self.minter = minter
         self.identities = identities
+        self.claims = claimed
         self.superclasses = superclasses
         self.lang = doc.document.language
         self.triples: list[Triple] = []
@@ -132,6 +135,8 @@ class _Builder:
         self.entities: dict[str, str] = {}
         self.entity_types: dict[str, str] = {}
         self.facts: dict[str, str] = {}
+        #: fact id -> the event node a joined report would have alone (loader/coreference.py)
+        self.reported_as: dict[str, str] = {}
         self.holdings: list[DocumentHolding] = []
         self.states: dict[str, State] = {}
         self.warnings: list[InputWarning] = []
@@ -300,7 +305,16 @@ class _Builder:
             if kind == "Agreement":
                 qualifiers += time_key
             return self.minter.situation(kind, pairs, qualifiers)
-        return self.minter.event(kind, pairs, time_key)
+        # The event node of the report, over every document (loader/coreference.py): a vague
+        # report of an event reported precisely elsewhere is keyed by the precise time.
+        report = self.claims.reports[fact.id]
+        node = self.minter.event(kind, pairs, self.identities.event_time(report))
+        own = self.minter.event(kind, pairs, report.time_key)
+        if own != node:
+            # The node the report would have alone is the same event: linked-data clients that
+            # knew it find the node, and a curator can say "different" to undo the join.
+            self.reported_as[fact.id] = own
+        return node
 
     def facts_(self) -> None:
         for i, fact in enumerate(self.doc.facts):
@@ -322,6 +336,8 @@ class _Builder:
         kind = fact.type.value
         self.typed(node, kind, path)
         self.provenance(node, fact, path)
+        if fact.id in self.reported_as:
+            self.add(node, OWL + "sameAs", self.reported_as[fact.id])
         self.add(node, DIP + "modality", KW + fact.modality.value)
         if fact.summary:
             self.add(node, DIP + "summary", self.text(fact.summary))
@@ -524,6 +540,7 @@ def map_document(
     source: str | None = None,
     line: int | None = None,
     identities: Identities | None = None,
+    claimed: Claims | None = None,
 ) -> MappedDocument:
     """Map one facts document to the triples of its named graph.
 
@@ -532,10 +549,20 @@ def map_document(
     too, so queries for a superclass find instances of its subclasses. Raises
     :class:`~loader.errors.FactsError` for input the mapping cannot express, and for state
     identifiers the gazetteer refuses (an unknown ISO code, a Wikidata id and an ISO code of two
-    states). ``identities`` says which node each entity mention is, over the documents of the
-    store (loader/identity.py); without it, each mention is keyed as in a document alone.
+    states). ``identities`` says which node each entity mention and event report is, over the
+    documents of the store (loader/identity.py); without it, each is keyed as in a document
+    alone. ``claimed`` is the document's :func:`~diplograph.loader.mentions.claims`, when the
+    caller has it.
     """
-    builder = _Builder(doc, minter, superclasses, source, line, identities or Identities.alone())
+    builder = _Builder(
+        doc,
+        minter,
+        superclasses,
+        source,
+        line,
+        identities or Identities.alone(),
+        claimed or claims(doc, source=source, line=line),
+    )
     builder.document()
     builder.entities_()
     builder.facts_()

@@ -38,9 +38,10 @@ from diplograph.loader.conflicts import Conflict, find_conflicts
 from diplograph.loader.curation import SAME, Curation, change, curations
 from diplograph.loader.errors import FactsError, InputWarning, NotFoundError, RejectedError
 from diplograph.loader.facts import FactsDocument, SourceRecord
-from diplograph.loader.identity import Identities, Mention, mentions
+from diplograph.loader.identity import Identities
 from diplograph.loader.iris import IriMinter
 from diplograph.loader.mapping import MappedDocument, map_document
+from diplograph.loader.mentions import Claims, claims
 from diplograph.loader.namespaces import ONTOLOGY_IRI
 from diplograph.loader.reconcile import Reconciler, facts_record
 from diplograph.loader.report import LoadReport, Rejection, rejection_from_error
@@ -183,13 +184,18 @@ class Loader:
         report.warnings.extend(w for r in batch for w in r.warnings)
         rejected: dict[int, Rejection] = {}
         docs: dict[int, FactsDocument] = {}
+        found: dict[int, Claims] = {}  # what each document says of identity
         for index, record in enumerate(batch):
             if record.error is not None:
                 rejected[index] = rejection_from_error(record, record.error)
-            else:
-                assert record.document is not None
-                docs[index] = record.document
-        found = {index: mentions(doc) for index, doc in docs.items()}
+                continue
+            assert record.document is not None
+            try:
+                found[index] = claims(record.document, source=record.source, line=record.line)
+            except FactsError as exc:  # state identifiers the gazetteer refuses
+                rejected[index] = rejection_from_error(record, exc)
+                continue
+            docs[index] = record.document
         graph_of = {index: self.minter.document(doc.document.id) for index, doc in docs.items()}
 
         # Map, then validate, with the identities the batch's documents make together with the
@@ -216,7 +222,7 @@ class Loader:
                 break
             for index in stale:
                 try:
-                    mapped[index] = self._map(batch[index], docs[index], identities)
+                    mapped[index] = self._map(batch[index], docs[index], found[index], identities)
                 except FactsError as exc:
                     rejected[index] = rejection_from_error(batch[index], exc)
                     live.discard(index)
@@ -309,7 +315,7 @@ class Loader:
             )
 
     def _map(
-        self, record: SourceRecord, doc: FactsDocument, identities: Identities
+        self, record: SourceRecord, doc: FactsDocument, said: Claims, identities: Identities
     ) -> MappedDocument:
         """Map one document with ``identities``; its graph keeps the document too."""
         mapped = map_document(
@@ -319,6 +325,7 @@ class Loader:
             source=record.source,
             line=record.line,
             identities=identities,
+            claimed=said,
         )
         mapped.triples.append(facts_record(mapped.graph, doc))
         return mapped
@@ -525,6 +532,12 @@ def _last_versions(indices: Iterable[int], graph_of: Mapping[int, str]) -> dict[
     return {graph_of[i]: i for i in sorted(indices)}
 
 
-def _moved(found: Iterable[Mention], before: Identities, after: Identities) -> bool:
-    """Whether one of the mentions ``found`` is another node ``after`` than ``before``."""
-    return before is not after and any(before.key(m) != after.key(m) for m in found)
+def _moved(said: Claims, before: Identities, after: Identities) -> bool:
+    """Whether a mention or an event report of ``said`` is another node ``after`` than
+    ``before``."""
+    if before is after:
+        return False
+    return any(before.key(m) != after.key(m) for m in said.entities) or any(
+        before.event_time(r) != after.event_time(r) or before.group(r) != after.group(r)
+        for r in said.events
+    )

@@ -21,7 +21,6 @@ constrain a linked node by its kind, which does not change.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,9 +29,10 @@ from pyoxigraph import Literal, NamedNode, QuerySolutions, Triple
 
 from diplograph.loader.curation import Curation, curations
 from diplograph.loader.facts import FactsDocument
-from diplograph.loader.identity import Identities, Mention, MentionIndex, record_mentions
+from diplograph.loader.identity import GroupKey, Identities, MentionIndex
 from diplograph.loader.iris import IriMinter
 from diplograph.loader.mapping import MappedDocument, map_document
+from diplograph.loader.mentions import Claims, EventMention, Mention, claims
 from diplograph.loader.namespaces import DIP
 from diplograph.loader.store import Store
 
@@ -53,7 +53,7 @@ def facts_record(graph: str, doc: FactsDocument) -> Triple:
 
 
 class Reconciler:
-    """The mentions of every document of a store, and what a change does to them.
+    """The claims of every document of a store, and what a change does to them.
 
     Reads the store on first use; :meth:`committed` keeps it in step with the changes the
     caller commits. One instance serves one writer (a load run, a retraction, a curation).
@@ -65,14 +65,17 @@ class Reconciler:
         self.store = store
         self.minter = minter
         self.superclasses = superclasses
-        self._by_graph: dict[str, frozenset[Mention]] | None = None
+        self._by_graph: dict[str, Claims] | None = None
         self._graphs_of: dict[Mention, set[str]] = defaultdict(set)
         self._index = MentionIndex()
+        self._reports_of: dict[EventMention, set[str]] = defaultdict(set)
+        self._citing: dict[Mention, set[EventMention]] = defaultdict(set)
+        self._groups: dict[GroupKey, set[EventMention]] = {}
         self._current: Identities | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
-    def _read(self) -> dict[str, frozenset[Mention]]:
+    def _read(self) -> dict[str, Claims]:
         if self._by_graph is not None:
             return self._by_graph
         prefix = self.minter.documents()
@@ -83,15 +86,46 @@ class Reconciler:
         assert isinstance(result, QuerySolutions)
         self._by_graph = {}
         for row in result:
-            graph = row["g"].value
-            found = record_mentions(json.loads(row["facts"].value))
-            self._by_graph[graph] = found
-            for mention in found:
-                self._graphs_of[mention].add(graph)
-                self._index.add(mention)
+            said = claims(FactsDocument.model_validate_json(row["facts"].value))
+            self._add(row["g"].value, said)
         records = curations(self.store, self.minter.curation_graph())
-        self._current = Identities(self._index, records, minter=self.minter)
+        self._current = Identities(
+            self._index, records, minter=self.minter, events=self._reports_of
+        )
+        self._groups = dict(self._current.event_groups)
         return self._by_graph
+
+    def _add(self, graph: str, said: Claims) -> None:
+        assert self._by_graph is not None
+        self._by_graph[graph] = said
+        for mention in said.entities:
+            self._graphs_of[mention].add(graph)
+            self._index.add(mention)
+        for report in said.events:
+            self._reports_of[report].add(graph)
+            for mention in _cited(report):
+                self._citing[mention].add(report)
+
+    def _remove(self, graph: str) -> None:
+        assert self._by_graph is not None
+        said = self._by_graph.pop(graph, None)
+        if said is None:
+            return
+        for mention in said.entities:
+            graphs = self._graphs_of[mention]
+            graphs.discard(graph)
+            if not graphs:
+                del self._graphs_of[mention]
+                self._index.discard(mention)
+        for report in said.events:
+            graphs = self._reports_of[report]
+            graphs.discard(graph)
+            if not graphs:
+                del self._reports_of[report]
+                for mention in _cited(report):
+                    self._citing[mention].discard(report)
+                    if not self._citing[mention]:
+                        del self._citing[mention]
 
     def current(self) -> Identities:
         """The identities of the store as it is."""
@@ -103,36 +137,63 @@ class Reconciler:
 
     def identities(
         self,
-        changed: Mapping[str, frozenset[Mention] | None],
+        changed: Mapping[str, Claims | None],
         curation: Sequence[Curation] | None = None,
     ) -> Identities:
-        """The identities once the documents of ``changed`` (graph → its new mentions, None for
-        a document removed) are in place, and the curation statements are ``curation`` (when
+        """The identities once the documents of ``changed`` (graph → its new claims, None for a
+        document removed) are in place, and the curation statements are ``curation`` (when
         given)."""
         by_graph = self._read()
         current = self.current()
-        coming = {m for found in changed.values() if found for m in found}
+        outside = changed.keys()
+        coming = {m for said in changed.values() if said for m in said.entities}
         added = {m for m in coming if m not in self._index}
-        # a mention leaves when no document outside the change makes it any more
+        # a mention (a report) leaves when no document outside the change makes it any more
         leaving = {
             m
             for graph in changed
-            for m in by_graph.get(graph, ())
-            if m not in coming and not (self._graphs_of[m] - changed.keys())
+            for m in (by_graph[graph].entities if graph in by_graph else ())
+            if m not in coming and not (self._graphs_of[m] - outside)
         }
-        if curation is not None:  # rare: every key is computed again
-            remaining = (set(self._index) - leaving) | added
-            return Identities(remaining, curation, minter=self.minter)
-        if not added and not leaving:
-            return current  # the same set of mentions: the same identities
-        component = self._index.component(
-            added | leaving,
-            added=MentionIndex(added),
-            removed=leaving,
-            curations=current.curations(),
-            prefix=current.prefix(),
-        )
-        return current.updated(component, leaving)
+        reports = {r for said in changed.values() if said for r in said.events}
+        added_reports = {r for r in reports if r not in self._reports_of}
+        leaving_reports = {
+            r
+            for graph in changed
+            for r in (by_graph[graph].events if graph in by_graph else ())
+            if r not in reports and not (self._reports_of[r] - outside)
+        }
+        if curation is not None:  # rare: everything is computed again
+            return Identities(
+                (set(self._index) - leaving) | added,
+                curation,
+                minter=self.minter,
+                events=(set(self._reports_of) - leaving_reports) | added_reports,
+            )
+        if not (added or leaving or added_reports or leaving_reports):
+            return current  # the same claims: the same identities
+        entities = current
+        if added or leaving:
+            component = self._index.component(
+                added | leaving,
+                added=MentionIndex(added),
+                removed=leaving,
+                curations=current.curations(),
+                prefix=current.prefix(),
+            )
+            entities = current.updated(component, leaving)
+        # Reports whose participants or place moved change group; so do the groups that
+        # reports join or leave. Those groups are computed again, each whole.
+        moved = entities.moved(current)
+        regrouped = {r for m in moved for r in self._citing.get(m, ())} - leaving_reports
+        keys = {current.group(r) for r in leaving_reports | regrouped}
+        keys |= {entities.group(r) for r in added_reports | regrouped}
+        groups: dict[GroupKey, set[EventMention]] = {
+            key: self._groups.get(key, set()) - leaving_reports - regrouped for key in keys
+        }
+        for report in added_reports | regrouped:
+            groups[entities.group(report)].add(report)
+        return entities.with_events(groups, leaving_reports)
 
     def remapped(
         self, before: Identities, after: Identities, *, skip: Iterable[str] = ()
@@ -143,6 +204,8 @@ class Reconciler:
         graphs: set[str] = set()
         for mention in after.moved(before):
             graphs.update(self._graphs_of.get(mention, ()))
+        for report in after.moved_events(before):
+            graphs.update(self._reports_of.get(report, ()))
         graphs -= set(skip)
         return [self._remap(graph, after) for graph in sorted(graphs)]
 
@@ -155,26 +218,32 @@ class Reconciler:
         doc = FactsDocument.model_validate_json(text)
         mapped = map_document(doc, self.minter, self.superclasses, identities=identities)
         mapped.triples.append(facts_record(graph, doc))
-        log.info("mapping %s again: a mention of it changed node", graph)
+        log.info("mapping %s again: a mention or report of it changed node", graph)
         return mapped
 
-    def committed(
-        self, changed: Mapping[str, frozenset[Mention] | None], identities: Identities
-    ) -> None:
+    def committed(self, changed: Mapping[str, Claims | None], identities: Identities) -> None:
         """Record that the change (as given to :meth:`identities`) is committed, with the
         identities it gave."""
-        by_graph = self._read()
-        for graph, found in changed.items():
-            for mention in by_graph.pop(graph, frozenset()):
-                graphs = self._graphs_of[mention]
-                graphs.discard(graph)
-                if not graphs:
-                    del self._graphs_of[mention]
-                    self._index.discard(mention)
-            if found is not None:
-                by_graph[graph] = found
-                for mention in found:
-                    self._graphs_of[mention].add(graph)
-                    self._index.add(mention)
+        self._read()
+        for graph, said in changed.items():
+            self._remove(graph)
+            if said is not None:
+                self._add(graph, said)
+        if identities.base is None:  # computed from scratch: every group
+            self._groups = dict(identities.event_groups)
+        else:
+            for key, members in identities.event_groups.items():
+                if members:
+                    self._groups[key] = members
+                else:
+                    self._groups.pop(key, None)
         identities.base = None  # the chain of earlier identities is not needed any more
         self._current = identities
+
+
+def _cited(report: EventMention) -> set[Mention]:
+    """The entity mentions an event report's participants and place are."""
+    refs = [ref for _, ref in report.participants]
+    if report.place is not None:
+        refs.append(report.place)
+    return {ref.mention for ref in refs if ref.mention is not None}

@@ -152,20 +152,24 @@ def test_withdrawing_a_statement_nobody_made_is_not_found(graph: Graph) -> None:
         graph.uncurate(WITH_ID, BY_NAME)
 
 
-def test_a_curated_pair_of_events_is_no_longer_a_candidate_same_event() -> None:
+def test_a_curated_pair_of_events_is_one_event_and_no_longer_a_candidate() -> None:
     from tests.test_conflicts import meeting_report
 
     with open_graph() as g:
         g.load(
             [
-                meeting_report("precise", {"start": "2023-11-15"}),
+                meeting_report("fifteenth", {"start": "2023-11-15"}),
+                meeting_report("twentieth", {"start": "2023-11-20"}),
                 meeting_report("vague", {"earliest": "2023-11-01", "latest": "2023-11-30"}),
             ]
         )
         [found] = [c for c in g.check() if c.kind == SAME_EVENT]
-        first, second = (v.value for v in found.values)
-        g.curate("same", first, second)
+        vague = next(v.value for v in found.values if "2023-11-01" in v.value)
+        fifteenth = next(v.value for v in found.values if "2023-11-15" in v.value)
+        g.curate("same", vague, fifteenth)
         assert [c for c in g.check() if c.kind == SAME_EVENT] == []
+        rows = g.query("SELECT DISTINCT ?m WHERE { ?m a dip:Meeting }")
+        assert len(rows) == 2
 
 
 # -- the command and the HTTP API ------------------------------------------------------------

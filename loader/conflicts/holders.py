@@ -24,6 +24,7 @@ from itertools import combinations
 
 from diplograph.loader.conflicts.model import HOLDERS, Conflict, Source, Value
 from diplograph.loader.conflicts.reads import DOCUMENT, chunks, confidence, iri_list, select
+from diplograph.loader.literals import time_span
 from diplograph.loader.namespaces import DIP, KW
 from diplograph.loader.store import Store
 
@@ -54,24 +55,6 @@ _HOLDINGS = """SELECT ?post ?h ?holder ?start ?end ?m ?g ?c WHERE {{
   OPTIONAL {{ ?h dip:endDate ?end }}
   OPTIONAL {{ ?h dip:modality ?m }}
 }}"""
-
-
-def time_span(text: str) -> tuple[dt.datetime, dt.datetime]:
-    """The instants a time value can denote, [first, last): a year, a month, a day, or one
-    instant (a date-time, in UTC) for which both ends are that instant."""
-    if "T" in text:
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
-        return moment, moment
-    parts = [int(p) for p in text[:10].split("-")]
-    if len(parts) == 1:
-        return dt.datetime(parts[0], 1, 1), dt.datetime(parts[0] + 1, 1, 1)
-    if len(parts) == 2:
-        year, month = parts
-        after = dt.datetime(year + month // 12, month % 12 + 1, 1)
-        return dt.datetime(year, month, 1), after
-    day = dt.datetime(parts[0], parts[1], parts[2])
-    return day, day + dt.timedelta(days=1)
 
 
 @dataclass

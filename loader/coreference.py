@@ -1,0 +1,143 @@
+"""Which event node a report of an event is, among the reports of every document (docs/mapping.md,
+"Events across documents").
+
+Reports of one event come at other precisions: "on 10 March", "in March", "earlier this year"
+(bounds from 1 January to the article's date). The rule, per group of reports with the same type
+and the same participants (their nodes, as the identities decide them):
+
+* each dated report denotes a span of time: its start at its precision (an instant, a day, a
+  month, a year), or from the first instant of its earliest start to the last of its latest;
+* taken from the most precise (the narrowest span; ties by their text) to the least, a report
+  joins the node of the reports within its span, when they are all one node; a report that
+  gives a place joins only a node whose reports give that place or none. When they are two or
+  more nodes, which one it means is not known, and it keeps a node of its own (``diplograph
+  check`` lists it as a candidate same event); when there are none, it is a node of its own;
+* a curator's "different" between a report's own node and a node keeps it out of that node; a
+  curator's "same" between the own nodes of two reports makes their nodes one, the more
+  precise one's;
+* an undated report, or one bounded on one side only, is never joined.
+
+The node a report joins is the one its anchor (the precise report) would have alone: its IRI is
+keyed by the anchor's time. Since the result is a function of the set of reports, the graph does
+not depend on load order, and a retraction undoes what the retracted reports joined.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Collection, Iterable
+
+from diplograph.loader.literals import time_span
+from diplograph.loader.mentions import EventMention
+
+__all__ = ["Span", "anchors", "event_span"]
+
+#: The instants a time can denote, [first, last).
+Span = tuple[dt.datetime, dt.datetime]
+
+
+def event_span(time_key: tuple[str, ...]) -> Span | None:
+    """The span of a report's time (start, earliest, latest), or None when it is undated or
+    bounded on one side only."""
+    if not time_key:
+        return None
+    start, earliest, latest = time_key
+    if start:
+        return _half_open(time_span(start))
+    if earliest and latest:
+        return time_span(earliest)[0], _half_open(time_span(latest))[1]
+    return None
+
+
+def anchors(
+    group: Iterable[EventMention],
+    place: Callable[[EventMention], str | None],
+    *,
+    iri: Callable[[tuple[str, ...]], str] | None = None,
+    same: Collection[frozenset[str]] = (),
+    different: Collection[frozenset[str]] = (),
+) -> dict[EventMention, tuple[str, ...]]:
+    """The time key of the node of each report of one group (the same type and participants),
+    by the rule of the module docstring; ``place`` gives the node of a report's place.
+
+    Curators' statements about event nodes (``same`` and ``different`` pairs of IRIs; ``iri``
+    gives the IRI of the group's node of a time key) come first: a report whose own node a
+    curator said is different from a node does not join it; reports whose own nodes a curator
+    said are the same are one node, the more precise one's.
+    """
+    dated: list[tuple[Span, EventMention]] = []
+    result: dict[EventMention, tuple[str, ...]] = {}
+    for report in group:
+        span = event_span(report.time_key)
+        if span is None:
+            result[report] = report.time_key
+        else:
+            dated.append((span, report))
+    # narrowest first; ties by the report's text, a total order that does not depend on the
+    # order the reports came in (a place may be None, which does not compare with a place)
+    dated.sort(key=lambda item: (item[0][1] - item[0][0], item[1].time_key, repr(item[1])))
+
+    def apart(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+        return iri is not None and frozenset((iri(a), iri(b))) in different
+
+    # the places of the reports each node has so far: a report joins a node only if its place
+    # agrees with all of them, so a report without a place cannot chain two places together
+    places: dict[tuple[str, ...], set[str]] = {}
+    for i, (span, report) in enumerate(dated):
+        where = place(report)
+        found = {
+            result[inner]
+            for inner_span, inner in dated[:i]
+            if span[0] <= inner_span[0]
+            and inner_span[1] <= span[1]
+            and (where is None or places.get(result[inner], set()) <= {where})
+            and not apart(report.time_key, result[inner])
+        }
+        node = found.pop() if len(found) == 1 else report.time_key
+        result[report] = node
+        if where is not None:
+            places.setdefault(node, set()).add(where)
+    if iri is not None and same:
+        _join_curated(result, [r for _, r in dated], iri, same)
+    return result
+
+
+def _join_curated(
+    result: dict[EventMention, tuple[str, ...]],
+    by_precision: list[EventMention],
+    iri: Callable[[tuple[str, ...]], str],
+    same: Collection[frozenset[str]],
+) -> None:
+    """Make the nodes of reports whose own nodes a curator said are the same one node: the node
+    of the most precise of them."""
+    rank: dict[tuple[str, ...], int] = {}
+    for position, report in enumerate(by_precision):
+        rank.setdefault(report.time_key, position)
+
+    def order(key: tuple[str, ...]) -> tuple[int, tuple[str, ...]]:
+        return (rank.get(key, len(rank)), key)
+
+    node_of: dict[str, tuple[str, ...]] = {}  # a report's own node -> the node it is
+    for report, node in sorted(result.items(), key=lambda item: (order(item[1]), repr(item[0]))):
+        node_of.setdefault(iri(report.time_key), node)
+    parent: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def find(key: tuple[str, ...]) -> tuple[str, ...]:
+        while parent.get(key, key) != key:
+            key = parent[key]
+        return key
+
+    for pair in sorted(sorted(p) for p in same):
+        a, b = pair
+        if a in node_of and b in node_of:
+            first, second = sorted((find(node_of[a]), find(node_of[b])), key=order)
+            if first != second:
+                parent[second] = first
+    for report in result:
+        result[report] = find(result[report])
+
+
+def _half_open(span: Span) -> Span:
+    # time_span gives an instant as [t, t]; as [t, t + 1 µs) it lies within what contains it.
+    first, last = span
+    return (first, last + dt.timedelta(microseconds=1)) if first == last else span

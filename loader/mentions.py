@@ -1,0 +1,215 @@
+"""What a document says of who and what it is about: its mentions of entities and its event
+reports, in a form that does not depend on other documents (loader/identity.py decides which node
+each is, over all documents; loader/coreference.py which event node each report is).
+
+A :class:`Mention` is how one document identifies one entity: its kind, its name and aliases as
+:func:`~diplograph.loader.iris.slug` keys, and its strong identifiers. A :class:`Ref` points at a
+participant: a mention, or a node the gazetteer fixes (a state, the government of a state). An
+:class:`EventMention` is one report of an event: its type, its participants and place as refs,
+and its time as the document gives it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+
+from diplograph.loader.errors import Location
+from diplograph.loader.facts import Entity, EntityType, FactsDocument
+from diplograph.loader.facts.identifiers import ISO3166
+from diplograph.loader.gazetteer import identify_state
+from diplograph.loader.iris import ENTITY_KIND, SITUATION_TYPES, slug
+
+__all__ = [
+    "WIKIDATA",
+    "Claims",
+    "EventMention",
+    "Mention",
+    "Ref",
+    "claims",
+    "entity_mention",
+    "mentions",
+    "publisher_mention",
+    "smallest_qid",
+]
+
+#: The scheme of Wikidata ids among a mention's identifiers.
+WIKIDATA = "wikidata"
+
+
+@dataclass(frozen=True, order=True)
+class Mention:
+    """How one document identifies one entity: its kind, its name keys and its identifiers."""
+
+    #: the IRI path of the node (``person``, ``org``, ``place``, ``post``)
+    kind: str
+    #: normalized names (:func:`slug`), the entity's name first, then its aliases
+    names: tuple[str, ...]
+    #: strong identifiers as ``scheme:value`` (``wikidata:Q22``, ``acled:1234``), sorted
+    ids: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The key of the entity's own name."""
+        return self.names[0]
+
+    def wikidata(self) -> list[str]:
+        """The Wikidata ids among the identifiers."""
+        return [i.split(":", 1)[1] for i in self.ids if i.startswith(WIKIDATA + ":")]
+
+    def own_key(self) -> str:
+        """The key the mention has in a document alone: its Wikidata id, else its name."""
+        return smallest_qid(self.wikidata()) or self.name
+
+    def answers(self) -> set[str]:
+        """The keys whose IRIs a curation statement may name this mention by: its own key, its
+        Wikidata ids, and its name with one of its identifiers appended (rule 4)."""
+        keys = {self.own_key(), *self.wikidata()}
+        if self.ids and not self.wikidata():
+            keys.update(f"{self.name}-{slug(ident)}" for ident in self.ids)
+        return keys
+
+    def tokens(self) -> list[tuple[str, str, str]]:
+        """What links the mention to others of its kind: identifiers, names, curated keys."""
+        return [
+            *((self.kind, "id", i) for i in self.ids),
+            *((self.kind, "name", n) for n in self.names),
+            *((self.kind, "key", k) for k in self.answers()),
+        ]
+
+
+def entity_mention(entity: Entity, states: Collection[str] = ()) -> Mention | None:
+    """The mention an entity of a facts document makes, or None for a state or for the
+    government of one of the document's states (``states``: their ids); their node is the
+    gazetteer's (see the module docstring)."""
+    return _mention(
+        entity.type.value,
+        entity.name,
+        entity.aliases,
+        entity.wikidata,
+        entity.identifiers,
+        entity.governs is not None and entity.governs in states,
+    )
+
+
+def publisher_mention(name: str) -> Mention:
+    """The mention a document's publisher makes: an organization known by its name."""
+    return Mention("org", (slug(name),))
+
+
+def mentions(doc: FactsDocument) -> frozenset[Mention]:
+    """Every mention of a facts document (the input of :class:`Identities`)."""
+    states = {e.id for e in doc.entities if e.type is EntityType.State}
+    found = {m for m in (entity_mention(e, states) for e in doc.entities) if m is not None}
+    if doc.document.publisher:
+        found.add(publisher_mention(doc.document.publisher))
+    return frozenset(found)
+
+
+def _mention(
+    entity_type: str,
+    name: str,
+    aliases: Iterable[str],
+    wikidata: str | None,
+    identifiers: Mapping[str, str],
+    governs_a_state: bool,
+) -> Mention | None:
+    if entity_type == EntityType.State.value:
+        return None
+    if entity_type == EntityType.Government.value and governs_a_state:
+        return None
+    names = [slug(name)]
+    names += [k for k in (slug(a) for a in aliases) if k not in names]
+    ids = {f"{scheme}:{value}" for scheme, value in identifiers.items()}
+    if wikidata:
+        ids.add(f"{WIKIDATA}:{wikidata}")
+    return Mention(ENTITY_KIND[entity_type], tuple(names), tuple(sorted(ids)))
+
+
+def smallest_qid(qids: Iterable[str]) -> str | None:
+    """The smallest of Wikidata ids (shortest, then lowest: ``Q100`` before ``Q1000``)."""
+    found = sorted(set(qids), key=lambda q: (len(q), q))
+    return found[0] if found else None
+
+
+@dataclass(frozen=True, order=True)
+class Ref:
+    """A participant or place of an event report: a node the gazetteer fixes (``fixed``, its
+    path under ``id/``: ``state/Q148``, ``org/government-of-Q148``), or an entity ``mention``
+    whose node the identities decide."""
+
+    fixed: str = ""
+    mention: Mention | None = None
+
+
+@dataclass(frozen=True, order=True)
+class EventMention:
+    """One document's report of one event, as the document gives it."""
+
+    type: str
+    #: (role, participant) pairs, sorted
+    participants: tuple[tuple[str, Ref], ...]
+    place: Ref | None
+    #: start, earliest, latest ("" when not given); () for an undated report
+    time_key: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Claims:
+    """Everything a document says of identity: its entity mentions, its event reports, and the
+    ref of each of its entities (by entity id), which the mapping uses."""
+
+    entities: frozenset[Mention]
+    events: frozenset[EventMention]
+    refs: Mapping[str, Ref]
+    #: the report each event fact of the document makes, by fact id
+    reports: Mapping[str, EventMention]
+
+
+def claims(doc: FactsDocument, *, source: str | None = None, line: int | None = None) -> Claims:
+    """The claims of a facts document. Raises the gazetteer's
+    :class:`~diplograph.loader.errors.FactsError` for state identifiers it refuses, at the
+    record and field the mapping names (``source`` and ``line`` locate the document)."""
+    states = {e.id for e in doc.entities if e.type is EntityType.State}
+    state_keys = {
+        e.id: _state_key(e, Location(source, line, f"{doc.document.id}#{e.id}", f"entities[{i}]"))
+        for i, e in enumerate(doc.entities)
+        if e.type is EntityType.State
+    }
+    refs: dict[str, Ref] = {}
+    for entity in doc.entities:
+        mention = entity_mention(entity, states)
+        if mention is not None:
+            refs[entity.id] = Ref(mention=mention)
+        elif entity.type is EntityType.State:
+            refs[entity.id] = Ref(fixed=f"state/{state_keys[entity.id]}")
+        else:  # the government of a state of the document
+            assert entity.governs is not None
+            refs[entity.id] = Ref(fixed=f"org/government-of-{state_keys[entity.governs]}")
+    entities = {r.mention for r in refs.values() if r.mention is not None}
+    if doc.document.publisher:
+        entities.add(publisher_mention(doc.document.publisher))
+    reports: dict[str, EventMention] = {}
+    for fact in doc.facts:
+        kind = fact.type.value
+        if kind == "PostHolding" or kind in SITUATION_TYPES:
+            continue
+        t = fact.time
+        reports[fact.id] = EventMention(
+            kind,
+            tuple(sorted((p.role.value, refs[p.entity]) for p in fact.participants)),
+            refs[fact.place] if fact.place else None,
+            (t.start or "", t.earliest or "", t.latest or "") if t else (),
+        )
+    return Claims(frozenset(entities), frozenset(reports.values()), refs, reports)
+
+
+def _state_key(entity: Entity, where: Location) -> str:
+    """The key of a state's node, as the mapping makes it (docs/mapping.md, "Identity of
+    states")."""
+    names = [entity.name, *entity.aliases]
+    at = Location(where.source, where.line, where.record, f"{where.field}.identifiers.{ISO3166}")
+    state = identify_state(entity.wikidata, entity.identifiers.get(ISO3166), names, at)
+    if state is not None:
+        return state.wikidata
+    return entity.wikidata or slug(entity.name)
