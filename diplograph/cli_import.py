@@ -27,8 +27,8 @@ __all__ = ["import_"]
 def _count_lines(paths: tuple[Path, ...]) -> int:
     total = 0
     for path in paths:
-        if str(path) == "-" or not path.exists():
-            return 0
+        if str(path) == "-" or not path.exists() or path.suffix in {".gz", ".zip"}:
+            return 0  # not known without reading it all
         with open(path, "rb") as stream:
             while chunk := stream.read(1 << 20):
                 total += chunk.count(b"\n")

@@ -7,7 +7,9 @@ codebook: 61 tab-separated columns, no header; its rows are described where they
 
 from __future__ import annotations
 
+import gzip
 import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pytest
 
 from diplograph.graph import Graph
 from diplograph.loader.config import Settings
+from diplograph.loader.errors import InputError
 from diplograph.loader.facts import SourceRecord
 from diplograph.loader.importers import ImportNotes, import_records
 from diplograph.loader.importers.gdelt import COLUMNS, gdelt_records
@@ -234,3 +237,27 @@ def test_dry_run_documents_are_json_lines_that_load_as_facts(tmp_path: Path, gra
     path.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in docs) + "\n")
     report = graph.load_file(path)
     assert report.documents_loaded == 4 and report.documents_rejected == 0
+
+
+def test_a_zipped_export_reads_as_gdelt_publishes_it(tmp_path: Path) -> None:
+    """GDELT publishes each 15-minute export as a zip archive of one file; .gz reads too."""
+    archive = tmp_path / "20231014120000.export.CSV.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.write(GDELT, "20231014120000.export.CSV")
+    squeezed = tmp_path / "events.tsv.gz"
+    squeezed.write_bytes(gzip.compress(GDELT.read_bytes()))
+    for path in (archive, squeezed):
+        records = _records(path)
+        assert sum(r.document is not None for r in records) == 4
+        assert sum(r.error is not None for r in records) == 3
+    bad = next(r.error for r in _records(archive) if r.error is not None)
+    assert bad is not None and bad.location.source == f"{archive}:20231014120000.export.CSV"
+
+
+def test_a_zip_of_several_files_is_refused(tmp_path: Path) -> None:
+    archive = tmp_path / "two.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.write(GDELT, "a.CSV")
+        out.write(GDELT, "b.CSV")
+    with pytest.raises(InputError, match="must hold one file, it holds 2"):
+        _records(archive)

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
+import io
 import re
 import sys
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,13 +103,31 @@ def rejected(error: RowError, raw: object) -> SourceRecord:
 
 
 def _open(path: Path | str) -> tuple[str, IO[str]]:
+    """The source name and a text stream of ``path``: ``-`` is standard input, a ``.gz`` file
+    is read through gzip, a ``.zip`` file of one member (as GDELT publishes its exports) through
+    that member."""
     if str(path) == "-":
         return "<stdin>", sys.stdin
     if not Path(path).exists():
         raise InputError(f"{path}: no such file")
     # surrogateescape: a byte that is not UTF-8 is kept, and the row that holds it is rejected
     # alone (see _check_text), not the whole file
-    return str(path), open(path, encoding="utf-8", errors="surrogateescape", newline="")
+    encoding, errors = "utf-8", "surrogateescape"
+    name = str(path)
+    if name.endswith(".gz"):
+        return name, gzip.open(path, "rt", encoding=encoding, errors=errors, newline="")
+    if name.endswith(".zip"):
+        archive = zipfile.ZipFile(path)
+        members = [m for m in archive.namelist() if not m.endswith("/")]
+        if len(members) != 1:
+            archive.close()
+            raise InputError(
+                f"{path}: a zip archive to import must hold one file, it holds {len(members)}"
+            )
+        member = archive.open(members[0])
+        stream = io.TextIOWrapper(member, encoding=encoding, errors=errors, newline="")
+        return f"{name}:{members[0]}", stream
+    return name, open(path, encoding=encoding, errors=errors, newline="")
 
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
