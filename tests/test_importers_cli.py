@@ -25,7 +25,7 @@ def test_import_loads_and_exits_1_when_rows_were_rejected(tmp_path: Path) -> Non
         "--rejects", rejects, "--no-progress",
     )  # fmt: skip
     assert result.exit_code == 1, result.output
-    assert "loaded 4 document(s)" in result.output
+    assert "loaded 5 document(s)" in result.output
     lines = [json.loads(line) for line in rejects.read_text().splitlines()]
     assert [(r["line"], r["violations"][0]["field"]) for r in lines] == [
         (12, "SQLDATE (column 2)"),
@@ -74,8 +74,8 @@ def test_json_report_counts_rows_events_documents_and_what_was_left_out(tmp_path
         "--format", "json", "--allow-rejects", "--no-progress",
     )  # fmt: skip
     report = json.loads(result.stdout)
-    assert report["import"]["rows"] == 15
-    assert report["import"]["documents"] == report["documents"]["loaded"] == 4
+    assert report["import"]["rows"] == 16
+    assert report["import"]["documents"] == report["documents"]["loaded"] == 5
     assert report["documents"]["rejected"] == 3
     assert any("dip:Event" in reason for reason in report["import"]["left_out"])
 

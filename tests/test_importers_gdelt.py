@@ -51,7 +51,7 @@ def test_the_export_has_61_columns() -> None:
 def test_one_document_per_article_with_the_article_as_its_url() -> None:
     docs = _documents()
     urls = {d["document"]["url"] for d in docs.values()}  # type: ignore[index]
-    assert len(urls) == len(docs) == 4
+    assert len(urls) == len(docs) == 5
     article = docs["gdelt-1100000001"]["document"]
     assert article == {  # named by its first row's event id; published on DATEADDED's day
         "id": "gdelt-1100000001",
@@ -159,7 +159,7 @@ def test_an_unknown_event_code_names_record_field_and_code() -> None:
 def test_a_row_with_the_wrong_column_count_is_rejected_alone() -> None:
     error = _errors()[14].error
     assert error is not None and error.rule == "expected 61 tab-separated columns, found 60"
-    assert len(_documents()) == 4  # the other rows still make their documents
+    assert len(_documents()) == 5  # the other rows still make their documents
 
 
 def test_bytes_that_are_not_utf8_reject_their_row_only(tmp_path: Path) -> None:
@@ -192,7 +192,7 @@ def test_documents_come_before_the_file_is_read_to_its_end(tmp_path: Path) -> No
 
 def test_the_import_loads_through_the_shapes_and_reports_bad_rows(graph: Graph) -> None:
     report = graph.import_file("gdelt", GDELT)
-    assert report.documents_loaded == 4
+    assert report.documents_loaded == 5
     assert {r.line for r in report.rejections} == {12, 13, 14}
     assert all(v["constraint"] == "facts-format" for r in report.rejections for v in r.violations)
     assert any(w.startswith("events of class dip:Event,") for w in report.warnings)
@@ -201,7 +201,7 @@ def test_the_import_loads_through_the_shapes_and_reports_bad_rows(graph: Graph) 
 def test_importing_the_same_file_again_changes_nothing(graph: Graph) -> None:
     graph.import_file("gdelt", GDELT)
     again = graph.import_file("gdelt", GDELT)
-    assert again.documents_loaded == 0 and again.documents_unchanged == 4
+    assert again.documents_loaded == 0 and again.documents_unchanged == 5
 
 
 def test_an_imported_article_is_retracted_like_any_document(graph: Graph) -> None:
@@ -226,7 +226,7 @@ def test_provenance_names_the_article_and_the_dataset(graph: Graph) -> None:
 
 def test_import_records_names_the_dataset() -> None:
     records = list(import_records("gdelt", [GDELT]))
-    assert sum(r.document is not None for r in records) == 4
+    assert sum(r.document is not None for r in records) == 5
     with pytest.raises(Exception, match="unknown dataset 'icews'"):
         import_records("icews", [GDELT])
 
@@ -236,7 +236,7 @@ def test_dry_run_documents_are_json_lines_that_load_as_facts(tmp_path: Path, gra
     path = tmp_path / "docs.jsonl"
     path.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in docs) + "\n")
     report = graph.load_file(path)
-    assert report.documents_loaded == 4 and report.documents_rejected == 0
+    assert report.documents_loaded == 5 and report.documents_rejected == 0
 
 
 def test_a_zipped_export_reads_as_gdelt_publishes_it(tmp_path: Path) -> None:
@@ -248,7 +248,7 @@ def test_a_zipped_export_reads_as_gdelt_publishes_it(tmp_path: Path) -> None:
     squeezed.write_bytes(gzip.compress(GDELT.read_bytes()))
     for path in (archive, squeezed):
         records = _records(path)
-        assert sum(r.document is not None for r in records) == 4
+        assert sum(r.document is not None for r in records) == 5
         assert sum(r.error is not None for r in records) == 3
     bad = next(r.error for r in _records(archive) if r.error is not None)
     assert bad is not None and bad.location.source == f"{archive}:20231014120000.export.CSV"
@@ -261,3 +261,14 @@ def test_a_zip_of_several_files_is_refused(tmp_path: Path) -> None:
         out.write(GDELT, "b.CSV")
     with pytest.raises(InputError, match="must hold one file, it holds 2"):
         _records(archive)
+
+
+def test_one_event_in_two_articles_is_one_node_attested_by_both(graph: Graph) -> None:
+    """Rows 1 and 16: two articles report China's visit to the United States on 14 October."""
+    graph.import_file("gdelt", GDELT)
+    rows = graph.query(
+        """SELECT ?visit (COUNT(DISTINCT ?doc) AS ?articles) WHERE {
+             ?visit a dip:Visit ; dip:cameoCode cameo:042 ; prov:wasDerivedFrom ?doc }
+           GROUP BY ?visit"""
+    )
+    assert len(rows) == 1 and rows[0]["articles"] == 2
