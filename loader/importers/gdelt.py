@@ -203,7 +203,8 @@ def _place(row: Row, prefix: str) -> dict[str, Any] | None:
         "name": title_case(name)[:500],
     }
     if feature and kind != "State":
-        entity["identifiers"] = {"geonames" if feature.lstrip("-").isdigit() else "gdelt": feature}
+        # GDELT's feature ids are GNS or GNIS ids, not GeoNames': a scheme of their own
+        entity["identifiers"] = {"gdelt": feature}
     return entity
 
 
