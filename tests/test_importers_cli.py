@@ -30,7 +30,7 @@ def test_import_loads_and_exits_1_when_rows_were_rejected(tmp_path: Path) -> Non
     assert [(r["line"], r["violations"][0]["field"]) for r in lines] == [
         (12, "SQLDATE (column 2)"),
         (13, "EventCode (column 27)"),
-        (14, None),
+        (14, None),  # a row of 60 columns: no column to name
     ]
     assert lines[0]["record_data"]["SQLDATE"] == "20231345"  # the row, to fix and import again
 
@@ -88,3 +88,12 @@ def test_a_file_of_another_format_names_the_missing_columns(tmp_path: Path) -> N
     )  # fmt: skip
     assert result.exit_code == 2
     assert "the header has no column 'event_id_cnty'" in result.output
+
+
+def test_the_progress_bar_counts_lines_and_the_report_follows(tmp_path: Path) -> None:
+    result = run(
+        "import", "polecat", IMPORTERS / "polecat-events.tsv", "--store-path", tmp_path / "s",
+        "--progress", "--allow-rejects",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "lines" in result.stderr and "loaded 6 document(s)" in result.stdout

@@ -159,6 +159,7 @@ def test_an_unknown_event_code_names_record_field_and_code() -> None:
 def test_a_row_with_the_wrong_column_count_is_rejected_alone() -> None:
     error = _errors()[14].error
     assert error is not None and error.rule == "expected 61 tab-separated columns, found 60"
+    assert error.location.record == "1100000013"
     assert len(_documents()) == 5  # the other rows still make their documents
 
 

@@ -169,6 +169,8 @@ def read_tabular(
                     None,
                     f"expected {len(names)} {_name(delimiter)}-separated columns, found "
                     f"{len(values)}",
+                    # the first column is the record's id when it looks like one
+                    values[0] if values[0].isdigit() else None,
                 )
                 continue
             row = Row(source, number, dict(zip(names, values, strict=True)), names)
