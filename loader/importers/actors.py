@@ -144,7 +144,8 @@ def cameo_actor(actor: CameoActor) -> Actor | str | None:
             "State", name, key=f"cameo-{actor.country}", identifiers={"cameo": actor.country}
         )
     if known is None:
-        return f"the actor code {actor.code!r} names no state or group (too unspecific)"
+        # the code itself stays out of the reason: one report line for all such actors
+        return "an actor code that names no state or known group (too unspecific to be a node)"
     if not roles:
         return state(known)
     role = roles[0]
