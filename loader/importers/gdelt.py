@@ -95,8 +95,10 @@ def gdelt_records(
     for path in paths:
         articles: dict[str, DocumentBuilder] = {}
         rows = 0
+        source = str(path)  # as the reader names it ("<stdin>", "archive.zip:member")
         for item in read_tabular(path, COLUMNS, on_line=on_line):
             notes.rows += 1
+            source = item.source
             if isinstance(item, RowError):
                 yield rejected(item, None)
                 continue
@@ -112,9 +114,9 @@ def gdelt_records(
             if event is not None:
                 builder.add(event, notes, f"{item.source}:{item.line}")
             if rows >= window:
-                yield from _flush(articles, item.source, notes)
+                yield from _flush(articles, source, notes)
                 rows = 0
-        yield from _flush(articles, str(path), notes)
+        yield from _flush(articles, source, notes)
 
 
 def _flush(
