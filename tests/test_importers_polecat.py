@@ -9,6 +9,7 @@ format (a header line, "None" for empty values); its rows are described where th
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -143,3 +144,34 @@ def test_the_import_passes_the_shapes(graph: Graph) -> None:
     assert (report.documents_loaded, report.documents_rejected) == (6, 3)
     rows = graph.query("SELECT ?e WHERE { ?e dip:ploverType plover:CONSULT ; a dip:Visit }")
     assert len(rows) == 1
+
+
+def test_several_actors_in_one_field_join_in_their_role_and_an_appeal_keeps_one_initiator(
+    tmp_path: Path,
+) -> None:
+    header = POLECAT.read_text(encoding="utf-8").splitlines()[0].split("\t")
+    values = dict.fromkeys(header, "None")
+    values.update(
+        {
+            "Event ID": "x1",
+            "Event Date": "2023-10-16",
+            "Event Type": "REQUEST",
+            "Actor Name": "Xi Jinping;Wang Yi",
+            "Actor Title": "President;Foreign Minister",
+            "Wikipedia Actor ID": "Q15031;None",
+            "Recipient Name": "Iran;Qatar",
+            "Wikipedia Recipient ID": "Q794;Q846",
+        }
+    )
+    path = tmp_path / "several.tsv"
+    path.write_text("\t".join(header) + "\n" + "\t".join(values[c] for c in header) + "\n")
+    notes = ImportNotes()
+    (record,) = polecat_records([path], notes=notes)
+    assert record.document is not None
+    participants = [(p["role"], p["entity"]) for p in record.raw["facts"][0]["participants"]]
+    assert participants == [
+        ("initiator", "person-Q15031"),
+        ("recipient", "state-IRN"),
+        ("recipient", "state-QAT"),
+    ]
+    assert notes.counts["an appeal keeps one initiator, the first actor named"] == 1

@@ -149,9 +149,18 @@ def _document(row: Row, notes: ImportNotes) -> dict[str, Any] | None:
     if isinstance(planned, str):
         notes.left_out(f"PLOVER {kind}", planned, where)
         return None
-    extra = [(planned.participants[0][0], a) for a in actors[1:] if first is not None] + [
-        (planned.participants[-1][0], a) for a in recipients[1:] if second is not None
+    roles = {actor.id: role for role, actor in planned.participants}
+    extra = [
+        (roles[lead.id], actor)
+        for lead, more in ((first, actors[1:]), (second, recipients[1:]))
+        if lead is not None and lead.id in roles
+        for actor in more
+        if actor.id not in roles
     ]
+    if planned.fact_type == "Appeal" and any(role == "initiator" for role, _ in extra):
+        # the shapes want one initiator per appeal: the first actor named
+        extra = [(role, actor) for role, actor in extra if role != "initiator"]
+        notes.note("an appeal keeps one initiator, the first actor named", where)
     summary = f"POLECAT event {event_id}: {kind}"
     if modes:
         summary += f" ({', '.join(modes)})"
