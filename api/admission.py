@@ -100,6 +100,11 @@ class FairQueue(Generic[J]):
                     return job
                 self._cond.wait()
 
+    def take_nowait(self) -> J | None:
+        """The next job that may run now, or None (never waits)."""
+        with self._cond:
+            return None if self._closed else self._next()
+
     def done(self, job: J) -> None:
         """A job taken with :meth:`take` has finished: its client may run another."""
         client = self._client_of(job)

@@ -147,9 +147,14 @@ class _Job:
     rows: int = 0
     streaming: bool = False
     media_type: str = "application/octet-stream"
+    #: Called (on the event loop) when the request gives up on the job: wakes a worker that
+    #: waits on the loop rather than on a thread (api.workers).
+    waker: Callable[[], None] | None = None
 
     def cancel(self) -> None:
         self.channel.close()
+        if self.waker is not None:
+            self.waker()
 
     def tick(self) -> None:
         self.rows += 1
@@ -373,6 +378,7 @@ class Runner:
             client=client,
         )
         self.queue.put(job)
+        self._submitted()
         try:
             first = await job.channel.get(max(job.deadline - time.monotonic(), 0.0))
         except TimeoutError:
@@ -412,6 +418,9 @@ class Runner:
 
     def _refuse_when_stuck(self) -> None:
         """Refuse at once when no worker will be free before the query's deadline."""
+
+    def _submitted(self) -> None:
+        """A job was queued (called on the event loop)."""
 
     def _ensure_workers(self) -> None:
         raise NotImplementedError

@@ -203,3 +203,32 @@ def test_after_a_write_returns_the_next_query_sees_it(
         assert written.status_code in (201, 204)
         assert ask(http, server, seen).json()["boolean"] is True
     store.close()
+
+
+def test_a_result_larger_than_the_first_chunk_streams_whole_from_a_worker_process(
+    start_server: StartServer, disk_store: EmbeddedStore
+) -> None:
+    with start_server(store=disk_store) as server, client() as http:
+        response = http.get(
+            server.sparql,
+            params={"query": "SELECT ?s ?o { ?s <urn:x:p> ?o }"},
+            headers={"Accept": "text/tab-separated-values"},
+        )
+        assert response.status_code == 200
+        assert "content-length" not in response.headers  # streamed, in chunks
+        assert len(response.content) > 256 * 1024
+        assert len(response.text.splitlines()) == 1 + 20_000
+
+
+def test_a_client_that_goes_away_mid_stream_frees_its_worker(
+    start_server: StartServer, disk_store: EmbeddedStore
+) -> None:
+    cross = "SELECT ?x ?y { ?a <urn:x:p> ?x . ?b <urn:x:p> ?y }"  # 400 million rows
+    with start_server(store=disk_store, query_timeout=30.0) as server:
+        with httpx.stream("GET", server.sparql, params={"query": cross}, timeout=30) as response:
+            assert response.status_code == 200
+            next(response.iter_bytes())
+        wait_for(lambda: health(server).json()["queries"]["killed"] == 1, within=5.0,
+                 what="the worker of the abandoned stream is not killed")  # fmt: skip
+        wait_for(lambda: health(server).json()["queries"]["available"] >= 1, within=5.0,
+                 what="no worker comes back")  # fmt: skip
