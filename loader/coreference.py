@@ -12,6 +12,8 @@ and the same participants (their nodes, as the identities decide them):
   gives a place joins only a node whose reports give that place or none. When they are two or
   more nodes, which one it means is not known, and it keeps a node of its own (``diplograph
   check`` lists it as a candidate same event); when there are none, it is a node of its own;
+* a report never joins a node its own document reports already: a document that states two
+  reports states two facts (and a fact has one start date in its document, as the shapes say);
 * a curator's "different" between a report's own node and a node keeps it out of that node; a
   curator's "same" between the own nodes of two reports makes their nodes one, the more
   precise one's;
@@ -83,6 +85,8 @@ def anchors(
     # the places of the reports each node has so far: a report joins a node only if its place
     # agrees with all of them, so a report without a place cannot chain two places together
     places: dict[tuple[str, ...], set[str]] = {}
+    # the documents that report each node so far: a document's two reports are two facts
+    documents: dict[tuple[str, ...], set[str]] = {}
     for i, (span, report) in enumerate(dated):
         where = place(report)
         found = {
@@ -93,8 +97,11 @@ def anchors(
             and (where is None or places.get(result[inner], set()) <= {where})
             and not apart(report.time_key, result[inner])
         }
-        node = found.pop() if len(found) == 1 else report.time_key
+        node = report.time_key
+        if len(found) == 1 and report.document not in documents.get(next(iter(found)), set()):
+            node = found.pop()
         result[report] = node
+        documents.setdefault(node, set()).add(report.document)
         if where is not None:
             places.setdefault(node, set()).add(where)
     if iri is not None and same:

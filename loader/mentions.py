@@ -152,6 +152,9 @@ class EventMention:
     place: Ref | None
     #: start, earliest, latest ("" when not given); () for an undated report
     time_key: tuple[str, ...]
+    #: the id of the document that makes the report: two reports of one document are two facts
+    #: the document states, never joined into one node (loader/coreference.py)
+    document: str = ""
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,7 @@ def claims(doc: FactsDocument, *, source: str | None = None, line: int | None = 
             tuple(sorted((p.role.value, refs[p.entity]) for p in fact.participants)),
             refs[fact.place] if fact.place else None,
             (t.start or "", t.earliest or "", t.latest or "") if t else (),
+            doc.document.id,
         )
     return Claims(frozenset(entities), frozenset(reports.values()), refs, reports)
 

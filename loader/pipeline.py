@@ -71,7 +71,7 @@ class Loader:
         self.superclasses = superclass_closure()
         self.validator = Validator(settings.validation_engine)
         #: Which node each entity mention is, over the store's documents (loader/identity.py).
-        self.reconciler = Reconciler(store, self.minter, self.superclasses)
+        self.reconciler = Reconciler.of(store, self.minter, self.superclasses)
         self._ontology_checked = False
         #: The nodes the current run's committed documents describe.
         self._touched: set[str] = set()
@@ -115,9 +115,9 @@ class Loader:
         rebuilds the summary.
         """
         report = LoadReport(dry_run=dry_run)
-        # Read the store's mentions afresh: other writers (a retraction, a curation, another
-        # process on a remote store) may have changed them since the last run.
-        self.reconciler = Reconciler(self.store, self.minter, self.superclasses)
+        # The store's claims as they are now: the cached ones if no other write came between
+        # (a remote store, which other processes may write, is read afresh).
+        self.reconciler = Reconciler.of(self.store, self.minter, self.superclasses)
         self._touched = set()
         self._warned = Counter()
         if not dry_run:
@@ -425,6 +425,7 @@ def retract(
     again = reconciler.remapped(reconciler.current(), after, skip=[graph])
     keeper = summary or Summary(store, settings.base_iri)
     keeper.commit([GraphChange(graph, None), *(GraphChange(d.graph, d.triples) for d in again)])
+    reconciler.committed({graph: None}, after)
     return len(existing)
 
 
@@ -471,12 +472,13 @@ def _commit_curations(
             *(GraphChange(d.graph, d.triples) for d in again),
         ]
     )
+    reconciler.committed({}, after)
 
 
 def _reconciler(store: Store, minter: IriMinter) -> Reconciler:
     from diplograph.loader.ontology import superclass_closure
 
-    return Reconciler(store, minter, superclass_closure())
+    return Reconciler.of(store, minter, superclass_closure())
 
 
 def load(

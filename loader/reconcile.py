@@ -22,6 +22,7 @@ constrain a linked node by its kind, which does not change.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -56,8 +57,29 @@ class Reconciler:
     """The claims of every document of a store, and what a change does to them.
 
     Reads the store on first use; :meth:`committed` keeps it in step with the changes the
-    caller commits. One instance serves one writer (a load run, a retraction, a curation).
+    caller commits. :meth:`of` gives the one of a store, kept between writers as long as
+    nothing else wrote to the store (its :attr:`~loader.store.Store.generation`): reading the
+    kept facts of 1,000 documents takes about a second.
     """
+
+    @classmethod
+    def of(
+        cls, store: Store, minter: IriMinter, superclasses: Mapping[str, frozenset[str]]
+    ) -> Reconciler:
+        """The reconciler of ``store``: the last one, if it saw every write since it read the
+        store, else a new one."""
+        cached = _CACHE.get(store)
+        if (
+            cached is not None
+            and store.generation is not None
+            and cached._generation == store.generation
+            and cached.minter.base == minter.base
+        ):
+            return cached
+        fresh = cls(store, minter, superclasses)
+        if store.generation is not None:
+            _CACHE[store] = fresh
+        return fresh
 
     def __init__(
         self, store: Store, minter: IriMinter, superclasses: Mapping[str, frozenset[str]]
@@ -72,12 +94,15 @@ class Reconciler:
         self._citing: dict[Mention, set[EventMention]] = defaultdict(set)
         self._groups: dict[GroupKey, set[EventMention]] = {}
         self._current: Identities | None = None
+        #: the store's generation this reconciler is in step with (None: not read yet)
+        self._generation: int | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
     def _read(self) -> dict[str, Claims]:
         if self._by_graph is not None:
             return self._by_graph
+        self._generation = self.store.generation
         prefix = self.minter.documents()
         result = self.store.query(
             f"SELECT ?g ?facts WHERE {{ GRAPH ?g {{ ?g <{EXTRACTED_FACTS}> ?facts }} "
@@ -239,6 +264,11 @@ class Reconciler:
                     self._groups.pop(key, None)
         identities.base = None  # the chain of earlier identities is not needed any more
         self._current = identities
+        self._generation = self.store.generation  # the commit was the last write
+
+
+#: The reconciler of each open store (:meth:`Reconciler.of`).
+_CACHE: weakref.WeakKeyDictionary[Store, Reconciler] = weakref.WeakKeyDictionary()
 
 
 def _cited(report: EventMention) -> set[Mention]:

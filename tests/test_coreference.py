@@ -123,6 +123,16 @@ def test_undated_and_open_ended_reports_are_never_joined(graph: Graph) -> None:
     assert len(meetings(graph)) == 3
 
 
+def test_a_document_reporting_a_meeting_twice_states_two_facts(graph: Graph) -> None:
+    twice = report("twice", DAY)
+    again = copy.deepcopy(twice["facts"][0])
+    again.update(id="again", time=MONTH, cameo="042")
+    twice["facts"].append(again)
+    loaded = graph.load([twice, report("other", DAY)])
+    assert loaded.documents_rejected == 0, loaded.to_dict()
+    assert sorted(meetings(graph).values(), key=sorted) == [{"other", "twice"}, {"twice"}]
+
+
 def test_a_joined_report_links_its_own_node_with_owl_same_as(graph: Graph) -> None:
     graph.load([report("precise", DAY), report("vague", BOUNDS)])
     [node] = meetings(graph)
@@ -207,7 +217,10 @@ def test_any_load_order_then_retractions_give_the_graph_of_the_rest(
 
 
 def _event(time_key: tuple[str, ...]) -> EventMention:
-    return EventMention("Meeting", (("party", Ref(fixed="state/Q1")),), None, time_key)
+    """A report of one meeting at ``time_key``, each by a document of its own."""
+    return EventMention(
+        "Meeting", (("party", Ref(fixed="state/Q1")),), None, time_key, "-".join(time_key)
+    )
 
 
 def test_spans_are_at_the_precision_given() -> None:

@@ -276,3 +276,27 @@ def test_a_change_computed_on_its_component_equals_computing_everything(
     assert incremental.moved(before) == {
         m for m in after_set | start if everything.key(m) != before.key(m)
     }
+
+
+# -- the claims of a store are read once per writer ------------------------------------------
+
+
+def test_the_store_claims_are_kept_between_loads_until_another_write(store: Store) -> None:
+    from diplograph.loader.ontology import superclass_closure
+    from diplograph.loader.reconcile import Reconciler
+
+    minter, closure = IriMinter(DEFAULT_BASE_IRI), superclass_closure()
+    load(store, document("a", {"name": "Ana Lind"}))
+    kept = Reconciler.of(store, minter, closure)
+    load(store, document("b", {"name": "Ana Lind", "wikidata": "Q100"}))
+    assert Reconciler.of(store, minter, closure) is kept  # the load kept it in step
+    store.update("INSERT DATA { GRAPH <urn:x:other> { <urn:x:s> <urn:x:p> <urn:x:o> } }")
+    assert Reconciler.of(store, minter, closure) is not kept  # a write it did not see
+
+
+def test_a_write_around_the_loader_is_seen_by_the_next_load(store: Store) -> None:
+    load(store, document("with-id", {"name": "Ana Lind", "wikidata": "Q100"}))
+    graph = IriMinter(DEFAULT_BASE_IRI).document("with-id")
+    store.update(f"DROP GRAPH <{graph}>")  # the Graph Store Protocol or SPARQL Update
+    load(store, document("by-name", {"name": "Ana Lind"}))
+    assert speakers(store, "by-name") == {ID + "person/ana-lind"}

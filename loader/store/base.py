@@ -47,6 +47,9 @@ class Store(abc.ABC):
     #: a writer reads just before a commit still holds when the commit runs (its own writes
     #: being serialized, as the loader and the API's write lock do).
     sole_writer: bool = False
+    #: A number that changes at every write through this object, for caches of what the store
+    #: holds (loader/reconcile.py); None when other processes may write, so nothing is cached.
+    generation: int | None = None
 
     @abc.abstractmethod
     def query(

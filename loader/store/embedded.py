@@ -52,6 +52,7 @@ class EmbeddedStore(Store):
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
+        self.generation = 0
         self._read_only = False
         #: Set once a write failed: the database may refuse further writes (RocksDB stops
         #: writing after an I/O error), so closing must not bury the first error under another.
@@ -138,6 +139,7 @@ class EmbeddedStore(Store):
 
     def _update(self, sparql: str) -> None:
         self._refuse_read_only()
+        self.generation = (self.generation or 0) + 1  # before: a failed write may write part
         try:
             self._store.update(sparql)
         except SyntaxError as exc:
@@ -156,6 +158,7 @@ class EmbeddedStore(Store):
         if not changes and not before and not after:
             return
         self._refuse_read_only()
+        self.generation = (self.generation or 0) + 1
         graphs = [c.graph for c in changes]
         if (
             changes

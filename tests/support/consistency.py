@@ -3,7 +3,8 @@
 A store is consistent when:
 
 * every document graph it holds is exactly the graph :func:`loader.mapping.map_document` makes
-  for that document (never part of it: a document is fully present or fully absent);
+  for that document, with the identities of the documents present (loader/identity.py) and its
+  kept facts (never part of it: a document is fully present or fully absent);
 * no other named graph exists than the documents', the ontology's (isomorphic to the ontology
   as :func:`loader.ontology.ontology_triples` gives it) and the summary's (no staging, scratch
   or half-written graphs);
@@ -20,7 +21,6 @@ write of it names them anew).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from pyoxigraph import (
@@ -33,11 +33,14 @@ from pyoxigraph import (
 )
 from pyoxigraph import Store as OxStore
 
-from diplograph.loader.facts import read_path
+from diplograph.loader.facts import FactsDocument, read_path
+from diplograph.loader.identity import Identities
 from diplograph.loader.iris import IriMinter
 from diplograph.loader.mapping import map_document
+from diplograph.loader.mentions import claims
 from diplograph.loader.namespaces import ONTOLOGY_IRI
 from diplograph.loader.ontology import ontology_triples, superclass_closure
+from diplograph.loader.reconcile import facts_record
 from diplograph.loader.store.embedded import EmbeddedStore
 from diplograph.loader.summary import Summary
 
@@ -49,38 +52,71 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
 class Expected:
-    """The graph of every document of some facts files, as the mapping makes it."""
+    """The graph of every document of some facts files, as the loader makes it for a store that
+    holds some of them (the identities, loader/identity.py, depend on which)."""
 
-    base_iri: str
-    graphs: dict[str, frozenset[Triple]]
+    def __init__(self, base_iri: str, documents: dict[str, FactsDocument]) -> None:
+        self.base_iri = base_iri
+        #: every document, by its graph
+        self.documents = documents
+        self._graphs: dict[frozenset[str], dict[str, frozenset[Triple]]] = {}
 
     @classmethod
     def from_facts(cls, paths: Iterable[Path], base_iri: str) -> Expected:
-        """Map every document of ``paths`` (JSON Lines); each document id must occur once."""
+        """Read every document of ``paths`` (JSON Lines); each document id must occur once."""
         minter = IriMinter(base_iri)
+        documents: dict[str, FactsDocument] = {}
+        for path in paths:
+            for record in read_path(path):
+                assert record.document is not None, f"{path}:{record.line}: {record.error}"
+                graph = minter.document(record.document.document.id)
+                assert graph not in documents, f"{record.document.document.id!r} twice"
+                documents[graph] = record.document
+        return cls(base_iri, documents)
+
+    @property
+    def graphs(self) -> dict[str, frozenset[Triple]]:
+        """Each document's graph in a store that holds them all."""
+        return self.graphs_for(self.documents)
+
+    def graphs_for(self, present: Iterable[str]) -> dict[str, frozenset[Triple]]:
+        """Each document's graph in a store that holds the documents ``present`` (graphs)."""
+        key = frozenset(present)
+        if key not in self._graphs:
+            self._graphs[key] = self._map(key)
+        return self._graphs[key]
+
+    def _map(self, present: frozenset[str]) -> dict[str, frozenset[Triple]]:
+        minter = IriMinter(self.base_iri)
         superclasses = superclass_closure()
+        said = {graph: claims(self.documents[graph]) for graph in present}
+        identities = Identities(
+            {m for c in said.values() for m in c.entities},
+            minter=minter,
+            events={r for c in said.values() for r in c.events},
+        )
         # Oxigraph stores some literals by value and gives them back in canonical form
         # ("PT90M"^^xsd:duration comes back as "PT1H30M"), so the mapping's triples are passed
         # through a store of the same kind: what a store holds when it holds exactly them.
         oxigraph = OxStore()
-        for path in paths:
-            for record in read_path(path):
-                assert record.document is not None, f"{path}:{record.line}: {record.error}"
-                doc = map_document(record.document, minter, superclasses)
-                graph = NamedNode(doc.graph)
-                assert not oxigraph.contains_named_graph(graph), f"{doc.document_id!r} twice"
-                oxigraph.add_graph(graph)
-                oxigraph.extend(Quad(t.subject, t.predicate, t.object, graph) for t in doc.triples)
+        for graph in present:
+            doc = self.documents[graph]
+            mapped = map_document(
+                doc, minter, superclasses, identities=identities, claimed=said[graph]
+            )
+            triples = [*mapped.triples, facts_record(graph, doc)]
+            name = NamedNode(graph)
+            oxigraph.add_graph(name)
+            oxigraph.extend(Quad(t.subject, t.predicate, t.object, name) for t in triples)
         graphs: dict[str, set[Triple]] = {}
         for quad in oxigraph.quads_for_pattern(None, None, None, None):
             assert isinstance(quad.graph_name, NamedNode)
             graphs.setdefault(quad.graph_name.value, set()).add(quad.triple)
-        return cls(base_iri, {graph: frozenset(triples) for graph, triples in graphs.items()})
+        return {graph: frozenset(triples) for graph, triples in graphs.items()}
 
     def sizes(self) -> dict[str, int]:
-        """The number of triples of each document graph."""
+        """The number of triples of each document graph (in a store that holds them all)."""
         return {graph: len(triples) for graph, triples in self.graphs.items()}
 
 
@@ -102,13 +138,13 @@ def inconsistencies(
     cannot follow, so a crash during one leaves the mark by design) instead of an exact one.
     """
     problems: list[str] = []
-    present: set[str] = set()
     summary = Summary(store, expected.base_iri)
+    present = {graph for graph in store.graph_names() if graph in expected.documents}
+    wanted = expected.graphs_for(present)
     for graph in store.graph_names():
         triples = store.graph_triples(graph)
-        if graph in expected.graphs:
-            present.add(graph)
-            want = expected.graphs[graph]
+        if graph in present:
+            want = wanted[graph]
             if triples != want:
                 problems.append(
                     f"document graph <{graph}> is partial or wrong: {len(triples)} triples, "
