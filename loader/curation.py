@@ -11,8 +11,9 @@ clients read it too::
 The pair is written in one order (the smaller IRI first), so a statement is stated once. The
 graph belongs to no document: loading, reloading or retracting documents leaves it as it is, and
 it applies to whatever is loaded later. A pair with a statement is no longer a candidate in
-``diplograph check``. (Merging the two nodes of a "same" statement into one comes with the
-reconciliation of identities across documents; until then they stay two nodes, linked.)
+``diplograph check``. The statements are an input of the identities (loader/identity.py,
+loader/coreference.py): "same" joins the two nodes' mentions or reports into one node,
+"different" keeps them apart, and the documents concerned are mapped again.
 """
 
 from __future__ import annotations

@@ -1,11 +1,10 @@
 """Candidate same events: two event nodes that may be one event reported at other precisions.
 
-An event's IRI is keyed by its type, its participants and its time as the document gives it
-(docs/mapping.md), so the same meeting reported on "2023-03-10" by one document and "earlier
-this year" (2023-01-01 to 2023-10-14) by another is two nodes. Until events are reconciled across
-documents, such pairs are reported: nodes of the same types with the same participants whose
-times can denote one moment (each a span at its precision: a start date, or the earliest to the
-latest start). Events without any time are not compared: nothing says they are one. Candidates
+A vague report of an event joins the one precise report it fits (loader/coreference.py); what
+that rule leaves as separate nodes is reported here: nodes of the same types with the same
+participants whose times can denote one moment (each a span at its precision: a start date, or
+the earliest to the latest start), such as a report "in November" beside meetings on the 15th
+and the 20th. Events without any time are not compared: nothing says they are one. Candidates
 are reported, never merged: two calls between the same ministers in one month are two events.
 """
 
