@@ -275,3 +275,19 @@ def claims_of(doc: dict[str, Any]) -> Any:
     parsed = parse_document(doc, source="t", line=1).document
     assert parsed is not None
     return claims(parsed)
+
+
+def test_two_codes_for_one_joined_event_are_a_conflict_and_a_refinement_is_not(
+    graph: Graph,
+) -> None:
+    from diplograph.loader.conflicts import VALUES
+
+    coarse = report("coarse", BOUNDS)
+    coarse["facts"][0]["cameo"] = "04"
+    other = report("other", MONTH, place=None)
+    other["facts"][0]["cameo"] = "042"
+    graph.load([report("precise", DAY), coarse])  # 043 and 04: 04 is 043's root
+    assert [c for c in graph.check() if c.kind == VALUES] == []
+    graph.load([other])  # 043 and 042 cannot both be the event's code
+    [conflict] = [c for c in graph.check() if c.kind == VALUES]
+    assert conflict.property.endswith("#cameoCode")

@@ -12,7 +12,12 @@ single real value can satisfy both**:
   forms the loader writes, this is "neither is a prefix of the other";
 * places (``dip:atPlace``): the same place, or one located in the other (``dip:locatedIn``, at
   any depth): Riyadh and Saudi Arabia are compatible, Riyadh and Beijing are not;
-* durations (``dip:duration``): equal values (the store keeps them canonical: PT60M is PT1H).
+* durations (``dip:duration``): equal values (the store keeps them canonical: PT60M is PT1H);
+* CAMEO codes (``dip:cameoCode``): the same code or one under the other (``04`` and ``041``:
+  the codes are hierarchical, a longer code refines its prefix), so 041 and 043 conflict;
+  PLOVER types (``dip:ploverType``): equal values. Two documents coding one event differently
+  happen once vague and precise reports are one node (loader/coreference.py), and across
+  datasets.
 
 Both values stay in the store; the check only reports them, each with the documents that
 assert it and the confidence each gives.
@@ -30,7 +35,7 @@ from diplograph.loader.store import Store
 
 __all__ = ["SINGLE_VALUED", "compatible", "conflicting_values"]
 
-TIME, PLACE, EQUAL = "time", "place", "equal"
+TIME, PLACE, EQUAL, CODE = "time", "place", "equal", "code"
 
 #: The single-valued properties of a node, and how their values compare (see the module).
 SINGLE_VALUED: Mapping[str, str] = {
@@ -40,6 +45,8 @@ SINGLE_VALUED: Mapping[str, str] = {
     DIP + "latestStart": TIME,
     DIP + "duration": EQUAL,
     DIP + "atPlace": PLACE,
+    DIP + "cameoCode": CODE,
+    DIP + "ploverType": EQUAL,
 }
 
 _SUSPECTS = """SELECT DISTINCT ?node ?p WHERE {{
@@ -70,7 +77,7 @@ def compatible(how: str, a: str, b: str, ancestors: Mapping[str, set[str]]) -> b
     """Whether one real value can satisfy both ``a`` and ``b`` (see the module's rules)."""
     if a == b:
         return True
-    if how == TIME:
+    if how in (TIME, CODE):
         return a.startswith(b) or b.startswith(a)
     if how == PLACE:
         return b in ancestors.get(a, set()) or a in ancestors.get(b, set())
