@@ -30,6 +30,12 @@ class EntityType(StrEnum):
 class FactType(StrEnum):
     """The kinds of fact; each is a class of the ontology (events, situations, post holdings)."""
 
+    # events of a general class, for reports no narrower class fits (an event dataset's code
+    # such as CAMEO 036, "express intent to meet or negotiate", is a diplomatic event)
+    Event = "Event"
+    DiplomaticEvent = "DiplomaticEvent"
+    SpeechAct = "SpeechAct"
+    ViolentEvent = "ViolentEvent"
     # diplomatic events
     Consultation = "Consultation"
     PhoneCall = "PhoneCall"
