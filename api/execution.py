@@ -374,7 +374,7 @@ class Runner:
             timeout=timeout,
             max_rows=max_rows,
             deadline_mid_stream=deadline_mid_stream,
-            channel=Channel(asyncio.get_running_loop(), self.buffer_chunks),
+            channel=self._channel(asyncio.get_running_loop()),
             client=client,
         )
         self.queue.put(job)
@@ -421,6 +421,10 @@ class Runner:
 
     def _submitted(self) -> None:
         """A job was queued (called on the event loop)."""
+
+    def _channel(self, loop: asyncio.AbstractEventLoop) -> Channel:
+        """The channel a job's worker hands its output over with."""
+        return Channel(loop, self.buffer_chunks)
 
     def _ensure_workers(self) -> None:
         raise NotImplementedError

@@ -31,6 +31,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -49,7 +50,7 @@ from diplograph.api.execution import (
 )
 from diplograph.api.metrics import Metrics
 from diplograph.api.snapshot import Snapshots
-from diplograph.api.streaming import END, Cancelled
+from diplograph.api.streaming import END, Cancelled, Channel
 from diplograph.loader.errors import DiplographError, StoreError
 from diplograph.loader.store import Store
 
@@ -224,6 +225,19 @@ class _Slot:
         return path
 
 
+class _LoopChannel(Channel):
+    """A :class:`Channel` whose writer is the event loop itself (the process runner's relay):
+    an item is queued at once, without the thread-safe hand-over's wake-up of the loop."""
+
+    def _send(self, item: object) -> None:
+        if threading.get_ident() == self.loop_thread:
+            self._items.put_nowait(item)
+        else:
+            super()._send(item)
+
+    loop_thread = 0
+
+
 class ProcessRunner(Runner):
     """Worker processes over snapshots of a store that makes checkpoints (module docstring).
 
@@ -299,6 +313,11 @@ class ProcessRunner(Runner):
 
     def _submitted(self) -> None:
         self._dispatch()
+
+    def _channel(self, loop: asyncio.AbstractEventLoop) -> Channel:
+        channel = _LoopChannel(loop, self.buffer_chunks)
+        channel.loop_thread = threading.get_ident()  # _channel is called on the loop
+        return channel
 
     def _dispatch(self) -> None:
         """Give idle workers the jobs that may run now."""

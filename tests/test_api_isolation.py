@@ -19,6 +19,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
 from diplograph.loader.store.embedded import EmbeddedStore
+from tests.conftest import DATA
 from tests.support.server import DATA_FILE, LiveServer, StartServer, add_quads
 
 pytestmark = pytest.mark.server
@@ -183,6 +184,9 @@ WRITES = [
     ("update", "INSERT DATA { GRAPH <urn:x:new> { <urn:x:a> <urn:x:b> <urn:x:c> } }"),
     ("store", "<urn:x:a> <urn:x:b> <urn:x:c> ."),
 ]
+#: A facts document (the ingest tests' call), and a question only it answers.
+FACTS = (DATA / "api_b" / "call.json").read_text(encoding="utf-8")
+FROM_FACTS = "ASK { ?p rdfs:label ?name FILTER(CONTAINS(STR(?name), 'Ana')) }"
 
 
 @pytest.mark.parametrize(("route", "body"), WRITES, ids=[w[0] for w in WRITES])
@@ -232,3 +236,19 @@ def test_a_client_that_goes_away_mid_stream_frees_its_worker(
                  what="the worker of the abandoned stream is not killed")  # fmt: skip
         wait_for(lambda: health(server).json()["queries"]["available"] >= 1, within=5.0,
                  what="no worker comes back")  # fmt: skip
+
+
+def test_after_a_load_returns_the_next_query_sees_it(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    with start_server(store=store) as server, client() as http:
+        assert ask(http, server, FROM_FACTS).json()["boolean"] is False
+        loaded = http.post(
+            server.url + "/facts",
+            content=FACTS,
+            headers={**server.auth, "Content-Type": "application/json"},
+        )
+        assert loaded.status_code == 200, loaded.text
+        assert ask(http, server, FROM_FACTS).json()["boolean"] is True
+    store.close()
