@@ -38,6 +38,11 @@ ROLES: dict[str, tuple[str, ...]] = {
     "Backing": ("sponsor", "client"),
     "Stance": ("holder",),
     "PostHolding": ("holder",),
+    # the general event classes (an event dataset's code no narrower type fits)
+    "Event": ("participant", "party", "initiator", "recipient"),
+    "DiplomaticEvent": ("initiator", "recipient", "participant", "party", "visitor", "host"),
+    "SpeechAct": ("speaker", "issuer", "initiator", "recipient"),
+    "ViolentEvent": ("attacker", "target", "party"),
 }
 assert set(ROLES) == {t.value for t in FactType}, "a fact type is missing from ROLES"
 
