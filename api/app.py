@@ -201,7 +201,8 @@ async def metrics_route(request: Request) -> Response:
     workers = {
         "busy": status["busy"],
         "available": status["available"],
-        "unavailable": status["workers"] - status["busy"] - status["available"],
+        "unavailable": max(status["workers"] - status["busy"] - status["available"], 0),
+        "extra": status.get("extra", 0),
     }
     text = runner.metrics.render(workers, status["queued"])
     return Response(text, media_type=METRICS_TYPE)

@@ -9,7 +9,8 @@ one lock, so a scrape sees a consistent set.
     diplograph_query_workers_killed_total           worker processes killed (and replaced)
     diplograph_queries_rejected_total{reason=…}     refused before running: client_limit, busy
     diplograph_writes_total{kind="load"}            writes (loads, updates, Graph Store)
-    diplograph_query_workers{state="busy"}          workers by state (gauges, at scrape time)
+    diplograph_query_workers{state="busy"}          workers by state (gauges, at scrape time;
+                                                    ``extra``: started beyond the pool)
     diplograph_queries_waiting                      queries waiting for a worker
 """
 

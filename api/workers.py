@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import multiprocessing
 import os
@@ -185,11 +186,15 @@ class _Slot:
     def respawn(self) -> None:
         """A fresh process in place of this one (blocking: run it on a thread)."""
         self.kill()
+        self.reap()
+        self.spawn()
+
+    def reap(self) -> None:
+        """Wait for the killed processes to end (blocking: run it on a thread)."""
         for process in self.killed:
             with contextlib.suppress(Exception):
                 process.join(5)
         self.killed.clear()
-        self.spawn()
 
     def kill(self) -> None:
         """Stop the process at once, whatever it is doing (it is reaped by :meth:`respawn`)."""
@@ -241,7 +246,12 @@ class _LoopChannel(Channel):
 class ProcessRunner(Runner):
     """Worker processes over snapshots of a store that makes checkpoints (module docstring).
 
-    ``workers`` processes evaluate at once; the other options are :class:`Runner`'s. The
+    ``workers`` processes take queries. When every one of them holds a heavy query (one that
+    has run for :data:`HEAVY_SECONDS`) and queries wait, one more process is started, up to
+    ``max_workers`` in all (four times ``workers`` by default): heavy queries from many clients
+    at once then hold processes, which cost memory, but not every process, so other queries
+    still run (at a higher CPU priority than the heavy ones). Such extra processes end once
+    they are idle and nothing waits. The other options are :class:`Runner`'s. The
     processes are driven from the event loop itself (an order down the pipe, the answer read
     when the pipe is readable): no thread stands between a request and its process, which keeps
     a cheap lookup's cost within a few hundred microseconds of evaluating it in the server.
@@ -250,8 +260,11 @@ class ProcessRunner(Runner):
 
     kind = "processes"
 
-    def __init__(self, workers: int = 4, **options: Any) -> None:
+    def __init__(self, workers: int = 4, max_workers: int | None = None, **options: Any) -> None:
         super().__init__(workers, **options)
+        self.max_workers = max(workers, max_workers or 4 * workers)
+        self._spawning = 0
+        self._numbers = itertools.count(1)
         self.context = multiprocessing.get_context("forkserver")
         self.context.set_forkserver_preload(["diplograph.api.workers"])
         self._slots: list[_Slot] = []
@@ -283,7 +296,7 @@ class ProcessRunner(Runner):
     def _ensure_workers(self) -> None:
         with self._lock:
             while len(self._slots) < self.workers:
-                slot = _Slot(self, len(self._slots) + 1)
+                slot = _Slot(self, next(self._numbers))
                 self._slots.append(slot)
                 try:
                     slot.spawn()
@@ -294,7 +307,16 @@ class ProcessRunner(Runner):
 
     def _unavailable(self) -> int:
         """Slots whose process is being replaced (or has not started yet)."""
-        return sum(1 for slot in self._slots if not slot.ready) + self.workers - len(self._slots)
+        missing = max(self.workers - len(self._slots), 0)
+        return sum(1 for slot in self._slots if not slot.ready) + missing
+
+    def status(self) -> dict[str, Any]:
+        """:meth:`Runner.status`, where ``available`` counts the idle processes and
+        ``extra`` the processes started beyond ``workers`` for waiting queries."""
+        status = super().status()
+        status["available"] = len(self._idle)
+        status["extra"] = max(len(self._slots) - self.workers, 0)
+        return status
 
     def close(self) -> None:
         super().close()
@@ -343,12 +365,52 @@ class ProcessRunner(Runner):
             self._hand_over(job, StoreError(f"the query worker failed: {exc}"))
         finally:
             self._end(job)
+        if len(self._slots) > self.workers and not self.queue.queued():
+            # An extra process, no longer needed.
+            self._slots.remove(slot)
+            slot.kill()
+            await loop.run_in_executor(None, slot.reap)
+            return
         if slot.reniced or slot.process is None or not slot.process.is_alive():
             # Killed, dead, or reniced (it would stay slow for the cheap queries to come).
             await loop.run_in_executor(None, slot.respawn)
         if slot.ready:
             self._idle.append(slot)
         self._dispatch()
+
+    def _heavy(self, slot: _Slot) -> None:
+        """A worker's query has run for :data:`HEAVY_SECONDS`."""
+        slot.lower_priority()
+        self._add_worker_if_all_heavy()
+
+    def _add_worker_if_all_heavy(self) -> None:
+        """Start one more process when every worker holds a heavy query and queries wait."""
+        if self._closed or self._idle or self._spawning or not self.queue.queued():
+            return
+        if len(self._slots) >= self.max_workers:
+            return
+        if not all(slot.reniced for slot in self._slots if slot.ready):
+            return  # a worker with a young query will soon be free
+        slot = _Slot(self, next(self._numbers))
+        self._slots.append(slot)
+        self._spawning += 1
+        task = asyncio.get_running_loop().create_task(self._start_extra(slot))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _start_extra(self, slot: _Slot) -> None:
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, slot.spawn)
+        except Exception:
+            log.exception("an extra query worker could not start")
+            self._slots.remove(slot)
+            return
+        finally:
+            self._spawning -= 1
+        log.info("query worker %d started: every worker holds a heavy query", slot.index)
+        self._idle.append(slot)
+        self._dispatch()
+        self._add_worker_if_all_heavy()
 
     async def _run(self, slot: _Slot, job: _Job, loop: asyncio.AbstractEventLoop) -> None:
         if slot.process is None or not slot.process.is_alive():
@@ -373,7 +435,7 @@ class ProcessRunner(Runner):
         # uvloop makes a watched descriptor non-blocking; the messages are read whole (a
         # reader that finds one is started reads it to its end), so keep it blocking.
         os.set_blocking(fd, True)
-        heavy = loop.call_later(HEAVY_SECONDS, slot.lower_priority)
+        heavy = loop.call_later(HEAVY_SECONDS, self._heavy, slot)
         handed = 0  # items put on the channel from the loop (within its capacity: no wait)
         try:
             while True:

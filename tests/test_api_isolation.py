@@ -140,6 +140,28 @@ def test_one_client_cannot_hold_every_worker(
 
 
 @pytest.mark.slow
+def test_heavy_queries_from_more_clients_than_workers_leave_room_for_others(
+    start_server: StartServer, disk_store: EmbeddedStore
+) -> None:
+    with start_server(store=disk_store, query_timeout=4.0) as server:
+        workers = health(server).json()["queries"]["workers"]
+        crowd = threading.Thread(target=heavy_in_parallel, args=(server, workers + 2))
+        crowd.start()
+        # Once every worker holds a heavy query (0.25 s), extra workers start for the others.
+        wait_for(lambda: health(server).json()["queries"]["extra"] >= 1, within=3.0,
+                 what="no extra worker starts")  # fmt: skip
+        with client("127.0.0.3") as http:
+            began = time.monotonic()
+            response = ask(http, server, CHEAP)
+            elapsed = time.monotonic() - began
+        assert response.status_code == 200
+        assert elapsed < 1.5  # not the 4 s a heavy query's deadline would make it wait
+        crowd.join()
+        wait_for(lambda: health(server).json()["queries"]["extra"] == 0, within=5.0,
+                 what="the extra workers stay")  # fmt: skip
+
+
+@pytest.mark.slow
 def test_health_is_degraded_while_no_worker_can_take_a_query(
     start_server: StartServer, disk_store: EmbeddedStore
 ) -> None:
