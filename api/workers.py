@@ -247,14 +247,15 @@ class ProcessRunner(Runner):
     """Worker processes over snapshots of a store that makes checkpoints (module docstring).
 
     ``workers`` processes take queries. When every one of them holds a heavy query (one that
-    has run for :data:`HEAVY_SECONDS`) and queries wait, one more process is started, up to
-    ``max_workers`` in all (four times ``workers`` by default): heavy queries from many clients
-    at once then hold processes, which cost memory, but not every process, so other queries
-    still run (at a higher CPU priority than the heavy ones). Such extra processes end once
-    they are idle and nothing waits. The other options are :class:`Runner`'s. The
-    processes are driven from the event loop itself (an order down the pipe, the answer read
-    when the pipe is readable): no thread stands between a request and its process, which keeps
-    a cheap lookup's cost within a few hundred microseconds of evaluating it in the server.
+    has run for :data:`HEAVY_SECONDS`) and queries wait, a process per waiting query is
+    started, up to ``max_workers`` in all (four times ``workers`` by default): heavy queries
+    from many clients at once then hold processes, which cost memory, but not every process,
+    so other queries still run (at a higher CPU priority than the heavy ones). Such extra
+    processes end once they are idle and nothing waits. The other options are
+    :class:`Runner`'s. The processes are driven from the event loop itself (an order down
+    the pipe, the answer read when the pipe is readable): no thread stands between a request
+    and its process, which keeps a cheap lookup's cost within a few hundred microseconds of
+    evaluating it in the server.
     Starting and killing processes, which block, run on threads.
     """
 
@@ -381,22 +382,22 @@ class ProcessRunner(Runner):
     def _heavy(self, slot: _Slot) -> None:
         """A worker's query has run for :data:`HEAVY_SECONDS`."""
         slot.lower_priority()
-        self._add_worker_if_all_heavy()
+        self._add_workers_if_all_heavy()
 
-    def _add_worker_if_all_heavy(self) -> None:
-        """Start one more process when every worker holds a heavy query and queries wait."""
-        if self._closed or self._idle or self._spawning or not self.queue.queued():
-            return
-        if len(self._slots) >= self.max_workers:
+    def _add_workers_if_all_heavy(self) -> None:
+        """Start a process per waiting query (up to ``max_workers`` in all) when every worker
+        holds a heavy query."""
+        if self._closed or self._idle:
             return
         if not all(slot.reniced for slot in self._slots if slot.ready):
             return  # a worker with a young query will soon be free
-        slot = _Slot(self, next(self._numbers))
-        self._slots.append(slot)
-        self._spawning += 1
-        task = asyncio.get_running_loop().create_task(self._start_extra(slot))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        while self._spawning < self.queue.queued() and len(self._slots) < self.max_workers:
+            slot = _Slot(self, next(self._numbers))
+            self._slots.append(slot)
+            self._spawning += 1
+            task = asyncio.get_running_loop().create_task(self._start_extra(slot))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _start_extra(self, slot: _Slot) -> None:
         try:
@@ -410,7 +411,6 @@ class ProcessRunner(Runner):
         log.info("query worker %d started: every worker holds a heavy query", slot.index)
         self._idle.append(slot)
         self._dispatch()
-        self._add_worker_if_all_heavy()
 
     async def _run(self, slot: _Slot, job: _Job, loop: asyncio.AbstractEventLoop) -> None:
         if slot.process is None or not slot.process.is_alive():
