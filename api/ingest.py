@@ -35,7 +35,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from diplograph.api.deps import SettingsDep, StoreDep, WriteAuth, run_load
+from diplograph.api.deps import SettingsDep, StoreDep, WriteAuth, get_runner, run_load
 from diplograph.api.errors import UnsupportedMediaTypeError
 from diplograph.loader.config import Settings
 from diplograph.loader.errors import FactsError, InputError, Location, RejectedError
@@ -165,6 +165,12 @@ async def _ingest(
 ) -> JSONResponse:
     records = await read_body(request, unknown_fields or settings.unknown_fields)
     rejections: list[Rejection] = []
+    runner = get_runner(request)
+
+    def committed(_documents: int) -> None:
+        # Queries read a snapshot (api/snapshot.py): a new one after each batch lets them see
+        # a long load's documents as they are committed, each whole.
+        runner.refresh()
 
     def run(summary: Summary | None = None) -> LoadReport:
         # A load commits through the write guard's summary keeper, so that it keeps the
@@ -177,6 +183,7 @@ async def _ingest(
             strict=strict,
             on_reject=rejections.append,
             summary=summary,
+            progress=None if dry_run else committed,
         )
 
     try:
