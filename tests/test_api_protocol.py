@@ -1025,6 +1025,9 @@ def test_a_406_and_a_negotiated_404_vary_on_accept(client: TestClient) -> None:
     assert "Accept" in missing.headers["vary"]
     head_missing = client.head("/store", params={"graph": "urn:x:none"})
     assert "Accept" in head_missing.headers["vary"]
+    unknown = client.get("/id/person/nobody-here", headers={"Accept": "text/turtle"})
+    assert unknown.status_code == 404
+    assert "Accept" in unknown.headers["vary"]
 
 
 def test_cors_exposes_location_and_content_disposition_to_scripts() -> None:
