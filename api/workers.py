@@ -366,6 +366,9 @@ class ProcessRunner(Runner):
             self._hand_over(job, StoreError(f"the query worker failed: {exc}"))
         finally:
             self._end(job)
+        if self._closed:  # the server is stopping: no replacement
+            slot.kill()
+            return
         if len(self._slots) > self.workers and not self.queue.queued():
             # An extra process, no longer needed.
             self._slots.remove(slot)
@@ -408,6 +411,9 @@ class ProcessRunner(Runner):
             return
         finally:
             self._spawning -= 1
+        if self._closed:
+            slot.kill()
+            return
         log.info("query worker %d started: every worker holds a heavy query", slot.index)
         self._idle.append(slot)
         self._dispatch()
