@@ -26,18 +26,21 @@ not depend on load order, and a retraction undoes what the retracted reports joi
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import functools
 from collections.abc import Callable, Collection, Iterable
 
 from diplograph.loader.literals import time_span
-from diplograph.loader.mentions import EventMention
+from diplograph.loader.mentions import EventMention, Ref
 
-__all__ = ["Span", "anchors", "event_span"]
+__all__ = ["Span", "anchors", "event_span", "report_order"]
 
 #: The instants a time can denote, [first, last).
 Span = tuple[dt.datetime, dt.datetime]
 
 
+@functools.lru_cache(maxsize=65536)
 def event_span(time_key: tuple[str, ...]) -> Span | None:
     """The span of a report's time (start, earliest, latest), or None when it is undated or
     bounded on one side only."""
@@ -75,9 +78,9 @@ def anchors(
             result[report] = report.time_key
         else:
             dated.append((span, report))
-    # narrowest first; ties by the report's text, a total order that does not depend on the
-    # order the reports came in (a place may be None, which does not compare with a place)
-    dated.sort(key=lambda item: (item[0][1] - item[0][0], item[1].time_key, repr(item[1])))
+    # narrowest first; ties by the report's own terms, a total order that does not depend on
+    # the order the reports came in
+    dated.sort(key=lambda item: (item[0][1] - item[0][0], *report_order(item[1])))
 
     def apart(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
         return iri is not None and frozenset((iri(a), iri(b))) in different
@@ -87,13 +90,18 @@ def anchors(
     places: dict[tuple[str, ...], set[str]] = {}
     # the documents that report each node so far: a document's two reports are two facts
     documents: dict[tuple[str, ...], set[str]] = {}
+    # the reports placed so far, by the first instant of their span: those within a span are
+    # found by bisection, not by a pass over every report (groups of a popular pair are large)
+    starts: list[tuple[dt.datetime, int]] = []
     for i, (span, report) in enumerate(dated):
         where = place(report)
+        low = bisect.bisect_left(starts, (span[0], -1))
+        high = bisect.bisect_left(starts, (span[1], -1))
         found = {
             result[inner]
-            for inner_span, inner in dated[:i]
-            if span[0] <= inner_span[0]
-            and inner_span[1] <= span[1]
+            for _, j in starts[low:high]
+            for inner_span, inner in (dated[j],)
+            if inner_span[1] <= span[1]
             and (where is None or places.get(result[inner], set()) <= {where})
             and not apart(report.time_key, result[inner])
         }
@@ -101,6 +109,7 @@ def anchors(
         if len(found) == 1 and report.document not in documents.get(next(iter(found)), set()):
             node = found.pop()
         result[report] = node
+        bisect.insort(starts, (span[0], i))
         documents.setdefault(node, set()).add(report.document)
         if where is not None:
             places.setdefault(node, set()).add(where)
@@ -148,3 +157,22 @@ def _half_open(span: Span) -> Span:
     # time_span gives an instant as [t, t]; as [t, t + 1 µs) it lies within what contains it.
     first, last = span
     return (first, last + dt.timedelta(microseconds=1)) if first == last else span
+
+
+def report_order(report: EventMention) -> tuple[object, ...]:
+    """A total order of reports by their own terms, as plain tuples (a place may be None,
+    which does not compare with a place): ties in :func:`anchors` are broken by it."""
+    return (
+        report.time_key,
+        report.document,
+        _ref_order(report.place),
+        tuple((role, _ref_order(ref)) for role, ref in report.participants),
+    )
+
+
+def _ref_order(ref: Ref | None) -> tuple[object, ...]:
+    if ref is None:
+        return ()
+    if ref.mention is None:
+        return (ref.fixed,)
+    return (ref.fixed, ref.mention.kind, ref.mention.names, ref.mention.ids)

@@ -246,13 +246,19 @@ class Identities:
             return set()
         # Identities derived from ``before`` computed again every report that can have moved
         # (loader/reconcile.py puts the reports of moved participants in the groups it gives).
-        suspects: Iterable[EventMention] = (
-            self.recomputed_events if self.base is before else {*self._events, *before._events}
-        )
+        if self.base is not before:
+            return {
+                r
+                for r in {*self._events, *before._events}
+                if self.event_time(r) != before.event_time(r) or self.group(r) != before.group(r)
+            }
+        # A report changes group only when a participant's (or its place's) node moved.
+        moved = self.moved(before)
         return {
             r
-            for r in suspects
-            if self.event_time(r) != before.event_time(r) or self.group(r) != before.group(r)
+            for r in self.recomputed_events
+            if self.event_time(r) != before.event_time(r)
+            or (moved and not moved.isdisjoint(r.cited()))
         }
 
     def _assign_events(self, groups: Mapping[GroupKey, set[EventMention]]) -> None:

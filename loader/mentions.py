@@ -156,6 +156,13 @@ class EventMention:
     #: the document states, never joined into one node (loader/coreference.py)
     document: str = ""
 
+    def cited(self) -> set[Mention]:
+        """The entity mentions the report's participants and place are."""
+        refs = [ref for _, ref in self.participants]
+        if self.place is not None:
+            refs.append(self.place)
+        return {ref.mention for ref in refs if ref.mention is not None}
+
 
 @dataclass(frozen=True)
 class Claims:

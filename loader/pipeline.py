@@ -208,8 +208,12 @@ class Loader:
         unchanged: set[int] = set()
         held: dict[str, int] = {}  # triples each changed graph holds now
         notes: list[Violation] = []
+        asked: dict[str, int] | None = None
         while True:
             last = _last_versions(live, graph_of)
+            if last == asked:  # nothing was rejected in the last round: nothing changes
+                break
+            asked = last
             wanted = self.reconciler.identities({g: found[i] for g, i in last.items()})
             stale = sorted(
                 i

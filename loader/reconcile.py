@@ -128,7 +128,7 @@ class Reconciler:
             self._index.add(mention)
         for report in said.events:
             self._reports_of[report].add(graph)
-            for mention in _cited(report):
+            for mention in report.cited():
                 self._citing[mention].add(report)
 
     def _remove(self, graph: str) -> None:
@@ -147,7 +147,7 @@ class Reconciler:
             graphs.discard(graph)
             if not graphs:
                 del self._reports_of[report]
-                for mention in _cited(report):
+                for mention in report.cited():
                     self._citing[mention].discard(report)
                     if not self._citing[mention]:
                         del self._citing[mention]
@@ -269,11 +269,3 @@ class Reconciler:
 
 #: The reconciler of each open store (:meth:`Reconciler.of`).
 _CACHE: weakref.WeakKeyDictionary[Store, Reconciler] = weakref.WeakKeyDictionary()
-
-
-def _cited(report: EventMention) -> set[Mention]:
-    """The entity mentions an event report's participants and place are."""
-    refs = [ref for _, ref in report.participants]
-    if report.place is not None:
-        refs.append(report.place)
-    return {ref.mention for ref in refs if ref.mention is not None}

@@ -20,7 +20,7 @@ from pyoxigraph import CanonicalizationAlgorithm, Dataset, Quad
 
 from diplograph.graph import Graph, open_graph
 from diplograph.loader.conflicts import SAME_EVENT
-from diplograph.loader.coreference import anchors, event_span
+from diplograph.loader.coreference import anchors, event_span, report_order
 from diplograph.loader.iris import IriMinter
 from diplograph.loader.mentions import EventMention, Ref
 from diplograph.loader.namespaces import DEFAULT_BASE_IRI
@@ -291,3 +291,69 @@ def test_two_codes_for_one_joined_event_are_a_conflict_and_a_refinement_is_not(
     graph.load([other])  # 043 and 042 cannot both be the event's code
     [conflict] = [c for c in graph.check() if c.kind == VALUES]
     assert conflict.property.endswith("#cameoCode")
+
+
+def _reference_anchors(
+    group: list[EventMention], place: Any
+) -> dict[EventMention, tuple[str, ...]]:
+    """The rule of loader/coreference.py as plainly as it reads: every earlier report checked."""
+    result = {r: r.time_key for r in group if event_span(r.time_key) is None}
+    dated = sorted(
+        ((s, r) for r in group if (s := event_span(r.time_key)) is not None),
+        key=lambda item: (item[0][1] - item[0][0], *report_order(item[1])),
+    )
+    places: dict[tuple[str, ...], set[str]] = {}
+    documents: dict[tuple[str, ...], set[str]] = {}
+    for i, (span, report) in enumerate(dated):
+        where = place(report)
+        found = {
+            result[inner]
+            for inner_span, inner in dated[:i]
+            if span[0] <= inner_span[0]
+            and inner_span[1] <= span[1]
+            and (where is None or places.get(result[inner], set()) <= {where})
+        }
+        node = report.time_key
+        if len(found) == 1 and report.document not in documents.get(next(iter(found)), set()):
+            node = found.pop()
+        result[report] = node
+        documents.setdefault(node, set()).add(report.document)
+        if where is not None:
+            places.setdefault(node, set()).add(where)
+    return result
+
+
+_TIMES = st.sampled_from(
+    [
+        ("2023-11-15", "", ""),
+        ("2023-11-15T10:00:00Z", "", ""),
+        ("2023-11-20", "", ""),
+        ("2023-11", "", ""),
+        ("2023", "", ""),
+        ("", "2023-11-01", "2023-11-30"),
+        ("", "2023-11-10", "2023-12-05"),
+        ("", "2023-11-01", ""),
+        (),
+    ]
+)
+_REPORTS = st.builds(
+    lambda time, doc, place: EventMention(
+        "Meeting",
+        (("party", Ref(fixed="state/Q1")),),
+        None if place is None else Ref(fixed=f"place/{place}"),
+        time,
+        doc,
+    ),
+    _TIMES,
+    st.sampled_from(["a", "b", "c", "d"]),
+    st.sampled_from([None, "geneva", "vienna"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(group=st.lists(_REPORTS, max_size=8, unique=True))
+def test_anchors_follow_the_rule_as_plainly_written(group: list[EventMention]) -> None:
+    def place(report: EventMention) -> str | None:
+        return None if report.place is None else report.place.fixed
+
+    assert anchors(group, place) == _reference_anchors(group, place)
