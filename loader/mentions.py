@@ -11,10 +11,12 @@ and its time as the document gives it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from diplograph.loader.errors import Location
+from diplograph.loader.errors import FactsError, Location
 from diplograph.loader.facts import Entity, EntityType, FactsDocument
 from diplograph.loader.facts.identifiers import ISO3166
 from diplograph.loader.gazetteer import identify_state
@@ -28,6 +30,7 @@ __all__ = [
     "Ref",
     "claims",
     "entity_mention",
+    "kept_claims",
     "mentions",
     "publisher_mention",
     "smallest_qid",
@@ -180,47 +183,157 @@ def claims(doc: FactsDocument, *, source: str | None = None, line: int | None = 
     """The claims of a facts document. Raises the gazetteer's
     :class:`~diplograph.loader.errors.FactsError` for state identifiers it refuses, at the
     record and field the mapping names (``source`` and ``line`` locate the document)."""
-    states = {e.id for e in doc.entities if e.type is EntityType.State}
+    entities = [
+        _Entity(
+            e.id,
+            e.type.value,
+            e.name,
+            tuple(e.aliases),
+            e.wikidata,
+            tuple(sorted(e.identifiers.items())),
+            e.governs,
+        )
+        for e in doc.entities
+    ]
+    facts = [
+        _Fact(
+            f.id,
+            f.type.value,
+            tuple((p.entity, p.role.value) for p in f.participants),
+            f.place,
+            (f.time.start or "", f.time.earliest or "", f.time.latest or "") if f.time else (),
+        )
+        for f in doc.facts
+    ]
+    return _claims(doc.document.id, doc.document.publisher, entities, facts, source, line)
+
+
+def kept_claims(data: Mapping[str, Any]) -> Claims:
+    """:func:`claims` of a document in the JSON form the loader keeps (a valid document, dumped
+    by its model without unset fields): about four times faster than validating it again,
+    which matters when a store's thousands of kept documents are read (loader/reconcile.py).
+    tests/test_identity.py checks that both give the same claims."""
+    document = data["document"]
+    entities = [
+        _Entity(
+            e["id"],
+            e["type"],
+            e["name"],
+            tuple(e.get("aliases", ())),
+            e.get("wikidata"),
+            tuple(sorted(e.get("identifiers", {}).items())),
+            e.get("governs"),
+        )
+        for e in data.get("entities", ())
+    ]
+    facts = []
+    for f in data.get("facts", ()):
+        t = f.get("time")
+        facts.append(
+            _Fact(
+                f["id"],
+                f["type"],
+                tuple((p["entity"], p["role"]) for p in f.get("participants", ())),
+                f.get("place"),
+                (t.get("start") or "", t.get("earliest") or "", t.get("latest") or "") if t else (),
+            )
+        )
+    return _claims(document["id"], document.get("publisher"), entities, facts, None, None)
+
+
+class _Entity(NamedTuple):
+    id: str
+    type: str
+    name: str
+    aliases: tuple[str, ...]
+    wikidata: str | None
+    identifiers: tuple[tuple[str, str], ...]
+    governs: str | None
+
+
+class _Fact(NamedTuple):
+    id: str
+    type: str
+    participants: tuple[tuple[str, str], ...]  # (entity id, role)
+    place: str | None
+    time_key: tuple[str, ...]
+
+
+def _claims(
+    document_id: str,
+    publisher: str | None,
+    entities: list[_Entity],
+    facts: list[_Fact],
+    source: str | None,
+    line: int | None,
+) -> Claims:
+    state = EntityType.State.value
+    states = {e.id for e in entities if e.type == state}
     state_keys = {
-        e.id: _state_key(e, Location(source, line, f"{doc.document.id}#{e.id}", f"entities[{i}]"))
-        for i, e in enumerate(doc.entities)
-        if e.type is EntityType.State
+        e.id: _state_key(e, Location(source, line, f"{document_id}#{e.id}", f"entities[{i}]"))
+        for i, e in enumerate(entities)
+        if e.type == state
     }
     refs: dict[str, Ref] = {}
-    for entity in doc.entities:
-        mention = entity_mention(entity, states)
-        if mention is not None:
-            refs[entity.id] = Ref(mention=mention)
-        elif entity.type is EntityType.State:
-            refs[entity.id] = Ref(fixed=f"state/{state_keys[entity.id]}")
-        else:  # the government of a state of the document
-            assert entity.governs is not None
-            refs[entity.id] = Ref(fixed=f"org/government-of-{state_keys[entity.governs]}")
-    entities = {r.mention for r in refs.values() if r.mention is not None}
-    if doc.document.publisher:
-        entities.add(publisher_mention(doc.document.publisher))
-    reports: dict[str, EventMention] = {}
-    for fact in doc.facts:
-        kind = fact.type.value
-        if kind == "PostHolding" or kind in SITUATION_TYPES:
-            continue
-        t = fact.time
-        reports[fact.id] = EventMention(
-            kind,
-            tuple(sorted((p.role.value, refs[p.entity]) for p in fact.participants)),
-            refs[fact.place] if fact.place else None,
-            (t.start or "", t.earliest or "", t.latest or "") if t else (),
-            doc.document.id,
+    for e in entities:
+        mention = _cached_mention(
+            e.type, e.name, e.aliases, e.wikidata, e.identifiers, e.governs in states
         )
-    return Claims(frozenset(entities), frozenset(reports.values()), refs, reports)
+        if mention is not None:
+            refs[e.id] = Ref(mention=mention)
+        elif e.type == state:
+            refs[e.id] = Ref(fixed=f"state/{state_keys[e.id]}")
+        else:  # the government of a state of the document
+            assert e.governs is not None
+            refs[e.id] = Ref(fixed=f"org/government-of-{state_keys[e.governs]}")
+    mentions_ = {r.mention for r in refs.values() if r.mention is not None}
+    if publisher:
+        mentions_.add(publisher_mention(publisher))
+    reports: dict[str, EventMention] = {}
+    for f in facts:
+        if f.type == "PostHolding" or f.type in SITUATION_TYPES:
+            continue
+        reports[f.id] = EventMention(
+            f.type,
+            tuple(sorted((role, refs[entity]) for entity, role in f.participants)),
+            refs[f.place] if f.place else None,
+            f.time_key,
+            document_id,
+        )
+    return Claims(frozenset(mentions_), frozenset(reports.values()), refs, reports)
 
 
-def _state_key(entity: Entity, where: Location) -> str:
+@functools.lru_cache(maxsize=65536)
+def _cached_mention(
+    entity_type: str,
+    name: str,
+    aliases: tuple[str, ...],
+    wikidata: str | None,
+    identifiers: tuple[tuple[str, str], ...],
+    governs_a_state: bool,
+) -> Mention | None:
+    # Stores name the same entities in thousands of documents: one mention each, made once.
+    return _mention(entity_type, name, aliases, wikidata, dict(identifiers), governs_a_state)
+
+
+def _state_key(entity: _Entity, where: Location) -> str:
     """The key of a state's node, as the mapping makes it (docs/mapping.md, "Identity of
     states")."""
-    names = [entity.name, *entity.aliases]
-    at = Location(where.source, where.line, where.record, f"{where.field}.identifiers.{ISO3166}")
-    state = identify_state(entity.wikidata, entity.identifiers.get(ISO3166), names, at)
+    names = (entity.name, *entity.aliases)
+    iso = dict(entity.identifiers).get(ISO3166)
+    try:
+        return _cached_state_key(entity.wikidata, iso, names)
+    except FactsError:  # again, to raise it where the document has the identifier
+        at = Location(
+            where.source, where.line, where.record, f"{where.field}.identifiers.{ISO3166}"
+        )
+        identify_state(entity.wikidata, iso, names, at)
+        raise
+
+
+@functools.lru_cache(maxsize=65536)
+def _cached_state_key(wikidata: str | None, iso: str | None, names: tuple[str, ...]) -> str:
+    state = identify_state(wikidata, iso, names)
     if state is not None:
         return state.wikidata
-    return entity.wikidata or slug(entity.name)
+    return wikidata or slug(names[0])

@@ -21,6 +21,7 @@ constrain a linked node by its kind, which does not change.
 
 from __future__ import annotations
 
+import json
 import logging
 import weakref
 from collections import defaultdict
@@ -33,7 +34,7 @@ from diplograph.loader.facts import FactsDocument
 from diplograph.loader.identity import GroupKey, Identities, MentionIndex
 from diplograph.loader.iris import IriMinter
 from diplograph.loader.mapping import MappedDocument, map_document
-from diplograph.loader.mentions import Claims, EventMention, Mention, claims
+from diplograph.loader.mentions import Claims, EventMention, Mention, kept_claims
 from diplograph.loader.namespaces import DIP
 from diplograph.loader.store import Store
 
@@ -111,7 +112,7 @@ class Reconciler:
         assert isinstance(result, QuerySolutions)
         self._by_graph = {}
         for row in result:
-            said = claims(FactsDocument.model_validate_json(row["facts"].value))
+            said = kept_claims(json.loads(row["facts"].value))
             self._add(row["g"].value, said)
         records = curations(self.store, self.minter.curation_graph())
         self._current = Identities(

@@ -300,3 +300,25 @@ def test_a_write_around_the_loader_is_seen_by_the_next_load(store: Store) -> Non
     store.update(f"DROP GRAPH <{graph}>")  # the Graph Store Protocol or SPARQL Update
     load(store, document("by-name", {"name": "Ana Lind"}))
     assert speakers(store, "by-name") == {ID + "person/ana-lind"}
+
+
+def test_claims_read_from_kept_facts_equal_those_of_the_document() -> None:
+    import json
+
+    from diplograph.loader.facts import read_path
+    from diplograph.loader.mentions import claims, kept_claims
+    from tests.conftest import DATA, ROOT
+
+    paths = [ROOT / "examples" / "story.json", *sorted((DATA / "conflicts").glob("*.json"))]
+    paths += sorted((DATA / "mapping").glob("*/facts.json"))
+    documents = [r.document for p in paths for r in read_path(p) if r.document is not None]
+    documents += [
+        parse_document(
+            document("x", {"name": "Ana", "identifiers": {"acled": "1"}}), source="t", line=1
+        ).document
+    ]
+    assert len(documents) > 15
+    for doc in documents:
+        assert doc is not None
+        kept = json.loads(doc.model_dump_json(exclude_none=True))
+        assert kept_claims(kept) == claims(doc), doc.document.id
