@@ -12,18 +12,23 @@ wait. The queue is bounded twice:
 
 Both refusals carry ``Retry-After``. A query that left the queue (its deadline passed, its client
 went away) is skipped, never run.
+
+Clients may be *ranked* (``rank``: lower goes first): the query runners put the clients whose
+last query was quick before the clients they do not know, and those before the clients whose
+last query was heavy, so that while heavy queries from many clients saturate the workers, the
+clients that ask cheap questions still get the next free worker.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from diplograph.loader.errors import DiplographError
 
-__all__ = ["ClientLimitError", "FairQueue", "ServerBusyError"]
+__all__ = ["ClientHistory", "ClientLimitError", "FairQueue", "ServerBusyError"]
 
 J = TypeVar("J")
 
@@ -57,6 +62,7 @@ class FairQueue(Generic[J]):
         waiting: int,
         client_of: Callable[[J], str],
         dropped: Callable[[J], bool],
+        rank: Callable[[str], int] | None = None,
     ) -> None:
         if client_limit < 1:
             raise ValueError("each client must be allowed at least one running query")
@@ -65,6 +71,7 @@ class FairQueue(Generic[J]):
         self.waiting = waiting
         self._client_of = client_of
         self._dropped = dropped
+        self._rank = rank
         self._cond = threading.Condition()
         self._queues: dict[str, deque[J]] = {}  # insertion order is the turn order
         self._running: dict[str, int] = {}
@@ -133,7 +140,11 @@ class FairQueue(Generic[J]):
 
     def _next(self) -> J | None:
         self._prune()
-        for client, waiting in list(self._queues.items()):
+        turns = list(self._queues.items())
+        if self._rank is not None:  # lower ranks first; the turn order within a rank
+            rank = self._rank
+            turns.sort(key=lambda turn: rank(turn[0]))
+        for client, waiting in turns:
             if self._running.get(client, 0) >= self.client_limit:
                 continue
             job = waiting.popleft()
@@ -151,3 +162,24 @@ class FairQueue(Generic[J]):
                 waiting.popleft()
             if not waiting:
                 del self._queues[client]
+
+
+class ClientHistory:
+    """Whether each client's last query was heavy, for the last ``size`` clients; a
+    :class:`FairQueue` ``rank``: 0 quick, 1 unknown, 2 heavy."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._heavy: OrderedDict[str, bool] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def record(self, client: str, heavy: bool) -> None:
+        with self._lock:
+            self._heavy[client] = heavy
+            self._heavy.move_to_end(client)
+            while len(self._heavy) > self.size:
+                self._heavy.popitem(last=False)
+
+    def rank(self, client: str) -> int:
+        heavy = self._heavy.get(client)
+        return 1 if heavy is None else 2 if heavy else 0

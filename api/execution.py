@@ -55,7 +55,7 @@ from typing import Any
 from starlette.responses import StreamingResponse
 from starlette.types import Send
 
-from diplograph.api.admission import ClientLimitError, FairQueue, ServerBusyError
+from diplograph.api.admission import ClientHistory, ClientLimitError, FairQueue, ServerBusyError
 from diplograph.api.metrics import Metrics
 from diplograph.api.streaming import END, Cancelled, Channel, StreamAborted
 from diplograph.loader.errors import (
@@ -68,6 +68,7 @@ from diplograph.loader.errors import (
 from diplograph.loader.store import Store
 
 __all__ = [
+    "HEAVY_SECONDS",
     "ClientLimitError",
     "QueryFailedError",
     "QueryRunner",
@@ -82,6 +83,11 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: A query that has run this long is heavy: its worker process gets a lower CPU priority
+#: (api.workers), and its client's next queries queue behind those of clients whose last query
+#: was quick (api.admission).
+HEAVY_SECONDS = 0.25
 
 #: Called by a task once per solution or triple; raises to stop the query.
 Tick = Callable[[], None]
@@ -287,12 +293,14 @@ class Runner:
         self.buffer_chunks = buffer_chunks
         self.stall_timeout = stall_timeout
         self.metrics = Metrics()
+        self.history = ClientHistory()
         self.queue: FairQueue[_Job] = FairQueue(
             client_limit=client_limit or max(1, workers - 1),
             client_waiting=client_waiting,
             waiting=waiting,
             client_of=lambda job: job.client,
             dropped=lambda job: job.channel.closed.is_set(),
+            rank=self.history.rank,
         )
         self._lock = threading.Lock()
         self._running: set[_Job] = set()
@@ -488,6 +496,8 @@ class Runner:
     def _end(self, job: _Job) -> None:
         with self._lock:
             self._running.discard(job)
+        ran = time.monotonic() - (job.started or time.monotonic())
+        self.history.record(job.client, ran > HEAVY_SECONDS)
         self.queue.done(job)
 
     def _give_up_at(self, job: _Job) -> float:

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from diplograph.api.execution import (
+    HEAVY_SECONDS,
     QueryFailedError,
     Runner,
     Task,
@@ -59,10 +60,9 @@ __all__ = ["ProcessRunner"]
 
 log = logging.getLogger(__name__)
 
-#: A query that has run this long is heavy: its process gets a lower CPU priority (nice 10),
-#: so that cheap queries on the other workers keep their latency on a busy machine. The
-#: process is replaced after the query (a process cannot raise its priority again).
-HEAVY_SECONDS = 0.25
+#: A heavy query's process (one that has run :data:`HEAVY_SECONDS`) gets this CPU priority, so
+#: that cheap queries on the other workers keep their latency on a busy machine. The process is
+#: replaced after the query (a process cannot raise its priority again).
 HEAVY_NICENESS = 10
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from diplograph.api.admission import ClientLimitError, FairQueue, ServerBusyError
+from diplograph.api.admission import ClientHistory, ClientLimitError, FairQueue, ServerBusyError
 from diplograph.api.errors import error_response
 
 
@@ -85,3 +85,27 @@ def test_closing_wakes_a_waiting_worker_with_none() -> None:
     queue = fair_queue()
     queue.close()
     assert queue.take() is None
+
+
+def test_clients_whose_last_query_was_quick_go_before_unknown_and_heavy_ones() -> None:
+    history = ClientHistory()
+    history.record("quick", heavy=False)
+    history.record("heavy", heavy=True)
+    queue = FairQueue(
+        client_limit=1,
+        client_waiting=8,
+        waiting=64,
+        client_of=lambda job: job.client,
+        dropped=lambda job: job.dropped,
+        rank=history.rank,
+    )
+    for client in ("heavy", "new", "quick"):
+        queue.put(Job(client, client))
+    assert [queue.take().name for _ in range(3)] == ["quick", "new", "heavy"]
+
+
+def test_the_history_keeps_the_latest_clients_only() -> None:
+    history = ClientHistory(size=2)
+    for client in ("a", "b", "c"):
+        history.record(client, heavy=True)
+    assert [history.rank(c) for c in ("a", "b", "c")] == [1, 2, 2]
