@@ -336,6 +336,8 @@ class ProcessRunner(Runner):
 
     def _submitted(self) -> None:
         self._dispatch()
+        # A query that finds every worker holding a heavy query gets a process of its own.
+        self._add_workers_if_all_heavy()
 
     def _channel(self, loop: asyncio.AbstractEventLoop) -> Channel:
         channel = _LoopChannel(loop, self.buffer_chunks)
