@@ -241,7 +241,7 @@ class Loader:
                     unchanged.add(index)  # superseded within the batch by a later version
                     continue
                 existing = set() if graph in empty else self.store.graph_triples(graph)
-                if set(mapped[index].triples) == existing:
+                if set(mapped[index].written) == existing:
                     unchanged.add(index)
                     continue
                 held[graph] = len(existing)
@@ -286,8 +286,8 @@ class Loader:
                     self.ensure_ontology()
                 removed = sum(held[d.graph] for _, _, d in accepted)
                 self._commit(
-                    [GraphChange(d.graph, d.triples) for _, _, d in [*accepted]]
-                    + [GraphChange(d.graph, d.triples) for d in again]
+                    [GraphChange(d.graph, d.written) for _, _, d in [*accepted]]
+                    + [GraphChange(d.graph, d.written) for d in again]
                 )
                 self.reconciler.committed(
                     {graph_of[i]: found[i] for i, _, _ in accepted}, identities
@@ -300,7 +300,7 @@ class Loader:
                     if n != d.graph and not n.startswith(d.graph + "/")
                 )
         report.documents_loaded += len(accepted)
-        report.triples_loaded += sum(len(d.triples) for _, _, d in accepted)
+        report.triples_loaded += sum(len(d.written) for _, _, d in accepted)
         report.triples_removed += removed
         report.documents_unchanged += len(unchanged)
         for index in sorted(rejected):
@@ -331,7 +331,7 @@ class Loader:
             identities=identities,
             claimed=said,
         )
-        mapped.triples.append(facts_record(mapped.graph, doc))
+        mapped.kept.append(facts_record(mapped.graph, doc))
         return mapped
 
     def _commit(self, changes: Sequence[GraphChange]) -> None:
@@ -428,7 +428,7 @@ def retract(
     after = reconciler.identities({graph: None})
     again = reconciler.remapped(reconciler.current(), after, skip=[graph])
     keeper = summary or Summary(store, settings.base_iri)
-    keeper.commit([GraphChange(graph, None), *(GraphChange(d.graph, d.triples) for d in again)])
+    keeper.commit([GraphChange(graph, None), *(GraphChange(d.graph, d.written) for d in again)])
     reconciler.committed({graph: None}, after)
     return len(existing)
 
@@ -473,7 +473,7 @@ def _commit_curations(
     keeper.commit(
         [
             change(minter.curation_graph(), records),
-            *(GraphChange(d.graph, d.triples) for d in again),
+            *(GraphChange(d.graph, d.written) for d in again),
         ]
     )
     reconciler.committed({}, after)

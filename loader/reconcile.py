@@ -48,9 +48,9 @@ EXTRACTED_FACTS = DIP + "extractedFacts"
 
 def facts_record(graph: str, doc: FactsDocument) -> Triple:
     """The triple that keeps ``doc`` in its graph ``graph``: the document as its model dumps it
-    (valid, normalized, without unset optional fields), so that it maps again to the same
-    triples."""
-    text = doc.model_dump_json(exclude_none=True)
+    (valid, normalized, without the fields that have their default value: a quarter smaller),
+    so that it maps again to the same triples."""
+    text = doc.model_dump_json(exclude_defaults=True)
     return Triple(NamedNode(graph), NamedNode(EXTRACTED_FACTS), Literal(text))
 
 
@@ -243,7 +243,7 @@ class Reconciler:
         text = next(iter(kept))["facts"].value
         doc = FactsDocument.model_validate_json(text)
         mapped = map_document(doc, self.minter, self.superclasses, identities=identities)
-        mapped.triples.append(facts_record(graph, doc))
+        mapped.kept.append(facts_record(graph, doc))
         log.info("mapping %s again: a mention or report of it changed node", graph)
         return mapped
 
