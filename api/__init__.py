@@ -16,10 +16,16 @@ The application
 SPARQL and the Graph Store
     sparql            the SPARQL 1.1 Protocol at ``/sparql``: query, update, service description
     guard             inspecting queries and updates before they run (SERVICE, LOAD, FROM)
-    execution         running queries on worker threads with a deadline and a row cap
+    query_text        the prefixes put in front of a query, and syntax errors a person can read
+    execution         running queries with a deadline and a row cap, in processes or threads
+    workers           query worker processes, killed and replaced when a query gives up
+    snapshot          checkpoints of the on-disk store that the worker processes read
+    admission         which query runs next: a bounded queue, fair between clients
+    metrics           the service's counters at ``/metrics`` (Prometheus text format)
     formats           media types, ``Accept`` negotiation and the streaming result writers
     streaming         handing bytes from a worker thread to a response, with backpressure
     graph_store       the SPARQL 1.1 Graph Store HTTP Protocol at ``/store``
+    rdf_body          reading the RDF a Graph Store write carries (one document, or multipart)
     ingest            ``POST /facts`` (loading facts documents) and ``POST /validate``
 
 Linked data
