@@ -116,8 +116,13 @@ class Loader:
         """
         report = LoadReport(dry_run=dry_run)
         # The store's claims as they are now: the cached ones if no other write came between
-        # (a remote store, which other processes may write, is read afresh).
-        self.reconciler = Reconciler.of(self.store, self.minter, self.superclasses)
+        # (a remote store, which other processes may write, is read afresh). A dry run reads
+        # its own: it runs beside writes (the API's /validate takes no write lock), and the
+        # cached one changes under it when they commit.
+        if dry_run:
+            self.reconciler = Reconciler(self.store, self.minter, self.superclasses)
+        else:
+            self.reconciler = Reconciler.of(self.store, self.minter, self.superclasses)
         self._touched = set()
         self._warned = Counter()
         if not dry_run:

@@ -325,3 +325,20 @@ def test_claims_read_from_kept_facts_equal_those_of_the_document() -> None:
         assert kept_claims(json.loads(kept.object.value)) == claims(doc), doc.document.id
         again = FactsDocument.model_validate_json(kept.object.value)
         assert again == doc, doc.document.id
+
+
+def test_a_dry_run_reads_its_own_claims_and_leaves_the_writers_alone(store: Store) -> None:
+    from diplograph.loader.ontology import superclass_closure
+    from diplograph.loader.reconcile import Reconciler
+
+    minter, closure = IriMinter(DEFAULT_BASE_IRI), superclass_closure()
+    load(store, document("a", {"name": "Ana Lind"}))
+    kept = Reconciler.of(store, minter, closure)
+    loader = Loader(store, SETTINGS)
+    doc = document("b", {"name": "Ana Lind", "wikidata": "Q100"})
+    record = parse_document(doc, source="t", line=1)
+    report = loader.load([record], dry_run=True)
+    assert report.documents_remapped == 1  # what the load would do
+    assert loader.reconciler is not kept
+    assert Reconciler.of(store, minter, closure) is kept
+    assert speakers(store, "a") == {ID + "person/ana-lind"}
