@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from diplograph.loader.facts import SourceRecord, parse_document
+from diplograph.loader.facts import SourceRecord
 from diplograph.loader.gazetteer import resolve_state
 from diplograph.loader.importers.actors import government, named
 from diplograph.loader.importers.codes import code_lists
@@ -30,7 +30,11 @@ from diplograph.loader.importers.documents import (
     local_id,
     plan,
 )
-from diplograph.loader.importers.rows import Row, RowError, parse_date, read_delimited, rejected
+from diplograph.loader.importers.rows import (
+    Row,
+    one_document_per_row,
+    parse_date,
+)
 
 __all__ = ["EVENT_TYPES", "REQUIRED", "acled_records"]
 
@@ -108,21 +112,7 @@ def acled_records(
     """The facts records of ACLED CSV exports: one document per event, one rejected record
     per row that breaks a rule."""
     notes = notes if notes is not None else ImportNotes()
-    for path in paths:
-        for item in read_delimited(path, delimiter=",", required=REQUIRED, on_line=on_line):
-            notes.rows += 1
-            if isinstance(item, RowError):
-                yield rejected(item, None)
-                continue
-            try:
-                document = _document(item, notes)
-            except RowError as exc:
-                yield rejected(exc, item.values)
-                continue
-            if document is not None:
-                notes.documents += 1
-                notes.events += 1
-                yield parse_document(document, source=item.source, line=item.line)
+    yield from one_document_per_row(paths, ",", REQUIRED, _document, notes, on_line)
 
 
 def _document(row: Row, notes: ImportNotes) -> dict[str, Any] | None:

@@ -17,7 +17,7 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
-from diplograph.loader.facts import SourceRecord, parse_document
+from diplograph.loader.facts import SourceRecord
 from diplograph.loader.gazetteer import State, resolve_state, state_by_iso, state_by_wikidata
 from diplograph.loader.importers.actors import government, named, state
 from diplograph.loader.importers.codes import code_lists
@@ -29,7 +29,12 @@ from diplograph.loader.importers.documents import (
     local_id,
     plan,
 )
-from diplograph.loader.importers.rows import Row, RowError, parse_date, read_delimited, rejected
+from diplograph.loader.importers.rows import (
+    Row,
+    RowError,
+    one_document_per_row,
+    parse_date,
+)
 
 __all__ = ["REQUIRED", "SECTORS", "polecat_records"]
 
@@ -83,21 +88,7 @@ def polecat_records(
     """The facts records of POLECAT files: one document per event, one rejected record per row
     that breaks a rule."""
     notes = notes if notes is not None else ImportNotes()
-    for path in paths:
-        for item in read_delimited(path, delimiter="\t", required=REQUIRED, on_line=on_line):
-            notes.rows += 1
-            if isinstance(item, RowError):
-                yield rejected(item, None)
-                continue
-            try:
-                document = _document(item, notes)
-            except RowError as exc:
-                yield rejected(exc, item.values)
-                continue
-            if document is not None:
-                notes.documents += 1
-                notes.events += 1
-                yield parse_document(document, source=item.source, line=item.line)
+    yield from one_document_per_row(paths, "\t", REQUIRED, _document, notes, on_line)
 
 
 def _get(row: Row, column: str) -> str:

@@ -18,13 +18,14 @@ import io
 import re
 import sys
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from diplograph.loader.errors import FactsError, InputError, Location
-from diplograph.loader.facts import SourceRecord
+from diplograph.loader.facts import SourceRecord, parse_document
+from diplograph.loader.importers.documents import ImportNotes
 
 __all__ = [
     "Row",
@@ -262,3 +263,31 @@ def parse_date(
         except ValueError:
             continue
     raise row.error(column, f"{text!r} is not a real date (expected e.g. 2023-10-14)", record)
+
+
+def one_document_per_row(
+    paths: Iterable[Path | str],
+    delimiter: str,
+    required: Sequence[str],
+    document: Callable[[Row, ImportNotes], dict[str, Any] | None],
+    notes: ImportNotes,
+    on_line: Callable[[int], None] | None,
+) -> Iterator[SourceRecord]:
+    """The facts records of exports with one event a row (ACLED, POLECAT): each row's
+    ``document`` (None for a row whose event is left out, as ``notes`` count), and one
+    rejected record per row that breaks a rule."""
+    for path in paths:
+        for item in read_delimited(path, delimiter=delimiter, required=required, on_line=on_line):
+            notes.rows += 1
+            if isinstance(item, RowError):
+                yield rejected(item, None)
+                continue
+            try:
+                made = document(item, notes)
+            except RowError as exc:
+                yield rejected(exc, item.values)
+                continue
+            if made is not None:
+                notes.documents += 1
+                notes.events += 1
+                yield parse_document(made, source=item.source, line=item.line)
