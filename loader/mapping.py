@@ -19,7 +19,7 @@ from diplograph.loader.gazetteer import State, identify_state
 from diplograph.loader.identity import Identities
 from diplograph.loader.iris import SITUATION_TYPES, IriMinter, slug
 from diplograph.loader.literals import decimal_literal, duration_literal, when_literal
-from diplograph.loader.mentions import Claims, claims, entity_mention, publisher_mention
+from diplograph.loader.mentions import Claims, claims, publisher_mention
 from diplograph.loader.namespaces import (
     CAMEO,
     DCTERMS,
@@ -213,9 +213,10 @@ class _Builder:
 
     def entities_(self) -> None:
         state_keys: dict[str, str] = {}
-        state_ids = {e.id for e in self.doc.entities if e.type is EntityType.State}
         for i, entity in enumerate(self.doc.entities):
-            mention = entity_mention(entity, state_ids)
+            # the document's claims hold each entity's mention (None for a state or the
+            # government of one, whose node the gazetteer fixes)
+            mention = self.claims.refs[entity.id].mention
             if mention is not None:
                 # Which node the mention is, over every document (loader/identity.py).
                 key = self.identities.key(mention)

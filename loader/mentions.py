@@ -12,12 +12,12 @@ and its time as the document gives it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from diplograph.loader.errors import FactsError, Location
-from diplograph.loader.facts import Entity, EntityType, FactsDocument
+from diplograph.loader.facts import EntityType, FactsDocument
 from diplograph.loader.facts.identifiers import ISO3166
 from diplograph.loader.gazetteer import identify_state
 from diplograph.loader.iris import ENTITY_KIND, SITUATION_TYPES, slug
@@ -29,9 +29,7 @@ __all__ = [
     "Mention",
     "Ref",
     "claims",
-    "entity_mention",
     "kept_claims",
-    "mentions",
     "publisher_mention",
     "smallest_qid",
 ]
@@ -81,32 +79,9 @@ class Mention:
         ]
 
 
-def entity_mention(entity: Entity, states: Collection[str] = ()) -> Mention | None:
-    """The mention an entity of a facts document makes, or None for a state or for the
-    government of one of the document's states (``states``: their ids); their node is the
-    gazetteer's (see the module docstring)."""
-    return _mention(
-        entity.type.value,
-        entity.name,
-        entity.aliases,
-        entity.wikidata,
-        entity.identifiers,
-        entity.governs is not None and entity.governs in states,
-    )
-
-
 def publisher_mention(name: str) -> Mention:
     """The mention a document's publisher makes: an organization known by its name."""
     return Mention("org", (slug(name),))
-
-
-def mentions(doc: FactsDocument) -> frozenset[Mention]:
-    """Every mention of a facts document (the input of :class:`Identities`)."""
-    states = {e.id for e in doc.entities if e.type is EntityType.State}
-    found = {m for m in (entity_mention(e, states) for e in doc.entities) if m is not None}
-    if doc.document.publisher:
-        found.add(publisher_mention(doc.document.publisher))
-    return frozenset(found)
 
 
 def _mention(
