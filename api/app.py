@@ -40,12 +40,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from diplograph.api import (
     assets,
+    charts,
     check,
     curation,
     dump,
     graph_store,
     ingest,
     linked_data,
+    network,
     sparql,
     ui,
     vocabulary,
@@ -135,6 +137,8 @@ def create_app(
     app.include_router(dump.router)
     app.include_router(check.router)
     app.include_router(curation.router)
+    app.include_router(network.router)
+    app.include_router(charts.router)
     app.add_api_route("/health", health, methods=["GET"],
                       summary="Liveness, store status and query capacity",
                       tags=["service"])  # fmt: skip
