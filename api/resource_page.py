@@ -148,6 +148,9 @@ def resource_page(
         {(t.predicate.value, t.subject) for t in incoming},
         key=lambda pair: (compact(pair[0], r.prefixes), str(pair[1])),
     )
+    has_events = any(f.kind == "Event" for f in view.facts)
+    has_time = not is_fact and (has_events or any(f.kind == "PostHolding" for f in view.facts))
+    actor = quote(view.iri, safe="")
     uses_href = None
     if view.iri.startswith(ONTOLOGY_ROOT) and not view.iri.startswith(
         IriMinter(settings.base_iri).ids()
@@ -171,6 +174,10 @@ def resource_page(
         graphs=view.graphs,
         conflicts=view.conflicts,
         uses_href=uses_href,
+        timeline_src=f"/charts/timeline?actor={actor}" if has_time else None,
+        chart_src=f"/charts/events-by-month?actor={actor}" if has_time and has_events else None,
+        scripts=["charts.js", "timeline.js"] if has_time else [],
+        page_config={"base": settings.base_iri},
     )
 
 
