@@ -32,6 +32,7 @@ __all__ = [
     "NetworkFilter",
     "Node",
     "event_type_iri",
+    "event_types",
     "read_network",
 ]
 
@@ -165,6 +166,21 @@ def read_network(
         edges=edges,
         total_edges=total,
         from_summary=from_summary,
+    )
+
+
+def event_types(store: Store, base_iri: str) -> list[tuple[str, str]]:
+    """The event types events in the store have, as (IRI, label), from the summary's monthly
+    counts (every type of every dated event, supertypes included); sorted by label."""
+    graph = IriMinter(base_iri).summary_graph()
+    rows = _select(
+        store,
+        f"SELECT DISTINCT ?t WHERE {{ GRAPH <{graph}> {{ ?n a dip:EventCountByMonth ; "
+        "dip:eventType ?t } }",
+    )
+    found = {t.value for (t,) in rows if isinstance(t, NamedNode)}
+    return sorted(
+        ((iri, iri.removeprefix(DIP)) for iri in found), key=lambda pair: pair[1].casefold()
     )
 
 

@@ -1,0 +1,189 @@
+// The network page (api/templates/network.html): draws the nodes and edges the server put in
+// #network-data with the vendored Cytoscape.js. Hover shows counts, a click on a node opens the
+// actor's page. The page's own state is window.diplographNetwork (read by the tests and the
+// benchmark): {state, nodes, edges, drawnAt, cy}.
+(function () {
+  "use strict";
+
+  var COLOURS = {
+    state: "#2f5d8a",
+    government: "#6f4a94",
+    person: "#a04f00",
+    militia: "#a3262a",
+    other: "#5b6670",
+  };
+  var container = document.getElementById("network");
+  var tip = document.getElementById("network-tip");
+  var status = { state: "loading", nodes: 0, edges: 0, drawnAt: null, cy: null };
+  window.diplographNetwork = status;
+
+  function fail(message) {
+    status.state = "error";
+    status.error = message;
+    container.setAttribute("data-state", "error");
+    container.textContent = message;
+  }
+
+  if (typeof window.cytoscape !== "function") {
+    fail("The drawing library did not load; the tables list the network.");
+    return;
+  }
+  var data = JSON.parse(document.getElementById("network-data").textContent);
+  var maxCount = data.edges.reduce(function (m, e) { return Math.max(m, e.count); }, 1);
+  var maxEvents = data.nodes.reduce(function (m, n) { return Math.max(m, n.events); }, 1);
+  var labels = {};
+  var elements = [];
+  data.nodes.forEach(function (n) {
+    labels[n.id] = n.label;
+    elements.push({
+      group: "nodes",
+      data: {
+        id: n.id, label: n.label, href: n.href, cls: n.class,
+        colour: COLOURS[n.class] || COLOURS.other, events: n.events, degree: n.degree,
+        size: 12 + 28 * Math.sqrt(n.events / maxEvents),
+      },
+    });
+  });
+  data.edges.forEach(function (e, i) {
+    elements.push({
+      group: "edges",
+      data: {
+        id: "e" + i, source: e.source, target: e.target, count: e.count,
+        first: e.first, last: e.last,
+        width: 1 + 9 * Math.sqrt(e.count / maxCount),
+      },
+    });
+  });
+
+  var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+  var text = getComputedStyle(document.documentElement).getPropertyValue("--fg").trim() ||
+    (dark ? "#e3e7eb" : "#1d232a");
+  var background = dark ? "#15191d" : "#ffffff";
+  var large = data.nodes.length > 150;
+
+  var cy = window.cytoscape({
+    container: container,
+    elements: elements,
+    minZoom: 0.05,
+    maxZoom: 6,
+    textureOnViewport: large,
+    hideEdgesOnViewport: large,
+    style: [
+      {
+        selector: "node",
+        style: {
+          "background-color": "data(colour)",
+          width: "data(size)",
+          height: "data(size)",
+          label: large ? "" : "data(label)",
+          color: text,
+          "font-size": 11,
+          "text-valign": "bottom",
+          "text-margin-y": 3,
+          "text-outline-color": background,
+          "text-outline-width": 2,
+        },
+      },
+      {
+        selector: "edge",
+        style: {
+          width: "data(width)",
+          "line-color": dark ? "#56616c" : "#a9b4be",
+          opacity: 0.8,
+          "curve-style": "haystack",
+        },
+      },
+      {
+        selector: "node.hover, node.selected",
+        style: { label: "data(label)", "border-width": 3, "border-color": text },
+      },
+      { selector: "edge.hover", style: { "line-color": text, opacity: 1 } },
+    ],
+    layout: { name: "preset" },
+  });
+  status.cy = cy;
+
+  function layoutOptions() {
+    if (data.nodes.length > 400) {
+      // Quick for many nodes: rings by number of events, the busiest in the middle.
+      return {
+        name: "concentric",
+        concentric: function (node) { return node.data("events"); },
+        levelWidth: function () { return Math.max(1, maxEvents / 8); },
+        minNodeSpacing: 4,
+        animate: false,
+      };
+    }
+    return {
+      name: "cose",
+      animate: false,
+      randomize: true,
+      numIter: 600,
+      nodeRepulsion: function () { return 6000; },
+      idealEdgeLength: function () { return 60; },
+      componentSpacing: 60,
+    };
+  }
+
+  function drawn() {
+    // Cytoscape paints on the next animation frame; the one after it has the graph on screen.
+    requestAnimationFrame(function () {
+      requestAnimationFrame(function () {
+        status.nodes = cy.nodes().length;
+        status.edges = cy.edges().length;
+        status.state = "drawn";
+        status.drawnAt = performance.now();
+        container.setAttribute("data-state", "drawn");
+      });
+    });
+  }
+  var layout = cy.layout(layoutOptions());
+  layout.one("layoutstop", drawn);
+  layout.run();
+
+  function show(message) { tip.textContent = message; }
+  function period(first, last) {
+    if (!first) return "";
+    return first === last ? " (" + first + ")" : " (" + first + " to " + last + ")";
+  }
+  cy.on("mouseover", "node", function (event) {
+    var n = event.target;
+    n.addClass("hover");
+    show(n.data("label") + " (" + n.data("cls") + "): " + n.data("events") + " events with " +
+      n.data("degree") + " actors shown");
+  });
+  cy.on("mouseover", "edge", function (event) {
+    var e = event.target;
+    e.addClass("hover");
+    var count = e.data("count");
+    show(labels[e.data("source")] + " and " + labels[e.data("target")] + ": " + count +
+      (count === 1 ? " event" : " events") + period(e.data("first"), e.data("last")));
+  });
+  cy.on("mouseout", "node, edge", function (event) {
+    event.target.removeClass("hover");
+    show("");
+  });
+  cy.on("tap", "node", function (event) {
+    window.location.href = event.target.data("href");
+  });
+
+  // The table beside the drawing: focusing an actor's link marks it in the drawing.
+  var rows = document.querySelectorAll("#network-nodes tr[data-node]");
+  Array.prototype.forEach.call(rows, function (row) {
+    var link = row.querySelector("a");
+    if (!link) return;
+    link.addEventListener("focus", function () {
+      cy.nodes(".selected").removeClass("selected");
+      var node = cy.getElementById(row.getAttribute("data-node"));
+      node.addClass("selected");
+      row.classList.add("selected");
+      show(node.data("label") + ": " + node.data("events") + " events with " +
+        node.data("degree") + " actors shown");
+    });
+    link.addEventListener("blur", function () {
+      cy.getElementById(row.getAttribute("data-node")).removeClass("selected");
+      row.classList.remove("selected");
+      show("");
+    });
+  });
+})();
