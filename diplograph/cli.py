@@ -32,6 +32,7 @@ from pyoxigraph import (
 )
 
 from diplograph.cli_curate import curate
+from diplograph.cli_export import export
 from diplograph.cli_import import import_
 from diplograph.cli_options import EXIT_REJECTED, F
 from diplograph.cli_options import CommandGroup as _Command
@@ -546,6 +547,7 @@ def restore(source: Path, force: bool, **store_flags: Any) -> None:
 
 main.add_command(curate)
 main.add_command(import_)
+main.add_command(export)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
