@@ -96,7 +96,7 @@ async def query_page(
         render(
             "query.html",
             title="Query",
-            scripts=["query.js"],
+            scripts=["charts.js", "query.js"],
             examples=examples,
             chosen=chosen,
             query=text,

@@ -212,7 +212,8 @@ def test_links_and_names_helpers() -> None:
 
 
 class Table(HTMLParser):
-    """The results table and the results container's attributes, from a dumped DOM."""
+    """The results table (``#results-table``) and the results container's attributes, from a
+    dumped DOM; other tables of the page (the chart's numbers) are left out."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -224,11 +225,18 @@ class Table(HTMLParser):
         self._href: str | None = None
         self._section = ""
         self._in_error = False
+        self._in_table = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {k: v or "" for k, v in attrs}
         if values.get("id") == "results":
             self.results = values
+        if tag == "table":
+            self._in_table = values.get("id") == "results-table"
+        if tag == "div" and "error" in values.get("class", ""):
+            self._in_error = True
+        if not self._in_table:
+            return
         if tag in ("thead", "tbody"):
             self._section = tag
         elif tag == "tr" and self._section == "tbody":
@@ -237,10 +245,10 @@ class Table(HTMLParser):
             self._cell, self._href = [], None
         elif tag == "a" and self._cell is not None:
             self._href = values.get("href")
-        elif tag == "div" and "error" in values.get("class", ""):
-            self._in_error = True
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self._in_table = False
         if tag in ("td", "th") and self._cell is not None:
             text = "".join(self._cell).strip()
             if self._section == "thead":
@@ -304,7 +312,7 @@ def test_a_browser_runs_an_example_and_shows_the_results_table(
         assert table.results.get("data-rows") == str(len(table.rows))
         call = next(row for row in table.rows if row[1][0].startswith("Antony Blinken"))
         assert call[2][0].startswith("Wang Yi")
-        assert call[3][0].startswith("2023-10-14")
+        assert call[3][0].startswith("14 October 2023")  # dates as people read them
         event_text, event_href = call[0]
         assert event_text.startswith("event:phonecall-")
         assert event_href is not None and event_href.startswith("/id/event/phonecall-")
