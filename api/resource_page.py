@@ -21,7 +21,7 @@ from diplograph.api.pages import render
 from diplograph.api.store_reads import Row, Term, value_of
 from diplograph.loader.config import Settings
 from diplograph.loader.iris import IriMinter
-from diplograph.loader.namespaces import DCTERMS, DIP, RDF, RDFS, SKOS
+from diplograph.loader.namespaces import DCTERMS, DIP, ORG, RDF, RDFS, SKOS
 
 __all__ = ["INCOMING_OPEN", "labels_from", "not_found_page", "resource_page"]
 
@@ -32,6 +32,8 @@ _RDF_TYPE = RDF + "type"
 _LABEL_ORDER = (RDFS + "label", SKOS + "prefLabel", DCTERMS + "title", DIP + "summary")
 # Every participant also has the generic role; the page shows the specific one when there is.
 _ROLE_LIKE = {DIP + "hasParticipant"}
+# The links of a post holding to its holder, post and organization (their pages get a timeline).
+_HOLDING_ROLES = {ORG + "member", DIP + "post", ORG + "organization"}
 
 
 def _pick_label(literals: Iterable[Literal]) -> str | None:
@@ -148,8 +150,10 @@ def resource_page(
         {(t.predicate.value, t.subject) for t in incoming},
         key=lambda pair: (compact(pair[0], r.prefixes), str(pair[1])),
     )
-    has_events = any(f.kind == "Event" for f in view.facts)
-    has_time = not is_fact and (has_events or any(f.kind == "PostHolding" for f in view.facts))
+    # an actor takes part in events or holds posts (a document's facts only derive from it)
+    has_events = any(f.kind == "Event" and DIP + "hasParticipant" in f.roles for f in view.facts)
+    has_posts = any(f.kind == "PostHolding" and f.roles & _HOLDING_ROLES for f in view.facts)
+    has_time = not is_fact and (has_events or has_posts)
     actor = quote(view.iri, safe="")
     uses_href = None
     if view.iri.startswith(ONTOLOGY_ROOT) and not view.iri.startswith(
