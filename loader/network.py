@@ -60,8 +60,8 @@ _CHUNK = 500
 @dataclass(frozen=True)
 class NetworkFilter:
     """Which events count: a start date range (ISO dates at any precision, both ends included,
-    compared at the event's own precision), an event type (a class IRI) and actor classes
-    (keys of :data:`ACTOR_CLASSES`; empty: every actor)."""
+    compared at the coarser of the bound's and the event's precision), an event type (a class
+    IRI) and actor classes (keys of :data:`ACTOR_CLASSES`; empty: every actor)."""
 
     start: str | None = None
     end: str | None = None
@@ -208,12 +208,14 @@ def _event_pattern(where: NetworkFilter) -> str:
     if where.event_type is not None:
         pattern += f"?e a <{where.event_type}> . "
     if where.start is not None or where.end is not None:
-        # Compared at the event's precision: an event of "2023-10" is in a range from 2023-10-20.
+        # Compared at the coarser of the two precisions: an event of "2023-10" is in a range
+        # from 2023-10-20, and one of 2022-11-14 in a range to 2022.
         pattern += "?e dip:startDate ?when . BIND (STR(?when) AS ?w) "
-        if where.start is not None:
-            pattern += f'FILTER (?w >= SUBSTR("{where.start}", 1, STRLEN(?w))) '
-        if where.end is not None:
-            pattern += f'FILTER (?w <= SUBSTR("{where.end}", 1, STRLEN(?w))) '
+        for bound, sign in ((where.start, ">="), (where.end, "<=")):
+            if bound is not None:
+                pattern += (
+                    f'FILTER (SUBSTR(?w, 1, {len(bound)}) {sign} SUBSTR("{bound}", 1, STRLEN(?w))) '
+                )
     return pattern
 
 
