@@ -33,6 +33,7 @@ class Chromium:
         self.profile = profile
         self.offline = offline
         self.requests: list[str] = []  # every URL the page asked for (Network.requestWillBeSent)
+        self.errors: list[str] = []  # uncaught script errors (Runtime.exceptionThrown)
         self._process: subprocess.Popen[bytes] | None = None
         self._socket: ClientConnection | None = None
         self._next_id = 0
@@ -124,6 +125,11 @@ class Chromium:
                 return message.get("result", {})
             if message.get("method") == "Network.requestWillBeSent":
                 self.requests.append(message["params"]["request"]["url"])
+            elif message.get("method") == "Runtime.exceptionThrown":
+                details = message["params"]["exceptionDetails"]
+                self.errors.append(
+                    details.get("exception", {}).get("description") or details["text"]
+                )
 
     def evaluate(self, expression: str) -> Any:
         """The value of a JavaScript expression in the page (promises awaited)."""
@@ -161,3 +167,13 @@ class Chromium:
             if kind != "mouseMoved":
                 params.update(button="left", clickCount=1)
             self.send("Input.dispatchMouseEvent", params)
+
+    def hover(self, x: float, y: float) -> None:
+        """Move the mouse to page coordinates (x, y)."""
+        self.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
+
+    def press_tab(self) -> None:
+        """Press and release the Tab key, as a keyboard would."""
+        key = {"key": "Tab", "code": "Tab", "windowsVirtualKeyCode": 9}
+        self.send("Input.dispatchKeyEvent", {"type": "rawKeyDown", **key})
+        self.send("Input.dispatchKeyEvent", {"type": "keyUp", **key})
