@@ -6,7 +6,10 @@ at ``/api-docs``.
   link to the local linked-data pages, download links for every result format, and links to the
   ontology, the VoID description, the dumps and the API reference. ``?example=<id>`` opens an
   example, ``?query=…`` a query of your own; ``&run=1`` runs it at once (bookmarkable, and what
-  the browser test uses). Without JavaScript the form still submits to ``/sparql``.
+  the browser test uses). Without JavaScript the form still submits to ``/sparql``. Results are
+  paged (100 rows), with a chart and a network view when they fit, literals written for people
+  and a history kept in the browser; the page also charts every event per month from the summary
+  (``static/charts.js`` over ``/charts/events-by-month``; docs/pages.md).
 * ``GET /api-docs`` – a plain HTML reference generated from the app's OpenAPI document.
   FastAPI's ``/docs`` (Swagger UI) would load its scripts from a CDN, so the app turns it off and
   ``/docs`` redirects here instead. ``/openapi.json`` stays available for tools.
