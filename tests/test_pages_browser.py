@@ -1,7 +1,10 @@
-"""The pages in a real headless Chromium (the system's, driven over the DevTools protocol by
-``tests/support/browser.py``): each page draws with no network but the server's and no script
-error; an actor's timeline shows its events; the query page pages a 10,000-row result from the
-keyboard, offers a chart and a network view, writes literals for people and keeps a history.
+"""The pages in a real headless Chromium (the system's, driven over the DevTools protocol): each
+page draws with no network but the server's and no script error; an actor's timeline shows its
+events; the query page pages a 10,000-row result from the keyboard, offers a chart and a network
+view, writes literals for people and keeps a history.
+
+The browser is driven by bench/browser.py (the network page's tests and benchmark use it too),
+offline: every host name but 127.0.0.1 fails to resolve.
 """
 
 from __future__ import annotations
@@ -11,11 +14,11 @@ from urllib.parse import quote
 
 import pytest
 
+from bench.browser import Chromium
 from diplograph.api.app import create_app
 from diplograph.api.store_reads import select, value_of
 from diplograph.loader.config import load_settings
 from diplograph.loader.store.embedded import EmbeddedStore
-from tests.support.browser import Browser, browser
 from tests.support.external import require_program
 from tests.support.server import serve_in_thread
 
@@ -43,14 +46,27 @@ def server(story_store: EmbeddedStore) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
     chromium = require_program("chromium", "chromium-browser", "google-chrome")
-    with browser(chromium, tmp_path_factory.mktemp("chromium")) as b:
-        yield b
+    with Chromium(chromium, tmp_path_factory.mktemp("chromium")) as browser:
+        yield browser
 
 
-def run_query(page: Browser, server: str, query: str) -> dict[str, str]:
-    page.open(server + "/?run=1&query=" + quote(query))
+def open_page(page: Chromium, url: str) -> None:
+    """Load ``url`` and wait until its document (not yet its fetches) has loaded."""
+    page.navigate(url)
+    page.wait_for("document.readyState === 'complete'")
+
+
+def press_enter(page: Chromium) -> None:
+    """Press and release Enter on whatever has the focus, as a keyboard would."""
+    key = {"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13}
+    page.send("Input.dispatchKeyEvent", {"type": "keyDown", "text": "\r", **key})
+    page.send("Input.dispatchKeyEvent", {"type": "keyUp", **key})
+
+
+def run_query(page: Chromium, server: str, query: str) -> dict[str, str]:
+    open_page(page, server + "/?run=1&query=" + quote(query))
     page.wait_for(DONE.format("#results"))
     result: dict[str, str] = page.evaluate(
         "Object.assign({}, document.getElementById('results').dataset)"
@@ -58,7 +74,7 @@ def run_query(page: Browser, server: str, query: str) -> dict[str, str]:
     return result
 
 
-def first_cells(page: Browser) -> list[str]:
+def first_cells(page: Chromium) -> list[str]:
     cells: list[str] = page.evaluate(
         "Array.from(document.querySelectorAll('#results-table tbody tr td:first-child'))"
         ".map(td => td.textContent)"
@@ -77,21 +93,21 @@ def first_cells(page: Browser) -> list[str]:
     ],
 )
 def test_a_page_draws_with_no_network_but_the_servers_and_no_script_error(
-    page: Browser, server: str, path: str, ready: str
+    page: Chromium, server: str, path: str, ready: str
 ) -> None:
-    page.requested.clear()
+    page.requests.clear()
     page.errors.clear()
-    page.open(server + path)
+    open_page(page, server + path)
     page.wait_for(DONE.format(ready))
     assert page.evaluate(f"document.querySelector('{ready}').dataset.state") == "done"
-    assert page.requested and page.requested[0] == server + path
-    others = [u for u in page.requested if not u.startswith(server + "/")]
+    assert page.requests and page.requests[0] == server + path
+    others = [u for u in page.requests if not u.startswith(server + "/")]
     assert others == []
     assert page.errors == []
 
 
-def test_the_home_page_charts_every_dated_event_by_month(page: Browser, server: str) -> None:
-    page.open(server + "/")
+def test_the_home_page_charts_every_dated_event_by_month(page: Chromium, server: str) -> None:
+    open_page(page, server + "/")
     page.wait_for(DONE.format("#events-chart"))
     chart = page.evaluate("Object.assign({}, document.getElementById('events-chart').dataset)")
     assert (chart["months"], chart["events"], chart["source"]) == ("2", "9", "summary")
@@ -103,9 +119,9 @@ def test_the_home_page_charts_every_dated_event_by_month(page: Browser, server: 
 
 
 def test_an_actors_timeline_draws_its_dated_events_and_its_post(
-    page: Browser, server: str, story_store: EmbeddedStore
+    page: Chromium, server: str, story_store: EmbeddedStore
 ) -> None:
-    page.open(server + "/id/person/antony-blinken")
+    open_page(page, server + "/id/person/antony-blinken")
     page.wait_for(DONE.format("#timeline"))
     drawn = page.evaluate(
         "Array.from(document.querySelectorAll('#timeline a.tl-event')).map(a => a.dataset.iri)"
@@ -136,12 +152,14 @@ def test_an_actors_timeline_draws_its_dated_events_and_its_post(
     assert rows == 10
 
 
-def test_paging_a_result_of_ten_thousand_rows_from_the_keyboard(page: Browser, server: str) -> None:
+def test_paging_a_result_of_ten_thousand_rows_from_the_keyboard(
+    page: Chromium, server: str
+) -> None:
     results = run_query(page, server, TEN_THOUSAND)
     assert (results["state"], results["rows"], results["pages"]) == ("done", "10000", "100")
     assert first_cells(page) == [str(i) for i in range(100)]  # one page drawn, not 10,000 rows
     page.evaluate("document.querySelector('#pager button[data-go=next]').focus()")
-    page.press("Enter", "Enter", 13)
+    press_enter(page)
     page.wait_for("document.getElementById('results').dataset.page === '2'")
     assert first_cells(page)[0] == "100" and len(first_cells(page)) == 100
     page.evaluate("document.querySelector('#pager button[data-go=last]').click()")
@@ -159,7 +177,7 @@ def test_paging_a_result_of_ten_thousand_rows_from_the_keyboard(page: Browser, s
     )
 
 
-def test_a_result_with_a_count_per_month_offers_a_chart(page: Browser, server: str) -> None:
+def test_a_result_with_a_count_per_month_offers_a_chart(page: Chromium, server: str) -> None:
     results = run_query(page, server, PER_MONTH)
     assert results["views"] == "table chart"
     page.evaluate("document.querySelector('.views button[data-view=chart]').click()")
@@ -172,7 +190,7 @@ def test_a_result_with_a_count_per_month_offers_a_chart(page: Browser, server: s
 
 
 def test_a_result_of_pairs_offers_a_network(
-    page: Browser, server: str, story_store: EmbeddedStore
+    page: Chromium, server: str, story_store: EmbeddedStore
 ) -> None:
     results = run_query(page, server, PAIRS)
     assert "network" in results["views"].split()
@@ -191,7 +209,7 @@ def test_a_result_of_pairs_offers_a_network(
     assert href == "/id/person/antony-blinken"
 
 
-def test_literals_are_written_the_way_people_read_them(page: Browser, server: str) -> None:
+def test_literals_are_written_the_way_people_read_them(page: Chromium, server: str) -> None:
     query = """SELECT ?duration ?long ?when ?month ?day ?name ?n WHERE {
       VALUES (?duration ?long ?when ?month ?day ?name ?n) {
       ("PT1H"^^xsd:dayTimeDuration "PT1H30M"^^xsd:dayTimeDuration
@@ -216,12 +234,12 @@ def test_literals_are_written_the_way_people_read_them(page: Browser, server: st
     assert raw == "2023-10-14T08:30:00Z"
 
 
-def test_the_query_history_is_kept_in_the_browser(page: Browser, server: str) -> None:
-    page.open(server + "/")
+def test_the_query_history_is_kept_in_the_browser(page: Chromium, server: str) -> None:
+    open_page(page, server + "/")
     page.evaluate("localStorage.clear()")
     run_query(page, server, "ASK { ?s ?p ?o }")
     run_query(page, server, "SELECT ?s WHERE { ?s a dip:Person } LIMIT 3")
-    page.open(server + "/")  # a new visit
+    open_page(page, server + "/")  # a new visit
     page.wait_for("!document.getElementById('history').hidden")
     entries = page.evaluate(
         "Array.from(document.querySelectorAll('#history li button')).map(b => b.textContent)"
