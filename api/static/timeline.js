@@ -33,6 +33,14 @@
     return node;
   }
 
+  // a lane's name, cut to fit the space left of the plot (the whole name is in its title)
+  function laneLabel(x, y, text) {
+    const short = text.length > 27 ? text.slice(0, 26) + "…" : text;
+    const label = svg("text", { x: x, y: y, class: "lane-label" }, short);
+    if (short !== text) label.appendChild(svg("title", {}, text));
+    return label;
+  }
+
   function localHref(iri) {
     if (iri.startsWith(config.base) && iri.length > config.base.length) {
       return "/" + iri.slice(config.base.length);
@@ -150,14 +158,16 @@
         return [e, x1, x2, row];
       });
       const height = rows.length * 14 + 8;
-      lanes.appendChild(svg("text", { x: 12, y: y + 13, class: "lane-label" }, lane.label));
+      lanes.appendChild(laneLabel(12, y + 13, lane.label));
       lanes.appendChild(svg("line", { x1: left, x2: width - 10, y1: y + height, y2: y + height, class: "lane-line" }));
       for (const [e, x1, x2, row] of placed) {
         const a = svg("a", { href: localHref(e.iri), class: "tl-event", "data-iri": e.iri });
         const top = y + 4 + row * 14;
         const mark = e.days[0] === e.days[1]
           ? svg("circle", { cx: x1 + 5, cy: top + 5, r: 5, fill: lane.color })
-          : svg("rect", { x: x1, y: top, width: x2 - x1, height: 10, rx: 3, fill: e.exact ? lane.color : "url(#tl-hatch)", stroke: lane.color });
+          : e.exact
+            ? svg("rect", { x: x1, y: top, width: x2 - x1, height: 10, rx: 3, fill: lane.color })
+            : svg("rect", { x: x1, y: top, width: x2 - x1, height: 10, rx: 3, fill: lane.color, "fill-opacity": 0.3, stroke: lane.color, "stroke-dasharray": "3 2", class: "inexact" });
         a.appendChild(mark);
         const title = e.label + " — " + e.types.map((t) => t.label).join(", ") + ", " + dayRange(e) +
           (e.exact ? "" : " (not known to the day)") + ". Sources: " + sourcesText(e.sources);
@@ -203,7 +213,7 @@
         ": " + holdingText(h) + ". Sources: " + sourcesText(h.sources);
       g.setAttribute("aria-label", title);
       g.appendChild(svg("title", {}, title));
-      lanes.appendChild(svg("text", { x: 12, y: top + 10, class: "lane-label" }, h.lane));
+      lanes.appendChild(laneLabel(12, top + 10, h.lane));
       lanes.appendChild(g);
       posts.push(h.iri);
       y += 24;
