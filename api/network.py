@@ -133,7 +133,8 @@ async def network_page(
 
 
 def _page_data(network: Network, settings: Settings) -> dict[str, Any]:
-    """The JSON the page's script draws: nodes with their page's path, edges, counts."""
+    """The JSON the page's script draws: nodes (busiest first) with their page's path and the
+    pairs and events they have among the edges drawn; edges; counts."""
     data = network_json(network)
     degree: dict[str, int] = {}
     events: dict[str, int] = {}
@@ -145,6 +146,7 @@ def _page_data(network: Network, settings: Settings) -> dict[str, Any]:
         node["href"] = local_href(node["id"], settings) or node["id"]
         node["degree"] = degree.get(node["id"], 0)
         node["events"] = events.get(node["id"], 0)
+    data["nodes"].sort(key=lambda node: (-node["events"], node["label"].casefold()))
     return data
 
 

@@ -28,7 +28,11 @@ from tests.test_network import DOCUMENTS
 pytestmark = [pytest.mark.server, pytest.mark.external]
 
 QATAR = "https://w3id.org/diplograph/id/state/Q846"
-DRAWN = "window.diplographNetwork && window.diplographNetwork.state !== 'loading'"
+#: Drawn (or failed), and laid out: nodes no longer move.
+DRAWN = (
+    "window.diplographNetwork && (window.diplographNetwork.settled"
+    " || window.diplographNetwork.state === 'error')"
+)
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 // The network page (api/templates/network.html): draws the nodes and edges the server put in
 // #network-data with the vendored Cytoscape.js. Hover shows counts, a click on a node opens the
 // actor's page. The page's own state is window.diplographNetwork (read by the tests and the
-// benchmark): {state, nodes, edges, drawnAt, cy}.
+// benchmark): {state ("loading", "drawn", "error"), nodes, edges, drawnAt, settled, settledAt,
+// cy}; the times are performance.now() values.
 (function () {
   "use strict";
 
@@ -14,7 +15,9 @@
   };
   var container = document.getElementById("network");
   var tip = document.getElementById("network-tip");
-  var status = { state: "loading", nodes: 0, edges: 0, drawnAt: null, cy: null };
+  var status = {
+    state: "loading", nodes: 0, edges: 0, drawnAt: null, settled: false, settledAt: null, cy: null,
+  };
   window.diplographNetwork = status;
 
   function fail(message) {
@@ -103,43 +106,59 @@
   });
   status.cy = cy;
 
-  function layoutOptions() {
-    if (data.nodes.length > 400) {
-      // Quick for many nodes: rings by number of events, the busiest in the middle.
-      return {
-        name: "concentric",
-        concentric: function (node) { return node.data("events"); },
-        levelWidth: function () { return Math.max(1, maxEvents / 8); },
-        minNodeSpacing: 4,
-        animate: false,
-      };
-    }
-    return {
-      name: "cose",
-      animate: false,
-      randomize: true,
-      numIter: 600,
-      nodeRepulsion: function () { return 6000; },
-      idealEdgeLength: function () { return 60; },
-      componentSpacing: 60,
-    };
-  }
-
-  function drawn() {
+  // The layout in two steps: rings by number of events (quick: the graph is on screen at once),
+  // then, for up to REFINE nodes, a force-directed layout (cose) from there, whose end is
+  // animated. status.drawnAt is the first drawing, status.settledAt the end of the second.
+  var REFINE = 600;
+  function ready(field, then) {
     // Cytoscape paints on the next animation frame; the one after it has the graph on screen.
     requestAnimationFrame(function () {
       requestAnimationFrame(function () {
-        status.nodes = cy.nodes().length;
-        status.edges = cy.edges().length;
-        status.state = "drawn";
-        status.drawnAt = performance.now();
-        container.setAttribute("data-state", "drawn");
+        status[field] = performance.now();
+        if (then) then();
       });
     });
   }
-  var layout = cy.layout(layoutOptions());
-  layout.one("layoutstop", drawn);
-  layout.run();
+  function drawn() {
+    status.nodes = cy.nodes().length;
+    status.edges = cy.edges().length;
+    status.state = "drawn";
+    container.setAttribute("data-state", "drawn");
+  }
+  function settled() {
+    status.settled = true;
+    container.setAttribute("data-settled", "true");
+  }
+  var quick = cy.layout({
+    name: "concentric",
+    concentric: function (node) { return node.data("events"); },
+    levelWidth: function () { return Math.max(1, maxEvents / 8); },
+    minNodeSpacing: 6,
+    animate: false,
+  });
+  quick.one("layoutstop", function () {
+    ready("drawnAt", function () {
+      drawn();
+      if (data.nodes.length > REFINE || data.nodes.length < 3) {
+        status.settledAt = status.drawnAt;
+        settled();
+        return;
+      }
+      var fine = cy.layout({
+        name: "cose",
+        animate: "end",
+        animationDuration: 300,
+        randomize: false,
+        numIter: 400,
+        nodeRepulsion: function () { return 6000; },
+        idealEdgeLength: function () { return 60; },
+        componentSpacing: 60,
+      });
+      fine.one("layoutstop", function () { ready("settledAt", settled); });
+      fine.run();
+    });
+  });
+  quick.run();
 
   function show(message) { tip.textContent = message; }
   function period(first, last) {
