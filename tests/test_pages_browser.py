@@ -207,6 +207,11 @@ def test_a_result_of_pairs_offers_a_network(
         ".getAttribute('href')"
     )
     assert href == "/id/person/antony-blinken"
+    page.wait_for("document.getElementById('results-network').dataset.named === 'true'")
+    names = page.evaluate(
+        "Array.from(document.querySelectorAll('#results-network text')).map(t => t.textContent)"
+    )
+    assert "Antony Blinken" in names and "Wang Yi" in names
 
 
 def test_literals_are_written_the_way_people_read_them(page: Chromium, server: str) -> None:

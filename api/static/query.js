@@ -395,6 +395,7 @@
       label.setAttribute("x", String(x + 8));
       label.setAttribute("y", String(y + 4));
       label.textContent = compact(n).replace(/^[a-z]+:/, "");
+      label.dataset.iri = n;
       a.append(c, label);
       root.appendChild(a);
     }
@@ -403,6 +404,33 @@
     area.replaceChildren(el("p", { class: "hint" }, "Pairs of " + plan.a + " and " + plan.b + (plan.weight ? ", line width by " + plan.weight : "") + ". Click a node for its page."), scroll);
     results.dataset.nodes = String(list.length);
     results.dataset.edges = String(links.length);
+    nameNodes(root, list);
+  }
+
+  // The nodes' names (rdfs:label, English or untagged), asked of the endpoint once drawn.
+  async function nameNodes(root, iris) {
+    const query = "SELECT ?n (SAMPLE(?l) AS ?label) WHERE { VALUES ?n { " +
+      iris.map((i) => "<" + i + ">").join(" ") + " } ?n rdfs:label ?l " +
+      'FILTER(LANG(?l) = "" || LANGMATCHES(LANG(?l), "en")) } GROUP BY ?n';
+    try {
+      const response = await fetch("/sparql", {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/sparql-results+json" },
+        body: new URLSearchParams({ query: query }),
+      });
+      if (!response.ok) return;
+      const names = new Map((await response.json()).results.bindings.map((b) => [b.n.value, b.label.value]));
+      for (const text of root.querySelectorAll("text[data-iri]")) {
+        const name = names.get(text.dataset.iri);
+        if (name) {
+          text.textContent = name;
+          text.parentNode.setAttribute("aria-label", name + text.parentNode.getAttribute("aria-label").replace(/^[^(]*/, " "));
+        }
+      }
+      root.dataset.named = "true";
+    } catch (ignored) {
+      // the short IRIs stay
+    }
   }
 
   function drawView() {
