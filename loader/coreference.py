@@ -34,7 +34,7 @@ from collections.abc import Callable, Collection, Iterable
 from diplograph.loader.literals import time_span
 from diplograph.loader.mentions import EventMention, Ref
 
-__all__ = ["Span", "anchors", "event_span", "report_order"]
+__all__ = ["Span", "anchors", "event_span", "overlapping", "report_order"]
 
 #: The instants a time can denote, [first, last).
 Span = tuple[dt.datetime, dt.datetime]
@@ -93,22 +93,25 @@ def anchors(
     # the reports placed so far, by the first instant of their span: those within a span are
     # found by bisection, not by a pass over every report (groups of a popular pair are large)
     starts: list[tuple[dt.datetime, int]] = []
+    # the node of each report placed so far, by its position in ``dated``: the inner loop
+    # reads it by index, since hashing a report (a tree of tuples) there dominated the time
+    node_at: list[tuple[str, ...]] = []
     for i, (span, report) in enumerate(dated):
         where = place(report)
         low = bisect.bisect_left(starts, (span[0], -1))
         high = bisect.bisect_left(starts, (span[1], -1))
         found = {
-            result[inner]
+            node_at[j]
             for _, j in starts[low:high]
-            for inner_span, inner in (dated[j],)
-            if inner_span[1] <= span[1]
-            and (where is None or places.get(result[inner], set()) <= {where})
-            and not apart(report.time_key, result[inner])
+            if dated[j][0][1] <= span[1]
+            and (where is None or places.get(node_at[j], set()) <= {where})
+            and not apart(report.time_key, node_at[j])
         }
         node = report.time_key
         if len(found) == 1 and report.document not in documents.get(next(iter(found)), set()):
             node = found.pop()
         result[report] = node
+        node_at.append(node)
         bisect.insort(starts, (span[0], i))
         documents.setdefault(node, set()).add(report.document)
         if where is not None:
@@ -116,6 +119,58 @@ def anchors(
     if iri is not None and same:
         _join_curated(result, [r for _, r in dated], iri, same)
     return result
+
+
+def overlapping(
+    group: Iterable[EventMention], touched: Iterable[EventMention]
+) -> tuple[list[list[EventMention]], list[EventMention]]:
+    """The parts of ``group`` that :func:`anchors` must see again when the reports ``touched``
+    (reports that joined the group, left it, or whose place moved) changed, and the reports
+    whose nodes cannot have changed.
+
+    Reports interact only through spans that overlap: a report joins nodes of reports within
+    its span, and those nodes' places and documents come from reports that overlap them. So the
+    dated reports of a group fall into runs of transitively overlapping spans, each decided on
+    its own, and only the runs that overlap a touched report's span are decided again. (That
+    is what keeps a popular pair's group, thousands of reports over the years, from being
+    decided whole at every batch.) Undated reports and those bounded on one side are their own
+    nodes; they are among the parts when touched.
+    """
+    dirty = sorted(s for s in (event_span(r.time_key) for r in touched) if s is not None)
+    touched_set = set(touched)
+    runs: list[list[EventMention]] = []
+    clean: list[EventMention] = []
+    dated: list[tuple[Span, EventMention]] = []
+    for report in group:
+        span = event_span(report.time_key)
+        if span is None:
+            (runs.append([report]) if report in touched_set else clean.append(report))
+        else:
+            dated.append((span, report))
+    dated.sort(key=lambda item: item[0])
+    run: list[EventMention] = []
+    run_first: dt.datetime | None = None
+    run_last: dt.datetime | None = None
+
+    def close() -> None:
+        if not run:
+            return
+        assert run_first is not None and run_last is not None
+        # a run is decided again when some touched span overlaps [run_first, run_last)
+        at = bisect.bisect_left(dirty, (run_last,))
+        if any(d[1] > run_first for d in dirty[:at]):
+            runs.append(list(run))
+        else:
+            clean.extend(run)
+
+    for span, report in dated:
+        if run_last is None or span[0] >= run_last:
+            close()
+            run, run_first, run_last = [], span[0], span[1]
+        run.append(report)
+        run_last = max(run_last, span[1])
+    close()
+    return runs, clean
 
 
 def _join_curated(

@@ -36,7 +36,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping
 
-from diplograph.loader.coreference import anchors
+from diplograph.loader.coreference import anchors, overlapping
 from diplograph.loader.curation import SAME, Curation
 from diplograph.loader.iris import IriMinter, slug
 from diplograph.loader.mentions import EventMention, Mention, Ref, smallest_qid
@@ -203,10 +203,18 @@ class Identities:
         return after
 
     def with_events(
-        self, groups: Mapping[GroupKey, set[EventMention]], gone: Iterable[EventMention]
+        self,
+        groups: Mapping[GroupKey, set[EventMention]],
+        gone: Iterable[EventMention],
+        touched: Mapping[GroupKey, Collection[EventMention]] | None = None,
     ) -> Identities:
         """These identities with the event groups ``groups`` (each with all its reports, as
-        :meth:`group` keys them here) computed again, and the reports ``gone`` removed."""
+        :meth:`group` keys them here) computed again, and the reports ``gone`` removed.
+
+        ``touched`` gives, by group, the reports that joined or left it since these identities
+        (with this group's reports otherwise unchanged); only the parts of the group they
+        overlap are decided again (:func:`~loader.coreference.overlapping`). Without it, every
+        group is decided whole."""
         after = Identities.__new__(Identities)
         after.__dict__.update(self.__dict__)
         if self.base is None:  # changing events alone: no mention was computed again
@@ -216,10 +224,8 @@ class Identities:
         for report in gone:
             after._events.pop(report, None)
         after.event_groups = {}
-        after._assign_events(groups)
-        after.recomputed_events = frozenset(
-            {r for members in groups.values() for r in members} | set(gone)
-        )
+        decided = after._assign_events(groups, touched)
+        after.recomputed_events = frozenset(decided) | frozenset(gone)
         return after
 
     def group(self, report: EventMention) -> GroupKey:
@@ -261,7 +267,14 @@ class Identities:
             or (moved and not moved.isdisjoint(r.cited()))
         }
 
-    def _assign_events(self, groups: Mapping[GroupKey, set[EventMention]]) -> None:
+    def _assign_events(
+        self,
+        groups: Mapping[GroupKey, set[EventMention]],
+        touched: Mapping[GroupKey, Collection[EventMention]] | None = None,
+    ) -> list[EventMention]:
+        """Decide the node of the reports of ``groups`` (the parts ``touched`` overlaps, when
+        given); return the reports decided."""
+
         def place(report: EventMention) -> str | None:
             return None if report.place is None else self.node(report.place)
 
@@ -277,13 +290,22 @@ class Identities:
             if c.verdict != SAME and c.first.startswith(events)
         }
         minter = self._minter if (same or different) else None
+        decided: list[EventMention] = []
         for key, members in groups.items():
             self.event_groups[key] = set(members)
             iri = None
             if minter is not None:
                 pairs = [(role, self._prefix + node) for role, node in key[1]]
                 iri = functools.partial(minter.event, key[0], pairs)
-            self._events.update(anchors(members, place, iri=iri, same=same, different=different))
+            # A curated "same" joins nodes across the runs of a group: decide it whole then.
+            if touched is None or same:
+                parts: list[Collection[EventMention]] = [members]
+            else:
+                parts = list(overlapping(members, touched.get(key, members))[0])
+            for part in parts:
+                self._events.update(anchors(part, place, iri=iri, same=same, different=different))
+                decided.extend(part)
+        return decided
 
     def curations(self) -> tuple[Curation, ...]:
         """The curators' statements these identities apply."""

@@ -217,9 +217,15 @@ class Reconciler:
         groups: dict[GroupKey, set[EventMention]] = {
             key: self._groups.get(key, set()) - leaving_reports - regrouped for key in keys
         }
+        # what joined or left each group: only the parts of a group these overlap are
+        # decided again (loader/coreference.py, overlapping)
+        touched: dict[GroupKey, set[EventMention]] = defaultdict(set)
+        for report in leaving_reports | regrouped:
+            touched[current.group(report)].add(report)
         for report in added_reports | regrouped:
             groups[entities.group(report)].add(report)
-        return entities.with_events(groups, leaving_reports)
+            touched[entities.group(report)].add(report)
+        return entities.with_events(groups, leaving_reports, touched)
 
     def remapped(
         self, before: Identities, after: Identities, *, skip: Iterable[str] = ()

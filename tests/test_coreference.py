@@ -20,7 +20,7 @@ from pyoxigraph import CanonicalizationAlgorithm, Dataset, Quad
 
 from diplograph.graph import Graph, open_graph
 from diplograph.loader.conflicts import SAME_EVENT
-from diplograph.loader.coreference import anchors, event_span, report_order
+from diplograph.loader.coreference import anchors, event_span, overlapping, report_order
 from diplograph.loader.iris import IriMinter
 from diplograph.loader.mentions import EventMention, Ref
 from diplograph.loader.namespaces import DEFAULT_BASE_IRI
@@ -357,3 +357,52 @@ def test_anchors_follow_the_rule_as_plainly_written(group: list[EventMention]) -
         return None if report.place is None else report.place.fixed
 
     assert anchors(group, place) == _reference_anchors(group, place)
+
+
+_SPREAD_TIMES = st.sampled_from(
+    [
+        ("2023-11-15", "", ""),
+        ("2023-11-20", "", ""),
+        ("2023-11", "", ""),
+        ("2023-12-02", "", ""),
+        ("2024-01", "", ""),
+        ("2024-01-09", "", ""),
+        ("2024", "", ""),
+        ("", "2023-11-25", "2023-12-05"),
+        ("", "2023-11-01", ""),
+        (),
+    ]
+)
+_SPREAD_REPORTS = st.builds(
+    lambda time, doc, place: EventMention(
+        "Meeting",
+        (("party", Ref(fixed="state/Q1")),),
+        None if place is None else Ref(fixed=f"place/{place}"),
+        time,
+        doc,
+    ),
+    _SPREAD_TIMES,
+    st.sampled_from(["a", "b", "c"]),
+    st.sampled_from([None, "geneva", "vienna"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    before=st.lists(_SPREAD_REPORTS, max_size=10, unique=True),
+    after=st.lists(_SPREAD_REPORTS, max_size=10, unique=True),
+)
+def test_deciding_only_the_runs_a_change_overlaps_equals_deciding_the_whole_group(
+    before: list[EventMention], after: list[EventMention]
+) -> None:
+    def place(report: EventMention) -> str | None:
+        return None if report.place is None else report.place.fixed
+
+    earlier = anchors(before, place)
+    runs, clean = overlapping(after, set(before) ^ set(after))
+    decided = clean + [r for run in runs for r in run]
+    assert len(decided) == len(after) and set(decided) == set(after)
+    incremental = {r: earlier[r] for r in clean}
+    for run in runs:
+        incremental.update(anchors(run, place))
+    assert incremental == anchors(after, place)
