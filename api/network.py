@@ -45,8 +45,9 @@ __all__ = ["DEFAULT_EDGES", "MAX_EDGES", "router", "vendor_url"]
 
 router = APIRouter(tags=["network"])
 
-#: Edges the page draws unless told otherwise (the strongest ones), and at most.
-DEFAULT_EDGES = 300
+#: Edges the page draws unless told otherwise (the strongest ones: as many as the summary's
+#: top list holds, so that the first picture reads a hundred nodes), and at most.
+DEFAULT_EDGES = 100
 MAX_EDGES = 5000
 
 FromParam = Annotated[

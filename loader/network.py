@@ -139,17 +139,19 @@ def read_network(
     """The network of the events ``where`` selects, its ``limit`` strongest edges (all when
     None); ``details`` adds first and last dates and event types to the edges."""
     where = where or NetworkFilter()
-    from_summary = not where.on_events and not details
+    listed = _summary_top_rank(store, base_iri)  # None: no summary to trust
+    from_summary = listed is not None and not where.on_events and not details
+    if listed is not None and from_summary and not where.classes and limit is not None:
+        # The strongest pairs: from the summary's top list when they are in it (a hundred
+        # nodes to read), else sorted and cut by the store.
+        edges, total = _strongest_summary_edges(store, base_iri, limit, top=limit <= listed)
+        return _network(store, edges, total, from_summary=True)
     edges = _summary_edges(store, base_iri) if from_summary else _event_edges(store, where)
-    actors = {iri for edge in edges for iri in (edge.source, edge.target)}
-    nodes = _nodes(store, actors)
     if where.classes:
+        actors = {iri for edge in edges for iri in (edge.source, edge.target)}
+        kinds = _classes(store, actors)
         keep = set(where.classes)
-        edges = [
-            e
-            for e in edges
-            if nodes[e.source].actor_class in keep and nodes[e.target].actor_class in keep
-        ]
+        edges = [e for e in edges if kinds[e.source] in keep and kinds[e.target] in keep]
     edges.sort(key=lambda e: (-e.count, e.source, e.target))
     total = len(edges)
     if limit is not None:
@@ -160,9 +162,15 @@ def read_network(
             Edge(e.source, e.target, e.count, e.first, e.last, types.get((e.source, e.target), ()))
             for e in edges
         ]
-    shown = {iri for edge in edges for iri in (edge.source, edge.target)}
+    return _network(store, edges, total, from_summary=from_summary)
+
+
+def _network(store: Store, edges: list[Edge], total: int, *, from_summary: bool) -> Network:
+    """The network of ``edges``, with their actors' labels, classes and ids (only theirs: far
+    fewer than all actors under a limit)."""
+    nodes = _nodes(store, {iri for edge in edges for iri in (edge.source, edge.target)})
     return Network(
-        nodes=sorted((nodes[iri] for iri in shown), key=lambda n: (n.label.casefold(), n.iri)),
+        nodes=sorted(nodes.values(), key=lambda n: (n.label.casefold(), n.iri)),
         edges=edges,
         total_edges=total,
         from_summary=from_summary,
@@ -184,14 +192,52 @@ def event_types(store: Store, base_iri: str) -> list[tuple[str, str]]:
     )
 
 
+_PAIRS = "?n a dip:InteractionCount ; dip:firstActor ?a ; dip:secondActor ?b ; dip:eventCount ?c"
+
+
 def _summary_edges(store: Store, base_iri: str) -> list[Edge]:
     """Every pair's count from the summary graph's ``dip:InteractionCount`` nodes."""
     graph = IriMinter(base_iri).summary_graph()
+    return _edges(_select(store, f"SELECT ?a ?b ?c WHERE {{ GRAPH <{graph}> {{ {_PAIRS} }} }}"))
+
+
+def _summary_top_rank(store: Store, base_iri: str) -> int | None:
+    """How many of the highest pair counts the summary lists (``dip:topInteractionRank``: the
+    list holds every pair at or above that rank's count); None when there is no summary, or
+    one marked stale (docs/mapping.md "Summaries"), whose counts are not to be trusted."""
+    graph = IriMinter(base_iri).summary_graph()
     rows = _select(
         store,
-        f"SELECT ?a ?b ?c WHERE {{ GRAPH <{graph}> {{ ?n a dip:InteractionCount ; "
-        "dip:firstActor ?a ; dip:secondActor ?b ; dip:eventCount ?c } }",
+        f"SELECT ?rank ?stale WHERE {{ GRAPH <{graph}> {{ <{graph}> dip:quadCount ?quads "
+        f"OPTIONAL {{ <{graph}> dip:topInteractionRank ?rank }} "
+        f"OPTIONAL {{ <{graph}> dip:summaryStale ?stale }} }} }}",
     )
+    if not rows or any(stale is not None for _, stale in rows):
+        return None
+    rank = rows[0][0]
+    return int(rank.value) if isinstance(rank, Literal) else 0
+
+
+def _strongest_summary_edges(
+    store: Store, base_iri: str, limit: int, *, top: bool
+) -> tuple[list[Edge], int]:
+    """The ``limit`` highest counts of the summary (ties by IRI, as :func:`read_network` sorts),
+    read from its top list when ``top``, and how many pairs there are."""
+    graph = IriMinter(base_iri).summary_graph()
+    listed = f"<{graph}> dip:topInteraction ?n . " if top else ""
+    rows = _select(
+        store,
+        f"SELECT ?a ?b ?c WHERE {{ GRAPH <{graph}> {{ {listed}{_PAIRS} }} }} "
+        f"ORDER BY DESC(?c) STR(?a) STR(?b) LIMIT {int(limit)}",
+    )
+    (count,) = _select(
+        store,
+        f"SELECT (COUNT(*) AS ?pairs) WHERE {{ GRAPH <{graph}> {{ ?n a dip:InteractionCount }} }}",
+    )[0]
+    return _edges(rows), int(count.value) if count is not None else 0
+
+
+def _edges(rows: list[tuple[Value, ...]]) -> list[Edge]:
     return [
         Edge(a.value, b.value, int(c.value))
         for a, b, c in rows
@@ -257,13 +303,29 @@ def _event_types(
     return {key: tuple(sorted(found)) for key, found in types.items()}
 
 
+def _classes(store: Store, actors: Iterable[str]) -> dict[str, str]:
+    """The class key (:data:`ACTOR_CLASSES`, else :data:`OTHER`) of each of ``actors``."""
+    found: dict[str, set[str]] = {}
+    ordered = sorted(actors)
+    class_values = " ".join(f"<{iri}>" for iri in ACTOR_CLASSES.values())
+    for i in range(0, len(ordered), _CHUNK):
+        values = " ".join(f"<{iri}>" for iri in ordered[i : i + _CHUNK])
+        for x, kind in _select(
+            store,
+            f"SELECT DISTINCT ?x ?c WHERE {{ VALUES ?x {{ {values} }} "
+            f"VALUES ?c {{ {class_values} }} ?x a ?c }}",
+        ):
+            if x is not None and kind is not None:
+                found.setdefault(x.value, set()).add(kind.value)
+    return {iri: _class(found.get(iri, set())) for iri in ordered}
+
+
 def _nodes(store: Store, actors: Iterable[str]) -> dict[str, Node]:
     """Label, class and Wikidata id of each of ``actors``."""
     labels: dict[str, dict[str, str]] = {}
-    classes: dict[str, set[str]] = {}
     wikidata: dict[str, str] = {}
     ordered = sorted(actors)
-    class_values = " ".join(f"<{iri}>" for iri in ACTOR_CLASSES.values())
+    classes = _classes(store, ordered)
     for i in range(0, len(ordered), _CHUNK):
         values = " ".join(f"<{iri}>" for iri in ordered[i : i + _CHUNK])
         for x, label in _select(
@@ -271,13 +333,6 @@ def _nodes(store: Store, actors: Iterable[str]) -> dict[str, Node]:
         ):
             if x is not None and isinstance(label, Literal):
                 labels.setdefault(x.value, {}).setdefault(label.language or "", label.value)
-        for x, kind in _select(
-            store,
-            f"SELECT DISTINCT ?x ?c WHERE {{ VALUES ?x {{ {values} }} "
-            f"VALUES ?c {{ {class_values} }} ?x a ?c }}",
-        ):
-            if x is not None and kind is not None:
-                classes.setdefault(x.value, set()).add(kind.value)
         for x, same in _select(
             store,
             f"SELECT ?x ?w WHERE {{ VALUES ?x {{ {values} }} ?x owl:sameAs ?w "
@@ -288,12 +343,7 @@ def _nodes(store: Store, actors: Iterable[str]) -> dict[str, Node]:
                 if x.value not in wikidata or qid < wikidata[x.value]:
                     wikidata[x.value] = qid
     return {
-        iri: Node(
-            iri,
-            _label(iri, labels.get(iri, {})),
-            _class(classes.get(iri, set())),
-            wikidata.get(iri),
-        )
+        iri: Node(iri, _label(iri, labels.get(iri, {})), classes[iri], wikidata.get(iri))
         for iri in ordered
     }
 

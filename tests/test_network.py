@@ -27,6 +27,7 @@ from diplograph.cli import main
 from diplograph.loader.config import Settings, load_settings
 from diplograph.loader.errors import InputError, UnsupportedFormatError
 from diplograph.loader.facts import read_path
+from diplograph.loader.iris import IriMinter
 from diplograph.loader.namespaces import DIP
 from diplograph.loader.network import Network, NetworkFilter, event_type_iri, read_network
 from diplograph.loader.network_formats import write_csv, write_gexf, write_graphml
@@ -159,11 +160,29 @@ def test_actor_classes_keep_the_pairs_among_actors_of_those_classes(
 
 
 def test_a_limit_keeps_the_strongest_edges_and_tells_how_many_there_are(
-    store: EmbeddedStore, settings: Settings
+    store: EmbeddedStore, settings: Settings, network: Network
 ) -> None:
     top = read_network(store, settings.base_iri, limit=2)
     assert [e.count for e in top.edges] == [2, 2] and top.total_edges == 18
     assert {n.iri for n in top.nodes} == {JORDAN, QATAR, HAMAS, ISRAEL}
+    # From the summary's top list (a limit within its 100 ranks) or sorted by the store, the
+    # strongest edges come in the order of the whole network's.
+    order = [(e.source, e.target, e.count) for e in network.edges]
+    for limit in (5, 150):
+        cut = read_network(store, settings.base_iri, limit=limit)
+        assert [(e.source, e.target, e.count) for e in cut.edges] == order[:limit], limit
+
+
+def test_a_summary_marked_stale_is_not_trusted(settings: Settings, network: Network) -> None:
+    store = EmbeddedStore(None)
+    for path in DOCUMENTS:
+        load(read_path(path), store, settings)
+    graph = IriMinter(settings.base_iri).summary_graph()
+    store.update(f"INSERT DATA {{ GRAPH <{graph}> {{ <{graph}> <{DIP}summaryStale> true }} }}")
+    found = read_network(store, settings.base_iri, limit=5)
+    assert not found.from_summary
+    assert pairs(found) == {(e.source, e.target): e.count for e in network.edges[:5]}
+    store.close()
 
 
 @pytest.mark.parametrize(
