@@ -6,7 +6,16 @@
 (function () {
   "use strict";
 
-  var COLOURS = {
+  // Node colours by class, as the swatches in network.css: each has a contrast of 5.8:1 or
+  // more against the page's background, light or dark.
+  var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+  var COLOURS = dark ? {
+    state: "#7fb0de",
+    government: "#b69be0",
+    person: "#e8a25c",
+    militia: "#f08a8a",
+    other: "#9aa6b1",
+  } : {
     state: "#2f5d8a",
     government: "#6f4a94",
     person: "#a04f00",
@@ -58,7 +67,6 @@
     });
   });
 
-  var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
   var text = getComputedStyle(document.documentElement).getPropertyValue("--fg").trim() ||
     (dark ? "#e3e7eb" : "#1d232a");
   var background = dark ? "#15191d" : "#ffffff";
@@ -91,8 +99,8 @@
         selector: "edge",
         style: {
           width: "data(width)",
-          "line-color": dark ? "#56616c" : "#a9b4be",
-          opacity: 0.8,
+          "line-color": dark ? "#6c7884" : "#848f99", // 3.3:1 or more against the background
+          opacity: 1,
           "curve-style": "haystack",
         },
       },
