@@ -10,6 +10,7 @@ the events an import left out, so a load reports one line per reason, not one pe
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -202,7 +203,12 @@ class DocumentBuilder:
         }
 
 
+_LOCAL_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
 def local_id(text: str) -> str:
     """A local id (letters, digits, '.', '_', ':' and '-'; 128 characters at most)."""
+    if _LOCAL_ID.fullmatch(text):
+        return text  # already one: most ids are (a code, a number, an ISO code)
     cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "._:-") else "-" for c in text)
     return cleaned[:128]

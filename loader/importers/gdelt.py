@@ -14,6 +14,8 @@ naming file, line, column and rule. docs/importers.md says which field goes wher
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -77,6 +79,11 @@ COLUMNS: tuple[str, ...] = (
 )
 assert len(COLUMNS) == 61
 
+_SPACE = re.compile(r"\s")
+#: The actors of recent rows: the same few codes recur through a file, and documents only read
+#: the entities they are given, so one Actor serves them all.
+_cameo_actor = functools.lru_cache(maxsize=4096)(cameo_actor)
+
 #: GDELT's geographic resolution -> the place class (1 country, 2 US state, 3 US city,
 #: 4 world city, 5 world state or province)
 _GEO_TYPES = {"1": "State", "2": "Region", "3": "City", "4": "City", "5": "Region"}
@@ -139,7 +146,7 @@ def _event(row: Row, notes: ImportNotes) -> tuple[str, tuple[Any, Any], Event | 
     date = _date(row, "SQLDATE", event_id)
     added = _timestamp(row, "DATEADDED", event_id)
     url = row.get("SOURCEURL")
-    if not url.startswith(("http://", "https://")) or any(c.isspace() for c in url):
+    if not url.startswith(("http://", "https://")) or _SPACE.search(url):
         raise row.error("SOURCEURL", f"{url!r} is not an http(s) URL", event_id)
     code = row.get("EventCode")
     known = code_lists().cameo_events.get(code)
@@ -186,7 +193,7 @@ def _actor(row: Row, prefix: str, notes: ImportNotes, where: str) -> Actor | Non
         known_group=row.get(f"{prefix}KnownGroupCode"),
         types=tuple(t for t in (row.get(f"{prefix}Type{i}Code") for i in (1, 2, 3)) if t),
     )
-    found = cameo_actor(actor)
+    found = _cameo_actor(actor)
     if isinstance(found, str):
         notes.note(f"{prefix}: {found} (the event is kept without it)", where)
         return None
@@ -197,8 +204,14 @@ def _place(row: Row, prefix: str) -> dict[str, Any] | None:
     name = row.get(f"{prefix}FullName")
     if not name:
         return None
-    kind = _GEO_TYPES.get(row.get(f"{prefix}Type"), "Place")
-    feature = row.get(f"{prefix}FeatureID")
+    return _place_entity(row.get(f"{prefix}Type"), name, row.get(f"{prefix}FeatureID"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _place_entity(geo_type: str, name: str, feature: str) -> dict[str, Any]:
+    """The place entity of a GDELT geography; the same dict for the same place (documents only
+    read the entities they are given)."""
+    kind = _GEO_TYPES.get(geo_type, "Place")
     entity: dict[str, Any] = {
         "id": local_id(f"place-{feature or name}"),
         "type": kind,

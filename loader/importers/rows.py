@@ -175,11 +175,12 @@ def read_tabular(
                 )
                 continue
             row = Row(source, number, dict(zip(names, values, strict=True)), names)
-            try:
-                _check_text(row)
-            except RowError as exc:
-                yield exc
-                continue
+            if _SURROGATE.search(text):  # one search a line; the column only when one is bad
+                try:
+                    _check_text(row)
+                except RowError as exc:
+                    yield exc
+                    continue
             yield row
     finally:
         if stream is not sys.stdin:
