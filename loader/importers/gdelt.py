@@ -129,12 +129,17 @@ def gdelt_records(
 def _flush(
     articles: dict[str, DocumentBuilder], source: str, notes: ImportNotes
 ) -> Iterator[SourceRecord]:
-    for builder in articles.values():
+    builders: list[DocumentBuilder | None] = list(articles.values())
+    articles.clear()
+    for index, builder in enumerate(builders):
+        # each builder is let go once its document is made: the window's documents are not all
+        # held (and walked by the garbage collector) while the load works through them
+        builders[index] = None
+        assert builder is not None
         if builder.facts:
             notes.documents += 1
             notes.events += len(builder.facts)
             yield parse_document(builder.to_dict(), source=source, line=builder.first_line or 1)
-    articles.clear()
 
 
 def _event(row: Row, notes: ImportNotes) -> tuple[str, tuple[Any, Any], Event | None]:
