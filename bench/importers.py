@@ -10,8 +10,10 @@
   ``diplograph load``: the same documents, loaded directly.
 
 Import and load run ``--repeat`` times each (3 by default), alternating, and the run of median
-time is reported: the machine is shared. Each step reports wall time, rows/s and documents/s
-and the process's peak resident memory (``VmHWM``). The issue's goal: the import rate is at
+time is reported: the machine is shared. ``--until HH:MM`` (UTC) starts no further pair that
+would end after that time, going by the pair before. Each step reports wall time, rows/s and
+documents/s, the process's peak resident memory (``VmHWM``) and the machine's 1-minute load
+average at its end. The issue's goal: the import rate is at
 least the rate of loading the same facts documents directly. ``--doc`` writes the table into
 docs/benchmarks.md.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -124,6 +127,14 @@ def generate_gdelt(rows: int, seed: int, path: Path) -> Path:
     return path
 
 
+def _deadline(hh_mm: str) -> float:
+    """The epoch time of the next ``HH:MM`` UTC (today's, or tomorrow's when it has passed)."""
+    hours, minutes = (int(part) for part in hh_mm.split(":"))
+    now = time.time()
+    today = now - now % 86400 + hours * 3600 + minutes * 60
+    return today if today > now else today + 86400
+
+
 def _peak_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -160,6 +171,7 @@ def step(name: str, source: Path, target: Path) -> dict[str, Any]:
         )
     out["seconds"] = round(time.perf_counter() - started, 2)
     out["peak_mb"] = round(_peak_mb())
+    out["load_1min"] = round(os.getloadavg()[0], 2)
     return out
 
 
@@ -202,6 +214,15 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _times(count: int) -> str:
+    return {1: "once", 2: "twice"}.get(count, f"{count} times")
+
+
+def _run_text(run: dict[str, Any]) -> str:
+    load = run.get("load_1min")
+    return f"{run['seconds']:.1f} s" + (f" (load {load:.1f})" if load is not None else "")
+
+
 def write_doc(results: dict[str, Any]) -> None:
     """Replace (or append) this job's section of docs/benchmarks.md."""
     m = results["machine"]
@@ -210,21 +231,24 @@ def write_doc(results: dict[str, Any]) -> None:
     ratio = (steps["import"]["documents"] / steps["import"]["seconds"]) / (
         steps["load"]["documents"] / steps["load"]["seconds"]
     )
+    command = results.get("command") or (
+        f"python -m bench.importers --rows {label(results['rows'])} --seed {results['seed']}"
+    )
     section = (
         f"<!-- {MARKER}:begin -->\n"
         f"## Import of GDELT rows: {results['date']}\n\n"
-        f"`python -m bench.importers --rows {label(results['rows'])} --seed {results['seed']}`: "
+        f"`{command}`: "
         f"{results['rows']:,} generated GDELT 2.0 event rows ({results['events']:,} events in "
         f"{results['documents']:,} article documents after the import left out what the facts "
         "format cannot name yet), each step in its own process into a fresh on-disk store. "
         f"Machine: {m.get('cpu', '?')}, {m.get('cores')} cores, {m.get('ram_gib')} GiB, "
         f"Python {m.get('python')}, shared with other sessions.\n\n"
-        f"Import and load ran {len(runs['import'])} times each, alternating; the table shows "
-        "the run of median time (all runs: import "
-        + ", ".join(f"{r['seconds']:.1f}" for r in runs["import"])
-        + " s; load "
-        + ", ".join(f"{r['seconds']:.1f}" for r in runs["load"])
-        + " s).\n\n"
+        f"Import and load ran {_times(len(runs['import']))} each, alternating; the table shows "
+        "the run of median time (all runs, with the 1-minute load average at their end: import "
+        + ", ".join(_run_text(r) for r in runs["import"])
+        + "; load "
+        + ", ".join(_run_text(r) for r in runs["load"])
+        + ").\n\n"
         f"{table(results)}\n\n"
         f"Import rate against loading the same documents directly: {ratio:.0%} "
         "(goal: at least 100%).\n"
@@ -249,6 +273,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--repeat", type=int, default=3, help="import and load runs, alternating (median kept)"
     )
     parser.add_argument(
+        "--until",
+        metavar="HH:MM",
+        help="UTC time the runs must end by: no further import and load pair is started when "
+        "the last pair's time would take it past (at least one pair runs)",
+    )
+    parser.add_argument(
         "--step", nargs=3, metavar=("NAME", "SOURCE", "TARGET"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
@@ -266,11 +296,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machine": machine(),
         "steps": [],
         "repeat": args.repeat,
+        "command": " ".join(["python -m bench.importers", *(argv or sys.argv[1:])]),
     }
     convert = _run_step("convert", data, docs)
     print(json.dumps(convert), flush=True)
     runs: dict[str, list[dict[str, Any]]] = {"import": [], "load": []}
-    for _ in range(args.repeat):  # alternating, so a busy spell of the machine hits both
+    deadline = _deadline(args.until) if args.until else None
+    for repeat in range(args.repeat):  # alternating, so a busy spell of the machine hits both
+        pair = sum(r["seconds"] for r in (*runs["import"][-1:], *runs["load"][-1:]))
+        if repeat and deadline is not None and time.time() + pair > deadline:
+            print(f"stopped after {repeat} pair(s): another would end after {args.until} UTC")
+            break
         for name, source in (("import", data), ("load", docs)):
             result = _run_step(name, source, OUT / "stores" / f"{name}-gdelt-{label(rows)}")
             print(json.dumps(result), flush=True)

@@ -3,9 +3,10 @@ row is a row the importer accepts, so the measured rate is the rate of good inpu
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from bench.importers import generate_gdelt, table
+from bench.importers import _deadline, generate_gdelt, table
 from diplograph.loader.importers import ImportNotes, import_records
 
 
@@ -37,3 +38,11 @@ def test_the_table_gives_rows_and_documents_per_second() -> None:
     rows = table(results).splitlines()
     assert rows[2].split(" | ")[3:5] == ["100", "40.0"]
     assert rows[4].split(" | ")[3:5] == ["–", "44.4"]
+
+
+def test_until_is_the_next_such_time_of_day_utc() -> None:
+    now = time.time()
+    for hh_mm in ("00:00", "12:30", time.strftime("%H:%M", time.gmtime(now + 120))):
+        deadline = _deadline(hh_mm)
+        assert now < deadline <= now + 86400
+        assert time.strftime("%H:%M", time.gmtime(deadline)) == hh_mm
