@@ -49,13 +49,6 @@ class Settings(BaseSettings):
     batch_size: int = Field(
         50, ge=1, le=10_000, description="Documents validated and committed together."
     )
-    write_behind: bool = Field(
-        True,
-        description=(
-            "Commit each batch on a thread of its own while the next one is prepared (off: one "
-            "thread does all, as before)."
-        ),
-    )
     unknown_fields: Literal["error", "warn"] = Field(
         "error", description="What an unknown field in a facts record is: an error or a warning."
     )

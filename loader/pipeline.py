@@ -18,7 +18,6 @@ the batch links to, so rules that span documents hold without re-validating the 
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -48,7 +47,6 @@ from diplograph.loader.reconcile import Reconciler, facts_record
 from diplograph.loader.report import LoadReport, Rejection, rejection_from_error
 from diplograph.loader.store import GraphChange, Store
 from diplograph.loader.summary import Summary
-from diplograph.loader.writer import Writer
 
 if TYPE_CHECKING:
     from diplograph.loader.validate import Violation
@@ -75,10 +73,6 @@ class Loader:
         #: Which node each entity mention is, over the store's documents (loader/identity.py).
         self.reconciler = Reconciler.of(store, self.minter, self.superclasses)
         self._ontology_checked = False
-        #: Commits the current run's batches (loader/writer.py); its dry-run flag and progress.
-        self._writer = Writer(behind=False)
-        self._dry_run = False
-        self._progress: Callable[[int], None] | None = None
         #: The nodes the current run's committed documents describe.
         self._touched: set[str] = set()
         #: mapping warnings of this run by rule: how many records gave each
@@ -133,25 +127,16 @@ class Loader:
         self._warned = Counter()
         if not dry_run:
             self.bulk.start()
-        # Each batch is committed on the writer's thread while the next one is read, identified
-        # and mapped (loader/writer.py); progress counts a batch once it is committed.
-        self._dry_run, self._progress = dry_run, progress
-        self._writer = Writer(behind=not dry_run and self.settings.write_behind)
         try:
             for batch in _batches(records, self.settings.batch_size):
                 self._load_batch(batch, report, dry_run=dry_run, strict=strict, on_reject=on_reject)
-            self._writer.settle()
+                if progress is not None:
+                    progress(len(batch))
+                if not dry_run:
+                    self.bulk.after_batch(report.documents_loaded)
         except RejectedError:
-            self._writer.settle()
             self.bulk.end()
             raise
-        except BaseException as stopped:
-            failed = self._writer.close()
-            if failed is not None:  # the commit that failed says more than what stopped the run
-                raise failed from stopped
-            raise
-        finally:
-            self._writer.close()
         self.bulk.end()
         if self._touched:
             # Once per run, over the nodes its documents describe: a conflict between two
@@ -181,17 +166,6 @@ class Loader:
             for c in find_conflicts(self.store)
             if c.node in touched or any(v.value in touched for v in c.values)
         ]
-
-    def _write_batch(self, changes: list[GraphChange], documents: int, loaded: int) -> None:
-        """Commit a batch's changes, then count it done: on the writer's thread (in order after
-        the batch before), or at once in a dry run."""
-        if changes:
-            self._commit(changes)
-            self.reconciler.synced()
-        if self._progress is not None:
-            self._progress(documents)
-        if not self._dry_run:
-            self.bulk.after_batch(loaded)
 
     def _warn(self, report: LoadReport, warnings: Iterable[InputWarning]) -> None:
         """Report each mapping warning once per run, in full where it first occurs: the same
@@ -262,8 +236,6 @@ class Loader:
                     rejected[index] = rejection_from_error(batch[index], exc)
                     live.discard(index)
             checked = [i for i in stale if i in live]
-            # What follows reads the store: the batch before must be committed.
-            self._writer.settle()
             # One question for the batch: on a remote store, reading each graph is a request.
             empty = self.store.empty_graphs(graph_of[i] for i in checked)
             to_validate: list[int] = []
@@ -309,10 +281,8 @@ class Loader:
         )
 
         removed = 0
-        changes: list[GraphChange] = []
         if accepted:
             assert identities is not None
-            self._writer.settle()  # mapping stored documents again reads the store
             before = self.reconciler.current()
             again = self.reconciler.remapped(before, identities, skip=graph_of.values())
             report.documents_remapped += len(again)
@@ -320,11 +290,10 @@ class Loader:
                 if not self._ontology_checked:
                     self.ensure_ontology()
                 removed = sum(held[d.graph] for _, _, d in accepted)
-                changes = [GraphChange(d.graph, d.written) for _, _, d in [*accepted]] + [
-                    GraphChange(d.graph, d.written) for d in again
-                ]
-                # Committed on the writer's thread; the claims count from now on, since the
-                # next batch's identities are computed before that commit is waited for.
+                self._commit(
+                    [GraphChange(d.graph, d.written) for _, _, d in [*accepted]]
+                    + [GraphChange(d.graph, d.written) for d in again]
+                )
                 self.reconciler.committed(
                     {graph_of[i]: found[i] for i, _, _ in accepted}, identities
                 )
@@ -339,9 +308,6 @@ class Loader:
         report.triples_loaded += sum(len(d.written) for _, _, d in accepted)
         report.triples_removed += removed
         report.documents_unchanged += len(unchanged)
-        self._writer.submit(
-            functools.partial(self._write_batch, changes, len(batch), report.documents_loaded)
-        )
         for index in sorted(rejected):
             if first_bad is not None and index > first_bad:
                 break

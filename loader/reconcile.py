@@ -273,11 +273,6 @@ class Reconciler:
         self._current = identities
         self._generation = self.store.generation  # the commit was the last write
 
-    def synced(self) -> None:
-        """Record that the commit of the last change recorded by :meth:`committed` has ended:
-        a loader that commits on another thread (loader/writer.py) says so once it has."""
-        self._generation = self.store.generation
-
 
 #: The reconciler of each open store (:meth:`Reconciler.of`).
 _CACHE: weakref.WeakKeyDictionary[Store, Reconciler] = weakref.WeakKeyDictionary()
