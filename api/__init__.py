@@ -48,6 +48,9 @@ Pages
     code_list_page    the HTML page of a code list (``/kw/``, ``/cameo/``, ``/plover/``)
     ui                the query page at ``/`` and the API reference at ``/api-docs``
     examples          the ontology's competency questions, the query page's examples
+    network           the who-engages-whom network page at ``/network`` and ``/export/network``
+    charts            the JSON the pages chart: events per month, an actor's timeline
+    timeline          reading an actor's events and post holdings for its timeline
     assets            the pages' CSS, JavaScript and icons at ``/static/{name}``
 
 The routes, settings and status codes are documented in ``docs/api.md``.
