@@ -24,6 +24,7 @@ __all__ = ["NAV", "environment", "html_response", "json_for_script", "render"]
 #: The site navigation of every page: (path, label).
 NAV = (
     ("/", "Query"),
+    ("/network", "Network"),
     ("/ns", "Ontology"),
     ("/.well-known/void", "Dataset (VoID)"),
     ("/dump", "Dump"),
