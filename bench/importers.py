@@ -244,7 +244,8 @@ def write_doc(results: dict[str, Any]) -> None:
         f"Machine: {m.get('cpu', '?')}, {m.get('cores')} cores, {m.get('ram_gib')} GiB, "
         f"Python {m.get('python')}, shared with other sessions.\n\n"
         f"Import and load ran {_times(len(runs['import']))} each, alternating; the table shows "
-        "the run of median time (all runs, with the 1-minute load average at their end: import "
+        + ("the run of median time" if len(runs["import"]) > 1 else "that run")
+        + " (all runs, with the 1-minute load average at their end: import "
         + ", ".join(_run_text(r) for r in runs["import"])
         + "; load "
         + ", ".join(_run_text(r) for r in runs["load"])
