@@ -1,31 +1,29 @@
 """The who-engages-whom network: the ``/network`` page and ``/export/network`` (issue 15).
 
 The page draws the strongest edges of the network (:func:`diplograph.loader.network.read_network`)
-with the vendored Cytoscape.js (``api/static/vendor/``, served here at ``/static/vendor/…``),
-beside a table of the same nodes and edges that works without JavaScript and from the keyboard.
+with the vendored Cytoscape.js (``api/static/vendor/``, which :mod:`diplograph.api.assets` serves
+at ``/static/vendor/…``), beside a table of the same nodes and edges that works without JavaScript
+and from the keyboard.
 Its filters are a plain GET form. ``/export/network`` writes the whole network, with every
 attribute, as GraphML, GEXF 1.3, CSV or JSON (:mod:`diplograph.loader.network_formats`).
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import io
-import re
-from importlib.resources import files
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from diplograph.api.assets import vendor_url
 from diplograph.api.deps import SettingsDep, StoreDep
 from diplograph.api.links import local_href
 from diplograph.api.pages import html_response, render
 from diplograph.api.store_reads import in_thread
 from diplograph.loader.config import Settings
-from diplograph.loader.errors import InputError, NotFoundError
+from diplograph.loader.errors import InputError
 from diplograph.loader.network import (
     ACTOR_CLASSES,
     Network,
@@ -41,7 +39,7 @@ from diplograph.loader.network_formats import (
     write_csv,
 )
 
-__all__ = ["DEFAULT_EDGES", "MAX_EDGES", "router", "vendor_url"]
+__all__ = ["DEFAULT_EDGES", "MAX_EDGES", "router"]
 
 router = APIRouter(tags=["network"])
 
@@ -189,46 +187,3 @@ async def export_network(
         media_type=fmt.media_type,
         headers={"Content-Disposition": f'attachment; filename="{name}.{fmt.extension}"'},
     )
-
-
-# --- the vendored library ------------------------------------------------------------------------
-
-_VENDOR_TYPES = {
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
-}
-_VENDOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
-@functools.cache
-def _vendor_file(name: str) -> tuple[bytes, str] | None:
-    if not _VENDOR_NAME.match(name):
-        return None
-    resource = files("diplograph.api") / "static" / "vendor" / name
-    if not resource.is_file():
-        return None
-    data = resource.read_bytes()
-    return data, hashlib.sha256(data).hexdigest()[:16]
-
-
-def vendor_url(name: str) -> str:
-    """The URL of a vendored file, with a content hash so browsers may cache it for long."""
-    found = _vendor_file(name)
-    return f"/static/vendor/{name}" + (f"?v={found[1]}" if found else "")
-
-
-@router.get("/static/vendor/{name}", include_in_schema=False)
-async def vendor(name: str, request: Request) -> Response:
-    """A vendored library file (``api/static/vendor``), with an ETag; 304 when the client has it.
-    Their licences (``*.LICENSE.txt``) are served beside them."""
-    found = _vendor_file(name)
-    media_type = next((t for s, t in _VENDOR_TYPES.items() if name.endswith(s)), None)
-    if found is None or media_type is None:
-        raise NotFoundError(f"no vendored file {name!r}")
-    data, digest = found
-    etag = f'"{digest}"'
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=86400"}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    return Response(data, media_type=media_type, headers=headers)
