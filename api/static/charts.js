@@ -171,6 +171,6 @@
     }
   }
 
-  window.diplographCharts = { color: color, bars: bars, legend: legend, svg: svg };
+  window.diplographCharts = { color: color, bars: bars, legend: legend, svg: svg, el: el };
   for (const figure of document.querySelectorAll("figure.dg-chart[data-src]")) load(figure);
 })();

@@ -11,27 +11,11 @@
   if (!section || !section.dataset.src) return;
   const body = section.querySelector(".timeline-body");
   const config = JSON.parse(document.getElementById("dg-timeline-config").textContent);
-  const SVG = "http://www.w3.org/2000/svg";
   const DAY = 86400000;
   const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-  function color(index) {
-    return "hsl(" + Math.round((index * 137.508) % 360) + " 60% 42%)";
-  }
-
-  function svg(tag, attrs, text) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
-  function el(tag, attrs, text) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  // The type colours and element makers of charts.js, which the page loads first.
+  const { color, svg, el } = window.diplographCharts;
 
   // a lane's name, cut to fit the space left of the plot (the whole name is in its title)
   function laneLabel(x, y, text) {
