@@ -143,8 +143,10 @@ def overlapping(
     dated: list[tuple[Span, EventMention]] = []
     for report in group:
         span = event_span(report.time_key)
-        if span is None:
-            (runs.append([report]) if report in touched_set else clean.append(report))
+        if span is None and report in touched_set:
+            runs.append([report])
+        elif span is None:
+            clean.append(report)
         else:
             dated.append((span, report))
     dated.sort(key=lambda item: item[0])

@@ -138,7 +138,8 @@ class _Builder:
         self.lang = doc.document.language
         self.triples: list[Triple] = []
         self.seen: set[Triple] = set()
-        self.nodes: dict[str, NamedNode] = {}
+        #: the NamedNode of each IRI this document has built (:meth:`add`)
+        self.iris: dict[str, NamedNode] = {}
         self.origins: dict[str, str] = {}
         self.location = Location(source=source, line=line, record=doc.document.id)
         self.graph = minter.document(doc.document.id)
@@ -156,10 +157,10 @@ class _Builder:
     def add(self, s: str, p: str, o: NamedNode | Literal | str) -> None:
         # Called for every triple of every document (3.3M times for 10k documents): the same
         # IRIs recur within a document, and building a NamedNode checks its IRI each time.
-        node = self.nodes.get
-        subject = node(s) or self.nodes.setdefault(s, NamedNode(s))
-        predicate = node(p) or self.nodes.setdefault(p, NamedNode(p))
-        obj = (node(o) or self.nodes.setdefault(o, NamedNode(o))) if isinstance(o, str) else o
+        built, iris = self.iris.get, self.iris
+        subject = built(s) or iris.setdefault(s, NamedNode(s))
+        predicate = built(p) or iris.setdefault(p, NamedNode(p))
+        obj = (built(o) or iris.setdefault(o, NamedNode(o))) if isinstance(o, str) else o
         triple = Triple(subject, predicate, obj)
         if triple not in self.seen:
             self.seen.add(triple)

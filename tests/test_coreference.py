@@ -323,7 +323,26 @@ def _reference_anchors(
     return result
 
 
-_TIMES = st.sampled_from(
+def _meeting_reports(
+    times: list[tuple[str, ...]], documents: list[str]
+) -> st.SearchStrategy[EventMention]:
+    """Reports of one meeting at one of ``times``, by one of ``documents``, with or without a
+    place."""
+    return st.builds(
+        lambda time, doc, place: EventMention(
+            "Meeting",
+            (("party", Ref(fixed="state/Q1")),),
+            None if place is None else Ref(fixed=f"place/{place}"),
+            time,
+            doc,
+        ),
+        st.sampled_from(times),
+        st.sampled_from(documents),
+        st.sampled_from([None, "geneva", "vienna"]),
+    )
+
+
+_REPORTS = _meeting_reports(
     [
         ("2023-11-15", "", ""),
         ("2023-11-15T10:00:00Z", "", ""),
@@ -334,19 +353,8 @@ _TIMES = st.sampled_from(
         ("", "2023-11-10", "2023-12-05"),
         ("", "2023-11-01", ""),
         (),
-    ]
-)
-_REPORTS = st.builds(
-    lambda time, doc, place: EventMention(
-        "Meeting",
-        (("party", Ref(fixed="state/Q1")),),
-        None if place is None else Ref(fixed=f"place/{place}"),
-        time,
-        doc,
-    ),
-    _TIMES,
-    st.sampled_from(["a", "b", "c", "d"]),
-    st.sampled_from([None, "geneva", "vienna"]),
+    ],
+    ["a", "b", "c", "d"],
 )
 
 
@@ -359,7 +367,8 @@ def test_anchors_follow_the_rule_as_plainly_written(group: list[EventMention]) -
     assert anchors(group, place) == _reference_anchors(group, place)
 
 
-_SPREAD_TIMES = st.sampled_from(
+# Times spread over months and years, so that a group falls into several runs.
+_SPREAD_REPORTS = _meeting_reports(
     [
         ("2023-11-15", "", ""),
         ("2023-11-20", "", ""),
@@ -371,19 +380,8 @@ _SPREAD_TIMES = st.sampled_from(
         ("", "2023-11-25", "2023-12-05"),
         ("", "2023-11-01", ""),
         (),
-    ]
-)
-_SPREAD_REPORTS = st.builds(
-    lambda time, doc, place: EventMention(
-        "Meeting",
-        (("party", Ref(fixed="state/Q1")),),
-        None if place is None else Ref(fixed=f"place/{place}"),
-        time,
-        doc,
-    ),
-    _SPREAD_TIMES,
-    st.sampled_from(["a", "b", "c"]),
-    st.sampled_from([None, "geneva", "vienna"]),
+    ],
+    ["a", "b", "c"],
 )
 
 
