@@ -34,7 +34,7 @@ from pyoxigraph import (
 from diplograph.cli_curate import curate
 from diplograph.cli_export import export
 from diplograph.cli_import import import_
-from diplograph.cli_options import EXIT_REJECTED, F
+from diplograph.cli_options import EXIT_REJECTED, F, allow_bulk_writes, bulk_writes_option
 from diplograph.cli_options import CommandGroup as _Command
 from diplograph.cli_options import settings as _settings
 from diplograph.cli_options import store_options as _store_options
@@ -86,6 +86,7 @@ def _run_load(
     progress: bool | None,
     allow_rejects: bool,
     settings: Settings,
+    bulk_writes: bool = False,
 ) -> None:
     from diplograph.loader.report import Rejection
     from diplograph.loader.stats import count_input_documents
@@ -127,6 +128,7 @@ def _run_load(
     try:
         with Graph(settings) as graph:
             opened = True
+            allow_bulk_writes(graph.store, bulk_writes and not dry_run)
             if show_bar:
                 with click.progressbar(
                     length=total or 0, label="documents", file=sys.stderr, show_pos=True
@@ -198,6 +200,7 @@ def _with_load_options(func: F) -> F:
     help="Exit 0 even when some documents were rejected (they are still reported).",
 )
 @click.option("--batch-size", type=int, help="Documents validated and committed together.")
+@bulk_writes_option
 @_store_options
 def load(
     paths: tuple[Path, ...],
@@ -208,6 +211,7 @@ def load(
     progress: bool | None,
     allow_rejects: bool,
     batch_size: int | None,
+    bulk_writes: bool,
     **store_flags: Any,
 ) -> None:
     """Validate facts files and load the valid documents into the store.
@@ -226,6 +230,7 @@ def load(
         progress=progress,
         allow_rejects=allow_rejects,
         settings=_settings(batch_size=batch_size, **store_flags),
+        bulk_writes=bulk_writes,
     )
 
 
@@ -483,18 +488,28 @@ def schema(output: Path | None) -> None:
     help="Load these facts files first when the store holds no documents yet (repeatable).",
 )
 @click.option("--query-timeout", type=float, help="Seconds a query may run [default 5].")
+@click.option("--query-workers", type=int, help="Queries run at once [default: by cores].")
+@click.option("--query-client-limit", type=int, help="Queries one client runs at once.")
+@click.option("--query-client-queue", type=int, help="Queries one client may have waiting.")
+@click.option("--query-queue", type=int, help="Queries that may wait in all [default 64].")
+@click.option("--query-heavy-seconds", type=float, help="When a query is heavy [default 0.25].")
+@click.option("--query-max-processes", type=int, help="Worker processes at most.")
+@click.option("--query-spare-processes", type=int, help="Idle processes kept ready [default 2].")
 @_store_options
 def serve(
     host: str | None,
     port: int | None,
     load_paths: tuple[Path, ...],
     query_timeout: float | None,
-    **store_flags: Any,
+    **flags: Any,
 ) -> None:
-    """Serve the SPARQL endpoint, linked-data pages, dumps and the query page over HTTP."""
+    """Serve the SPARQL endpoint, linked-data pages, dumps and the query page over HTTP.
+
+    The --query-* options are the settings of the same name (docs/cli.md, docs/api.md).
+    """
     from diplograph.api.server import serve as run_server
 
-    settings = _settings(host=host, port=port, query_timeout=query_timeout, **store_flags)
+    settings = _settings(host=host, port=port, query_timeout=query_timeout, **flags)
     with Graph(settings) as graph:
         if load_paths and not graph.documents():
             for path in load_paths:

@@ -15,7 +15,14 @@ from typing import IO, Any
 
 import click
 
-from diplograph.cli_options import EXIT_REJECTED, settings, store_options, text_or_json
+from diplograph.cli_options import (
+    EXIT_REJECTED,
+    allow_bulk_writes,
+    bulk_writes_option,
+    settings,
+    store_options,
+    text_or_json,
+)
 from diplograph.graph import Graph
 from diplograph.loader.errors import InputError, StoreError
 from diplograph.loader.importers import SOURCES, ImportNotes, import_records
@@ -100,6 +107,7 @@ class _Rejects:
     help="Exit 0 even when some rows or documents were rejected (they are still reported).",
 )
 @click.option("--batch-size", type=int, help="Documents validated and committed together.")
+@bulk_writes_option
 @store_options
 def import_(
     source: str,
@@ -112,6 +120,7 @@ def import_(
     progress: bool | None,
     allow_rejects: bool,
     batch_size: int | None,
+    bulk_writes: bool,
     **store_flags: Any,
 ) -> None:
     """Import GDELT 2.0 events, ACLED or POLECAT files into the store.
@@ -135,10 +144,21 @@ def import_(
                 length=_count_lines(paths), label="lines", file=sys.stderr, show_pos=True
             ) as bar:
                 records = import_records(source, paths, notes=notes, on_line=bar.update)
-                result = _run(records, dry_run, output, strict, on_reject, batch_size, store_flags)
+                result = _run(
+                    records,
+                    dry_run,
+                    output,
+                    strict,
+                    on_reject,
+                    batch_size,
+                    bulk_writes,
+                    store_flags,
+                )
         else:
             records = import_records(source, paths, notes=notes)
-            result = _run(records, dry_run, output, strict, on_reject, batch_size, store_flags)
+            result = _run(
+                records, dry_run, output, strict, on_reject, batch_size, bulk_writes, store_flags
+            )
     finally:
         on_reject.close()
     for line in [*result.get("warnings", []), *notes.lines()]:
@@ -169,11 +189,13 @@ def _run(
     strict: bool,
     on_reject: _Rejects,
     batch_size: int | None,
+    bulk_writes: bool,
     store_flags: dict[str, Any],
 ) -> dict[str, Any]:
     if dry_run:
         return _write_documents(records, output, on_reject)
     with Graph(settings(batch_size=batch_size, **store_flags)) as graph:
+        allow_bulk_writes(graph.store, bulk_writes)
         try:
             report = graph.load_records(records, strict=strict, on_reject=on_reject)
         except StoreError as exc:

@@ -12,11 +12,14 @@ import click
 
 from diplograph.loader.config import Settings, load_settings
 from diplograph.loader.errors import DiplographError
+from diplograph.loader.store import Store
 
 __all__ = [
     "EXIT_OK",
     "EXIT_REJECTED",
     "CommandGroup",
+    "allow_bulk_writes",
+    "bulk_writes_option",
     "fail",
     "settings",
     "store_options",
@@ -85,3 +88,24 @@ text_or_json = click.option(
     show_default=True,
     help="Output format.",
 )
+
+
+#: ``--bulk-writes/--no-bulk-writes`` of the commands that load documents (``load``, ``import``).
+bulk_writes_option = click.option(
+    "--bulk-writes/--no-bulk-writes",
+    default=True,
+    show_default=True,
+    help="Embedded store: write batches of new documents with the bulk loader, journaled, "
+    "so that a batch a crash cut short is undone at the next open (faster, less memory); "
+    "--no-bulk-writes writes each batch in one transaction, as the server does.",
+)
+
+
+def allow_bulk_writes(store: Store, allowed: bool) -> None:
+    """The one place that turns the embedded store's bulk writes on (loader/store/embedded.py):
+    for ``load`` and ``import``, whose process holds the store alone and reads nothing while
+    it writes. The server and the Python API keep transactions."""
+    from diplograph.loader.store.embedded import EmbeddedStore
+
+    if isinstance(store, EmbeddedStore):
+        store.bulk_writes = allowed

@@ -16,6 +16,15 @@ kept exact in the same transaction as every write:
 * update operations that travel with a commit (the summary upkeep) write through
   :meth:`EmbeddedStore.own_graph_template`, which puts each triple in the union too, and read
   the data through :meth:`EmbeddedStore.data_pattern`, which reads the union.
+
+**Bulk writes.** A process that holds the store alone, with nothing reading it while it writes
+(the CLI's ``load`` and ``import``: they set :attr:`EmbeddedStore.bulk_writes`), writes a
+commit of only new graphs through Oxigraph's bulk loader instead of a transaction: faster,
+and far less memory (docs/benchmarks.md, "Bulk writes"). The bulk loader is not
+atomic, so each such batch is first recorded in a journal (loader/store/journal.py); a batch
+that a crash cut short is undone the next time the store is opened for writing
+(:meth:`EmbeddedStore.undo_bulk_batch`), and the load run again writes it whole. The server
+keeps transactions: its readers would see half a batch.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ from diplograph.loader.errors import QuerySyntaxError, StoreError, StoreLockedEr
 from diplograph.loader.namespaces import STORED_DEFAULT_GRAPH
 from diplograph.loader.sparql_text import is_blank, split_prologue
 from diplograph.loader.store.base import GraphChange, QueryResult, Store
+from diplograph.loader.store.journal import BulkJournal
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +59,11 @@ class EmbeddedStore(Store):
     kind = "embedded"
     #: RocksDB's lock keeps every other process out of the store directory.
     sole_writer = True
+    #: Write commits of only new graphs with the bulk loader, journaled (the module docstring).
+    #: Only for a process that holds the store alone and reads nothing while it writes: the
+    #: CLI's ``load`` and ``import`` turn it on (``--no-bulk-writes`` keeps it off), the server
+    #: and the Python API never do. No effect in memory.
+    bulk_writes = False
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -57,6 +72,10 @@ class EmbeddedStore(Store):
         #: Set once a write failed: the database may refuse further writes (RocksDB stops
         #: writing after an I/O error), so closing must not bury the first error under another.
         self._write_failed = False
+        #: Set when a bulk write failed part way and its batch could not be undone at once:
+        #: the store takes no more writes until it is opened again (which undoes the batch).
+        self._undo_pending = False
+        self._journal: BulkJournal | None = None
         if path is None:
             self._store = OxStore()
             self.kind = "memory"
@@ -66,6 +85,12 @@ class EmbeddedStore(Store):
             self._store = OxStore(str(path))
         except OSError as exc:
             raise _open_error(path, exc) from None
+        self._journal = BulkJournal(path)
+        try:
+            self.undo_bulk_batch()
+        except BaseException:
+            del self._store  # releases the store (and its lock) now, not when collected
+            raise
         self._ensure_union()
 
     @classmethod
@@ -77,6 +102,8 @@ class EmbeddedStore(Store):
         store = cls.__new__(cls)
         store.path = path
         store._write_failed = False
+        store._undo_pending = False
+        store._journal = None
         store._read_only = True
         try:
             store._store = OxStore.read_only(str(path))
@@ -133,12 +160,17 @@ class EmbeddedStore(Store):
             f"{body}\n;\nMOVE SILENT DEFAULT TO <{STORED_DEFAULT_GRAPH}> ;\n{_REBUILD_UNION}"
         )
 
-    def _refuse_read_only(self) -> None:
+    def _refuse_writes(self) -> None:
         if self._read_only:
             raise StoreError(f"the store at {self.path} was opened read-only; it takes no writes")
+        if self._undo_pending:
+            raise StoreError(
+                f"a bulk write to the store at {self.path} failed part way and could not be "
+                "undone; open the store again (opening undoes that batch), then rerun the load"
+            )
 
     def _update(self, sparql: str) -> None:
-        self._refuse_read_only()
+        self._refuse_writes()
         self.generation = (self.generation or 0) + 1  # before: a failed write may write part
         try:
             self._store.update(sparql)
@@ -157,7 +189,7 @@ class EmbeddedStore(Store):
     ) -> None:
         if not changes and not before and not after:
             return
-        self._refuse_read_only()
+        self._refuse_writes()
         self.generation = (self.generation or 0) + 1
         graphs = [c.graph for c in changes]
         if (
@@ -172,6 +204,9 @@ class EmbeddedStore(Store):
             # of writing and parsing a SPARQL Update (about 3x faster on a load).
             # Each triple also goes to the union (the default graph); a triple the union
             # already holds is not stored twice.
+            if self.bulk_writes and self._journal is not None:
+                self._bulk_commit(changes)
+                return
             try:
                 self._store.extend(
                     quad
@@ -216,6 +251,91 @@ class EmbeddedStore(Store):
                 parts.append(f"INSERT DATA {{ GRAPH {graph} {{\n{body}\n}}\n{body}\n}}")
         parts.extend(after)
         self._update(" ;\n".join(parts))
+
+    # -- bulk writes (the module docstring; the journal's protocol in journal.py) -------------
+
+    def _bulk_commit(self, changes: Sequence[GraphChange]) -> None:
+        """Write new graphs (and their triples to the union) with the bulk loader, journaled."""
+        assert self._journal is not None
+        named = [
+            Quad(t.subject, t.predicate, t.object, NamedNode(c.graph))
+            for c in changes
+            for t in c.triples or ()
+        ]
+        try:
+            self._journal.record(named)
+        except OSError as exc:  # nothing was written to the store
+            raise _io_error(self.path, "write the bulk-write journal of", exc) from None
+        try:
+            self._bulk_write(
+                [
+                    quad
+                    for q in named
+                    for quad in (q, Quad(q.subject, q.predicate, q.object, DefaultGraph()))
+                ]
+            )
+        except OSError as exc:
+            self._write_failed = True
+            try:
+                self.undo_bulk_batch()
+            except (OSError, StoreError) as again:
+                self._undo_pending = True
+                log.error("cannot undo the failed bulk write at once: %s", again)
+            raise _io_error(self.path, "write to", exc) from None
+        try:
+            self._journal.clear()
+        except OSError as exc:
+            # The batch is written; the journal left behind undoes it at the next open.
+            self._undo_pending = True
+            raise _io_error(self.path, "remove the bulk-write journal of", exc) from None
+
+    def _bulk_write(self, quads: list[Quad]) -> None:
+        """Hand ``quads`` to Oxigraph's bulk loader: it writes SST files (a million quads at
+        most each time) and has RocksDB ingest them, outside any transaction, so a crash may
+        leave any part of them. When it returns, the files are part of the database: ingestion
+        records them in RocksDB's MANIFEST, as a flush does."""
+        self._store.bulk_extend(quads)
+
+    def undo_bulk_batch(self) -> None:
+        """Undo the batch recorded in the bulk-write journal, if one is there: a bulk write
+        that did not finish. Its graphs were new, so they are dropped whole; each of its
+        triples leaves the union unless another named graph holds it. The store is then as it
+        was before the batch, and the journal is removed. Repeating it after a crash in the
+        middle gives the same result."""
+        if self._journal is None:
+            return
+        quads = self._journal.pending()
+        if quads is None:
+            return
+        graphs = {q.graph_name for q in quads}
+        left_union = 0
+        for triple in {q.triple for q in quads}:
+            holders = self._store.quads_for_pattern(
+                triple.subject, triple.predicate, triple.object, None
+            )
+            if any(
+                not isinstance(h.graph_name, DefaultGraph) and h.graph_name not in graphs
+                for h in holders
+            ):
+                continue
+            union_quad = Quad(triple.subject, triple.predicate, triple.object, DefaultGraph())
+            if union_quad in self._store:
+                self._store.remove(union_quad)
+                left_union += 1
+        for graph in graphs:
+            self._store.remove_graph(graph)
+        self._store.flush()  # the undo is on disk before its journal goes
+        self._journal.clear()
+        self.generation = (self.generation or 0) + 1
+        log.warning(
+            "undid a bulk write that did not finish: %d graph(s) of %d quads dropped and %d "
+            "triple(s) taken out of the union (journal %s); run the same load again to load "
+            "those documents",
+            len(graphs),
+            len(quads),
+            left_union,
+            self._journal.path,
+        )
 
     def graph_names(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, NamedNode))

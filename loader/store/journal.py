@@ -1,0 +1,109 @@
+"""The journal of the bulk write in flight: what undoes a batch that a crash cut short.
+
+The embedded store's bulk path (:meth:`~loader.store.embedded.EmbeddedStore.commit` with
+``bulk_writes`` on) hands a batch of new document graphs to Oxigraph's bulk loader, which writes
+SST files and has RocksDB ingest them outside any transaction: a process killed in the middle
+may leave part of the batch in the store (some named-graph quads, some of the union's). Before
+the bulk write the store records the batch here, and removes the record once the write returns;
+a record still there when the store is next opened for writing is a batch to undo.
+
+The protocol, and what a crash at each step leaves:
+
+1. the batch's quads (N-Quads) and an end line that counts them go to ``<journal>.tmp``, which
+   is fsynced; a crash here leaves at most that temporary file, and the batch never started;
+2. the temporary file is renamed to the journal and the directory fsynced, so the journal is
+   either whole or absent (a journal without its end line was not written by this protocol
+   and is never trusted: :class:`JournalError`);
+3. the bulk write; a crash here leaves the whole journal: its batch is undone at the next open;
+4. the journal is removed and the directory fsynced; a crash between 3 and 4 undoes a batch
+   that was written whole, which the same load run again writes back.
+
+The journal lives inside the store directory (RocksDB leaves files it does not know alone),
+so it travels with the store when the directory is copied or moved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from pyoxigraph import Quad, RdfFormat, parse, serialize
+
+from diplograph.loader.errors import StoreError
+
+__all__ = ["JOURNAL_NAME", "BulkJournal", "JournalError"]
+
+#: The journal's file name in the store directory.
+JOURNAL_NAME = "diplograph-bulk-batch.nq"
+_END = re.compile(rb"\n# end of batch: (\d+) quads\n\Z")
+
+
+class JournalError(StoreError):
+    """The store directory holds a journal that is not whole: no batch can be undone from it."""
+
+
+class BulkJournal:
+    """The journal of one store directory (see the module docstring for the protocol)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.path = directory / JOURNAL_NAME
+        self._temporary = directory / (JOURNAL_NAME + ".tmp")
+
+    def record(self, quads: Sequence[Quad]) -> None:
+        """Record the batch ``quads`` (its named-graph quads), durably, before it is written."""
+        body = serialize(quads, format=RdfFormat.N_QUADS) or b""
+        end = f"\n# end of batch: {len(quads)} quads\n".encode()
+        with open(self._temporary, "wb") as out:
+            out.write(body)
+            out.write(end)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(self._temporary, self.path)
+        self._sync_directory()
+
+    def clear(self) -> None:
+        """Remove the journal once its batch is written whole."""
+        self.path.unlink()
+        self._sync_directory()
+
+    def pending(self) -> list[Quad] | None:
+        """The quads of a batch whose bulk write may not have finished, or None.
+
+        A temporary file (step 1 cut short) is removed: its batch never started. Raises
+        :class:`JournalError` for a journal that is not whole.
+        """
+        with contextlib.suppress(FileNotFoundError):
+            self._temporary.unlink()
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        end = _END.search(data)
+        if end is None:
+            raise self._torn("it has no end line")
+        try:
+            quads = list(parse(data[: end.start() + 1], format=RdfFormat.N_QUADS))
+        except SyntaxError as exc:
+            raise self._torn(f"it does not parse ({exc})") from None
+        counted = int(end.group(1))
+        if len(quads) != counted:
+            raise self._torn(f"it holds {len(quads)} quads, its end line says {counted}")
+        return quads
+
+    def _torn(self, why: str) -> JournalError:
+        return JournalError(
+            f"the bulk-write journal {self.path} is not whole ({why}), so the batch it records "
+            "cannot be undone from it; the store may hold part of that batch: restore the store "
+            "from a backup, or load into a new store directory"
+        )
+
+    def _sync_directory(self) -> None:
+        fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

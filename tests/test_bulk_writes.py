@@ -1,0 +1,349 @@
+"""Bulk writes (loader/store/embedded.py, loader/store/journal.py): the CLI's loads write batches
+of new documents with Oxigraph's bulk loader, which is not atomic; a journal of the batch in
+flight lets the next open undo a batch that a crash cut short, so that every document is still
+whole or absent and a rerun converges to a clean load (issue 17 §1).
+
+The slow test kills the real ``diplograph load`` inside the bulk write, after part of a batch's
+quads are in the store (tests/support/bulk_child.py); the others simulate the crash in-process.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pyoxigraph import CanonicalizationAlgorithm, Dataset, DefaultGraph, NamedNode, Quad, Triple
+from pyoxigraph import Store as OxStore
+
+from diplograph.cli import main
+from diplograph.graph import Graph
+from diplograph.loader.config import Settings, load_settings
+from diplograph.loader.errors import StoreError
+from diplograph.loader.facts import read_path
+from diplograph.loader.namespaces import DEFAULT_BASE_IRI
+from diplograph.loader.pipeline import Loader
+from diplograph.loader.store import GraphChange
+from diplograph.loader.store.embedded import EmbeddedStore
+from diplograph.loader.store.journal import JOURNAL_NAME, BulkJournal, JournalError
+from diplograph.loader.summary import Summary
+from tests.support.children import ROOT, child_env, command, generate_facts
+from tests.support.consistency import Expected, dataset_difference, inconsistencies
+
+EX = "http://example.org/"
+
+
+class _Killed(BaseException):
+    """Stands for SIGKILL in-process: nothing of the store's own error handling catches it."""
+
+
+def _triple(s: str, o: str) -> Triple:
+    return Triple(NamedNode(EX + s), NamedNode(EX + "p"), NamedNode(EX + o))
+
+
+@pytest.fixture(scope="module")
+def facts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate_facts(tmp_path_factory.mktemp("facts") / "facts.jsonl", 12, seed=6)
+
+
+@pytest.fixture
+def bulk_from_3(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loads switch to bulk mode (loader/bulk.py) after 3 documents."""
+    monkeypatch.setattr("diplograph.loader.bulk.BULK_MIN_DOCUMENTS", 3)
+
+
+@pytest.fixture
+def bulk_writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the bulk writes (the quads of each)."""
+    sizes: list[int] = []
+    write = EmbeddedStore._bulk_write
+
+    def counted(store: EmbeddedStore, quads: list[Quad]) -> None:
+        sizes.append(len(quads))
+        write(store, quads)
+
+    monkeypatch.setattr(EmbeddedStore, "_bulk_write", counted)
+    return sizes
+
+
+def _settings(path: Path) -> Settings:
+    return load_settings(store="embedded", store_path=path, batch_size=3)
+
+
+def _load(path: Path, facts: Path, *, bulk: bool, first: int | None = None) -> None:
+    store = EmbeddedStore(path)
+    store.bulk_writes = bulk
+    try:
+        records = list(read_path(facts))[:first]
+        report = Loader(store, _settings(path)).load(records)
+        assert report.documents_rejected == 0
+    finally:
+        store.close()
+
+
+def _every_quad(path: Path) -> Dataset:
+    """Every quad of the store at ``path``, the union (its default graph) included, with
+    canonical blank-node names."""
+    store = OxStore(str(path))
+    try:
+        dataset = Dataset(store.quads_for_pattern(None, None, None, None))
+    finally:
+        del store
+    dataset.canonicalize(CanonicalizationAlgorithm.UNSTABLE)
+    return dataset
+
+
+@pytest.fixture(scope="module")
+def clean_load(facts: Path, tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    """The store a transactional load of ``facts`` gives (default thresholds: no bulk mode)."""
+    path = tmp_path_factory.mktemp("clean") / "store"
+    _load(path, facts, bulk=False)
+    return _every_quad(path)
+
+
+@pytest.mark.usefixtures("bulk_from_3")
+def test_a_bulk_load_gives_the_store_a_transactional_load_gives(
+    tmp_path: Path, facts: Path, clean_load: Dataset, bulk_writes: list[int]
+) -> None:
+    _load(tmp_path / "bulk", facts, bulk=True)
+    assert len(bulk_writes) == 3  # 12 documents, 3 a batch: the first batch switches to bulk
+    assert not (tmp_path / "bulk" / JOURNAL_NAME).exists()
+    bulk = _every_quad(tmp_path / "bulk")
+    assert bulk == clean_load, dataset_difference(bulk, clean_load)
+
+
+@pytest.mark.usefixtures("bulk_from_3")
+def test_a_batch_a_crash_cut_short_is_undone_at_the_next_open_and_a_rerun_equals_a_clean_load(
+    tmp_path: Path, facts: Path, clean_load: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "store"
+    _load(path, facts, bulk=True, first=6)
+    before: list[Dataset] = []
+    write = EmbeddedStore._bulk_write
+
+    def cut_short(store: EmbeddedStore, quads: list[Quad]) -> None:
+        before.append(_every_quad_of(store))
+        write(store, quads[: len(quads) // 2])
+        raise _Killed
+
+    monkeypatch.setattr(EmbeddedStore, "_bulk_write", cut_short)
+    with pytest.raises(_Killed):
+        _load(path, facts, bulk=True)
+    monkeypatch.undo()
+    assert (path / JOURNAL_NAME).exists()
+    assert _every_quad(path) != before[0], "the cut-short batch wrote nothing"
+
+    EmbeddedStore(path).close()  # the open undoes the batch
+    assert not (path / JOURNAL_NAME).exists()
+    assert _every_quad(path) == before[0]
+
+    _load(path, facts, bulk=False)
+    final = _every_quad(path)
+    assert final == clean_load, dataset_difference(final, clean_load)
+
+
+def _every_quad_of(store: EmbeddedStore) -> Dataset:
+    dataset = Dataset(store.oxigraph.quads_for_pattern(None, None, None, None))
+    dataset.canonicalize(CanonicalizationAlgorithm.UNSTABLE)
+    return dataset
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Iterator[Path]:
+    """A store holding graph ``g1`` (triples a-b, c-d), written in a transaction."""
+    path = tmp_path / "store"
+    store = EmbeddedStore(path)
+    store.commit([GraphChange(EX + "g1", [_triple("a", "b"), _triple("c", "d")])])
+    store.close()
+    yield path
+
+
+def _bulk_commit_cut(path: Path, change: GraphChange, cut: Callable[[], None]) -> None:
+    """Commit ``change`` in bulk on the store at ``path``; ``cut`` runs in place of the
+    journal's removal (after the bulk write returned)."""
+    store = EmbeddedStore(path)
+    store.bulk_writes = True
+    clear = BulkJournal.clear
+    BulkJournal.clear = lambda journal: cut()  # type: ignore[method-assign]
+    try:
+        store.commit([change])
+    finally:
+        BulkJournal.clear = clear  # type: ignore[method-assign]
+        store.close()
+
+
+def _kill() -> None:
+    raise _Killed
+
+
+def test_union_triples_another_graph_holds_survive_the_undo(store_path: Path) -> None:
+    change = GraphChange(EX + "g2", [_triple("a", "b"), _triple("e", "f")])
+    with pytest.raises(_Killed):
+        _bulk_commit_cut(store_path, change, _kill)  # the batch is whole, its journal left
+
+    store = EmbeddedStore(store_path)
+    try:
+        assert store.graph_names() == [EX + "g1"]
+        assert {q.triple for q in store.union_quads()} == {_triple("a", "b"), _triple("c", "d")}
+    finally:
+        store.close()
+
+
+def test_the_undo_is_logged_with_what_it_undid(
+    store_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    change = GraphChange(EX + "g2", [_triple("a", "b"), _triple("e", "f")])
+    with pytest.raises(_Killed):
+        _bulk_commit_cut(store_path, change, _kill)
+    with caplog.at_level("WARNING"):
+        EmbeddedStore(store_path).close()
+    assert "undid a bulk write that did not finish: 1 graph(s) of 2 quads dropped and 1 " in (
+        caplog.text
+    )
+
+
+def test_a_journal_cut_short_before_its_rename_is_dropped_and_nothing_is_undone(
+    store_path: Path,
+) -> None:
+    before = _every_quad(store_path)
+    (store_path / (JOURNAL_NAME + ".tmp")).write_bytes(b"<http://example.org/a> <http://ex")
+
+    EmbeddedStore(store_path).close()
+    assert not (store_path / (JOURNAL_NAME + ".tmp")).exists()
+    assert _every_quad(store_path) == before
+
+
+@pytest.mark.parametrize(
+    "journal",
+    [
+        b"<http://example.org/a> <http://example.org/p> <http://example.org/b> <http://ex",
+        b"<http://example.org/a> <http://example.org/p> <http://example.org/b> "
+        b"<http://example.org/g1> .\n\n# end of batch: 2 quads\n",
+    ],
+    ids=["no end line", "fewer quads than its end line says"],
+)
+def test_a_journal_that_is_not_whole_is_refused_and_the_store_left_as_it_is(
+    store_path: Path, journal: bytes
+) -> None:
+    before = _every_quad(store_path)
+    (store_path / JOURNAL_NAME).write_bytes(journal)
+
+    with pytest.raises(JournalError, match="is not whole"):
+        EmbeddedStore(store_path)
+    assert (store_path / JOURNAL_NAME).read_bytes() == journal
+    assert _every_quad(store_path) == before
+
+
+def test_a_bulk_write_that_fails_is_undone_at_once_and_the_store_takes_writes_again(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _every_quad(store_path)
+    write = EmbeddedStore._bulk_write
+
+    def fail_half_way(store: EmbeddedStore, quads: list[Quad]) -> None:
+        write(store, quads[:2])
+        raise OSError("IO error: No space left on device")
+
+    monkeypatch.setattr(EmbeddedStore, "_bulk_write", fail_half_way)
+    store = EmbeddedStore(store_path)
+    store.bulk_writes = True
+    try:
+        with pytest.raises(StoreError, match="disk is full"):
+            store.commit([GraphChange(EX + "g2", [_triple("e", "f"), _triple("g", "h")])])
+        assert not (store_path / JOURNAL_NAME).exists()
+        assert _every_quad_of(store) == before
+        store.bulk_writes = False
+        store.commit([GraphChange(EX + "g3", [_triple("i", "j")])])
+        assert store.graph_names() == [EX + "g1", EX + "g3"]
+    finally:
+        store.close()
+
+
+@pytest.mark.usefixtures("bulk_from_3")
+@pytest.mark.parametrize(("flag", "bulk"), [((), True), (("--no-bulk-writes",), False)])
+def test_the_load_command_writes_in_bulk_unless_told_not_to(
+    tmp_path: Path, facts: Path, bulk_writes: list[int], flag: tuple[str, ...], bulk: bool
+) -> None:
+    argv = ["load", str(facts), "--no-progress", "--batch-size", "3", *flag]
+    result = CliRunner().invoke(main, [*argv, "--store-path", str(tmp_path / "store")])
+    assert result.exit_code == 0, result.output
+    assert bool(bulk_writes) is bulk
+
+
+def test_the_python_api_never_writes_in_bulk(tmp_path: Path) -> None:
+    with Graph(_settings(tmp_path / "store")) as graph:
+        assert isinstance(graph.store, EmbeddedStore)
+        assert graph.store.bulk_writes is False
+
+
+# -- the real command, killed inside the bulk write ----------------------------------------------
+
+DOCS, BATCH = 60, 10
+
+
+@pytest.fixture(scope="module")
+def many_facts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate_facts(tmp_path_factory.mktemp("many") / "facts.jsonl", DOCS, seed=6)
+
+
+@pytest.fixture(scope="module")
+def expected(many_facts: Path) -> Expected:
+    return Expected.from_facts([many_facts], DEFAULT_BASE_IRI)
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, env=child_env(), cwd=ROOT, capture_output=True, text=True, timeout=180
+    )
+
+
+@pytest.fixture(scope="module")
+def clean_cli_load(many_facts: Path, tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    path = tmp_path_factory.mktemp("clean-cli") / "store"
+    done = _run(command("load", str(many_facts), "--store-path", str(path), "--no-progress"))
+    assert done.returncode == 0, done.stderr
+    return _every_quad(path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("part", ["half", "union"])
+def test_a_load_killed_inside_a_bulk_write_leaves_whole_documents_and_a_rerun_equals_a_clean_load(
+    tmp_path: Path, many_facts: Path, expected: Expected, clean_cli_load: Dataset, part: str
+) -> None:
+    path = tmp_path / "store"
+    load = ["load", str(many_facts), "--store-path", str(path), "--batch-size", str(BATCH)]
+    # Bulk mode after 20 documents; killed in the second bulk batch (documents 31-40).
+    killed = _run(
+        [*command()[:2], "tests.support.bulk_child", part, "2", "20", "--", *load, "--no-progress"]
+    )
+    assert killed.returncode == -9, killed.stderr
+    journal = BulkJournal(path).pending()
+    assert journal is not None, "the kill did not land inside a bulk write"
+    raw = OxStore(str(path))
+    written = [q for q in journal if q in raw] + [
+        q for q in journal if Quad(q.subject, q.predicate, q.object, DefaultGraph()) in raw
+    ]
+    del raw
+    assert written, "the kill landed before any quad of the batch was written"
+
+    store = EmbeddedStore(path)  # undoes the batch
+    try:
+        present, problems = inconsistencies(store, expected, summary_may_be_stale=True)
+        assert problems == []
+        assert len(present) == 30
+        assert Summary(store, DEFAULT_BASE_IRI).state() == "stale"
+    finally:
+        store.close()
+
+    rerun = _run(command(*load, "--no-progress"))
+    assert rerun.returncode == 0, rerun.stderr
+    store = EmbeddedStore(path)
+    try:
+        present, problems = inconsistencies(store, expected)
+        assert problems == [] and present == set(expected.graphs)
+    finally:
+        store.close()
+    final = _every_quad(path)
+    assert final == clean_cli_load, dataset_difference(final, clean_cli_load)
