@@ -19,6 +19,7 @@ from diplograph.loader.gazetteer import State, identify_state
 from diplograph.loader.identity import Identities
 from diplograph.loader.iris import SITUATION_TYPES, IriMinter, slug
 from diplograph.loader.literals import decimal_literal, duration_literal, when_literal
+from diplograph.loader.measures import coordinate_literals, measure_literals
 from diplograph.loader.mentions import Claims, claims, publisher_mention
 from diplograph.loader.namespaces import (
     CAMEO,
@@ -96,9 +97,8 @@ class MappedDocument:
     #: what the load report should say without rejecting the document (a state name the
     #: gazetteer does not know), each naming source, record, field and rule
     warnings: list[InputWarning] = field(default_factory=list)
-    #: triples written with the document but not validated: the kept facts document
-    #: (loader/reconcile.py), a 4 KB literal that no shape is about, which made validating
-    #: a batch about a quarter slower
+    #: triples written with the document but not validated: the kept facts document (a 4 KB
+    #: literal no shape is about, which made validating a batch a quarter slower)
     kept: list[Triple] = field(default_factory=list)
 
     @property
@@ -290,6 +290,13 @@ class _Builder:
             ref = getattr(entity, name)
             if ref is not None:
                 self.add(iri, prop, self.entities[ref])
+        if entity.latitude is not None and entity.longitude is not None:
+            point = self.minter.attestation(self.graph, entity.id)  # the document's own point
+            self.add(iri, DIP + "position", point)
+            self.typed(point, "Point", path)
+            self.add(point, PROV + "wasDerivedFrom", self.graph)
+            for prop, degrees in coordinate_literals(entity.latitude, entity.longitude):
+                self.add(point, prop, degrees)
 
     # -- facts -------------------------------------------------------------------------------
 
@@ -406,6 +413,8 @@ class _Builder:
         self.add(att, PROV + "wasDerivedFrom", self.graph)
         self.add(att, PROV + "wasGeneratedBy", self.minter.run(self.graph))
         self.add(att, DIP + "confidence", decimal_literal(fact.confidence))
+        for prop, value in measure_literals(fact.measures):
+            self.add(att, prop, value)
         for j, ev in enumerate(fact.evidence):
             span = self.minter.span(att, ev.start, ev.end)
             self.add(att, DIP + "evidence", span)

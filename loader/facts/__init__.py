@@ -9,6 +9,8 @@ line, record and field.
 
 - :mod:`.scalars`: dates, durations, local ids and the other constrained scalars;
 - :mod:`.vocabulary`: the enumerations (entity and fact types, roles, polarities …);
+- :mod:`.measures`: an event's numbers (Goldstein scale, tone, counts, fatalities,
+  intensity) and a place's coordinates;
 - :mod:`.model`: the records, from :class:`FactsDocument` down;
 - :mod:`.parse`: one decoded JSON value to a :class:`SourceRecord`, with the error report;
 - :mod:`.read`: JSON and JSON Lines reading, with source and line;
@@ -22,6 +24,7 @@ turns them into global IRIs (see ``diplograph.loader.iris``).
 
 from __future__ import annotations
 
+from diplograph.loader.facts.measures import Measures
 from diplograph.loader.facts.model import (
     FORMAT_VERSION,
     DocumentMeta,
@@ -67,6 +70,7 @@ __all__ = [
     "FactType",
     "FactsDocument",
     "LocalId",
+    "Measures",
     "Modality",
     "Name",
     "Participant",

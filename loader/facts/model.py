@@ -19,6 +19,7 @@ from diplograph.loader.facts.identifiers import (
     WikidataId,
     check_entity_identifiers,
 )
+from diplograph.loader.facts.measures import Latitude, Longitude, Measures
 from diplograph.loader.facts.scalars import (
     Confidence,
     Duration,
@@ -47,6 +48,7 @@ __all__ = [
     "Fact",
     "FactsDocument",
     "FieldRuleError",
+    "Measures",
     "Participant",
     "RefError",
     "StanceClaim",
@@ -54,6 +56,13 @@ __all__ = [
 ]
 
 FORMAT_VERSION: Literal["1.0"] = "1.0"
+
+#: The entity types that are places, which may have coordinates.
+_PLACES = frozenset({EntityType.Place, EntityType.City, EntityType.Region, EntityType.State})
+#: The fact types that are not events of a dataset, which have no measures.
+_WITHOUT_MEASURES = frozenset(
+    {FactType.PostHolding, FactType.BilateralRelation, FactType.Backing, FactType.Stance}
+)
 
 
 class _Record(BaseModel):
@@ -133,10 +142,29 @@ class Entity(_Record):
     based_in: LocalId | None = Field(None, description="Where an organization is based.")
     located_in: LocalId | None = Field(None, description="For a place: the place it lies in.")
     post_in: LocalId | None = Field(None, description="For a post: the organization it is in.")
+    latitude: Latitude | None = Field(
+        None, description="For a place: where the document puts it (WGS 84), with longitude."
+    )
+    longitude: Longitude | None = Field(
+        None, description="For a place: where the document puts it (WGS 84), with latitude."
+    )
 
     @model_validator(mode="after")
     def _identifiers_fit(self) -> Entity:
         check_entity_identifiers(self.type, self.identifiers, FieldRuleError)
+        return self
+
+    @model_validator(mode="after")
+    def _coordinates_fit(self) -> Entity:
+        given = [name for name in ("latitude", "longitude") if getattr(self, name) is not None]
+        if given and self.type not in _PLACES:
+            raise FieldRuleError(
+                given[0],
+                f"coordinates are for places (Place, City, Region, State), not a {self.type.value}",
+            )
+        if len(given) == 1:
+            missing = "longitude" if given == ["latitude"] else "latitude"
+            raise FieldRuleError(missing, f"give {missing} with {given[0]}: a point needs both")
         return self
 
 
@@ -232,6 +260,20 @@ class Fact(_Record):
     )
     confidence: Confidence = 1.0
     evidence: list[Evidence] = Field(default_factory=list, max_length=50)
+    measures: Measures | None = Field(
+        None,
+        description="What this document says of the event in numbers (an event dataset's "
+        "Goldstein scale, tone, counts, fatalities, intensity): kept per source.",
+    )
+
+    @model_validator(mode="after")
+    def _measures_fit(self) -> Fact:
+        if self.measures is not None and self.type in _WITHOUT_MEASURES:
+            raise FieldRuleError(
+                "measures",
+                f"measures are for events and agreements, not a {self.type.value}",
+            )
+        return self
 
 
 class FactsDocument(_Record):
