@@ -9,6 +9,7 @@ rows are described where they are used.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -100,11 +101,60 @@ def test_violence_against_civilians_is_an_attack_with_the_associated_actors() ->
 def test_fatalities_location_sources_and_notes_are_kept() -> None:
     doc = _document("UKR4004")
     fact = doc["facts"][0]
-    assert "2 fatalities" in fact["summary"] and "at 48.4500, 34.9833" in fact["summary"]
+    assert fact["measures"] == {"fatalities": 2}
     assert "sources: Suspilne" in fact["summary"]
     assert "Удар дронів по Дніпру" in fact["summary"]  # non-ASCII notes, kept as written
+    assert "fatalities" not in fact["summary"]  # the number is typed, not repeated in text
     place = next(e for e in doc["entities"] if e["id"] == fact["place"])
     assert (place["type"], place["name"]) == ("City", "Dnipro")
+    assert (place["latitude"], place["longitude"]) == (48.45, 34.9833)
+
+
+def test_fatalities_per_month_is_a_sum_over_the_attestations(graph: Graph) -> None:
+    """The worked example of docs/importers.md: fatalities per month from ACLED."""
+    graph.import_file("acled", ACLED)
+    rows = graph.query(
+        """SELECT ?month (SUM(?n) AS ?fatalities) (COUNT(?att) AS ?events) WHERE {
+             ?event dip:attestedBy ?att ; dip:startDate ?day .
+             ?att dip:fatalities ?n ; prov:wasGeneratedBy/prov:wasAssociatedWith/rdfs:label
+                  "ACLED export"@en .
+             BIND(SUBSTR(STR(?day), 1, 7) AS ?month)
+           } GROUP BY ?month ORDER BY ?month"""
+    )
+    # 12 + 3 + 0 + 2 + 0 + 0: the IED without a target (1) is left out, the repeated
+    # abduction is one document
+    assert rows == [{"month": "2023-10", "fatalities": 17, "events": 6}]
+
+
+def test_the_coordinates_are_a_point_of_the_place_in_the_graph(graph: Graph) -> None:
+    graph.import_file("acled", ACLED)
+    rows = graph.query(
+        """PREFIX geo: <http://www.w3.org/2003/01/geo/wgs84_pos#>
+           SELECT ?lat ?long WHERE {
+             ?place rdfs:label "Dnipro"@en ; dip:position [ geo:lat ?lat ; geo:long ?long ] }"""
+    )
+    assert rows == [{"lat": Decimal("48.45"), "long": Decimal("34.9833")}]
+
+
+def test_coordinates_and_fatalities_out_of_range_reject_their_row_alone() -> None:
+    """tests/data/importers/acled-bad-numbers.csv: the fixture's first battle, then the same
+    row with one number broken per line."""
+    records = list(acled_records([DATA / "importers" / "acled-bad-numbers.csv"]))
+    assert [r.record_id for r in records if r.document is not None] == ["acled-TST0001"]
+    found = {
+        r.line: (r.error.location.record, r.error.location.field, r.error.rule)
+        for r in records
+        if r.error is not None
+    }
+    assert found == {
+        3: ("TST0002", "latitude (column 23)", "123.4 is outside -90 to 90"),
+        4: (
+            "TST0003",
+            "fatalities (column 29)",
+            "'-1' is not a number of people (a whole number, 0 or more)",
+        ),
+        5: ("TST0004", "longitude (column 24)", "-190 is outside -180 to 180"),
+    }
 
 
 def test_an_event_without_geography_has_no_place() -> None:

@@ -11,6 +11,7 @@ import gzip
 import json
 import zipfile
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -98,12 +99,68 @@ def test_a_code_outside_the_old_41_loads_with_its_class() -> None:
     assert appeal["type"] == "Appeal"
 
 
-def test_goldstein_mentions_sources_tone_and_coordinates_are_kept() -> None:
+def test_goldstein_mentions_sources_articles_and_tone_are_the_facts_measures() -> None:
     attack = _documents()["gdelt-1100000004"]["facts"][0]  # type: ignore[index]
-    summary = attack["summary"]
-    for part in ("Goldstein scale -10.0", "40 mention(s)", "4 source(s)", "tone -8.2"):
-        assert part in summary
-    assert "at 31.5, 34.4667" in summary
+    assert attack["measures"] == {
+        "goldstein": -10.0,
+        "mentions": 40,
+        "sources": 4,
+        "articles": 40,
+        "tone": -8.2,
+    }
+    assert attack["summary"] == (
+        "GDELT event 1100000004: CAMEO 190 (use conventional military force (unspecified))"
+    )
+
+
+def test_the_action_geography_keeps_its_coordinates() -> None:
+    doc = _documents()["gdelt-1100000004"]
+    place = next(e for e in doc["entities"] if e["id"] == doc["facts"][0]["place"])  # type: ignore[index,union-attr]
+    assert (place["latitude"], place["longitude"]) == (31.5, 34.4667)
+
+
+def test_the_numbers_are_typed_on_the_articles_attestation(graph: Graph) -> None:
+    graph.import_file("gdelt", GDELT)
+    rows = graph.query(
+        """PREFIX geo: <http://www.w3.org/2003/01/geo/wgs84_pos#>
+           SELECT ?g ?tone ?m ?s ?a ?lat ?long WHERE {
+             ?e dip:cameoCode cameo:190 ; dip:attestedBy ?att ; dip:atPlace ?place .
+             ?att dip:goldsteinScale ?g ; dip:averageTone ?tone ; dip:mentionCount ?m ;
+                  dip:sourceCount ?s ; dip:articleCount ?a .
+             ?place dip:position [ geo:lat ?lat ; geo:long ?long ] }"""
+    )
+    assert [tuple(r.values()) for r in rows] == [
+        (Decimal("-10"), Decimal("-8.2"), 40, 4, 40, Decimal("31.5"), Decimal("34.4667"))
+    ]
+
+
+def test_numbers_out_of_range_reject_their_row_alone_naming_column_and_rule(
+    graph: Graph,
+) -> None:
+    """tests/data/importers/gdelt-bad-numbers.tsv: row 1 of the fixture's Gaza event, then the
+    same row with one number broken per line."""
+    report = graph.import_file("gdelt", DATA / "importers" / "gdelt-bad-numbers.tsv")
+    assert report.documents_loaded == 1
+    found = {
+        r.line: (r.record, v["field"], v["message"])
+        for r in report.rejections
+        for v in r.violations
+    }
+    assert found == {
+        2: ("1100000102", "GoldsteinScale (column 31)", "12.5 is outside -10 to 10"),
+        3: (
+            "1100000103",
+            "NumMentions (column 32)",
+            "'-3' is not a count (a whole number, 0 or more)",
+        ),
+        4: ("1100000104", "ActionGeo_Lat (column 57)", "95.0 is outside -90 to 90"),
+        5: (
+            "1100000105",
+            "ActionGeo_Long (column 58)",
+            "a point needs ActionGeo_Long with ActionGeo_Lat",
+        ),
+        6: ("1100000106", "AvgTone (column 35)", "-140.5 is outside -100 to 100"),
+    }
 
 
 def test_geography_is_a_place_of_the_event() -> None:

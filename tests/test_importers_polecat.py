@@ -9,6 +9,7 @@ format (a header line, "None" for empty values); its rows are described where th
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -95,11 +96,48 @@ def test_a_military_sector_is_a_body_of_the_government_and_rebels_an_armed_group
 def test_non_ascii_place_names_and_geonames_ids_are_kept() -> None:
     doc = _document("20231015-0003")
     place = next(e for e in doc["entities"] if e["id"] == doc["facts"][0]["place"])
-    assert place == {
+    assert {k: v for k, v in place.items() if k not in ("latitude", "longitude")} == {
         "id": place["id"],
         "type": "City",
         "name": "Khān Yūnis",
         "identifiers": {"geonames": "281133"},
+    }
+
+
+def test_the_intensity_is_the_facts_measure_and_the_coordinates_the_places() -> None:
+    doc = _document("20231014-0001")
+    fact = doc["facts"][0]
+    assert fact["measures"] == {"intensity": 1.0}
+    assert fact["summary"] == (
+        "POLECAT event 20231014-0001: CONSULT (visit); contexts diplomatic, military; quad code 1"
+    )
+    place = next(e for e in doc["entities"] if e["id"] == fact["place"])
+    assert (place["latitude"], place["longitude"]) == (38.89511, -77.03637)
+
+
+def test_the_intensity_is_typed_on_the_attestation_in_the_graph(graph: Graph) -> None:
+    graph.import_file("polecat", POLECAT)
+    rows = graph.query(
+        """SELECT ?i WHERE {
+             ?e dip:ploverType plover:ACCUSE ; dip:attestedBy/dip:eventIntensity ?i }"""
+    )
+    assert rows == [{"i": Decimal("-3")}]
+
+
+def test_an_intensity_or_coordinate_out_of_range_rejects_its_row_alone() -> None:
+    """tests/data/importers/polecat-bad-numbers.tsv: the fixture's first visit, then the same
+    row with one number broken per line."""
+    records = list(polecat_records([DATA / "importers" / "polecat-bad-numbers.tsv"]))
+    assert [r.record_id for r in records if r.document is not None] == ["polecat-20231101-0001"]
+    found = {
+        r.line: (r.error.location.record, r.error.location.field, r.error.rule)
+        for r in records
+        if r.error is not None
+    }
+    assert found == {
+        3: ("20231101-0002", "Event Intensity (column 5)", "15 is outside -10 to 10"),
+        4: ("20231101-0003", "Latitude (column 29)", "91 is outside -90 to 90"),
+        5: ("20231101-0004", "Event Intensity (column 5)", "'high' is not a number"),
     }
 
 

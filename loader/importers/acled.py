@@ -30,6 +30,7 @@ from diplograph.loader.importers.documents import (
     local_id,
     plan,
 )
+from diplograph.loader.importers.numbers import coordinates, count
 from diplograph.loader.importers.rows import (
     Row,
     one_document_per_row,
@@ -126,10 +127,8 @@ def _document(row: Row, notes: ImportNotes) -> dict[str, Any] | None:
         raise row.error(column, f"unknown ACLED event type {' / '.join(kind)!r}", event_id)
     code, override = EVENT_TYPES[kind]
     cls = override or (code_lists().cameo_events[code].cls if code else None) or "Event"
-    fatalities = row.get("fatalities") or "0"
-    if not fatalities.isdigit():
-        raise row.error("fatalities", f"{fatalities!r} is not a number of people", event_id)
-    coordinates = _coordinates(row, event_id)
+    fatalities = count(row, "fatalities", event_id, what="a number of people")
+    point = coordinates(row, "latitude", "longitude", event_id)
     first = _actor(row, "actor1", "inter1", event_id)
     second = _actor(row, "actor2", "inter2", event_id)
     where = f"{row.source}:{row.line}"
@@ -140,16 +139,17 @@ def _document(row: Row, notes: ImportNotes) -> dict[str, Any] | None:
     extra = _associated(row, "assoc_actor_1", planned, first) + _associated(
         row, "assoc_actor_2", planned, second
     )
-    summary = f"ACLED event {event_id}: {kind[0]} / {kind[1]}; {fatalities} fatalities"
-    if coordinates:
-        summary += f"; at {coordinates}"
+    # fatalities are the fact's measure and the coordinates the place's point
+    summary = f"ACLED event {event_id}: {kind[0]} / {kind[1]}"
     for column, label in (("source", "sources"), ("notes", "notes")):
         if row.get(column):
             summary += f"; {label}: {row.get(column)}"
     fact: dict[str, Any] = {"time": {"start": date}, "summary": summary[:2000]}
     if code:
         fact["cameo"] = code
-    event = Event(event_id, row.line, fact, planned, _place(row), tuple(extra))
+    if fatalities is not None:
+        fact["measures"] = {"fatalities": fatalities}
+    event = Event(event_id, row.line, fact, planned, _place(row, point), tuple(extra))
     builder = DocumentBuilder(
         {
             "id": local_id(f"acled-{event_id}"),
@@ -209,7 +209,7 @@ def _associated(row: Row, column: str, planned: Plan, principal: Actor | None) -
     return out
 
 
-def _place(row: Row) -> dict[str, Any] | None:
+def _place(row: Row, point: tuple[float, float] | None) -> dict[str, Any] | None:
     name = row.get("location")
     if not name:
         return None
@@ -218,21 +218,9 @@ def _place(row: Row) -> dict[str, Any] | None:
     known = resolve_state(row.get("country"))
     if known is not None:
         entity["id"] = local_id(f"place-{known.iso3}-{name}")
+    if point is not None:
+        entity["latitude"], entity["longitude"] = point
     return entity
-
-
-def _coordinates(row: Row, record: str) -> str | None:
-    lat, lon = row.get("latitude"), row.get("longitude")
-    if not lat and not lon:
-        return None
-    for column, value, limit in (("latitude", lat, 90), ("longitude", lon, 180)):
-        try:
-            number = float(value)
-        except ValueError:
-            raise row.error(column, f"{value!r} is not a coordinate", record) from None
-        if not -limit <= number <= limit:
-            raise row.error(column, f"{value} is outside -{limit} to {limit}", record)
-    return f"{lat}, {lon}"
 
 
 def _timestamp(row: Row, date: str, record: str) -> str:

@@ -31,6 +31,7 @@ from diplograph.loader.importers.documents import (
     local_id,
     plan,
 )
+from diplograph.loader.importers.numbers import coordinates, count, scale
 from diplograph.loader.importers.rows import Row, RowError, read_tabular, rejected
 
 __all__ = ["COLUMNS", "TOOL", "gdelt_records"]
@@ -159,9 +160,8 @@ def _event(row: Row, notes: ImportNotes) -> tuple[str, tuple[Any, Any], Event | 
         raise row.error(
             "EventCode", f"unknown CAMEO event code {code!r} (not in the CAMEO code list)", event_id
         )
-    numbers = {}
-    for column in ("GoldsteinScale", "NumMentions", "NumSources", "NumArticles", "AvgTone"):
-        numbers[column] = _number(row, column, event_id)
+    measures = _measures(row, event_id)
+    point = coordinates(row, "ActionGeo_Lat", "ActionGeo_Long", event_id)
     document = {
         "id": f"gdelt-{event_id}",
         "url": url[:2000],
@@ -177,16 +177,12 @@ def _event(row: Row, notes: ImportNotes) -> tuple[str, tuple[Any, Any], Event | 
     if isinstance(planned, str):
         notes.left_out(f"CAMEO {code}", planned, where)
         return url, meta, None
-    summary = (
-        f"GDELT event {event_id}: CAMEO {code} ({known.label}); Goldstein scale "
-        f"{numbers['GoldsteinScale']}; {numbers['NumMentions']} mention(s) in "
-        f"{numbers['NumSources']} source(s) and {numbers['NumArticles']} article(s); average "
-        f"tone {numbers['AvgTone']}"
-    )
-    place = _place(row, "ActionGeo_")
-    if place is not None and row.get("ActionGeo_Lat") and row.get("ActionGeo_Long"):
-        summary += f"; at {row.get('ActionGeo_Lat')}, {row.get('ActionGeo_Long')}"
+    # the numbers are the fact's measures and the place's point: the summary names the code
+    summary = f"GDELT event {event_id}: CAMEO {code} ({known.label})"
+    place = _place(row, "ActionGeo_", point)
     fact: dict[str, Any] = {"time": {"start": date}, "cameo": code, "summary": summary}
+    if measures:
+        fact["measures"] = measures
     return url, meta, Event(event_id, row.line, fact, planned, place)
 
 
@@ -205,15 +201,29 @@ def _actor(row: Row, prefix: str, notes: ImportNotes, where: str) -> Actor | Non
     return found
 
 
-def _place(row: Row, prefix: str) -> dict[str, Any] | None:
+def _measures(row: Row, record: str) -> dict[str, Any]:
+    """The event's numbers, each in its codebook's range (docs/importers.md)."""
+    found = {
+        "goldstein": scale(row, "GoldsteinScale", -10, 10, record),
+        "mentions": count(row, "NumMentions", record),
+        "sources": count(row, "NumSources", record),
+        "articles": count(row, "NumArticles", record),
+        "tone": scale(row, "AvgTone", -100, 100, record),
+    }
+    return {name: value for name, value in found.items() if value is not None}
+
+
+def _place(row: Row, prefix: str, point: tuple[float, float] | None) -> dict[str, Any] | None:
     name = row.get(f"{prefix}FullName")
     if not name:
         return None
-    return _place_entity(row.get(f"{prefix}Type"), name, row.get(f"{prefix}FeatureID"))
+    return _place_entity(row.get(f"{prefix}Type"), name, row.get(f"{prefix}FeatureID"), point)
 
 
 @functools.lru_cache(maxsize=4096)
-def _place_entity(geo_type: str, name: str, feature: str) -> dict[str, Any]:
+def _place_entity(
+    geo_type: str, name: str, feature: str, point: tuple[float, float] | None
+) -> dict[str, Any]:
     """The place entity of a GDELT geography; the same dict for the same place (documents only
     read the entities they are given)."""
     kind = _GEO_TYPES.get(geo_type, "Place")
@@ -225,6 +235,8 @@ def _place_entity(geo_type: str, name: str, feature: str) -> dict[str, Any]:
     if feature and kind != "State":
         # GDELT's feature ids are GNS or GNIS ids, not GeoNames': a scheme of their own
         entity["identifiers"] = {"gdelt": feature}
+    if point is not None:
+        entity["latitude"], entity["longitude"] = point
     return entity
 
 
@@ -249,17 +261,6 @@ def _timestamp(row: Row, column: str, record: str) -> str:
     if int(hh) > 23 or int(mm) > 59 or int(ss) > 59:
         raise row.error(column, f"{text!r} is not a real time of day", record)
     return f"{date}T{hh}:{mm}:{ss}Z"
-
-
-def _number(row: Row, column: str, record: str) -> str:
-    text = row.get(column)
-    try:
-        value = float(text)
-    except ValueError:
-        raise row.error(column, f"{text!r} is not a number", record) from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise row.error(column, f"{text!r} is not a finite number", record)
-    return text
 
 
 def _publisher(url: str) -> str:

@@ -29,6 +29,7 @@ from diplograph.loader.importers.documents import (
     local_id,
     plan,
 )
+from diplograph.loader.importers.numbers import coordinates, scale
 from diplograph.loader.importers.rows import (
     Row,
     RowError,
@@ -152,18 +153,25 @@ def _document(row: Row, notes: ImportNotes) -> dict[str, Any] | None:
         # the shapes want one initiator per appeal: the first actor named
         extra = [(role, actor) for role, actor in extra if role != "initiator"]
         notes.note("an appeal keeps one initiator, the first actor named", where)
+    column = "Event Intensity" if _get(row, "Event Intensity") else "Intensity"
+    intensity = scale(row, column, -10, 10, event_id, get=_get)
+    point = coordinates(row, "Latitude", "Longitude", event_id, get=_get)
+    # the intensity is the fact's measure and the coordinates the place's point
     summary = f"POLECAT event {event_id}: {kind}"
     if modes:
         summary += f" ({', '.join(modes)})"
     if contexts:
         summary += f"; contexts {', '.join(contexts)}"
-    for column in ("Event Intensity", "Intensity", "Quad Code"):
-        if _get(row, column):
-            summary += f"; {column.lower()} {_get(row, column)}"
-    latitude, longitude = _get(row, "Latitude"), _get(row, "Longitude")
-    if latitude and longitude:
-        summary += f"; at {latitude}, {longitude}"
-    fact = {"time": {"start": date}, "plover": kind, "modality": modality, "summary": summary}
+    if _get(row, "Quad Code"):
+        summary += f"; quad code {_get(row, 'Quad Code')}"
+    fact: dict[str, Any] = {
+        "time": {"start": date},
+        "plover": kind,
+        "modality": modality,
+        "summary": summary,
+    }
+    if intensity is not None:
+        fact["measures"] = {"intensity": intensity}
     published = _date(row, "Publication Date", event_id) if _get(row, "Publication Date") else date
     document: dict[str, Any] = {"id": local_id(f"polecat-{event_id}"), "published": published}
     if _get(row, "Source"):
@@ -175,7 +183,8 @@ def _document(row: Row, notes: ImportNotes) -> dict[str, Any] | None:
     builder = DocumentBuilder(
         document, {"tool": TOOL, "version": version[:100], "time": f"{published}T00:00:00Z"}
     )
-    builder.add(Event(event_id, row.line, fact, planned, _place(row), tuple(extra)), notes, where)
+    place = _place(row, point)
+    builder.add(Event(event_id, row.line, fact, planned, place, tuple(extra)), notes, where)
     return builder.to_dict()
 
 
@@ -253,7 +262,7 @@ def _actor(name: str, country: str, sector: str, title: str, wiki: str) -> Actor
     )
 
 
-def _place(row: Row) -> dict[str, Any] | None:
+def _place(row: Row, point: tuple[float, float] | None) -> dict[str, Any] | None:
     name = _get(row, "Placename") or _get(row, "City")
     if not name:
         return None
@@ -271,4 +280,6 @@ def _place(row: Row) -> dict[str, Any] | None:
     geonames = _get(row, "GeoNames ID")
     if geonames.isdigit() and kind != "State":
         entity["identifiers"] = {"geonames": geonames}
+    if point is not None:
+        entity["latitude"], entity["longitude"] = point
     return entity
