@@ -292,8 +292,9 @@ class EmbeddedStore(Store):
     def _bulk_write(self, quads: list[Quad]) -> None:
         """Hand ``quads`` to Oxigraph's bulk loader: it writes SST files (a million quads at
         most each time) and has RocksDB ingest them, outside any transaction, so a crash may
-        leave any part of them. When it returns, the files are part of the database: ingestion
-        records them in RocksDB's MANIFEST, as a flush does."""
+        leave any part of them. When it returns the quads are durable: RocksDB's ingestion
+        syncs each file it links into the store directory, syncs the directory, and records
+        the files in its MANIFEST (``ExternalSstFileIngestionJob``), so the journal may go."""
         self._store.bulk_extend(quads)
 
     def undo_bulk_batch(self) -> None:
