@@ -134,6 +134,31 @@ def test_the_numbers_are_typed_on_the_articles_attestation(graph: Graph) -> None
     ]
 
 
+def test_the_most_negative_goldstein_scores_between_two_states(graph: Graph) -> None:
+    """The worked example of docs/importers.md: one row per article's score."""
+    graph.import_file("gdelt", GDELT)
+    rows = graph.query(
+        """SELECT ?goldstein ?code ?first ?second ?url WHERE {
+             ?event dip:hasParticipant ?a , ?b ; dip:cameoCode ?c ; dip:attestedBy ?att .
+             ?att dip:goldsteinScale ?goldstein ; prov:wasDerivedFrom/schema:url ?url .
+             ?a dip:governs? ?sa . ?sa a dip:State ; skos:prefLabel ?first .
+             ?b dip:governs? ?sb . ?sb a dip:State ; skos:prefLabel ?second .
+             FILTER(STR(?first) < STR(?second))
+             BIND(STRAFTER(STR(?c), STR(cameo:)) AS ?code)
+           } ORDER BY ?goldstein ?code ?url LIMIT 10"""
+    )
+    assert [(r["goldstein"], r["code"], r["first"], r["second"]) for r in rows] == [
+        (Decimal("1.9"), "042", "China", "United States"),
+        (Decimal("1.9"), "042", "China", "United States"),
+        (Decimal("3.4"), "0231", "China", "Russia"),
+        (Decimal("4"), "036", "China", "United States"),
+    ]
+    assert {r["url"] for r in rows[:2]} == {
+        "https://news.example.org/2023/10/14/wang-yi-washington",
+        "https://other.example.com/2023/10/14/chinese-fm-in-washington",
+    }
+
+
 def test_numbers_out_of_range_reject_their_row_alone_naming_column_and_rule(
     graph: Graph,
 ) -> None:
