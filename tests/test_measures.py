@@ -11,6 +11,7 @@ one bad document per rule, in the order of the tests below.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -74,6 +75,23 @@ def test_two_sources_disagreeing_on_fatalities_keep_both_on_one_event(graph: Gra
         ("doc-strike-monitor", 4),
     ]
     assert len({r["e"] for r in rows}) == 1  # one event node, two reports
+
+
+def test_two_fatality_counts_for_one_event_are_a_conflict(graph: Graph) -> None:
+    [conflict] = [c for c in graph.check() if c.property.endswith("#fatalities")]
+    assert conflict.kind == "conflicting-values"
+    assert [(v.value, [s.document for s in v.sources]) for v in conflict.values] == [
+        ("2", [graph.graph_iri("doc-strike-wire")]),
+        ("4", [graph.graph_iri("doc-strike-monitor")]),
+    ]
+
+
+def test_the_same_fatality_count_from_two_documents_is_no_conflict(settings: Settings) -> None:
+    wire, monitor = (json.loads(line) for line in MEASURES.read_text().splitlines())
+    monitor["facts"][0]["measures"]["fatalities"] = 2
+    with Graph(settings) as g:
+        assert g.load([wire, monitor]).documents_loaded == 2
+        assert not [c for c in g.check() if c.property.endswith("#fatalities")]
 
 
 def test_each_document_gives_the_place_its_own_point(graph: Graph) -> None:

@@ -6,6 +6,8 @@ they find (docs/mapping.md, "Conflicts and candidates"):
 
 * :func:`conflicting_values` – single-valued properties (:data:`SINGLE_VALUED`: start and end
   dates, duration, place) with values no single real value satisfies (:mod:`.values`);
+* :func:`conflicting_fatalities` – an event that documents give different fatality counts
+  (on their attestations, :mod:`.fatalities`);
 * :func:`overlapping_holders` – a post that admits one holder held by two people at once
   (:data:`SINGLE_HOLDER_POSTS`, :mod:`.holders`);
 * :func:`candidate_duplicates` – persons, organizations or states of one name without a shared
@@ -13,7 +15,7 @@ they find (docs/mapping.md, "Conflicts and candidates"):
 * :func:`candidate_same_events` – event nodes of one type and the same participants whose times
   can be one moment: one event reported at other precisions (:mod:`.events`).
 
-:func:`find_conflicts` runs all four; ``nodes`` limits them to what involves those nodes (the
+:func:`find_conflicts` runs all five; ``nodes`` limits them to what involves those nodes (the
 load report passes the nodes its documents touched, the resource page its one node) and
 ``documents`` keeps the findings one of those documents takes part in.
 """
@@ -25,6 +27,7 @@ from dataclasses import replace
 
 from diplograph.loader.conflicts.duplicates import CANDIDATE_CLASSES, candidate_duplicates
 from diplograph.loader.conflicts.events import candidate_same_events
+from diplograph.loader.conflicts.fatalities import FATALITIES, conflicting_fatalities
 from diplograph.loader.conflicts.holders import SINGLE_HOLDER_POSTS, overlapping_holders
 from diplograph.loader.conflicts.model import (
     CANDIDATE,
@@ -44,6 +47,7 @@ from diplograph.loader.store import Store
 __all__ = [
     "CANDIDATE",
     "CANDIDATE_CLASSES",
+    "FATALITIES",
     "HOLDERS",
     "KINDS",
     "SAME_EVENT",
@@ -56,6 +60,7 @@ __all__ = [
     "candidate_duplicates",
     "candidate_same_events",
     "compatible",
+    "conflicting_fatalities",
     "conflicting_values",
     "find_conflicts",
     "overlapping_holders",
@@ -90,7 +95,10 @@ def find_conflicts(
     if node_list is not None and not node_list:
         return []
     found = [
-        *conflicting_values(store, node_list),
+        *sorted(
+            [*conflicting_values(store, node_list), *conflicting_fatalities(store, node_list)],
+            key=lambda c: (c.node, c.property),
+        ),
         *overlapping_holders(store, node_list),
         *candidate_duplicates(store, node_list),
         *candidate_same_events(store, node_list),
