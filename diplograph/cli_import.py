@@ -26,6 +26,7 @@ from diplograph.cli_options import (
 from diplograph.graph import Graph
 from diplograph.loader.errors import InputError, StoreError
 from diplograph.loader.importers import SOURCES, ImportNotes, import_records
+from diplograph.loader.importers.readahead import read_ahead, worth_reading_ahead
 from diplograph.loader.report import Rejection, rejection_from_error
 
 __all__ = ["import_"]
@@ -107,6 +108,13 @@ class _Rejects:
     help="Exit 0 even when some rows or documents were rejected (they are still reported).",
 )
 @click.option("--batch-size", type=int, help="Documents validated and committed together.")
+@click.option(
+    "--read-ahead/--no-read-ahead",
+    "read_ahead_rows",
+    default=None,
+    help="Convert the rows in a second process while the documents load (default: for files "
+    "of 4 MiB or more; never for standard input).",
+)
 @bulk_writes_option
 @store_options
 def import_(
@@ -120,6 +128,7 @@ def import_(
     progress: bool | None,
     allow_rejects: bool,
     batch_size: int | None,
+    read_ahead_rows: bool | None,
     bulk_writes: bool,
     **store_flags: Any,
 ) -> None:
@@ -138,12 +147,17 @@ def import_(
     on_reject = _Rejects(rejects, output_format)
     notes = ImportNotes()
     show_bar = sys.stderr.isatty() if progress is None else progress
+    if read_ahead_rows is None:
+        read_ahead_rows = worth_reading_ahead(paths)
+    elif read_ahead_rows and "-" in map(str, paths):
+        raise InputError("--read-ahead needs files: standard input is read in this process")
+    convert = read_ahead if read_ahead_rows else import_records
     try:
         if show_bar:
             with click.progressbar(
                 length=_count_lines(paths), label="lines", file=sys.stderr, show_pos=True
             ) as bar:
-                records = import_records(source, paths, notes=notes, on_line=bar.update)
+                records = convert(source, paths, notes=notes, on_line=bar.update)
                 result = _run(
                     records,
                     dry_run,
@@ -155,7 +169,7 @@ def import_(
                     store_flags,
                 )
         else:
-            records = import_records(source, paths, notes=notes)
+            records = convert(source, paths, notes=notes)
             result = _run(
                 records, dry_run, output, strict, on_reject, batch_size, bulk_writes, store_flags
             )

@@ -175,18 +175,24 @@ class Graph:
         strict: bool = False,
         on_reject: Callable[[Rejection], None] | None = None,
         progress: Callable[[int], None] | None = None,
+        read_ahead: bool = False,
     ) -> LoadReport:
         """Import files of an event dataset (``source``: ``"gdelt"``, ``"acled"`` or
         ``"polecat"``, docs/importers.md) through the same load as :meth:`load_file`: same
         shapes, rejects, provenance and retraction. A row that breaks a rule is rejected alone;
         the report's warnings end with what the import left out, one line per reason.
-        ``progress`` is called with the number of documents of each batch done."""
+        ``progress`` is called with the number of documents of each batch done.
+        ``read_ahead`` converts the rows in a second process while the documents load (as
+        ``diplograph import`` does for large files); a script that sets it needs the
+        ``if __name__ == "__main__":`` guard of Python multiprocessing."""
         from diplograph.loader.importers import ImportNotes, import_records
+        from diplograph.loader.importers.readahead import read_ahead as converted_ahead
 
         if not paths:
             raise InputError(f"give at least one {source} file")
         notes = ImportNotes()
-        records = import_records(source, paths, notes=notes)
+        convert = converted_ahead if read_ahead else import_records
+        records = convert(source, paths, notes=notes)
         report = self.load_records(
             records, dry_run=dry_run, strict=strict, on_reject=on_reject, progress=progress
         )

@@ -119,6 +119,11 @@ class FactsError(InputError):
         self.rule = rule
         self.location = location
 
+    def __reduce__(self) -> tuple[type[FactsError], tuple[str, Location]]:
+        # Records cross process boundaries with their errors (an import reads ahead in a
+        # child process); the default pickling would call __init__ with the message alone.
+        return type(self), (self.rule, self.location)
+
     def to_dict(self) -> dict[str, object]:
         body = super().to_dict()
         body.update(

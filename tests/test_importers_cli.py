@@ -10,6 +10,7 @@ from click.testing import CliRunner, Result
 
 from diplograph.cli import main
 from tests.conftest import DATA
+from tests.support.consistency import canonical_dataset, dataset_difference
 
 IMPORTERS = DATA / "importers"
 
@@ -97,3 +98,31 @@ def test_the_progress_bar_counts_lines_and_the_report_follows(tmp_path: Path) ->
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "lines" in result.stderr and "loaded 6 document(s)" in result.stdout
+
+
+def test_read_ahead_loads_the_same_store_and_report_as_converting_in_process(
+    tmp_path: Path,
+) -> None:
+    outputs = {}
+    for flag in ("--read-ahead", "--no-read-ahead"):
+        store = tmp_path / flag
+        result = run(
+            "import", "gdelt", IMPORTERS / "gdelt-events.tsv", "--store-path", store,
+            "--format", "json", "--allow-rejects", "--no-progress", flag,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.stdout)
+        outputs[flag] = (report["documents"], report["import"], canonical_dataset(store))
+    ahead, here = outputs["--read-ahead"], outputs["--no-read-ahead"]
+    assert ahead[:2] == here[:2]
+    assert set(ahead[2]) == set(here[2]), dataset_difference(ahead[2], here[2])
+
+
+def test_read_ahead_refuses_standard_input(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["import", "gdelt", "-", "--read-ahead", "--store-path", str(tmp_path / "s")],
+        input="",
+    )
+    assert result.exit_code == 2
+    assert "--read-ahead needs files" in result.output
