@@ -84,9 +84,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: A query that has run this long is heavy: its worker process gets a lower CPU priority
-#: (api.workers), and its client's next queries queue behind those of clients whose last query
-#: was quick (api.admission).
+#: A query that has run this long is heavy (default ``heavy_seconds``): its process gets the CPU
+#: only when no other wants it (api.workers), and its client's next queries queue behind those
+#: of clients whose last query was quick (api.admission).
 HEAVY_SECONDS = 0.25
 
 #: Called by a task once per solution or triple; raises to stop the query.
@@ -270,7 +270,7 @@ class Runner:
 
     ``client_limit`` queries of one client run at once (default: every worker but one), with
     ``client_waiting`` more waiting; ``waiting`` queries wait in all (see
-    :mod:`diplograph.api.admission`).
+    :mod:`diplograph.api.admission`). A query that has run ``heavy_seconds`` is heavy.
     """
 
     def __init__(
@@ -284,10 +284,12 @@ class Runner:
         client_limit: int | None = None,
         client_waiting: int = 16,
         waiting: int = 64,
+        heavy_seconds: float = HEAVY_SECONDS,
     ) -> None:
         if workers < 1:
             raise ValueError("a query runner needs at least one worker")
         self.workers = workers
+        self.heavy_seconds = heavy_seconds
         self.first_chunk_bytes = first_chunk_bytes
         self.chunk_bytes = chunk_bytes
         self.buffer_chunks = buffer_chunks
@@ -462,10 +464,14 @@ class Runner:
             "available": max(self.workers - busy - self._unavailable(), 0),
             "queued": self.queue.queued(),
             "killed": self.metrics.killed_workers,
+            "killable": self.killable,
+            **({"note": self.note} if self.note else {}),
         }
 
-    #: ``threads`` or ``processes``.
-    kind = "threads"
+    #: ``threads`` or ``processes``; whether a query past its deadline is stopped for sure (its
+    #: process killed); why this runner serves instead of the one meant (``/health``), or None.
+    kind, killable = "threads", False
+    note: str | None = None
 
     def _unavailable(self) -> int:
         """Idle workers that cannot take a query (a process still starting)."""
@@ -497,7 +503,7 @@ class Runner:
         with self._lock:
             self._running.discard(job)
         ran = time.monotonic() - (job.started or time.monotonic())
-        self.history.record(job.client, ran > HEAVY_SECONDS)
+        self.history.record(job.client, ran > self.heavy_seconds)
         self.queue.done(job)
 
     def _give_up_at(self, job: _Job) -> float:

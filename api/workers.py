@@ -17,8 +17,14 @@ store every query runs in a **worker process** reading a snapshot of the store
   cheap and never inherits the server's threads; each process keeps its snapshot open between
   queries and opens the newest one when a write has made a newer one;
 * reads run on every core: the processes evaluate in parallel, without the server's GIL; a
-  query that has run for :data:`HEAVY_SECONDS` gets a lower CPU priority, so cheap queries on
-  the other workers keep their latency while heavy ones compute.
+  query that has run for ``heavy_seconds`` (the setting ``query_heavy_seconds``) is *heavy*: its
+  process is put in the ``SCHED_IDLE`` class (it gets a core only when no other process wants
+  it; nice 10 where that class does not exist), so cheap queries on the other workers keep
+  their latency while heavy ones compute;
+* while queries run, ``spares`` idle processes are kept ready (forked, the snapshot open), so a
+  query that arrives while heavy queries hold the workers is dispatched at once instead of
+  waiting for a process to start; processes beyond ``workers`` end after
+  :data:`LINGER_SECONDS` idle.
 
 A worker process ends when its pipe closes (the server stopped, even by ``SIGKILL``).
 """
@@ -41,7 +47,6 @@ from pathlib import Path
 from typing import Any
 
 from diplograph.api.execution import (
-    HEAVY_SECONDS,
     QueryFailedError,
     Runner,
     Task,
@@ -60,10 +65,11 @@ __all__ = ["ProcessRunner"]
 
 log = logging.getLogger(__name__)
 
-#: A heavy query's process (one that has run :data:`HEAVY_SECONDS`) gets this CPU priority, so
-#: that cheap queries on the other workers keep their latency on a busy machine. The process is
-#: replaced after the query (a process cannot raise its priority again).
+#: Where the ``SCHED_IDLE`` class does not exist, a heavy query's process gets this niceness
+#: instead. Either way the process is replaced after the query (it cannot get its priority back).
 HEAVY_NICENESS = 10
+#: Seconds a process beyond the pool stays idle (ready for the next query) before it ends.
+LINGER_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -162,7 +168,8 @@ class _Slot:
         self.conn: Connection | None = None
         self.generation: int | None = None
         self.ready = False
-        self.reniced = False
+        self.demoted = False  #: holds (or held) a heavy query at the lowest CPU priority
+        self.idle_since = 0.0
         self.killed: list[BaseProcess] = []
 
     def spawn(self) -> None:
@@ -177,7 +184,7 @@ class _Slot:
         process.start()
         theirs.close()
         self.process, self.conn = process, ours
-        self.reniced = False
+        self.demoted = False
         generation, path = runner.snapshots.acquire()
         self.generation = generation
         ours.send((runner.opener, str(path)))  # open the snapshot now, not at the first query
@@ -211,12 +218,20 @@ class _Slot:
             self.generation = None
 
     def lower_priority(self) -> None:
-        """Make the process nice (see :data:`HEAVY_SECONDS`); best effort."""
-        if self.process is None or self.process.pid is None or self.reniced:
+        """Let the process run only on a core no one else wants (its query is heavy).
+
+        ``SCHED_IDLE`` needs no privilege on Linux; elsewhere the process gets niceness
+        :data:`HEAVY_NICENESS`. Best effort: a process that already ended is left alone.
+        """
+        if self.process is None or self.process.pid is None or self.demoted:
             return
-        self.reniced = True
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, self.process.pid, HEAVY_NICENESS)
+        self.demoted = True
+        pid = self.process.pid
+        try:
+            os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+        except (AttributeError, OSError):
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, pid, HEAVY_NICENESS)
 
     def snapshot_for_next_query(self) -> Path:
         """The newest snapshot; the process opens it before running the query."""
@@ -246,24 +261,33 @@ class _LoopChannel(Channel):
 class ProcessRunner(Runner):
     """Worker processes over snapshots of a store that makes checkpoints (module docstring).
 
-    ``workers`` processes take queries. When every one of them holds a heavy query (one that
-    has run for :data:`HEAVY_SECONDS`) and queries wait, a process per waiting query is
-    started, up to ``max_workers`` in all (four times ``workers`` by default): heavy queries
-    from many clients at once then hold processes, which cost memory, but not every process,
-    so other queries still run (at a higher CPU priority than the heavy ones). Such extra
-    processes end once they are idle and nothing waits. The other options are
-    :class:`Runner`'s. The processes are driven from the event loop itself (an order down
-    the pipe, the answer read when the pipe is readable): no thread stands between a request
-    and its process, which keeps a cheap lookup's cost within a few hundred microseconds of
-    evaluating it in the server.
-    Starting and killing processes, which block, run on threads.
+    ``workers`` processes take queries. While queries run, ``spares`` more are kept idle and
+    ready, up to ``max_workers`` in all (four times ``workers`` by default), and when every
+    process holds a heavy query (one that has run for ``heavy_seconds``) while queries wait, a
+    process per waiting query is started within the same bound: heavy queries from many clients
+    at once then hold processes, which cost memory, but not every process, so other queries
+    still run (and get the CPU before the heavy ones). Processes beyond ``workers`` end after
+    :data:`LINGER_SECONDS` idle. The other options are :class:`Runner`'s.
+
+    The processes are driven from the event loop itself (an order down the pipe, the answer
+    read when the pipe is readable): no thread stands between a request and its process, which
+    keeps a cheap lookup's cost within a few hundred microseconds of evaluating it in the
+    server. Starting and killing processes, which block, run on threads.
     """
 
     kind = "processes"
+    killable = True
 
-    def __init__(self, workers: int = 4, max_workers: int | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        workers: int = 4,
+        max_workers: int | None = None,
+        spares: int = 2,
+        **options: Any,
+    ) -> None:
         super().__init__(workers, **options)
         self.max_workers = max(workers, max_workers or 4 * workers)
+        self.spares = max(spares, 0)
         self._spawning = 0
         self._numbers = itertools.count(1)
         self.context = multiprocessing.get_context("forkserver")
@@ -336,8 +360,6 @@ class ProcessRunner(Runner):
 
     def _submitted(self) -> None:
         self._dispatch()
-        # A query that finds every worker holding a heavy query gets a process of its own.
-        self._add_workers_if_all_heavy()
 
     def _channel(self, loop: asyncio.AbstractEventLoop) -> Channel:
         channel = _LoopChannel(loop, self.buffer_chunks)
@@ -349,7 +371,7 @@ class ProcessRunner(Runner):
         while self._idle and not self._closed:
             job = self.queue.take_nowait()
             if job is None:
-                return
+                break
             if not self._begin(job):
                 self.queue.done(job)
                 continue
@@ -357,6 +379,7 @@ class ProcessRunner(Runner):
             task = asyncio.get_running_loop().create_task(self._serve(slot, job))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        self._grow()
 
     async def _serve(self, slot: _Slot, job: _Job) -> None:
         loop = asyncio.get_running_loop()
@@ -371,32 +394,67 @@ class ProcessRunner(Runner):
         if self._closed:  # the server is stopping: no replacement
             slot.kill()
             return
-        if len(self._slots) > self.workers and not self.queue.queued():
-            # An extra process, no longer needed.
-            self._slots.remove(slot)
-            slot.kill()
+        stale = slot.demoted or slot.process is None or not slot.process.is_alive()
+        if stale and self._surplus(slot) and not self.queue.queued():
+            # Killed, dead or demoted, and not needed: end it rather than replace it.
+            self._retire(slot)
             await loop.run_in_executor(None, slot.reap)
             return
-        if slot.reniced or slot.process is None or not slot.process.is_alive():
-            # Killed, dead, or reniced (it would stay slow for the cheap queries to come).
+        if stale:
+            # Killed, dead, or demoted (it would stay slow for the cheap queries to come).
             await loop.run_in_executor(None, slot.respawn)
         if slot.ready:
-            self._idle.append(slot)
+            self._make_idle(slot)
         self._dispatch()
 
-    def _heavy(self, slot: _Slot) -> None:
-        """A worker's query has run for :data:`HEAVY_SECONDS`."""
-        slot.lower_priority()
-        self._add_workers_if_all_heavy()
+    def _make_idle(self, slot: _Slot) -> None:
+        self._idle.append(slot)
+        slot.idle_since = time.monotonic()
+        if len(self._slots) > self.workers:
+            asyncio.get_running_loop().call_later(LINGER_SECONDS, self._linger_over, slot)
 
-    def _add_workers_if_all_heavy(self) -> None:
-        """Start a process per waiting query (up to ``max_workers`` in all) when every worker
-        holds a heavy query."""
-        if self._closed or self._idle:
+    def _linger_over(self, slot: _Slot) -> None:
+        """A timer set when ``slot`` became idle: end it if it stayed idle and is not needed."""
+        if self._closed or slot not in self._idle or not self._surplus(slot):
             return
-        if not all(slot.reniced for slot in self._slots if slot.ready):
-            return  # a worker with a young query will soon be free
-        while self._spawning < self.queue.queued() and len(self._slots) < self.max_workers:
+        if time.monotonic() - slot.idle_since < LINGER_SECONDS * 0.99:
+            return  # it took a query since the timer was set; a later timer decides
+        self._idle.remove(slot)
+        self._retire(slot)
+        asyncio.get_running_loop().run_in_executor(None, slot.reap)
+
+    def _surplus(self, slot: _Slot) -> bool:
+        """Whether ``slot`` (idle, or done with its query) can end: beyond the pool, and no
+        query runs on another process or more than ``spares`` stay idle without it (more: a
+        margin, so that processes are not ended and started again under a steady load)."""
+        if len(self._slots) <= self.workers:
+            return False
+        idle = slot in self._idle
+        busy = len(self._slots) - len(self._idle) - self._spawning - (0 if idle else 1)
+        spare = len(self._idle) + self._spawning - (1 if idle else 0)
+        return busy == 0 or spare > self.spares
+
+    def _retire(self, slot: _Slot) -> None:
+        self._slots.remove(slot)
+        slot.kill()
+
+    def _heavy(self, slot: _Slot) -> None:
+        """A worker's query has run for ``heavy_seconds``."""
+        slot.lower_priority()
+        self._grow()
+
+    def _grow(self) -> None:
+        """Start processes, up to ``max_workers`` in all: while queries run, until ``spares``
+        are idle or starting; when every process holds a heavy query, one per waiting query."""
+        if self._closed:
+            return
+        wanted = 0
+        if self.spares and len(self._idle) < len(self._slots):
+            wanted = self.spares - len(self._idle) - self._spawning
+        if not self._idle and all(slot.demoted for slot in self._slots if slot.ready):
+            wanted = max(wanted, self.queue.queued() - self._spawning)
+        while wanted > 0 and len(self._slots) < self.max_workers:
+            wanted -= 1
             slot = _Slot(self, next(self._numbers))
             self._slots.append(slot)
             self._spawning += 1
@@ -416,8 +474,8 @@ class ProcessRunner(Runner):
         if self._closed:
             slot.kill()
             return
-        log.info("query worker %d started: every worker holds a heavy query", slot.index)
-        self._idle.append(slot)
+        log.info("query worker %d started beyond the pool of %d", slot.index, self.workers)
+        self._make_idle(slot)
         self._dispatch()
 
     async def _run(self, slot: _Slot, job: _Job, loop: asyncio.AbstractEventLoop) -> None:
@@ -443,7 +501,7 @@ class ProcessRunner(Runner):
         # uvloop makes a watched descriptor non-blocking; the messages are read whole (a
         # reader that finds one is started reads it to its end), so keep it blocking.
         os.set_blocking(fd, True)
-        heavy = loop.call_later(HEAVY_SECONDS, self._heavy, slot)
+        heavy = loop.call_later(self.heavy_seconds, self._heavy, slot)
         handed = 0  # items put on the channel from the loop (within its capacity: no wait)
         try:
             while True:
@@ -460,7 +518,11 @@ class ProcessRunner(Runner):
                     except (EOFError, OSError):
                         slot.kill()
                         self._hand_over(
-                            job, StoreError("the query worker process ended unexpectedly")
+                            job,
+                            StoreError(
+                                "the query worker process ended unexpectedly (its error, if "
+                                "any, is on the server's standard error)"
+                            ),
                         )
                         return
                     if message[0] == "error":
