@@ -23,6 +23,7 @@ Middleware, outermost first:
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import threading
 import time
@@ -58,6 +59,7 @@ from diplograph.api.execution import QueryRunner, Runner
 from diplograph.api.metrics import CONTENT_TYPE as METRICS_TYPE
 from diplograph.api.metrics import Metrics
 from diplograph.loader.config import Settings
+from diplograph.loader.errors import ConfigError, StoreError
 from diplograph.loader.store import Store, open_store
 
 __all__ = ["DEFAULT_QUERY_PROCESSES", "DEFAULT_QUERY_WORKERS", "create_app", "default_runner"]
@@ -65,7 +67,8 @@ __all__ = ["DEFAULT_QUERY_PROCESSES", "DEFAULT_QUERY_WORKERS", "create_app", "de
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("diplograph.api.access")
 
-#: Query worker threads (in-memory and remote stores): at most this many queries at once.
+#: Query worker threads (in-memory and remote stores): at most this many queries at once
+#: (``query_workers`` unset).
 DEFAULT_QUERY_WORKERS = min(8, max(2, os.cpu_count() or 2))
 #: Query worker processes (on-disk store): two per core, so that while heavy queries compute
 #: (at a lower priority, see api.workers) other clients' queries still find a worker, and one
@@ -73,15 +76,78 @@ DEFAULT_QUERY_WORKERS = min(8, max(2, os.cpu_count() or 2))
 DEFAULT_QUERY_PROCESSES = min(16, max(4, 2 * (os.cpu_count() or 2)))
 
 
-def default_runner(store: Store) -> Runner:
+def default_runner(store: Store, settings: Settings | None = None) -> Runner:
     """Worker processes over snapshots for a store that makes checkpoints (the on-disk embedded
     store; a query past its timeout is killed); worker threads for the in-memory and the remote
-    store."""
+    store. Sized by the ``query_*`` settings (defaults without ``settings``)."""
     if store.checkpoints_home() is not None:
         from diplograph.api.workers import ProcessRunner
 
-        return ProcessRunner(DEFAULT_QUERY_PROCESSES)
-    return QueryRunner(DEFAULT_QUERY_WORKERS)
+        workers = _setting(settings, "query_workers") or DEFAULT_QUERY_PROCESSES
+        return ProcessRunner(
+            workers,
+            max_workers=_setting(settings, "query_max_processes"),
+            spares=_setting(settings, "query_spare_processes", 2),
+            **_queue_options(settings),
+        )
+    return _threads(settings)
+
+
+def _threads(settings: Settings | None) -> QueryRunner:
+    workers = _setting(settings, "query_workers") or DEFAULT_QUERY_WORKERS
+    return QueryRunner(workers, **_queue_options(settings))
+
+
+def _setting(settings: Settings | None, name: str, default: Any = None) -> Any:
+    return default if settings is None else getattr(settings, name)
+
+
+def _queue_options(settings: Settings | None) -> dict[str, Any]:
+    if settings is None:
+        return {}
+    return {
+        "client_limit": settings.query_client_limit,
+        "client_waiting": settings.query_client_queue,
+        "waiting": settings.query_queue,
+        "heavy_seconds": settings.query_heavy_seconds,
+    }
+
+
+def _bind_default_runner(store: Store, settings: Settings, metrics: Metrics) -> Runner:
+    """:func:`default_runner`, bound to ``store``; worker threads when the worker processes'
+    snapshots cannot be made (a read-only or full disk, no permission), with a warning."""
+    runner = default_runner(store, settings)
+    try:
+        runner.bind(store, metrics)
+    except (OSError, StoreError) as exc:  # the directory, or the first checkpoint in it
+        if runner.kind != "processes":
+            raise
+        log.warning(
+            "query worker processes are off: the store's snapshots cannot be made in %s (%s). "
+            "Queries run on threads in this process instead, and a query past its timeout can "
+            "no longer be killed: it keeps its worker busy until the engine returns",
+            store.checkpoints_home(), exc,
+        )  # fmt: skip
+        runner = _threads(settings)
+        runner.note = f"worker processes are off: the store's snapshots cannot be made ({exc})"
+        runner.bind(store, metrics)
+    return runner
+
+
+def _refuse_in_worker_start() -> None:
+    """Fail clearly when a worker process, starting, runs the user's script again.
+
+    Worker processes start from a *forkserver*, which imports the script that started the
+    server (as ``__mp_main__``) before it runs a worker; a script that builds the app outside
+    ``if __name__ == "__main__":`` would build it again there (and fail on the store's lock).
+    ``_inheriting`` is what ``multiprocessing`` itself checks for the same mistake.
+    """
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise ConfigError(
+            "create_app() was called while a query worker process was starting: the script "
+            'that builds the app must do so under `if __name__ == "__main__":` (worker '
+            "processes import the script again; see docs/api.md, Serving from a script)"
+        )
 
 
 def create_app(
@@ -93,14 +159,19 @@ def create_app(
     caller. ``runner`` replaces the default query workers (:func:`default_runner`; tests use
     small chunk sizes).
     """
+    _refuse_in_worker_start()
     owns_store = store is None
     the_store = open_store(settings) if store is None else store
-    the_runner = runner or default_runner(the_store)
-    the_runner.bind(the_store, Metrics())
+    if runner is None:
+        the_runner = _bind_default_runner(the_store, settings, Metrics())
+    else:
+        the_runner = runner
+        the_runner.bind(the_store, Metrics())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        log.info("serving the %s store; writes %s", the_store.kind,
+        log.info("serving the %s store; queries on %d worker %s; writes %s", the_store.kind,
+                 the_runner.workers, the_runner.kind,
                  "enabled" if settings.write_token else "disabled")  # fmt: skip
         the_runner.warm()
         try:

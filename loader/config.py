@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from diplograph.loader.errors import ConfigError
@@ -82,6 +82,53 @@ class Settings(BaseSettings):
         default_factory=list,
         description="IRI prefixes SERVICE and LOAD may reach; empty means none (the default).",
     )
+
+    # --- query workers (api/execution.py, api/workers.py, api/admission.py) -------------------
+    query_workers: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="Queries run at once: worker processes on the on-disk store (default two "
+        "per core, 4 to 16), worker threads otherwise (default one per core, 2 to 8).",
+    )
+    query_client_limit: int | None = Field(
+        None,
+        ge=1,
+        description="Queries one client (address) may run at once (default: workers - 1).",
+    )
+    query_client_queue: int = Field(
+        16, ge=0, description="Queries one client may have waiting; one more is refused with 429."
+    )
+    query_queue: int = Field(
+        64, ge=0, description="Queries that may wait in all; one more is refused with 503."
+    )
+    query_heavy_seconds: float = Field(
+        0.25,
+        gt=0,
+        description="A query that has run this long is heavy: its process gets the CPU only when "
+        "no other query wants it, and its client's next queries queue behind quick clients'.",
+    )
+    query_max_processes: int | None = Field(
+        None,
+        ge=1,
+        description="Worker processes at most, the spares and those started for waiting "
+        "queries while heavy ones hold the pool included (default: four times the workers).",
+    )
+    query_spare_processes: int = Field(
+        2,
+        ge=0,
+        description="Idle worker processes kept ready while queries run, so that a query that "
+        "arrives while heavy ones hold the workers does not wait for a process to start "
+        "(within query_max_processes).",
+    )
+
+    @field_validator("query_max_processes")
+    @classmethod
+    def _max_processes_cover_workers(cls, value: int | None, info: ValidationInfo) -> int | None:
+        workers = info.data.get("query_workers")
+        if value is not None and workers is not None and value < workers:
+            raise ValueError(f"must be at least query_workers ({workers})")
+        return value
 
     @field_validator("base_iri")
     @classmethod

@@ -8,6 +8,7 @@ server promises (timeout + 1 s for capacity to come back), not a guess at the ma
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import httpx
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
+from diplograph.api.workers import ProcessRunner
 from diplograph.loader.store.embedded import EmbeddedStore
 from tests.conftest import DATA
 from tests.support.server import DATA_FILE, LiveServer, StartServer, add_quads
@@ -165,10 +167,11 @@ def test_heavy_queries_from_more_clients_than_workers_leave_room_for_others(
 def test_health_is_degraded_while_no_worker_can_take_a_query(
     start_server: StartServer, disk_store: EmbeddedStore
 ) -> None:
-    with start_server(store=disk_store, query_timeout=2.0) as server:
+    # No process beyond the pool (no spare, no extra): two heavy queries take every worker.
+    limits = {"query_workers": 2, "query_max_processes": 2}
+    with start_server(store=disk_store, query_timeout=2.0, **limits) as server:
         assert health(server).status_code == 200
-        workers = health(server).json()["queries"]["workers"]
-        runner = threading.Thread(target=heavy_in_parallel, args=(server, workers))
+        runner = threading.Thread(target=heavy_in_parallel, args=(server, 2))
         runner.start()
         wait_for(lambda: health(server).status_code == 503, within=2.0,
                  what="/health never says degraded")  # fmt: skip
@@ -274,3 +277,47 @@ def test_after_a_load_returns_the_next_query_sees_it(
         assert loaded.status_code == 200, loaded.text
         assert ask(http, server, FROM_FACTS).json()["boolean"] is True
     store.close()
+
+
+@pytest.mark.slow
+def test_spare_processes_are_ready_while_queries_hold_the_pool(
+    start_server: StartServer, disk_store: EmbeddedStore
+) -> None:
+    # Heavy only after 30 s: the spare comes from the queries running, not from their weight.
+    limits = {"query_workers": 2, "query_spare_processes": 1, "query_heavy_seconds": 30.0}
+    with start_server(store=disk_store, query_timeout=3.0, **limits) as server:
+        assert health(server).json()["queries"]["extra"] == 0  # nothing runs: no spare
+        crowd = threading.Thread(target=heavy_in_parallel, args=(server, 2))
+        crowd.start()
+        wait_for(lambda: health(server).json()["queries"]["busy"] == 2, within=2.0,
+                 what="the heavy queries never start")  # fmt: skip
+        wait_for(lambda: health(server).json()["queries"]["available"] >= 1, within=2.0,
+                 what="no spare process is ready while both workers are busy")  # fmt: skip
+        assert health(server).json()["queries"]["extra"] == 1
+        with client("127.0.0.3") as http:
+            began = time.monotonic()
+            response = ask(http, server, CHEAP)
+            elapsed = time.monotonic() - began
+        assert response.status_code == 200
+        assert elapsed < 1.0  # not the 3 s a heavy query's deadline would make it wait
+        crowd.join()
+        wait_for(lambda: health(server).json()["queries"]["extra"] == 0, within=5.0,
+                 what="the spare process stays once nothing runs")  # fmt: skip
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="no SCHED_IDLE on this system")
+def test_a_heavy_query_runs_only_on_cpu_no_other_process_wants(
+    start_server: StartServer, disk_store: EmbeddedStore
+) -> None:
+    runner = ProcessRunner(2, heavy_seconds=0.1)
+    with start_server(store=disk_store, query_timeout=2.0, runner=runner) as server:
+        crowd = threading.Thread(target=heavy_in_parallel, args=(server, 1))
+        crowd.start()
+        wait_for(lambda: any(slot.demoted for slot in runner._slots), within=2.0,
+                 what="the heavy query's process is never demoted")  # fmt: skip
+        (slot,) = [slot for slot in runner._slots if slot.demoted]
+        assert slot.process is not None and slot.process.pid is not None
+        assert os.sched_getscheduler(slot.process.pid) == os.SCHED_IDLE
+        others = [s.process.pid for s in runner._slots if not s.demoted and s.process]
+        assert others and all(os.sched_getscheduler(pid) == os.SCHED_OTHER for pid in others)
+        crowd.join()
