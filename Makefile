@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # install always draws some (setuptools warns about folders named like the package).
 PIP := $(BIN)/python -m pip -qq
 
-.PHONY: run test lint typecheck clean
+.PHONY: run test lint typecheck clean bench-tools
 
 # What running needs: the package and its dependencies.
 $(BIN)/.installed-run: pyproject.toml
@@ -37,3 +37,9 @@ lint: $(BIN)/.installed
 
 clean:
 	rm -rf $(VENV) data
+
+# The programs the benchmarks drive besides Python (bench/README.md): wrk, the HTTP load generator
+# of bench/isolation.py and bench/http_queries.py. Debian or Ubuntu; as root, or SUDO=sudo.
+bench-tools:
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y wrk

@@ -6,7 +6,9 @@ on-disk store (cached in ``bench/out/stores/``), then for each size:
 1. **HTTP overhead**: the cheap lookup (``q02``) timed in process (the same evaluation and
    serialization a worker does) and over HTTP with one keep-alive client; medians.
 2. **Throughput**: the cheap lookup under wrk at 1 and 16 connections, against
-   ``diplograph serve`` and (``--virtuoso``) Virtuoso loaded with the same quads.
+   ``diplograph serve``, a bare ASGI app under the same uvicorn settings answering the same
+   bytes (:mod:`bench.bare_asgi`: the ceiling of one Python front process) and
+   (``--virtuoso``) Virtuoso loaded with the same quads.
 3. **Heavy queries beside cheap ones**: 10 concurrent heavy queries (a COUNT over a cross join,
    minutes of work) while 4 clients loop the cheap lookup; the lookups' p50/p99 and errors, the
    heavy queries' statuses. Twice: the 10 heavy queries from one client address, and from ten.
@@ -16,8 +18,15 @@ on-disk store (cached in ``bench/out/stores/``), then for each size:
 Clients use distinct source addresses (127.0.0.x, all this machine) where the test says
 "clients": the server's fair queue tells clients apart by address. Everything runs on this
 machine, clients included, so rates are floors and only ratios travel. Results go to
-``bench/out/isolation.json``; ``--doc`` prints the markdown section for docs/benchmarks.md.
-Servers listen on 127.0.0.1 and are stopped by PID.
+``bench/out/isolation.json`` (``--out`` names another file).
+
+``--set NAME=VALUE`` (repeatable) gives the server a setting (``DIPLOGRAPH_NAME``), and
+``--heavy-only`` runs only part 3 (with the burst it is timed against): how a setting changes
+the heavy queries' effect, in a minute a size.
+
+The throughput runs need ``wrk`` (``make bench-tools``, or the ``wrk`` package of the
+distribution); without it the benchmark stops at once and says so. Servers listen on 127.0.0.1
+and are stopped by PID.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -245,22 +255,45 @@ def threads_side_by_side(store: Path, lookup: str, args: argparse.Namespace) -> 
     return out
 
 
+def bare_side_by_side(
+    body: bytes, media_type: str, lookup: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    """wrk at 1 and 16 connections against a bare ASGI app answering ``body`` (the ceiling)."""
+    path = OUT / "isolation-lookup-body"
+    path.write_bytes(body)
+    port = free_port()
+    cmd = [sys.executable, "-m", "bench.bare_asgi", str(path), media_type, str(port)]
+    out: dict[str, Any] = {"bytes": len(body)}
+    with Server(cmd, http_ok(f"http://127.0.0.1:{port}/which"), cwd=ROOT, env=dict(os.environ),
+                wait=60):  # fmt: skip
+        out["uvicorn"] = httpx.get(f"http://127.0.0.1:{port}/which").json()
+        out["wrk"] = [wrk(f"http://127.0.0.1:{port}/sparql", lookup, c, args.seconds)
+                      for c in (1, 16)]  # fmt: skip
+    log(f"  bare ASGI ({out['uvicorn']}): wrk {[round(w.get('rps', 0)) for w in out['wrk']]}")
+    return out
+
+
 def bench_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     store = store_for(n)
     queries = load_queries()
     lookup = queries[LOOKUP_QUERY]
-    out: dict[str, Any] = {"docs": n}
-    out["in_process_ms"] = in_process_ms(store, lookup, args.repeat)
+    out: dict[str, Any] = {"docs": n, "settings": args.set}
+    if not args.heavy_only:
+        out["in_process_ms"] = in_process_ms(store, lookup, args.repeat)
     port = free_port()
-    cmd, env = diplograph_serve(port, QUERY_TIMEOUT, ["--store-path", str(store)])
+    settings = {f"DIPLOGRAPH_{name.upper()}": value for name, value in args.set.items()}
+    cmd, env = diplograph_serve(port, QUERY_TIMEOUT, ["--store-path", str(store)], settings)
     endpoint = f"http://127.0.0.1:{port}/sparql"
     with Server(cmd, http_ok(f"http://127.0.0.1:{port}/health"), cwd=ROOT, env=env, wait=60):
         out["workers"] = httpx.get(f"http://127.0.0.1:{port}/health").json()["queries"]
-        out["http_ms"] = http_ms(endpoint, lookup, args.repeat)
-        out["overhead_ms"] = out["http_ms"] - out["in_process_ms"]
-        log(f"  {label(n)}: in process {out['in_process_ms']:.2f} ms, HTTP {out['http_ms']:.2f} ms")
-        out["wrk"] = [wrk(endpoint, lookup, c, args.seconds) for c in (1, 16)]
-        log(f"  {label(n)}: wrk {[round(w.get('rps', 0)) for w in out['wrk']]} req/s")
+        if not args.heavy_only:
+            out["http_ms"] = http_ms(endpoint, lookup, args.repeat)
+            out["overhead_ms"] = out["http_ms"] - out["in_process_ms"]
+            log(f"  {label(n)}: in process {out['in_process_ms']:.2f} ms, "
+                f"HTTP {out['http_ms']:.2f} ms")  # fmt: skip
+            out["wrk"] = [wrk(endpoint, lookup, c, args.seconds) for c in (1, 16)]
+            log(f"  {label(n)}: wrk {[round(w.get('rps', 0)) for w in out['wrk']]} req/s")
+            answer = httpx.get(endpoint, params={"query": lookup}, headers={"Accept": ACCEPT_JSON})
         before = burst(endpoint, lookup, 4.0)
         out["burst_rps"] = sum(1 for _, s in before if s == 200) / 4.0
         out["one_heavy_client"] = heavy_beside_cheap(
@@ -272,6 +305,9 @@ def bench_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
         )
         log(f"  {label(n)}: ten heavy clients: {summary(out['ten_heavy_clients'])}")
         out["metrics"] = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    if args.heavy_only:
+        return out
+    out["bare"] = bare_side_by_side(answer.content, answer.headers["content-type"], lookup, args)
     if args.threads:
         out["threads"] = threads_side_by_side(store, lookup, args)
     if args.virtuoso:
@@ -314,7 +350,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--threads", action="store_true", help="also the server with worker threads (before)"
     )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE",
+        help="a server setting, e.g. query_spare_processes=0 (repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--heavy-only", action="store_true", help="only the heavy queries beside cheap ones"
+    )
+    parser.add_argument("--out", default="isolation.json", help="file name in bench/out/")
     args = parser.parse_args(argv)
+    args.set = dict(item.split("=", 1) for item in args.set)
+    if shutil.which("wrk") is None and not args.heavy_only:
+        print(
+            "bench.isolation: wrk is not installed, and the throughput runs need it. Install it "
+            "with `make bench-tools` (as root: apt-get install wrk), or run only the heavy "
+            "queries beside cheap ones with --heavy-only.",
+            file=sys.stderr,
+        )
+        return 2
     results: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": machine(),
@@ -324,9 +377,10 @@ def main(argv: list[str] | None = None) -> int:
         n = parse_count(size)
         log(f"isolation at {label(n)} documents")
         results["sizes"][label(n)] = bench_size(n, args)
-        (OUT / "isolation.json").write_text(json.dumps(results, indent=1))
+        (OUT / args.out).write_text(json.dumps(results, indent=1))
     results["finished"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    (OUT / "isolation.json").write_text(json.dumps(results, indent=1))
+    results["load_average"] = os.getloadavg()
+    (OUT / args.out).write_text(json.dumps(results, indent=1))
     return 0
 
 
