@@ -21,9 +21,9 @@ store every query runs in a **worker process** reading a snapshot of the store
   process is put in the ``SCHED_IDLE`` class (it gets a core only when no other process wants
   it; nice 10 where that class does not exist), so cheap queries on the other workers keep
   their latency while heavy ones compute;
-* while queries run, ``spares`` idle processes are kept ready (forked, the snapshot open), so a
-  query that arrives while heavy queries hold the workers is dispatched at once instead of
-  waiting for a process to start; processes beyond ``workers`` end after
+* while a heavy query runs, ``spares`` idle processes are kept ready (forked, the snapshot
+  open), so a query that arrives while heavy queries hold the workers is dispatched at once
+  instead of waiting for a process to start; processes beyond ``workers`` end after
   :data:`LINGER_SECONDS` idle.
 
 A worker process ends when its pipe closes (the server stopped, even by ``SIGKILL``).
@@ -261,8 +261,8 @@ class _LoopChannel(Channel):
 class ProcessRunner(Runner):
     """Worker processes over snapshots of a store that makes checkpoints (module docstring).
 
-    ``workers`` processes take queries. While queries run, ``spares`` more are kept idle and
-    ready, up to ``max_workers`` in all (four times ``workers`` by default), and when every
+    ``workers`` processes take queries. While a heavy query runs, ``spares`` more are kept idle
+    and ready, up to ``max_workers`` in all (four times ``workers`` by default), and when every
     process holds a heavy query (one that has run for ``heavy_seconds``) while queries wait, a
     process per waiting query is started within the same bound: heavy queries from many clients
     at once then hold processes, which cost memory, but not every process, so other queries
@@ -415,24 +415,32 @@ class ProcessRunner(Runner):
 
     def _linger_over(self, slot: _Slot) -> None:
         """A timer set when ``slot`` became idle: end it if it stayed idle and is not needed."""
-        if self._closed or slot not in self._idle or not self._surplus(slot):
+        if self._closed or slot not in self._idle:
             return
         if time.monotonic() - slot.idle_since < LINGER_SECONDS * 0.99:
             return  # it took a query since the timer was set; a later timer decides
+        if not self._surplus(slot):  # still wanted: ask again later
+            asyncio.get_running_loop().call_later(LINGER_SECONDS, self._linger_over, slot)
+            return
         self._idle.remove(slot)
         self._retire(slot)
         asyncio.get_running_loop().run_in_executor(None, slot.reap)
 
+    def _spares_wanted(self) -> int:
+        """``spares`` while a heavy query runs, else none: spares are for the queries that
+        arrive while heavy ones hold the pool (kept under a cheap load too, every cheap query
+        would take the spare and call for another, up to ``max_workers``)."""
+        return self.spares if any(slot.demoted for slot in self._slots) else 0
+
     def _surplus(self, slot: _Slot) -> bool:
-        """Whether ``slot`` (idle, or done with its query) can end: beyond the pool, and no
-        query runs on another process or more than ``spares`` stay idle without it (more: a
-        margin, so that processes are not ended and started again under a steady load)."""
+        """Whether ``slot`` (idle, or done with its query) can end: beyond the pool, and more
+        than the spares wanted stay idle without it (more: a margin, so that processes are not
+        ended and started again under a steady load)."""
         if len(self._slots) <= self.workers:
             return False
-        idle = slot in self._idle
-        busy = len(self._slots) - len(self._idle) - self._spawning - (0 if idle else 1)
-        spare = len(self._idle) + self._spawning - (1 if idle else 0)
-        return busy == 0 or spare > self.spares
+        wanted = self._spares_wanted()
+        spare = len(self._idle) + self._spawning - (1 if slot in self._idle else 0)
+        return wanted == 0 or spare > wanted
 
     def _retire(self, slot: _Slot) -> None:
         self._slots.remove(slot)
@@ -444,13 +452,12 @@ class ProcessRunner(Runner):
         self._grow()
 
     def _grow(self) -> None:
-        """Start processes, up to ``max_workers`` in all: while queries run, until ``spares``
-        are idle or starting; when every process holds a heavy query, one per waiting query."""
+        """Start processes, up to ``max_workers`` in all: while a heavy query runs, until
+        ``spares`` are idle or starting; when every process holds a heavy query, one per
+        waiting query."""
         if self._closed:
             return
-        wanted = 0
-        if self.spares and len(self._idle) < len(self._slots):
-            wanted = self.spares - len(self._idle) - self._spawning
+        wanted = self._spares_wanted() - len(self._idle) - self._spawning
         if not self._idle and all(slot.demoted for slot in self._slots if slot.ready):
             wanted = max(wanted, self.queue.queued() - self._spawning)
         while wanted > 0 and len(self._slots) < self.max_workers:

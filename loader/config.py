@@ -117,8 +117,8 @@ class Settings(BaseSettings):
     query_spare_processes: int = Field(
         2,
         ge=0,
-        description="Idle worker processes kept ready while queries run, so that a query that "
-        "arrives while heavy ones hold the workers does not wait for a process to start "
+        description="Idle worker processes kept ready while a heavy query runs, so that a query "
+        "that arrives while heavy ones hold the workers does not wait for a process to start "
         "(within query_max_processes).",
     )
 
