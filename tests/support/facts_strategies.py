@@ -46,6 +46,22 @@ ROLES: dict[str, tuple[str, ...]] = {
 }
 assert set(ROLES) == {t.value for t in FactType}, "a fact type is missing from ROLES"
 
+#: An event's measures (docs/facts.md, "Measures and coordinates"), each in its range.
+MEASURES = st.fixed_dictionaries(
+    {},
+    optional={
+        "goldstein": st.floats(-10, 10),
+        "tone": st.floats(-100, 100),
+        "mentions": st.integers(0, 10**6),
+        "sources": st.integers(0, 10**4),
+        "articles": st.integers(0, 10**6),
+        "fatalities": st.integers(0, 10**5),
+        "intensity": st.floats(-10, 10),
+    },
+)
+#: The fact types that take no measures, and the entity types that take coordinates.
+WITHOUT_MEASURES = {"PostHolding", "BilateralRelation", "Backing", "Stance"}
+PLACE_TYPES = {"Place", "City", "Region", "State"}
 LOCAL_IDS = st.from_regex(r"[a-z][a-z0-9-]{0,11}", fullmatch=True)
 JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=5)
 NAMES = st.text(
@@ -147,10 +163,16 @@ def format_documents(draw: st.DrawFn) -> dict[str, Any]:
             fact["sub_event_of"] = draw(st.sampled_from(others))
         if index > 0 and draw(st.booleans()):
             fact["according_to"] = draw(st.sampled_from(entity_ids + fact_ids[:index]))
+        if kind not in WITHOUT_MEASURES and draw(st.booleans()):
+            fact["measures"] = draw(MEASURES)
         if draw(st.booleans()):
             start_at = draw(st.integers(0, 10_000))
             fact["evidence"] = [{"start": start_at, "end": start_at + draw(st.integers(1, 500))}]
         facts.append(fact)
+    for entity in entities:  # types are final now (a post holding makes its post)
+        if entity["type"] in PLACE_TYPES and draw(st.booleans()):
+            entity["latitude"] = draw(st.floats(-90, 90))
+            entity["longitude"] = draw(st.floats(-180, 180))
     return {
         "format_version": "1.0",
         "document": {
