@@ -127,6 +127,14 @@ class FairQueue(Generic[J]):
         """Jobs waiting, over all clients."""
         return sum(len(q) for q in self._queues.values())
 
+    def runnable(self) -> int:
+        """Waiting jobs that a free worker could take now (their clients under the limit)."""
+        with self._cond:
+            return sum(
+                min(len(waiting), max(self.client_limit - self._running.get(client, 0), 0))
+                for client, waiting in self._queues.items()
+            )
+
     def running(self, client: str) -> int:
         """Jobs of ``client`` taken and not done."""
         with self._cond:

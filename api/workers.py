@@ -68,8 +68,9 @@ log = logging.getLogger(__name__)
 #: Where the ``SCHED_IDLE`` class does not exist, a heavy query's process gets this niceness
 #: instead. Either way the process is replaced after the query (it cannot get its priority back).
 HEAVY_NICENESS = 10
-#: Seconds a process beyond the pool stays idle (ready for the next query) before it ends.
-LINGER_SECONDS = 2.0
+#: Seconds a process beyond the pool stays idle (ready for the next query) before it ends: long
+#: enough that a steady load does not end processes only to start them again.
+LINGER_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -429,8 +430,13 @@ class ProcessRunner(Runner):
     def _spares_wanted(self) -> int:
         """``spares`` while a heavy query runs, else none: spares are for the queries that
         arrive while heavy ones hold the pool (kept under a cheap load too, every cheap query
-        would take the spare and call for another, up to ``max_workers``)."""
-        return self.spares if any(slot.demoted for slot in self._slots) else 0
+        would take the spare and call for another, up to ``max_workers``). Even so, processes
+        not holding a heavy query stay within ``workers + spares``."""
+        if not any(slot.demoted for slot in self._slots):
+            return 0
+        light = sum(1 for slot in self._slots if not slot.demoted)
+        room = self.workers + self.spares - light  # light counts the idle and the starting
+        return max(min(self.spares, room + len(self._idle) + self._spawning), 0)
 
     def _surplus(self, slot: _Slot) -> bool:
         """Whether ``slot`` (idle, or done with its query) can end: beyond the pool, and more
@@ -459,7 +465,7 @@ class ProcessRunner(Runner):
             return
         wanted = self._spares_wanted() - len(self._idle) - self._spawning
         if not self._idle and all(slot.demoted for slot in self._slots if slot.ready):
-            wanted = max(wanted, self.queue.queued() - self._spawning)
+            wanted = max(wanted, self.queue.runnable() - self._spawning)
         while wanted > 0 and len(self._slots) < self.max_workers:
             wanted -= 1
             slot = _Slot(self, next(self._numbers))

@@ -49,6 +49,18 @@ def test_a_client_at_its_limit_waits_while_others_run() -> None:
     assert queue.take().name == "a2"
 
 
+def test_only_jobs_of_clients_under_their_limit_count_as_runnable() -> None:
+    queue = fair_queue(client_limit=2)
+    for name in ("a1", "a2", "a3", "a4"):
+        queue.put(Job("a", name))
+    queue.put(Job("b", "b1"))
+    assert queue.runnable() == 3  # a may start two, b one
+    queue.take()
+    queue.take()
+    queue.take()  # a1, b1, a2: a is at its limit
+    assert (queue.queued(), queue.runnable()) == (2, 0)
+
+
 def test_a_dropped_job_is_never_taken() -> None:
     queue = fair_queue()
     gone = Job("a", "gone")
