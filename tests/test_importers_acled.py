@@ -8,8 +8,10 @@ rows are described where they are used.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -108,6 +110,18 @@ def test_fatalities_location_sources_and_notes_are_kept() -> None:
     place = next(e for e in doc["entities"] if e["id"] == fact["place"])
     assert (place["type"], place["name"]) == ("City", "Dnipro")
     assert (place["latitude"], place["longitude"]) == (48.45, 34.9833)
+
+
+def test_an_empty_fatalities_cell_gives_no_count_not_zero(tmp_path: Path) -> None:
+    header, first = ACLED.read_text(encoding="utf-8").splitlines()[:2]
+    row = next(csv.reader([first]))
+    row[next(csv.reader([header])).index("fatalities")] = ""
+    path = tmp_path / "acled.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write(header + "\n")
+        csv.writer(out, lineterminator="\n").writerow(row)
+    [record] = list(acled_records([path]))
+    assert record.raw is not None and "measures" not in record.raw["facts"][0]
 
 
 def test_fatalities_per_month_is_a_sum_over_the_attestations(graph: Graph) -> None:
