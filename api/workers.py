@@ -396,7 +396,7 @@ class ProcessRunner(Runner):
             slot.kill()
             return
         stale = slot.demoted or slot.process is None or not slot.process.is_alive()
-        if stale and self._surplus(slot) and not self.queue.queued():
+        if stale and self._surplus(slot) and not self.queue.runnable():
             # Killed, dead or demoted, and not needed: end it rather than replace it.
             self._retire(slot)
             await loop.run_in_executor(None, slot.reap)
@@ -427,12 +427,13 @@ class ProcessRunner(Runner):
         self._retire(slot)
         asyncio.get_running_loop().run_in_executor(None, slot.reap)
 
-    def _spares_wanted(self) -> int:
+    def _spares_wanted(self, leaving: _Slot | None = None) -> int:
         """``spares`` while a heavy query runs, else none: spares are for the queries that
         arrive while heavy ones hold the pool (kept under a cheap load too, every cheap query
         would take the spare and call for another, up to ``max_workers``). Even so, processes
-        not holding a heavy query stay within ``workers + spares``."""
-        if not any(slot.demoted for slot in self._slots):
+        not holding a heavy query stay within ``workers + spares``. ``leaving``: a process that
+        may end, whose own heavy query does not count."""
+        if not any(slot.demoted for slot in self._slots if slot is not leaving):
             return 0
         light = sum(1 for slot in self._slots if not slot.demoted)
         room = self.workers + self.spares - light  # light counts the idle and the starting
@@ -444,7 +445,7 @@ class ProcessRunner(Runner):
         ended and started again under a steady load)."""
         if len(self._slots) <= self.workers:
             return False
-        wanted = self._spares_wanted()
+        wanted = self._spares_wanted(leaving=slot)
         spare = len(self._idle) + self._spawning - (1 if slot in self._idle else 0)
         return wanted == 0 or spare > wanted
 
