@@ -279,7 +279,7 @@ async def metrics_route(request: Request) -> Response:
         "unavailable": max(status["workers"] - status["busy"] - status["available"], 0),
         "extra": status.get("extra", 0),
     }
-    text = runner.metrics.render(workers, status["queued"])
+    text = runner.metrics.render(workers, status["queued"], status["kind"])
     return Response(text, media_type=METRICS_TYPE)
 
 

@@ -68,8 +68,9 @@ class Metrics:
         with self._lock:
             self._writes[kind] += 1
 
-    def render(self, workers: dict[str, int], waiting: int) -> str:
-        """The exposition text; ``workers`` counts workers by state, ``waiting`` queued queries."""
+    def render(self, workers: dict[str, int], waiting: int, runner: str = "threads") -> str:
+        """The exposition text; ``workers`` counts workers by state, ``waiting`` queued queries,
+        ``runner`` is the kind of workers (``processes`` or ``threads``)."""
         with self._lock:
             lines = [
                 "# HELP diplograph_queries_total SPARQL queries answered, by HTTP status.",
@@ -121,6 +122,9 @@ class Metrics:
             for state, count in workers.items()
         ]
         lines += [
+            "# HELP diplograph_query_runner The kind of query workers serving (1: this one).",
+            "# TYPE diplograph_query_runner gauge",
+            f'diplograph_query_runner{{kind="{runner}"}} 1',
             "# HELP diplograph_queries_waiting Queries waiting for a worker.",
             "# TYPE diplograph_queries_waiting gauge",
             f"diplograph_queries_waiting {waiting}",

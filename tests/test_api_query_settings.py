@@ -134,9 +134,11 @@ def test_a_store_that_cannot_be_snapshotted_is_served_on_threads_and_health_says
         assert "can no longer be killed" in caplog.text
         with TestClient(app) as http:
             queries = http.get("/health").json()["queries"]
+            metrics = http.get("/metrics").text
             answer = http.get("/sparql", params={"query": "ASK {}"})
         assert queries["kind"] == "threads"
         assert queries["killable"] is False
+        assert 'diplograph_query_runner{kind="threads"} 1' in metrics.splitlines()
         assert "snapshots cannot be made" in queries["note"]
         assert answer.status_code == 200
     finally:
