@@ -182,6 +182,11 @@ class IriMinter:
         """One document's attestation of one fact."""
         return f"{document}/attestation/{slug(fact_id)}"
 
+    def point(self, document: str, place_id: str) -> str:
+        """The coordinates one document gives a place (its own point: another document may
+        put the place elsewhere)."""
+        return f"{document}/point/{slug(place_id)}"
+
     def span(self, attestation: str, start: int, end: int) -> str:
         """A span of the document's text that is evidence for a fact."""
         return f"{attestation}/span/{start}-{end}"

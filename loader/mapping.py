@@ -291,7 +291,7 @@ class _Builder:
             if ref is not None:
                 self.add(iri, prop, self.entities[ref])
         if entity.latitude is not None and entity.longitude is not None:
-            point = self.minter.attestation(self.graph, entity.id)  # the document's own point
+            point = self.minter.point(self.graph, entity.id)
             self.add(iri, DIP + "position", point)
             self.typed(point, "Point", path)
             self.add(point, PROV + "wasDerivedFrom", self.graph)

@@ -9,18 +9,13 @@ that put one place at slightly different coordinates keep two pairs, never a mix
 
 from __future__ import annotations
 
-from typing import Final
-
 from pyoxigraph import Literal
 
 from diplograph.loader.facts.measures import MEASURES, Measures
 from diplograph.loader.literals import decimal_literal
-from diplograph.loader.namespaces import DIP
+from diplograph.loader.namespaces import DIP, GEO
 
-__all__ = ["GEO", "coordinate_literals", "measure_literals"]
-
-#: The W3C WGS 84 Basic Geo vocabulary (``geo:lat``, ``geo:long``).
-GEO: Final = "http://www.w3.org/2003/01/geo/wgs84_pos#"
+__all__ = ["coordinate_literals", "measure_literals"]
 
 
 def measure_literals(measures: Measures | None) -> list[tuple[str, Literal]]:

@@ -50,6 +50,8 @@ FOAF: Final = "http://xmlns.com/foaf/0.1/"
 SCHEMA: Final = "https://schema.org/"
 DCTERMS: Final = "http://purl.org/dc/terms/"
 SEM: Final = "http://semanticweb.cs.vu.nl/2009/11/sem/"
+#: The W3C WGS 84 Basic Geo vocabulary (``geo:lat``, ``geo:long`` of a place's points).
+GEO: Final = "http://www.w3.org/2003/01/geo/wgs84_pos#"
 VANN: Final = "http://purl.org/vocab/vann/"
 VOID: Final = "http://rdfs.org/ns/void#"
 SH: Final = "http://www.w3.org/ns/shacl#"
@@ -71,6 +73,7 @@ PREFIXES: Final[dict[str, str]] = {
     "foaf": FOAF,
     "schema": SCHEMA,
     "dcterms": DCTERMS,
+    "geo": GEO,
     "cameo": CAMEO,
     "plover": PLOVER,
     "kw": KW,
