@@ -87,7 +87,7 @@ def default_runner(store: Store, settings: Settings | None = None) -> Runner:
         return ProcessRunner(
             workers,
             max_workers=_setting(settings, "query_max_processes"),
-            spares=_setting(settings, "query_spare_processes", 2),
+            spares=_setting(settings, "query_spare_processes", 0),
             **_queue_options(settings),
         )
     return _threads(settings)

@@ -115,7 +115,7 @@ class Settings(BaseSettings):
         "queries while heavy ones hold the pool included (default: four times the workers).",
     )
     query_spare_processes: int = Field(
-        2,
+        0,
         ge=0,
         description="Idle worker processes kept ready while a heavy query runs, so that a query "
         "that arrives while heavy ones hold the workers does not wait for a process to start "

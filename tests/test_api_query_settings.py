@@ -44,13 +44,13 @@ def test_the_process_limits_reach_the_process_runner(tmp_path: Path) -> None:
     settings = load_settings(
         store_path=tmp_path / "store",
         query_max_processes=5,
-        query_spare_processes=0,
+        query_spare_processes=1,
         **LIMITS,
     )
     runner = create_app(settings, store).state.runner
     try:
         assert isinstance(runner, ProcessRunner)
-        assert (runner.workers, runner.max_workers, runner.spares) == (3, 5, 0)
+        assert (runner.workers, runner.max_workers, runner.spares) == (3, 5, 1)
         assert runner.queue.client_limit == 1
         assert runner.heavy_seconds == 0.5
     finally:
