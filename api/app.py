@@ -196,6 +196,9 @@ def create_app(
     app.state.write_lock = threading.Lock()
     install_error_handlers(app)
 
+    # GET and POST /sparql go straight to their handlers (sparql.LeanRoute); the router's
+    # routes, behind it, describe the endpoint in the API description.
+    app.router.routes.append(sparql.LeanRoute())
     app.include_router(sparql.router)
     app.include_router(graph_store.router)
     app.include_router(ingest.router)

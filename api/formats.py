@@ -161,7 +161,34 @@ def negotiate(
     quality the earlier in ``offered`` wins; with ``prefer_specific`` one named by a specific
     media range wins first (``Accept: text/html, */*`` picks HTML even when it is offered last).
     Raises :class:`UnsupportedFormatError` (406) naming what can be served.
+
+    For the three families the choice is kept per ``Accept`` (the last 512 headers up to 512
+    characters): clients send the same few headers again and again.
     """
+    family = next((f for f in _FAMILIES if f is offered), None)
+    if family is None or len(accept or "") > 512 or len(override or "") > 512:
+        return _negotiate(accept, offered, override, what, prefer_specific)
+    key = (accept, override, id(family), what, prefer_specific)
+    chosen = _chosen.get(key)
+    if chosen is None:
+        chosen = _negotiate(accept, family, override, what, prefer_specific)
+        if len(_chosen) >= 512:
+            _chosen.clear()
+        _chosen[key] = chosen
+    return chosen
+
+
+_FAMILIES = (RESULT_FORMATS, GRAPH_FORMATS, DATASET_FORMATS)
+_chosen: dict[tuple[str | None, str | None, int, str, bool], Format] = {}
+
+
+def _negotiate(
+    accept: str | None,
+    offered: Sequence[Format],
+    override: str | None,
+    what: str,
+    prefer_specific: bool,
+) -> Format:
     if override:
         for fmt in offered:
             if fmt.matches_name(override):
@@ -261,11 +288,38 @@ def _json_term(term: Term) -> dict[str, object]:
     }
 
 
+#: A JSON string literal (quotes and escapes; non-ASCII kept): the C function ``json`` itself
+#: uses with ``ensure_ascii=False``.
+_json_string: Callable[[str], str] = json.encoder.encode_basestring
+
+
+def _json_term_text(term: Term) -> str:
+    """:func:`_json_term` as compact JSON text, byte for byte what ``json`` would write, without
+    building the object first (a cheap lookup's result is mostly this)."""
+    if isinstance(term, NamedNode):
+        return '{"type":"uri","value":' + _json_string(term.value) + "}"
+    if isinstance(term, BlankNode):
+        return '{"type":"bnode","value":' + _json_string(term.value) + "}"
+    if isinstance(term, Literal):
+        text = '{"type":"literal","value":' + _json_string(term.value)
+        if term.language:
+            text += ',"xml:lang":' + _json_string(term.language)
+            if term.direction is not None:
+                text += ',"its:dir":' + _json_string(term.direction.value)
+        elif term.datatype.value != XSD_STRING:
+            text += ',"datatype":' + _json_string(term.datatype.value)
+        return text + "}"
+    return _JSON_DUMPS(_json_term(term))
+
+
+_JSON_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _json_solutions(names: list[str], rows: QuerySolutions, tick: Tick) -> Iterator[bytes]:
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    dumps = _JSON_DUMPS
     yield ('{"head":{"vars":' + dumps(names) + '},"results":{"bindings":[').encode()
     keys = [dumps(name) + ":" for name in names]
-    encoded = _TermText(lambda term: dumps(_json_term(term)))
+    encoded = _TermText(_json_term_text)
 
     sep = "\n"
     for row in rows:

@@ -30,12 +30,15 @@ fetch anything (tested with a listener that must receive no connection, and with
 Cost: the tokenizer is one regular expression pass (microseconds for typical queries). rdflib's
 SPARQL parser (``parseQuery``) would give an AST but costs about 12 ms per competency query, holds
 the GIL, and is a different parser from the one that runs the query; the tests use it as an
-independent oracle instead.
+independent oracle instead. The inspection of a short text that passed is kept (the last 1,024
+texts, by text and the two settings it reads), so a query sent again is not tokenized again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from diplograph.loader.config import Settings
@@ -49,7 +52,21 @@ from diplograph.loader.sparql_text import (
     unescape_iri,
 )
 
-__all__ = ["MAX_NESTING", "Inspection", "Reach", "allowed", "inspect_query", "inspect_update"]
+__all__ = [
+    "CACHED_TEXT_CHARS",
+    "MAX_NESTING",
+    "Inspection",
+    "Reach",
+    "allowed",
+    "inspect_query",
+    "inspect_update",
+]
+
+#: Texts up to this many characters have their inspection kept (the last :data:`CACHED_TEXTS`
+#: of them): a client that sends the same query again (a lookup, a page's query) is not
+#: tokenized again. Longer texts are rare and cost far more to run than to inspect.
+CACHED_TEXT_CHARS = 16 * 1024
+CACHED_TEXTS = 1024
 
 #: Brackets ``( { [`` and ``!`` operators nested deeper than this are refused (see
 #: :func:`_check_nesting`).
@@ -78,7 +95,7 @@ class Inspection:
     relative_iris: bool = False  #: it has relative IRIs and no BASE of its own
 
 
-def allowed(iri: str, prefixes: list[str]) -> bool:
+def allowed(iri: str, prefixes: Sequence[str]) -> bool:
     """Whether ``iri`` starts with one of ``prefixes`` at a path boundary."""
     for prefix in prefixes:
         if not prefix or not iri.startswith(prefix):
@@ -160,9 +177,17 @@ def _check_nesting(tokens: list[Token], text: str) -> None:
 
 
 def _inspect(text: str, settings: Settings) -> Inspection:
-    if len(text.encode("utf-8", "surrogatepass")) > settings.max_body_bytes:
+    """:func:`_inspect_text` with the settings it reads; short texts from the cache (a refused
+    text raises again each time: only inspections that passed are kept)."""
+    if len(text) <= CACHED_TEXT_CHARS:
+        return _inspect_cached(text, settings.max_body_bytes, tuple(settings.allow_service))
+    return _inspect_text(text, settings.max_body_bytes, tuple(settings.allow_service))
+
+
+def _inspect_text(text: str, max_bytes: int, allow_service: tuple[str, ...]) -> Inspection:
+    if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
         raise PayloadTooLargeError(
-            f"the text is larger than {settings.max_body_bytes} bytes, the limit of this server"
+            f"the text is larger than {max_bytes} bytes, the limit of this server"
         )
     tokens, gave_up = tokenize(text)
     form: str | None = None
@@ -201,7 +226,7 @@ def _inspect(text: str, settings: Settings) -> Inspection:
                     "the query engine would read it as a keyword. Close the string."
                 )
     for reach in reaches:
-        if reach.iri is None or not allowed(reach.iri, settings.allow_service):
+        if reach.iri is None or not allowed(reach.iri, allow_service):
             raise _refuse(reach)
     return Inspection(
         form=form,
@@ -209,6 +234,9 @@ def _inspect(text: str, settings: Settings) -> Inspection:
         reaches=tuple(reaches),
         relative_iris=relative and not has_base,
     )
+
+
+_inspect_cached = lru_cache(maxsize=CACHED_TEXTS)(_inspect_text)
 
 
 def inspect_query(text: str, settings: Settings) -> Inspection:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from diplograph.loader.errors import QuerySyntaxError
 from diplograph.loader.namespaces import PREFIXES
@@ -37,9 +38,22 @@ class Prepared:
 
 
 def prepare(text: str, relative: bool, base: str) -> Prepared:
-    """``text`` with the base (when ``relative``) and the predeclared prefixes in front."""
-    head = (f"BASE <{base}> " if relative else "") + _PROLOGUE
+    """``text`` with the base (when ``relative``) and the predeclared prefixes in front.
+
+    ``base`` is read only when ``relative``. Short texts are prepared once and kept (the last
+    1,024; a text is prepared again in every process that runs it)."""
+    if len(text) <= _CACHED_TEXT_CHARS:
+        return _prepare_cached(text, base if relative else None)
+    return _prepare(text, base if relative else None)
+
+
+def _prepare(text: str, base: str | None) -> Prepared:
+    head = ("" if base is None else f"BASE <{base}> ") + _PROLOGUE
     return Prepared(head + text, len(head))
+
+
+_CACHED_TEXT_CHARS = 16 * 1024
+_prepare_cached = lru_cache(maxsize=1024)(_prepare)
 
 
 _ERROR = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)

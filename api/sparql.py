@@ -36,8 +36,10 @@ import anyio.to_thread
 from fastapi import APIRouter, Request, Response
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, Triple
 from pyoxigraph import Store as OxStore
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
-from diplograph.api.deps import RunnerDep, SettingsDep, StoreDep, require_write_token, run_write
+from diplograph.api.deps import require_write_token, run_write
 from diplograph.api.errors import MethodNotAllowedError, UnsupportedMediaTypeError
 from diplograph.api.execution import QueryFailedError, Runner, StreamedResult, Tick
 from diplograph.api.formats import (
@@ -67,7 +69,7 @@ from diplograph.loader.namespaces import (
 from diplograph.loader.sparql_text import apply_using
 from diplograph.loader.store import Store
 
-__all__ = ["ProtocolRequest", "read_protocol_request", "router"]
+__all__ = ["LeanRoute", "ProtocolRequest", "QueryTask", "read_protocol_request", "router"]
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +147,9 @@ async def read_protocol_request(request: Request) -> ProtocolRequest:
     A form body is percent-decoded once, here (``+`` is a space, as in every form); it is never
     decoded again. A direct POST's body is the query or update text, taken as it is.
     """
-    pairs = list(request.query_params.multi_items())
+    # As Starlette's ``request.query_params`` parses the query string, without the multidict.
+    query_string = request.scope.get("query_string", b"").decode("latin-1")
+    pairs = parse_qsl(query_string, keep_blank_values=True) if query_string else []
     if request.method == "POST":
         media, charset = _media_type(request)
         body = await request.body()
@@ -179,6 +183,11 @@ def _graph_iris(iris: list[str], parameter: str) -> list[str]:
 
 
 # --- routes ------------------------------------------------------------------------------------
+#
+# The two routes below document the endpoint (OpenAPI, /api-docs); the requests themselves are
+# taken by :class:`LeanRoute`, which the app puts in front of them: the same handlers, called
+# without FastAPI's per-request dependency solving and endpoint wrapping (a cheap lookup's
+# front-process time is mostly such per-request work).
 
 
 @router.get(
@@ -186,15 +195,8 @@ def _graph_iris(iris: list[str], parameter: str) -> list[str]:
     summary="SPARQL query (GET), or the service description without 'query'",
     response_class=Response,
 )
-async def sparql_get(
-    request: Request, settings: SettingsDep, store: StoreDep, runner: RunnerDep
-) -> Response:
-    params = await read_protocol_request(request)
-    if params.update is not None:
-        raise MethodNotAllowedError("a SPARQL Update must be sent with POST, not GET")
-    if params.query is None:
-        return await service_description(request, settings, store, params.format)
-    return await run_query(request, params, settings, store, runner)
+async def sparql_get(request: Request) -> Response:
+    return await answer_get(request)
 
 
 @router.post(
@@ -202,33 +204,87 @@ async def sparql_get(
     summary="SPARQL query or update (POST: form, sparql-query or sparql-update body)",
     response_class=Response,
 )
-async def sparql_post(
-    request: Request, settings: SettingsDep, store: StoreDep, runner: RunnerDep
-) -> Response:
+async def sparql_post(request: Request) -> Response:
+    return await answer_post(request)
+
+
+async def answer_get(request: Request) -> Response:
+    """``GET /sparql``: a query, or the service description without ``query``."""
+    state = request.app.state
     params = await read_protocol_request(request)
     if params.update is not None:
-        return await run_update(request, params, settings, store)
+        raise MethodNotAllowedError("a SPARQL Update must be sent with POST, not GET")
+    if params.query is None:
+        return await service_description(request, state.settings, state.store, params.format)
+    return await run_query(request, params, state.settings, state.runner)
+
+
+async def answer_post(request: Request) -> Response:
+    """``POST /sparql``: a query or an update."""
+    state = request.app.state
+    params = await read_protocol_request(request)
+    if params.update is not None:
+        return await run_update(request, params, state.settings, state.store)
     if params.query is None:
         raise InputError("the request has neither a 'query' nor an 'update'")
-    return await run_query(request, params, settings, store, runner)
+    return await run_query(request, params, state.settings, state.runner)
+
+
+class _LeanEndpoint:
+    """``GET`` and ``POST /sparql`` as a bare ASGI app. An error propagates to the app's error
+    handlers (:mod:`diplograph.api.errors`), as it does from any route."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        if scope["method"] == "GET":
+            response = await answer_get(request)
+        else:
+            response = await answer_post(request)
+        await response(scope, receive, send)
+
+
+class LeanRoute(Route):
+    """``GET`` and ``POST /sparql``, ahead of :data:`router`'s documented routes.
+
+    Not ``HEAD``: the app's HEAD middleware answers it as the ``GET`` (status and headers once
+    the first chunk exists, no body). Other methods get 405 with ``Allow: GET, HEAD, POST``
+    through the app's error handler, as before.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "/sparql", _LeanEndpoint(), methods=["GET", "POST"], include_in_schema=False
+        )
+        self.methods = {"GET", "POST"}
 
 
 # --- query -------------------------------------------------------------------------------------
 
 
+class WholeResult(Response):
+    """A result that fit in the first chunk: one body with its Content-Length."""
+
+    def __init__(self, body: bytes, media_type: str) -> None:
+        self.status_code = 200
+        self.background = None
+        self.media_type = media_type
+        self.body = body
+        self.raw_headers = [
+            (b"vary", b"Accept"),
+            (b"content-length", str(len(body)).encode("latin-1")),
+            (b"content-type", media_type.encode("latin-1")),
+        ]
+
+
 async def run_query(
-    request: Request,
-    params: ProtocolRequest,
-    settings: Settings,
-    store: Store,
-    runner: Runner,
+    request: Request, params: ProtocolRequest, settings: Settings, runner: Runner
 ) -> Response:
     """Inspect, run and stream one query (``params.query``)."""
     started = time.monotonic()
     query = params.query or ""
     if not query.strip():
         raise InputError("the query is empty")
-    inspection = inspect_query(query, settings)
+    inspection = inspect_query(query, settings)  # kept per text: a repeated query is not re-read
     accept = request.headers.get("accept")
     # Refuse an impossible format before running anything, when the form is known.
     if inspection.form in ("SELECT", "ASK"):
@@ -237,11 +293,9 @@ async def run_query(
         negotiate(accept, GRAPH_FORMATS, override=params.format, what=f"a {inspection.form}")
 
     protocol_dataset = bool(params.default_graphs or params.named_graphs)
-    prepared = prepare(query, inspection.relative_iris, endpoint_url(request, settings))
     task = QueryTask(
-        text=prepared.text,
         original=query,
-        shift=prepared.shift,
+        base=endpoint_url(request, settings) if inspection.relative_iris else None,
         default_graph=_graph_iris(params.default_graphs, "default-graph-uri")
         if protocol_dataset
         else None,
@@ -252,7 +306,7 @@ async def run_query(
         dataset_in_query=inspection.dataset_clause,
         accept=accept,
         format=params.format,
-        prefixes=output_prefixes(settings.base_iri),
+        base_iri=settings.base_iri,
     )
     client = request.client.host if request.client else "-"
     label = f"query from {client}"
@@ -265,39 +319,40 @@ async def run_query(
         client=client,
     )
     if stream.whole is not None:  # small results: one body with a Content-Length
-        return Response(stream.whole, media_type=stream.media_type, headers={"Vary": "Accept"})
+        return WholeResult(stream.whole, stream.media_type)
     return StreamedResult(stream, stream.media_type, headers={"Vary": "Accept"}, label=label)
 
 
 @dataclass(frozen=True)
 class QueryTask:
-    """One query as a worker runs it (plain data: it travels to worker processes)."""
+    """One query as a worker runs it (plain data: it travels to worker processes, so it holds
+    the client's text alone; the worker puts the prologue in front, :func:`prepare`)."""
 
-    text: str  #: the text to run (:func:`~diplograph.api.query_text.prepare`)
     original: str  #: the client's text, which syntax errors point into
-    shift: int  #: characters put in front of line 1
+    base: str | None  #: the base IRI, when the text has relative IRIs (and no BASE)
     default_graph: list[str] | None  #: the protocol's dataset, when the request gave one
     named_graphs: list[str] | None
     union: bool
     dataset_in_query: bool
     accept: str | None
     format: str | None
-    prefixes: dict[str, str]
+    base_iri: str | None  #: the data's base IRI: the prefixes of graph results
 
     def __call__(self, store: Store, tick: Tick) -> Iterator[str | bytes]:
+        prepared = prepare(self.original, self.base is not None, self.base or "")
         try:
             if self.default_graph is not None or self.named_graphs is not None:
                 result = store.query(
-                    self.text, default_graph=self.default_graph, named_graphs=self.named_graphs
+                    prepared.text, default_graph=self.default_graph, named_graphs=self.named_graphs
                 )
             else:
                 result = store.query(
-                    self.text,
+                    prepared.text,
                     union_default_graph=self.union,
                     dataset_in_query=self.dataset_in_query,
                 )
         except QuerySyntaxError as exc:
-            raise readable(exc, self.shift, self.original) from None
+            raise readable(exc, prepared.shift, self.original) from None
         if isinstance(result, QueryBoolean):
             fmt = negotiate(self.accept, RESULT_FORMATS, override=self.format, what="an ASK")
             yield fmt.content_type
@@ -310,7 +365,8 @@ class QueryTask:
         else:
             fmt = negotiate(self.accept, GRAPH_FORMATS, override=self.format, what="a graph result")
             yield fmt.content_type
-            yield from write_triples(fmt, result, tick, prefixes=self.prefixes)
+            prefixes = output_prefixes(self.base_iri)
+            yield from write_triples(fmt, result, tick, prefixes=prefixes)
 
 
 # --- update ------------------------------------------------------------------------------------

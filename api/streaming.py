@@ -81,7 +81,12 @@ class Channel:
 
     async def get(self, timeout: float | None) -> object:
         """Request side: the next item, waiting at most ``timeout`` seconds (TimeoutError)."""
-        item = await asyncio.wait_for(self._items.get(), timeout)
+        try:
+            item = self._items.get_nowait()  # already there (a small result): no waiting at all
+        except asyncio.QueueEmpty:
+            # A timeout scope, not wait_for: wait_for wraps the wait in a task of its own.
+            async with asyncio.timeout(timeout):
+                item = await self._items.get()
         self._space.release()
         return item
 

@@ -38,14 +38,14 @@ import itertools
 import logging
 import multiprocessing
 import os
+import select
 import signal
 import threading
 import time
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from diplograph.api.execution import (
     QueryFailedError,
@@ -74,9 +74,8 @@ HEAVY_NICENESS = 10
 LINGER_SECONDS = 10.0
 
 
-@dataclass(frozen=True)
-class _Order:
-    """One query, as sent to a worker process."""
+class _Order(NamedTuple):
+    """One query, as sent to a worker process (a plain tuple on the pipe: it pickles small)."""
 
     task: Task
     opener: type[Store]  #: the store's class: its ``open_checkpoint`` opens the snapshot
@@ -85,6 +84,17 @@ class _Order:
     timeout: float
     max_rows: int | None
     deadline_mid_stream: bool
+
+
+def _alive(process: BaseProcess) -> bool:
+    """Whether ``process`` still runs: its sentinel is not readable yet. One ``poll`` call,
+    where ``is_alive`` builds a selector each time (this runs twice per query)."""
+    try:
+        poller = select.poll()
+        poller.register(process.sentinel, select.POLLIN)
+        return not poller.poll(0)
+    except (ValueError, OSError):  # not started, or closed
+        return process.is_alive()
 
 
 def _worker_main(conn: Connection, first_bytes: int, chunk_bytes: int) -> None:
@@ -100,14 +110,17 @@ def _worker_main(conn: Connection, first_bytes: int, chunk_bytes: int) -> None:
         if order is None:
             return
         # An order, or (store class, snapshot) to open ahead of the first order.
-        opener, path = (order.opener, order.snapshot) if isinstance(order, _Order) else order
+        is_order = len(order) == len(_Order._fields)
+        if is_order:
+            order = _Order._make(order)
+        opener, path = (order.opener, order.snapshot) if is_order else order
         if path != opened:
             if store is not None:
                 store.close()
                 store = None
             store = opener.open_checkpoint(Path(path))
             opened = path
-        if isinstance(order, _Order) and store is not None:
+        if is_order and store is not None:
             _run_order(conn, store, order, first_bytes, chunk_bytes)
 
 
@@ -396,7 +409,7 @@ class ProcessRunner(Runner):
         if self._closed:  # the server is stopping: no replacement
             slot.kill()
             return
-        stale = slot.demoted or slot.process is None or not slot.process.is_alive()
+        stale = slot.demoted or slot.process is None or not _alive(slot.process)
         if stale and self._surplus(slot) and not self.queue.runnable():
             # Killed, dead or demoted, and not needed: end it rather than replace it.
             self._retire(slot)
@@ -494,21 +507,13 @@ class ProcessRunner(Runner):
         self._dispatch()
 
     async def _run(self, slot: _Slot, job: _Job, loop: asyncio.AbstractEventLoop) -> None:
-        if slot.process is None or not slot.process.is_alive():
+        if slot.process is None or not _alive(slot.process):
             await loop.run_in_executor(None, slot.respawn)
         assert slot.conn is not None
         conn = slot.conn
-        conn.send(
-            _Order(
-                task=job.task,
-                opener=self.opener,
-                snapshot=str(slot.snapshot_for_next_query()),
-                deadline=job.deadline,
-                timeout=job.timeout,
-                max_rows=job.max_rows,
-                deadline_mid_stream=job.deadline_mid_stream,
-            )
-        )
+        order = (job.task, self.opener, str(slot.snapshot_for_next_query()), job.deadline,
+                 job.timeout, job.max_rows, job.deadline_mid_stream)  # fmt: skip
+        conn.send(order)  # a plain tuple (an _Order's fields): it pickles small
         wake = asyncio.Event()
         job.waker = wake.set
         fd = conn.fileno()  # kept: a killed process's pipe is closed before the finally runs
@@ -516,6 +521,8 @@ class ProcessRunner(Runner):
         # uvloop makes a watched descriptor non-blocking; the messages are read whole (a
         # reader that finds one is started reads it to its end), so keep it blocking.
         os.set_blocking(fd, True)
+        pending = select.poll()  # whether another message waits (Connection.poll builds a
+        pending.register(fd, select.POLLIN)  # selector per call: this is one system call)
         heavy = loop.call_later(self.heavy_seconds, self._heavy, slot)
         handed = 0  # items put on the channel from the loop (within its capacity: no wait)
         try:
@@ -526,7 +533,7 @@ class ProcessRunner(Runner):
                     if job.channel.closed.is_set():
                         self._kill(slot, job, "its request gave up on it")
                         return
-                    if not conn.poll():
+                    if conn.closed or not pending.poll(0):
                         break
                     try:
                         message = conn.recv()

@@ -22,7 +22,11 @@ machine, clients included, so rates are floors and only ratios travel. Results g
 
 ``--set NAME=VALUE`` (repeatable) gives the server a setting (``DIPLOGRAPH_NAME``), and
 ``--heavy-only`` runs only part 3 (with the burst it is timed against): how a setting changes
-the heavy queries' effect, in a minute a size.
+the heavy queries' effect, in a minute a size. ``--cheap-only`` runs only parts 1 and 2 without
+the bare ASGI app (diplograph and, with ``--virtuoso``, Virtuoso), and ``--code DIR`` serves the
+diplograph found in ``DIR`` (an export of an earlier commit: ``git archive COMMIT | tar -x -C
+DIR``) instead of this checkout's, for a before-and-after run of the same command (part 1's
+in-process time is always this checkout's).
 
 The throughput runs need ``wrk`` (``make bench-tools``, or the ``wrk`` package of the
 distribution); without it the benchmark stops at once and says so. Servers listen on 127.0.0.1
@@ -74,23 +78,20 @@ def store_for(n: int) -> Path:
 
 def in_process_ms(store: Path, query: str, repeat: int) -> float:
     """Median ms of the lookup as a worker runs it: evaluate and write SPARQL JSON."""
-    from diplograph.api.query_text import prepare
     from diplograph.api.sparql import QueryTask
-    from diplograph.loader.namespaces import output_prefixes
     from diplograph.loader.store.embedded import EmbeddedStore
 
     opened = EmbeddedStore(store)
     task = QueryTask(
-        text=prepare(query, False, "http://127.0.0.1/sparql").text,
         original=query,
-        shift=0,
+        base=None,
         default_graph=None,
         named_graphs=None,
         union=True,
         dataset_in_query=False,
         accept=ACCEPT_JSON,
         format=None,
-        prefixes=output_prefixes("https://w3id.org/diplograph/"),
+        base_iri="https://w3id.org/diplograph/",
     )
     times = []
     for i in range(repeat + 50):
@@ -283,8 +284,13 @@ def bench_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
     settings = {f"DIPLOGRAPH_{name.upper()}": value for name, value in args.set.items()}
     cmd, env = diplograph_serve(port, QUERY_TIMEOUT, ["--store-path", str(store)], settings)
+    cwd = ROOT
+    if args.code:  # another copy of diplograph (an earlier commit): run there, found first
+        cwd = Path(args.code).resolve()
+        env["PYTHONPATH"] = os.pathsep.join([str(cwd), env["PYTHONPATH"]])
+    out["code"] = args.code or "this checkout"
     endpoint = f"http://127.0.0.1:{port}/sparql"
-    with Server(cmd, http_ok(f"http://127.0.0.1:{port}/health"), cwd=ROOT, env=env, wait=60):
+    with Server(cmd, http_ok(f"http://127.0.0.1:{port}/health"), cwd=cwd, env=env, wait=60):
         out["workers"] = httpx.get(f"http://127.0.0.1:{port}/health").json()["queries"]
         if not args.heavy_only:
             out["http_ms"] = http_ms(endpoint, lookup, args.repeat)
@@ -294,6 +300,8 @@ def bench_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
             out["wrk"] = [wrk(endpoint, lookup, c, args.seconds) for c in (1, 16)]
             log(f"  {label(n)}: wrk {[round(w.get('rps', 0)) for w in out['wrk']]} req/s")
             answer = httpx.get(endpoint, params={"query": lookup}, headers={"Accept": ACCEPT_JSON})
+        if args.cheap_only:
+            return _cheap_peers(out, store, lookup, n, args)
         before = burst(endpoint, lookup, 4.0)
         out["burst_rps"] = sum(1 for _, s in before if s == 200) / 4.0
         out["one_heavy_client"] = heavy_beside_cheap(
@@ -308,6 +316,17 @@ def bench_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     if args.heavy_only:
         return out
     out["bare"] = bare_side_by_side(answer.content, answer.headers["content-type"], lookup, args)
+    if args.threads:
+        out["threads"] = threads_side_by_side(store, lookup, args)
+    if args.virtuoso:
+        out["virtuoso"] = virtuoso(store, lookup, n, args)
+    return out
+
+
+def _cheap_peers(
+    out: dict[str, Any], store: Path, lookup: str, n: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    """``--cheap-only``: after diplograph's lookups, the peers' (threads, Virtuoso) if asked."""
     if args.threads:
         out["threads"] = threads_side_by_side(store, lookup, args)
     if args.virtuoso:
@@ -357,8 +376,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--heavy-only", action="store_true", help="only the heavy queries beside cheap ones"
     )
+    parser.add_argument(
+        "--cheap-only", action="store_true",
+        help="only the lookup's times and wrk rates (and the peers asked for), no heavy queries",
+    )  # fmt: skip
+    parser.add_argument(
+        "--code", metavar="DIR", help="serve the diplograph in DIR (an earlier commit's export)"
+    )
     parser.add_argument("--out", default="isolation.json", help="file name in bench/out/")
     args = parser.parse_args(argv)
+    if args.cheap_only and args.heavy_only:
+        parser.error("--cheap-only and --heavy-only exclude each other")
     args.set = dict(item.split("=", 1) for item in args.set)
     if shutil.which("wrk") is None and not args.heavy_only:
         print(

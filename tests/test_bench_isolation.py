@@ -38,3 +38,13 @@ def test_the_bare_app_answers_every_get_with_the_same_bytes() -> None:
     assert start["status"] == 200
     assert (b"content-type", b"application/sparql-results+json") in start["headers"]
     assert body["body"] == b'{"head": {}}'
+
+
+def test_cheap_only_and_heavy_only_exclude_each_other(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(isolation, "bench_size", lambda n, args: pytest.fail("it ran"))
+    with pytest.raises(SystemExit) as stopped:
+        isolation.main(["--cheap-only", "--heavy-only"])
+    assert stopped.value.code == 2
+    assert "exclude each other" in capsys.readouterr().err
