@@ -109,6 +109,8 @@ class FairQueue(Generic[J]):
 
     def take_nowait(self) -> J | None:
         """The next job that may run now, or None (never waits)."""
+        if not self._queues:  # nothing waits: the common case of a dispatch after a query
+            return None
         with self._cond:
             return None if self._closed else self._next()
 

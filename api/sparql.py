@@ -30,6 +30,7 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import parse_qsl
 
 import anyio.to_thread
@@ -147,9 +148,7 @@ async def read_protocol_request(request: Request) -> ProtocolRequest:
     A form body is percent-decoded once, here (``+`` is a space, as in every form); it is never
     decoded again. A direct POST's body is the query or update text, taken as it is.
     """
-    # As Starlette's ``request.query_params`` parses the query string, without the multidict.
-    query_string = request.scope.get("query_string", b"").decode("latin-1")
-    pairs = parse_qsl(query_string, keep_blank_values=True) if query_string else []
+    pairs = list(_url_pairs(request.scope.get("query_string", b"")))
     if request.method == "POST":
         media, charset = _media_type(request)
         body = await request.body()
@@ -171,6 +170,24 @@ async def read_protocol_request(request: Request) -> ProtocolRequest:
                 f"not {media or 'a body without Content-Type'}"
             )
     return ProtocolRequest.from_pairs(pairs)
+
+
+def _url_pairs(query_string: bytes) -> tuple[tuple[str, str], ...]:
+    """The URL's parameters, parsed as Starlette's ``request.query_params`` parses them (the
+    last 1,024 query strings up to 16 KiB kept: a repeated lookup is not decoded again)."""
+    if len(query_string) > _KEPT_QUERY_STRING:
+        return _parse_url_pairs(query_string)
+    return _kept_url_pairs(query_string)
+
+
+def _parse_url_pairs(query_string: bytes) -> tuple[tuple[str, str], ...]:
+    if not query_string:
+        return ()
+    return tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+
+
+_KEPT_QUERY_STRING = 16 * 1024
+_kept_url_pairs = lru_cache(maxsize=1024)(_parse_url_pairs)
 
 
 def _graph_iris(iris: list[str], parameter: str) -> list[str]:
@@ -265,6 +282,8 @@ class WholeResult(Response):
     """A result that fit in the first chunk: one body with its Content-Length."""
 
     def __init__(self, body: bytes, media_type: str) -> None:
+        if media_type.startswith("text/") and "charset=" not in media_type.lower():
+            media_type += "; charset=utf-8"  # as Starlette's Response does
         self.status_code = 200
         self.background = None
         self.media_type = media_type
