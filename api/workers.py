@@ -186,6 +186,7 @@ class _Slot:
         self.demoted = False  #: holds (or held) a heavy query at the lowest CPU priority
         self.idle_since = 0.0
         self.killed: list[BaseProcess] = []
+        self._snapshot: tuple[int | None, str] = (None, "")
 
     def spawn(self) -> None:
         runner = self.runner
@@ -248,16 +249,17 @@ class _Slot:
             with contextlib.suppress(OSError):
                 os.setpriority(os.PRIO_PROCESS, pid, HEAVY_NICENESS)
 
-    def snapshot_for_next_query(self) -> Path:
-        """The newest snapshot; the process opens it before running the query."""
+    def snapshot_for_next_query(self) -> str:
+        """The newest snapshot's directory; the process opens it before running the query."""
         snapshots = self.runner.snapshots
-        if self.generation == snapshots.generation:
-            return snapshots.path(self.generation)
-        generation, path = snapshots.acquire()
-        if self.generation is not None:
-            self.runner.snapshots.release(self.generation)
-        self.generation = generation
-        return path
+        if self.generation != snapshots.generation:
+            generation, _ = snapshots.acquire()
+            if self.generation is not None:
+                self.runner.snapshots.release(self.generation)
+            self.generation = generation
+        if self._snapshot[0] != self.generation:  # the text is kept: one per generation
+            self._snapshot = (self.generation, str(snapshots.path(self.generation)))
+        return self._snapshot[1]
 
 
 class _LoopChannel(Channel):
@@ -511,7 +513,7 @@ class ProcessRunner(Runner):
             await loop.run_in_executor(None, slot.respawn)
         assert slot.conn is not None
         conn = slot.conn
-        order = (job.task, self.opener, str(slot.snapshot_for_next_query()), job.deadline,
+        order = (job.task, self.opener, slot.snapshot_for_next_query(), job.deadline,
                  job.timeout, job.max_rows, job.deadline_mid_stream)  # fmt: skip
         conn.send(order)  # a plain tuple (an _Order's fields): it pickles small
         wake = asyncio.Event()
