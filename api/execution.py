@@ -57,7 +57,7 @@ from starlette.types import Send
 
 from diplograph.api.admission import ClientHistory, ClientLimitError, FairQueue, ServerBusyError
 from diplograph.api.metrics import Metrics
-from diplograph.api.streaming import END, Cancelled, Channel, StreamAborted
+from diplograph.api.streaming import END, Cancelled, Channel, StreamAborted, Whole
 from diplograph.loader.errors import (
     DiplographError,
     InputError,
@@ -403,6 +403,9 @@ class Runner:
             raise first
         if isinstance(first, BaseException):  # pragma: no cover - the worker wraps everything
             raise StoreError(f"the query failed: {first}")
+        if isinstance(first, Whole):  # the chunk and the end in one item
+            job.streaming = True
+            return ResultStream(job, first.body, ended=True)
         if first is END:
             return ResultStream(job, b"", ended=True)
         assert isinstance(first, bytes)

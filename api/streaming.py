@@ -19,16 +19,31 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import IO, Final, cast
+from typing import IO, Final, NamedTuple, cast
 
 from diplograph.loader.errors import DiplographError, StoreError
 
-__all__ = ["END", "Cancelled", "Channel", "ChunkWriter", "StreamAborted", "WriterStream"]
+__all__ = [
+    "END",
+    "Cancelled",
+    "Channel",
+    "ChunkWriter",
+    "StreamAborted",
+    "Whole",
+    "WriterStream",
+]
 
 log = logging.getLogger(__name__)
 
 #: Put on a channel after the last chunk.
 END: Final = object()
+
+
+class Whole(NamedTuple):
+    """A whole result handed over as one item: its only chunk and :data:`END` at once (a
+    small result, the cheap lookup's case: one hand-over instead of two)."""
+
+    body: bytes
 
 
 class StreamAborted(Exception):
@@ -42,7 +57,8 @@ class Cancelled(Exception):
 class Channel:
     """A bounded hand-over of items from one worker thread to one request on the event loop.
 
-    Items are chunks (bytes), an exception, or :data:`END`. ``capacity`` items may wait for
+    Items are chunks (bytes), an exception, :data:`END`, or a :class:`Whole` result (the
+    first item, and the last). ``capacity`` items may wait for
     the request; the writer then waits for room.
     """
 

@@ -58,7 +58,7 @@ from diplograph.api.execution import (
 )
 from diplograph.api.metrics import Metrics
 from diplograph.api.snapshot import Snapshots
-from diplograph.api.streaming import END, Cancelled, Channel
+from diplograph.api.streaming import END, Cancelled, Channel, Whole
 from diplograph.loader.errors import DiplographError, StoreError
 from diplograph.loader.store import Store
 
@@ -555,6 +555,10 @@ class ProcessRunner(Runner):
                     _, media_type, data, ended = message
                     if media_type is not None:
                         job.media_type = media_type
+                    if ended and handed == 0 and message[0] == "data":
+                        job.channel.put(Whole(data))  # a small result: one hand-over
+                        job.streaming = True
+                        return
                     items = [data] if message[0] == "data" else []
                     items += [END] if ended else []
                     for item in items:

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from pyoxigraph import BaseDirection, BlankNode, Literal, NamedNode, Triple
 from starlette.routing import Match
 
+from diplograph.api.execution import Runner
 from diplograph.api.formats import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
@@ -25,7 +26,7 @@ from diplograph.api.formats import (
 from diplograph.api.guard import CACHED_TEXT_CHARS, inspect_query
 from diplograph.api.query_text import prepare
 from diplograph.api.sparql import LeanRoute, QueryTask
-from diplograph.api.streaming import Channel
+from diplograph.api.streaming import Channel, Whole
 from diplograph.api.workers import _alive, _Order
 from diplograph.loader.config import load_settings
 from diplograph.loader.errors import ForbiddenQueryError, UnsupportedFormatError
@@ -174,6 +175,29 @@ def test_a_channel_that_stays_empty_times_out() -> None:
 
     with pytest.raises(TimeoutError):
         asyncio.run(run())
+
+
+class _AnswersWhole(Runner):
+    """A runner whose "worker" hands every query's result over as one :class:`Whole` item."""
+
+    def _ensure_workers(self) -> None:
+        pass
+
+    def _submitted(self) -> None:
+        job = self.queue.take_nowait()
+        assert job is not None
+        job.media_type = "text/plain"
+        job.channel.put(Whole(b"all of it"))
+
+
+def test_a_whole_result_handed_over_at_once_is_answered_as_one_body() -> None:
+    async def run() -> bytes | None:
+        stream = await _AnswersWhole(2).start(
+            lambda store, tick: iter(()), timeout=5, max_rows=None
+        )
+        return stream.whole
+
+    assert asyncio.run(run()) == b"all of it"
 
 
 def test_an_order_travels_as_a_plain_tuple_and_reads_back_by_name() -> None:
