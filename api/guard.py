@@ -30,8 +30,9 @@ fetch anything (tested with a listener that must receive no connection, and with
 Cost: the tokenizer is one regular expression pass (microseconds for typical queries). rdflib's
 SPARQL parser (``parseQuery``) would give an AST but costs about 12 ms per competency query, holds
 the GIL, and is a different parser from the one that runs the query; the tests use it as an
-independent oracle instead. The inspection of a short text that passed is kept (the last 1,024
-texts, by text and the two settings it reads), so a query sent again is not tokenized again.
+independent oracle instead. The inspection of a short text that passed is kept (the last 512
+texts up to 4,096 characters, by text and the two settings it reads: at most about 2 M
+characters), so a query sent again is not tokenized again.
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ __all__ = [
 #: Texts up to this many characters have their inspection kept (the last :data:`CACHED_TEXTS`
 #: of them): a client that sends the same query again (a lookup, a page's query) is not
 #: tokenized again. Longer texts are rare and cost far more to run than to inspect.
-CACHED_TEXT_CHARS = 16 * 1024
-CACHED_TEXTS = 1024
+CACHED_TEXT_CHARS = 4096
+CACHED_TEXTS = 512
 
 #: Brackets ``( { [`` and ``!`` operators nested deeper than this are refused (see
 #: :func:`_check_nesting`).

@@ -40,8 +40,8 @@ class Prepared:
 def prepare(text: str, relative: bool, base: str) -> Prepared:
     """``text`` with the base (when ``relative``) and the predeclared prefixes in front.
 
-    ``base`` is read only when ``relative``. Short texts are prepared once and kept (the last
-    1,024; a text is prepared again in every process that runs it)."""
+    ``base`` is read only when ``relative``. Short texts (up to 4,096 characters) are prepared
+    once and kept, the last 256 of them, in each process that prepares them."""
     if len(text) <= _CACHED_TEXT_CHARS:
         return _prepare_cached(text, base if relative else None)
     return _prepare(text, base if relative else None)
@@ -52,8 +52,8 @@ def _prepare(text: str, base: str | None) -> Prepared:
     return Prepared(head + text, len(head))
 
 
-_CACHED_TEXT_CHARS = 16 * 1024
-_prepare_cached = lru_cache(maxsize=1024)(_prepare)
+_CACHED_TEXT_CHARS = 4096
+_prepare_cached = lru_cache(maxsize=256)(_prepare)
 
 
 _ERROR = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)

@@ -174,7 +174,7 @@ async def read_protocol_request(request: Request) -> ProtocolRequest:
 
 def _url_pairs(query_string: bytes) -> tuple[tuple[str, str], ...]:
     """The URL's parameters, parsed as Starlette's ``request.query_params`` parses them (the
-    last 1,024 query strings up to 16 KiB kept: a repeated lookup is not decoded again)."""
+    last 256 query strings up to 8 KiB kept: a repeated lookup is not decoded again)."""
     if len(query_string) > _KEPT_QUERY_STRING:
         return _parse_url_pairs(query_string)
     return _kept_url_pairs(query_string)
@@ -186,8 +186,8 @@ def _parse_url_pairs(query_string: bytes) -> tuple[tuple[str, str], ...]:
     return tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
 
 
-_KEPT_QUERY_STRING = 16 * 1024
-_kept_url_pairs = lru_cache(maxsize=1024)(_parse_url_pairs)
+_KEPT_QUERY_STRING = 8 * 1024
+_kept_url_pairs = lru_cache(maxsize=256)(_parse_url_pairs)
 
 
 def _graph_iris(iris: list[str], parameter: str) -> list[str]:
