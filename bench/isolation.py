@@ -300,19 +300,11 @@ def bench_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
             out["wrk"] = [wrk(endpoint, lookup, c, args.seconds) for c in (1, 16)]
             log(f"  {label(n)}: wrk {[round(w.get('rps', 0)) for w in out['wrk']]} req/s")
             answer = httpx.get(endpoint, params={"query": lookup}, headers={"Accept": ACCEPT_JSON})
-        if args.cheap_only:
-            return _cheap_peers(out, store, lookup, n, args)
-        before = burst(endpoint, lookup, 4.0)
-        out["burst_rps"] = sum(1 for _, s in before if s == 200) / 4.0
-        out["one_heavy_client"] = heavy_beside_cheap(
-            endpoint, lookup, ["127.0.3.1"], out["burst_rps"]
-        )
-        log(f"  {label(n)}: one heavy client: {summary(out['one_heavy_client'])}")
-        out["ten_heavy_clients"] = heavy_beside_cheap(
-            endpoint, lookup, [f"127.0.3.{i + 1}" for i in range(10)], out["burst_rps"]
-        )
-        log(f"  {label(n)}: ten heavy clients: {summary(out['ten_heavy_clients'])}")
+        if not args.cheap_only:
+            heavy_parts(out, endpoint, lookup, n)
         out["metrics"] = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    if args.cheap_only:  # the server stopped: the peers have the machine to themselves
+        return _cheap_peers(out, store, lookup, n, args)
     if args.heavy_only:
         return out
     out["bare"] = bare_side_by_side(answer.content, answer.headers["content-type"], lookup, args)
@@ -321,6 +313,18 @@ def bench_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     if args.virtuoso:
         out["virtuoso"] = virtuoso(store, lookup, n, args)
     return out
+
+
+def heavy_parts(out: dict[str, Any], endpoint: str, lookup: str, n: int) -> None:
+    """Parts 3 and 4: heavy queries from one client and from ten beside cheap lookups."""
+    before = burst(endpoint, lookup, 4.0)
+    out["burst_rps"] = sum(1 for _, s in before if s == 200) / 4.0
+    out["one_heavy_client"] = heavy_beside_cheap(endpoint, lookup, ["127.0.3.1"], out["burst_rps"])
+    log(f"  {label(n)}: one heavy client: {summary(out['one_heavy_client'])}")
+    out["ten_heavy_clients"] = heavy_beside_cheap(
+        endpoint, lookup, [f"127.0.3.{i + 1}" for i in range(10)], out["burst_rps"]
+    )
+    log(f"  {label(n)}: ten heavy clients: {summary(out['ten_heavy_clients'])}")
 
 
 def _cheap_peers(
