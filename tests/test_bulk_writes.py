@@ -204,6 +204,26 @@ def test_the_undo_is_logged_with_what_it_undid(
     )
 
 
+def test_the_files_of_a_bulk_write_cut_short_are_removed_at_the_next_open(
+    store_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # What Oxigraph's bulk loader leaves in the store directory when killed before RocksDB
+    # ingests its files (seen after a SIGKILL 20 s into a bulk write of 3M quads).
+    before = _every_quad(store_path)
+    stray = [store_path / f"bulk-{n}.sst" for n in (123875558450094821247520084625414685773, 98)]
+    for path in stray:
+        path.write_bytes(b"\x00" * 64)
+    kept = store_path / "bulk-notes.sst"  # not a name the bulk loader gives: not ours to remove
+    kept.write_bytes(b"")
+
+    with caplog.at_level("WARNING"):
+        EmbeddedStore(store_path).close()
+    assert not any(path.exists() for path in stray)
+    assert kept.exists()
+    assert "removed 2 file(s) of a bulk write that did not finish" in caplog.text
+    assert _every_quad(store_path) == before
+
+
 def test_a_journal_cut_short_before_its_rename_is_dropped_and_nothing_is_undone(
     store_path: Path,
 ) -> None:

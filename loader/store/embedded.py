@@ -88,6 +88,10 @@ class EmbeddedStore(Store):
             raise _open_error(path, exc) from None
         self._journal = BulkJournal(path)
         try:
+            if stray := self._journal.remove_unfinished_files():
+                log.warning(
+                    "removed %d file(s) of a bulk write that did not finish from %s", stray, path
+                )
             self.undo_bulk_batch()
         except BaseException:
             del self._store  # releases the store (and its lock) now, not when collected
