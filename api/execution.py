@@ -403,11 +403,8 @@ class Runner:
             raise first
         if isinstance(first, BaseException):  # pragma: no cover - the worker wraps everything
             raise StoreError(f"the query failed: {first}")
-        if isinstance(first, Whole):  # the chunk and the end in one item
-            job.streaming = True
-            return ResultStream(job, first.body, ended=True)
-        if first is END:
-            return ResultStream(job, b"", ended=True)
+        if isinstance(first, Whole) or first is END:  # the only chunk and the end, or the end
+            return ResultStream(job, first.body if isinstance(first, Whole) else b"", ended=True)
         assert isinstance(first, bytes)
         job.streaming = True
         if len(first) < self.first_chunk_bytes:
