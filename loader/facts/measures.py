@@ -10,19 +10,30 @@ decimal degrees.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
+from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["MEASURES", "Latitude", "Longitude", "Measures"]
+__all__ = ["LATITUDE", "LONGITUDE", "MEASURES", "Latitude", "Longitude", "Measures", "bounds"]
+
+#: The WGS 84 ranges in decimal degrees (the importers check dataset columns against them too).
+LATITUDE = (-90.0, 90.0)
+LONGITUDE = (-180.0, 180.0)
 
 Latitude = Annotated[
     float,
-    Field(ge=-90, le=90, description="WGS 84 latitude in decimal degrees, -90 to 90."),
+    Field(
+        ge=LATITUDE[0], le=LATITUDE[1], description="WGS 84 latitude in decimal degrees, -90 to 90."
+    ),
 ]
 Longitude = Annotated[
     float,
-    Field(ge=-180, le=180, description="WGS 84 longitude in decimal degrees, -180 to 180."),
+    Field(
+        ge=LONGITUDE[0],
+        le=LONGITUDE[1],
+        description="WGS 84 longitude in decimal degrees, -180 to 180.",
+    ),
 ]
 _Count = Annotated[int, Field(ge=0, strict=True)]
 
@@ -89,3 +100,13 @@ MEASURES: dict[str, str] = {
     "fatalities": "fatalities",
     "intensity": "eventIntensity",
 }
+
+
+def bounds(measure: str) -> tuple[float, float]:
+    """The range of a scaled measure (``"goldstein"``, ``"tone"``, ``"intensity"``) as the
+    model declares it: the one place the codebooks' ranges are written, so an importer's row
+    check and the facts format's check cannot drift apart."""
+    metadata = Measures.model_fields[measure].metadata
+    low = next(m.ge for m in metadata if isinstance(m, Ge))
+    high = next(m.le for m in metadata if isinstance(m, Le))
+    return float(cast(float, low)), float(cast(float, high))

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from diplograph.loader.facts import SourceRecord, parse_document
+from diplograph.loader.facts.measures import bounds
 from diplograph.loader.importers.actors import CameoActor, cameo_actor, title_case
 from diplograph.loader.importers.codes import code_lists
 from diplograph.loader.importers.documents import (
@@ -204,11 +205,11 @@ def _actor(row: Row, prefix: str, notes: ImportNotes, where: str) -> Actor | Non
 def _measures(row: Row, record: str) -> dict[str, Any]:
     """The event's numbers, each in its codebook's range (docs/importers.md)."""
     found = {
-        "goldstein": scale(row, "GoldsteinScale", -10, 10, record),
+        "goldstein": scale(row, "GoldsteinScale", *bounds("goldstein"), record),
         "mentions": count(row, "NumMentions", record),
         "sources": count(row, "NumSources", record),
         "articles": count(row, "NumArticles", record),
-        "tone": scale(row, "AvgTone", -100, 100, record),
+        "tone": scale(row, "AvgTone", *bounds("tone"), record),
     }
     return {name: value for name, value in found.items() if value is not None}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from diplograph.loader.facts.measures import LATITUDE, LONGITUDE
 from diplograph.loader.importers.rows import Row
 
 __all__ = ["coordinates", "count", "scale"]
@@ -52,8 +53,8 @@ def coordinates(
 ) -> tuple[float, float] | None:
     """The point in two columns (WGS 84 degrees), or None when both are empty; one without
     the other is an error naming the empty one."""
-    lat = scale(row, latitude, -90, 90, record, get=get)
-    lon = scale(row, longitude, -180, 180, record, get=get)
+    lat = scale(row, latitude, *LATITUDE, record, get=get)
+    lon = scale(row, longitude, *LONGITUDE, record, get=get)
     if lat is None and lon is None:
         return None
     if lat is None or lon is None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from diplograph.loader.facts import SourceRecord
+from diplograph.loader.facts.measures import bounds
 from diplograph.loader.gazetteer import State, resolve_state, state_by_iso, state_by_wikidata
 from diplograph.loader.importers.actors import government, named, state
 from diplograph.loader.importers.codes import code_lists
@@ -154,7 +155,7 @@ def _document(row: Row, notes: ImportNotes) -> dict[str, Any] | None:
         extra = [(role, actor) for role, actor in extra if role != "initiator"]
         notes.note("an appeal keeps one initiator, the first actor named", where)
     column = "Event Intensity" if _get(row, "Event Intensity") else "Intensity"
-    intensity = scale(row, column, -10, 10, event_id, get=_get)
+    intensity = scale(row, column, *bounds("intensity"), event_id, get=_get)
     point = coordinates(row, "Latitude", "Longitude", event_id, get=_get)
     # the intensity is the fact's measure and the coordinates the place's point
     summary = f"POLECAT event {event_id}: {kind}"
