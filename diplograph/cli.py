@@ -34,7 +34,14 @@ from pyoxigraph import (
 from diplograph.cli_curate import curate
 from diplograph.cli_export import export
 from diplograph.cli_import import import_
-from diplograph.cli_options import EXIT_REJECTED, F, allow_bulk_writes, bulk_writes_option
+from diplograph.cli_options import (
+    EXIT_REJECTED,
+    F,
+    allow_bulk_writes,
+    bulk_writes_option,
+    load_workers,
+    workers_option,
+)
 from diplograph.cli_options import CommandGroup as _Command
 from diplograph.cli_options import settings as _settings
 from diplograph.cli_options import store_options as _store_options
@@ -200,6 +207,7 @@ def _with_load_options(func: F) -> F:
     help="Exit 0 even when some documents were rejected (they are still reported).",
 )
 @click.option("--batch-size", type=int, help="Documents validated and committed together.")
+@workers_option
 @bulk_writes_option
 @_store_options
 def load(
@@ -211,6 +219,7 @@ def load(
     progress: bool | None,
     allow_rejects: bool,
     batch_size: int | None,
+    workers: int | None,
     bulk_writes: bool,
     **store_flags: Any,
 ) -> None:
@@ -229,7 +238,7 @@ def load(
         output_format=output_format,
         progress=progress,
         allow_rejects=allow_rejects,
-        settings=_settings(batch_size=batch_size, **store_flags),
+        settings=_settings(batch_size=batch_size, **load_workers(workers), **store_flags),
         bulk_writes=bulk_writes,
     )
 

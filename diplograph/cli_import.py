@@ -19,9 +19,11 @@ from diplograph.cli_options import (
     EXIT_REJECTED,
     allow_bulk_writes,
     bulk_writes_option,
+    load_workers,
     settings,
     store_options,
     text_or_json,
+    workers_option,
 )
 from diplograph.graph import Graph
 from diplograph.loader.errors import InputError, StoreError
@@ -115,6 +117,7 @@ class _Rejects:
     help="Convert the rows in a second process while the documents load (default: for files "
     "of 4 MiB or more; never for standard input).",
 )
+@workers_option
 @bulk_writes_option
 @store_options
 def import_(
@@ -129,6 +132,7 @@ def import_(
     allow_rejects: bool,
     batch_size: int | None,
     read_ahead_rows: bool | None,
+    workers: int | None,
     bulk_writes: bool,
     **store_flags: Any,
 ) -> None:
@@ -145,6 +149,7 @@ def import_(
     if output is not None and not dry_run:
         raise InputError("--output goes with --dry-run (a load writes to the store)")
     on_reject = _Rejects(rejects, output_format)
+    store_flags = {**store_flags, **load_workers(workers)}  # the settings the flags give
     notes = ImportNotes()
     show_bar = sys.stderr.isatty() if progress is None else progress
     if read_ahead_rows is None:

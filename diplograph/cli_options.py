@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,9 +22,11 @@ __all__ = [
     "allow_bulk_writes",
     "bulk_writes_option",
     "fail",
+    "load_workers",
     "settings",
     "store_options",
     "text_or_json",
+    "workers_option",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -99,6 +102,26 @@ bulk_writes_option = click.option(
     "so that a batch a crash cut short is undone at the next open (faster, less memory); "
     "--no-bulk-writes writes each batch in one transaction, as the server does.",
 )
+
+
+#: ``--workers N`` of the commands that load documents (``load``, ``import``).
+workers_option = click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    help="Processes that validate the documents, this one included (default: "
+    "DIPLOGRAPH_LOAD_WORKERS, else the machine's cores). The result is the same for any number.",
+)
+
+
+def load_workers(given: int | None) -> dict[str, int]:
+    """The ``load_workers`` setting for ``--workers``: the flag, else the environment's
+    DIPLOGRAPH_LOAD_WORKERS, else the machine's cores (a command's default, where the Python
+    API's is 1: a script needs the ``__main__`` guard of multiprocessing for more)."""
+    if given is not None:
+        return {"load_workers": given}
+    if os.environ.get("DIPLOGRAPH_LOAD_WORKERS"):
+        return {}
+    return {"load_workers": max(1, min(os.cpu_count() or 1, 256))}
 
 
 def allow_bulk_writes(store: Store, allowed: bool) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions
 
+from diplograph.loader.batch_validation import ValidationPool
 from diplograph.loader.config import Settings, load_settings
 from diplograph.loader.conflicts import Conflict, find_conflicts
 from diplograph.loader.curation import Curation, curations
@@ -99,6 +100,7 @@ class Graph:
         self.store: Store = open_store(settings)
         # Made on first load: parsing the ontology and the shapes takes a moment.
         self._loader: Loader | None = None
+        self._pool: ValidationPool | None = None
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -162,7 +164,7 @@ class Graph:
         """Load records already read (:mod:`diplograph.loader.facts`) with the one loader of
         this graph."""
         if self._loader is None:
-            self._loader = Loader(self.store, self.settings)
+            self._loader = Loader(self.store, self.settings, pool=self._validation_pool())
         return self._loader.load(
             records, dry_run=dry_run, strict=strict, on_reject=on_reject, progress=progress
         )
@@ -295,8 +297,20 @@ class Graph:
 
     # -- lifetime --------------------------------------------------------------------------
 
+    def _validation_pool(self) -> ValidationPool | None:
+        """The processes that validate with this one (``load_workers`` of the settings), or
+        None for one process."""
+        if self.settings.load_workers < 2:
+            return None
+        self._pool = ValidationPool(self.settings.validation_engine, self.settings.load_workers)
+        return self._pool
+
     def close(self) -> None:
-        """Close the store (an embedded store's lock is released)."""
+        """Close the store (an embedded store's lock is released) and stop the validation
+        processes, if any."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         self.store.close()
 
     def __enter__(self) -> Graph:

@@ -49,6 +49,24 @@ class Settings(BaseSettings):
     batch_size: int = Field(
         50, ge=1, le=10_000, description="Documents validated and committed together."
     )
+    validation_chunk: int = Field(
+        25,
+        ge=1,
+        le=10_000,
+        description=(
+            "Documents of a batch validated together; with several load workers, a batch's "
+            "chunks are validated in parallel."
+        ),
+    )
+    load_workers: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description=(
+            "Processes that validate a load's documents (the loading process included); "
+            "diplograph load and import use the machine's cores unless this is set."
+        ),
+    )
     unknown_fields: Literal["error", "warn"] = Field(
         "error", description="What an unknown field in a facts record is: an error or a warning."
     )

@@ -27,11 +27,11 @@ from pyoxigraph import (
     CanonicalizationAlgorithm,
     Dataset,
     DefaultGraph,
-    NamedNode,
     Quad,
     Triple,
 )
 
+from diplograph.loader.batch_validation import BatchValidator, ValidationPool
 from diplograph.loader.bulk import BulkPolicy
 from diplograph.loader.config import Settings
 from diplograph.loader.conflicts import Conflict, find_conflicts
@@ -57,11 +57,20 @@ log = logging.getLogger(__name__)
 class Loader:
     """Loads facts documents into a store; one instance holds the parsed ontology and shapes.
 
-    ``summary`` is the summary keeper to commit through: the one a guarded write gives
-    (:func:`~loader.summary.guard_raw_writes`), or by default a new one for the store.
+    ``pool`` validates the chunks of each batch in parallel (loader/batch_validation.py); the
+    results are the same without it. ``summary`` is the summary keeper to commit through: the
+    one a guarded write gives (:func:`~loader.summary.guard_raw_writes`), or by default a new
+    one for the store.
     """
 
-    def __init__(self, store: Store, settings: Settings, *, summary: Summary | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        summary: Summary | None = None,
+        pool: ValidationPool | None = None,
+    ) -> None:
         from diplograph.loader.ontology import superclass_closure
         from diplograph.loader.validate import Validator
 
@@ -70,6 +79,10 @@ class Loader:
         self.minter = IriMinter(settings.base_iri)
         self.superclasses = superclass_closure()
         self.validator = Validator(settings.validation_engine)
+        #: Validates each batch, a chunk at a time, on ``pool`` when given.
+        self.checker = BatchValidator(
+            self.validator, store, settings.base_iri, settings.validation_chunk, pool
+        )
         #: Which node each entity mention is, over the store's documents (loader/identity.py).
         self.reconciler = Reconciler.of(store, self.minter, self.superclasses)
         self._ontology_checked = False
@@ -347,65 +360,9 @@ class Loader:
     def _validate(
         self, docs: Sequence[MappedDocument]
     ) -> tuple[dict[int, list[dict[str, Any]]], list[Violation]]:
-        """Validate documents together: the violations of each invalid one by index, and the
-        warnings and infos (which never reject).
-
-        The whole batch is validated at once (fast when all is well). When it does not conform,
-        each document the violations point at is validated again on its own, so a document is
-        never rejected for another document's error.
-        """
-        if not docs:
-            return {}, []
-        report = self.validator.validate(
-            self._with_neighbourhood(t for d in docs for t in d.triples),
-            focus_nodes=sorted({n for d in docs for n in d.nodes}),
-        )
-        notes = [r for r in report.results if r.severity != "Violation"]
-        if report.conforms:  # warnings and infos never reject
-            return {}, notes
-        suspects = {
-            i
-            for i, d in enumerate(docs)
-            for r in report.results
-            if r.severity == "Violation" and r.focus_node in d.origins
-        } or set(range(len(docs)))
-        failures: dict[int, list[dict[str, Any]]] = {}
-        for i in sorted(suspects):
-            doc = docs[i]
-            single = self.validator.validate(
-                self._with_neighbourhood(doc.triples), focus_nodes=sorted(doc.nodes)
-            )
-            if not single.conforms:
-                failures[i] = [
-                    {
-                        "focus_node": r.focus_node,
-                        "field": doc.origins.get(r.focus_node),
-                        "path": r.path,
-                        "value": r.value,
-                        "constraint": r.constraint,
-                        "shape": r.shape,
-                        "message": r.message,
-                        "severity": r.severity,
-                    }
-                    for r in single.results
-                    if r.severity == "Violation"
-                ]
-        return failures, notes
-
-    def _with_neighbourhood(self, triples: Iterable[Triple]) -> list[Triple]:
-        """The triples plus the stored types of the IRIs they link to but do not describe."""
-        data = list(triples)
-        subjects = {t.subject for t in data}
-        linked = {
-            t.object.value
-            for t in data
-            if isinstance(t.object, NamedNode)
-            and t.object not in subjects
-            and t.object.value.startswith(self.settings.base_iri)
-        }
-        if linked:
-            data.extend(self.store.types_of(linked))
-        return data
+        """Validate documents (loader/batch_validation.py): the violations of each invalid one
+        by index, and the warnings and infos (which never reject)."""
+        return self.checker.check(docs)
 
 
 def document_graphs(store: Store, settings: Settings) -> list[str]:

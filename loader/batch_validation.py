@@ -1,0 +1,244 @@
+"""Validating a batch of mapped documents: a chunk at a time, the chunks on several cores.
+
+:class:`BatchValidator` checks a batch the way the loader needs (loader/pipeline.py): each chunk
+of ``validation_chunk`` documents at once, with the types of the nodes it links to (from the rest
+of the batch for the nodes the batch describes, from the store for the others), and a document
+that a failing chunk's violations point at again on its own, so that no document is rejected for
+another's error.
+
+SHACL validation is the largest stage of a load (a third of its time at 10k documents,
+docs/benchmarks.md) and the one that needs nothing but its input: the triples of a chunk of
+documents with their neighbourhood, and the nodes to judge. The identities that mapping needs
+span documents and the store (loader/reconcile.py), and committing is one writer's job, so those
+stay in the loading process; validation goes to a pool.
+
+A :class:`ValidationPool` runs a batch's chunks on its worker processes while the loading process
+validates the first chunk itself, so ``workers`` processes in all are busy, and waits for the
+rest. Which chunks a batch has does not depend on the number of workers
+(:func:`chunked`), so a load gives the same store and the same report with any number of them
+(tests/test_validation_pool.py).
+
+The workers are started with the *forkserver* method, never forked from the loading process,
+which holds the store's RocksDB threads. Each builds its :class:`~loader.validate.Validator`
+once (the compiled shapes and the ontology: about a second) when the pool starts, not on its
+first chunk. A chunk crosses as N-Triples, which pyoxigraph writes and parses natively (a pickled
+list of terms costs several times more), and comes back as a plain report.
+
+The pool takes any :class:`concurrent.futures.Executor` whose workers can import diplograph:
+a Dask cluster's (``distributed.Client.get_executor()``) runs the same chunks on other machines.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from typing import Any, TypeVar
+
+from pyoxigraph import NamedNode, RdfFormat, Triple, parse, serialize
+
+from diplograph.loader.mapping import MappedDocument
+from diplograph.loader.store import Store
+from diplograph.loader.validate import Engine, ValidationReport, Validator, Violation
+
+__all__ = ["BatchValidator", "Chunk", "ValidationPool", "chunked"]
+
+_RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+#: The triples to validate (the documents' and their neighbourhood) and the nodes to judge.
+Chunk = tuple[Sequence[Triple], Sequence[str]]
+
+T = TypeVar("T")
+
+#: The validator of a worker process, built once by :func:`_start_worker`.
+_validator: Validator | None = None
+
+
+def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive chunks of ``size`` (the last one shorter): the same chunks for
+    any number of workers, so the results never depend on it."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _start_worker(engine: Engine) -> None:
+    global _validator
+    _validator = Validator(engine)
+
+
+def _validate_text(engine: Engine, data: bytes, focus: Sequence[str]) -> ValidationReport:
+    """Validate a chunk sent as N-Triples (runs in a worker process)."""
+    global _validator
+    if _validator is None or _validator.engine != engine:
+        _validator = Validator(engine)
+    return _validator.validate(parse(data, format=RdfFormat.N_TRIPLES), focus_nodes=focus)
+
+
+class ValidationPool:
+    """Validates the chunks of a batch on ``workers`` processes (the loading process and
+    ``workers - 1`` others), or on ``executor`` when given."""
+
+    def __init__(self, engine: Engine, workers: int, *, executor: Executor | None = None) -> None:
+        if workers < 2 and executor is None:
+            raise ValueError("a validation pool needs at least 2 workers (1 is no pool)")
+        self.engine = engine
+        self.workers = workers
+        self._owned = executor is None
+        self._executor = executor or ProcessPoolExecutor(
+            max_workers=workers - 1,
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=_start_worker,
+            initargs=(engine,),
+        )
+
+    def validate(self, validator: Validator, chunks: Sequence[Chunk]) -> list[ValidationReport]:
+        """The report of each chunk, in order. The first chunk is validated here with
+        ``validator`` while the workers take the others."""
+        if not chunks:
+            return []
+        sent: list[Future[ValidationReport]] = [
+            self._executor.submit(
+                _validate_text,
+                self.engine,
+                serialize(triples, format=RdfFormat.N_TRIPLES) or b"",
+                list(focus),
+            )
+            for triples, focus in chunks[1:]
+        ]
+        try:
+            first = validator.validate(chunks[0][0], focus_nodes=chunks[0][1])
+            return [first, *(future.result() for future in sent)]
+        finally:
+            for future in sent:
+                future.cancel()  # when this one failed: the others' results are not wanted
+
+    def close(self) -> None:
+        """Stop the worker processes (not an executor the caller gave)."""
+        if self._owned:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+class BatchValidator:
+    """Validates the mapped documents of a batch (see the module docstring)."""
+
+    def __init__(
+        self,
+        validator: Validator,
+        store: Store,
+        base_iri: str,
+        chunk_size: int,
+        pool: ValidationPool | None = None,
+    ) -> None:
+        self.validator = validator
+        self.store = store
+        self.base_iri = base_iri
+        self.chunk_size = chunk_size
+        self.pool = pool
+
+    def check(
+        self, docs: Sequence[MappedDocument]
+    ) -> tuple[dict[int, list[dict[str, Any]]], list[Violation]]:
+        """Validate documents a chunk at a time: the violations of each invalid one by index,
+        and the warnings and infos (which never reject).
+
+        Each chunk of ``validation_chunk`` documents is validated at once (fast when all is
+        well), the chunks in parallel when there is a pool; a chunk sees the types of the nodes
+        that the batch's other chunks describe, as the store's types of the nodes the batch
+        only links to. When a chunk does not conform, each document the violations point at is
+        validated again on its own, so a document is never rejected for another document's
+        error.
+        """
+        if not docs:
+            return {}, []
+        chunks = list(chunked(range(len(docs)), self.chunk_size))
+        described = _types_by_subject(docs) if len(chunks) > 1 else None
+        reports = self._run(
+            [
+                (
+                    self._with_neighbourhood(
+                        (t for i in chunk for t in docs[i].triples), described=described
+                    ),
+                    sorted({n for i in chunk for n in docs[i].nodes}),
+                )
+                for chunk in chunks
+            ]
+        )
+        # A node two chunks describe is judged in both: each note once.
+        notes = list(
+            dict.fromkeys(r for rep in reports for r in rep.results if r.severity != "Violation")
+        )
+        suspects: set[int] = set()
+        for chunk, report in zip(chunks, reports, strict=True):
+            if report.conforms:  # warnings and infos never reject
+                continue
+            suspects |= {
+                i
+                for i in chunk
+                for r in report.results
+                if r.severity == "Violation" and r.focus_node in docs[i].origins
+            } or set(chunk)
+        order = sorted(suspects)
+        singles = self._run(
+            [(self._with_neighbourhood(docs[i].triples), sorted(docs[i].nodes)) for i in order]
+        )
+        failures: dict[int, list[dict[str, Any]]] = {}
+        for i, single in zip(order, singles, strict=True):
+            if not single.conforms:
+                doc = docs[i]
+                failures[i] = [
+                    {
+                        "focus_node": r.focus_node,
+                        "field": doc.origins.get(r.focus_node),
+                        "path": r.path,
+                        "value": r.value,
+                        "constraint": r.constraint,
+                        "shape": r.shape,
+                        "message": r.message,
+                        "severity": r.severity,
+                    }
+                    for r in single.results
+                    if r.severity == "Violation"
+                ]
+        return failures, notes
+
+    def _run(self, chunks: Sequence[Chunk]) -> list[ValidationReport]:
+        """The report of each chunk: on the pool when there is one and more than one chunk."""
+        if self.pool is not None and len(chunks) > 1:
+            return self.pool.validate(self.validator, chunks)
+        return [self.validator.validate(data, focus_nodes=focus) for data, focus in chunks]
+
+    def _with_neighbourhood(
+        self, triples: Iterable[Triple], *, described: Mapping[str, list[Triple]] | None = None
+    ) -> list[Triple]:
+        """The triples plus the types of the IRIs they link to but do not describe: from
+        ``described`` (the type triples of each node the rest of the batch describes) for the
+        nodes it has, from the store for the others."""
+        data = list(triples)
+        subjects = {t.subject for t in data}
+        linked = {
+            t.object.value
+            for t in data
+            if isinstance(t.object, NamedNode)
+            and t.object not in subjects
+            and t.object.value.startswith(self.base_iri)
+        }
+        if described:
+            in_batch = {iri for iri in linked if iri in described}
+            data.extend(t for iri in in_batch for t in described[iri])
+            linked -= in_batch
+        if linked:
+            data.extend(self.store.types_of(linked))
+        return data
+
+
+def _types_by_subject(docs: Sequence[MappedDocument]) -> dict[str, list[Triple]]:
+    """The ``rdf:type`` triples of every IRI ``docs`` describe, by IRI (an IRI described without
+    a type has an empty list: it is described, so the store's types are not asked for)."""
+    described: dict[str, list[Triple]] = {}
+    for doc in docs:
+        for t in doc.triples:
+            if isinstance(t.subject, NamedNode):
+                types = described.setdefault(t.subject.value, [])
+                if t.predicate == _RDF_TYPE:
+                    types.append(t)
+    return described

@@ -1,0 +1,131 @@
+"""Validation a chunk at a time, on several processes: the same load with any number of them."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pyoxigraph import CanonicalizationAlgorithm, Dataset, NamedNode, Triple
+
+from bench.generate import generate
+from diplograph.graph import Graph
+from diplograph.loader.batch_validation import BatchValidator, ValidationPool, chunked
+from diplograph.loader.config import load_settings
+from diplograph.loader.facts import SourceRecord, parse_document
+from diplograph.loader.mapping import MappedDocument
+from diplograph.loader.report import LoadReport
+from diplograph.loader.store import open_store
+from diplograph.loader.validate import Validator
+from tests.conftest import DATA
+
+# Small generated documents (deterministic), with an invalid one (a phone call of one
+# participant: tests/data/facts/three.jsonl's doc-2) after every fifth.
+GENERATED: list[dict[str, Any]] = list(generate(24, seed=7))
+INVALID: dict[str, Any] = json.loads(
+    (DATA / "facts" / "three.jsonl").read_text(encoding="utf-8").splitlines()[1]
+)
+RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+
+def _records() -> Iterator[SourceRecord]:
+    docs: list[dict[str, Any]] = []
+    for index, doc in enumerate(GENERATED):
+        docs.append(doc)
+        if index % 5 == 2:
+            bad = copy.deepcopy(INVALID)
+            bad["document"]["id"] = f"invalid-{index}"
+            docs.append(bad)
+    for line, doc in enumerate(docs, start=1):
+        yield parse_document(doc, source="mixed.jsonl", line=line)
+
+
+def _load(workers: int) -> tuple[Dataset, dict[str, Any]]:
+    """Load the mixed documents in batches of 8, chunks of 3, on ``workers`` processes: the
+    store's quads (canonical) and the report."""
+    settings = load_settings(store="memory", batch_size=8, validation_chunk=3, load_workers=workers)
+    with Graph(settings) as graph:
+        report = graph.load_records(_records())
+        dataset = Dataset(graph.store.quads())
+    dataset.canonicalize(CanonicalizationAlgorithm.UNSTABLE)
+    return dataset, report.to_dict()
+
+
+@pytest.fixture(scope="module")
+def one_process() -> tuple[Dataset, dict[str, Any]]:
+    return _load(1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [2, 3])
+def test_a_load_gives_the_same_store_and_report_with_any_number_of_workers(
+    workers: int, one_process: tuple[Dataset, dict[str, Any]]
+) -> None:
+    dataset, report = _load(workers)
+    assert report["documents"] == one_process[1]["documents"]
+    assert report == one_process[1]
+    assert set(dataset) == set(one_process[0])
+
+
+def test_the_mixed_input_rejects_its_invalid_documents_and_loads_the_rest(
+    one_process: tuple[Dataset, dict[str, Any]],
+) -> None:
+    # Guards the test above: the input exercises rejection in several chunks and batches.
+    documents = one_process[1]["documents"]
+    assert documents["rejected"] == 5
+    assert documents["loaded"] == len(GENERATED)
+    assert {r["record"] for r in one_process[1]["rejections"]} == {
+        f"invalid-{i}" for i in range(len(GENERATED)) if i % 5 == 2
+    }
+
+
+def test_chunks_do_not_depend_on_the_number_of_workers() -> None:
+    assert [list(c) for c in chunked(range(7), 3)] == [[0, 1, 2], [3, 4, 5], [6]]
+
+
+def _mapped(graph: str, *triples: tuple[str, str, str]) -> MappedDocument:
+    return MappedDocument(
+        graph=graph,
+        document_id=graph,
+        triples=[Triple(NamedNode(s), NamedNode(p), NamedNode(o)) for s, p, o in triples],
+        origins={s: "facts[0]" for s, _, _ in triples},
+    )
+
+
+def test_a_chunk_sees_the_types_of_the_nodes_another_chunk_of_the_batch_describes() -> None:
+    base = "https://example.org/"
+    store = open_store(load_settings(store="memory"))
+    checker = BatchValidator(Validator(), store, base, chunk_size=1)
+    described = {base + "b": [Triple(NamedNode(base + "b"), RDF_TYPE, NamedNode(base + "T"))]}
+    linking = _mapped(base + "d1", (base + "a", base + "knows", base + "b"))
+    data = checker._with_neighbourhood(linking.triples, described=described)
+    assert Triple(NamedNode(base + "b"), RDF_TYPE, NamedNode(base + "T")) in data
+
+
+def test_the_pool_stops_its_processes_when_the_graph_closes() -> None:
+    settings = load_settings(store="memory", validation_chunk=3, load_workers=2)
+    graph = Graph(settings)
+    graph.load_records(parse_document(d, line=i) for i, d in enumerate(GENERATED[:6], start=1))
+    pool = graph._pool
+    assert isinstance(pool, ValidationPool)
+    processes = list(pool._executor._processes.values())  # type: ignore[attr-defined]
+    assert processes, "the pool took no chunk"
+    graph.close()
+    assert graph._pool is None
+    assert all(not p.is_alive() for p in processes)
+
+
+def test_a_pool_of_one_worker_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 2"):
+        ValidationPool("sparql", 1)
+
+
+def test_the_report_counts_the_same_in_process_and_on_the_pool() -> None:
+    # One batch whose two chunks go to the loading process and one worker.
+    settings = load_settings(store="memory", batch_size=50, validation_chunk=3, load_workers=2)
+    docs = [parse_document(d, line=i) for i, d in enumerate(GENERATED[:6], start=1)]
+    with Graph(settings) as graph:
+        report: LoadReport = graph.load_records(docs)
+    assert (report.documents_loaded, report.documents_rejected) == (6, 0)
