@@ -31,6 +31,10 @@ a Dask cluster's (``distributed.Client.get_executor()``) runs the same chunks on
 from __future__ import annotations
 
 import multiprocessing
+import os
+import select
+import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -61,9 +65,35 @@ def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def _start_worker(engine: Engine) -> None:
+def _start_worker(engine: Engine, loader: int) -> None:
     global _validator
+    # A loading process killed outright (SIGKILL, the OOM killer) never tells its workers, and
+    # an idle worker waits on its queue forever, keeping the forkserver alive with it: each
+    # worker ends itself when the process it works for is gone.
+    threading.Thread(target=_end_with, args=(loader,), daemon=True).start()
     _validator = Validator(engine)
+
+
+def _end_with(pid: int) -> None:
+    """Exit this process when process ``pid`` has ended."""
+    try:
+        watched = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # no pidfd (not Linux 5.3+): look once a second
+        while _alive(pid):
+            time.sleep(1.0)
+    else:
+        select.select([watched], [], [])
+    os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _validate_text(engine: Engine, data: bytes, focus: Sequence[str]) -> ValidationReport:
@@ -88,7 +118,7 @@ class ValidationPool:
             max_workers=workers - 1,
             mp_context=multiprocessing.get_context("forkserver"),
             initializer=_start_worker,
-            initargs=(engine,),
+            initargs=(engine, os.getpid()),
         )
 
     def validate(self, validator: Validator, chunks: Sequence[Chunk]) -> list[ValidationReport]:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -129,3 +133,46 @@ def test_the_report_counts_the_same_in_process_and_on_the_pool() -> None:
     with Graph(settings) as graph:
         report: LoadReport = graph.load_records(docs)
     assert (report.documents_loaded, report.documents_rejected) == (6, 0)
+
+
+_HOLDER = """
+import sys, time
+from diplograph.loader.batch_validation import ValidationPool
+from diplograph.loader.validate import Validator
+
+if __name__ == "__main__":
+    pool = ValidationPool("sparql", 2)
+    pool.validate(Validator(), [([], ["urn:x:a"]), ([], ["urn:x:b"])])
+    print(*pool._executor._processes, flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.mark.slow
+def test_the_workers_end_when_the_loading_process_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "holder.py"
+    script.write_text(_HOLDER, encoding="utf-8")
+    holder = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None
+        workers = [int(pid) for pid in holder.stdout.readline().split()]
+        assert workers
+        assert all(_running(pid) for pid in workers)
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+    deadline = time.monotonic() + 10
+    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_running(pid) for pid in workers)
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not ended (a zombie has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
