@@ -39,6 +39,7 @@ from diplograph.cli_options import (
     F,
     allow_bulk_writes,
     bulk_writes_option,
+    cluster_option,
     load_workers,
     workers_option,
 )
@@ -208,6 +209,7 @@ def _with_load_options(func: F) -> F:
 )
 @click.option("--batch-size", type=int, help="Documents validated and committed together.")
 @workers_option
+@cluster_option
 @bulk_writes_option
 @_store_options
 def load(
@@ -220,6 +222,7 @@ def load(
     allow_rejects: bool,
     batch_size: int | None,
     workers: int | None,
+    cluster: str | None,
     bulk_writes: bool,
     **store_flags: Any,
 ) -> None:
@@ -238,7 +241,7 @@ def load(
         output_format=output_format,
         progress=progress,
         allow_rejects=allow_rejects,
-        settings=_settings(batch_size=batch_size, **load_workers(workers), **store_flags),
+        settings=_settings(batch_size=batch_size, **load_workers(workers, cluster), **store_flags),
         bulk_writes=bulk_writes,
     )
 

@@ -19,6 +19,7 @@ from diplograph.cli_options import (
     EXIT_REJECTED,
     allow_bulk_writes,
     bulk_writes_option,
+    cluster_option,
     load_workers,
     settings,
     store_options,
@@ -118,6 +119,7 @@ class _Rejects:
     "of 4 MiB or more; never for standard input).",
 )
 @workers_option
+@cluster_option
 @bulk_writes_option
 @store_options
 def import_(
@@ -133,6 +135,7 @@ def import_(
     batch_size: int | None,
     read_ahead_rows: bool | None,
     workers: int | None,
+    cluster: str | None,
     bulk_writes: bool,
     **store_flags: Any,
 ) -> None:
@@ -149,7 +152,7 @@ def import_(
     if output is not None and not dry_run:
         raise InputError("--output goes with --dry-run (a load writes to the store)")
     on_reject = _Rejects(rejects, output_format)
-    store_flags = {**store_flags, **load_workers(workers)}  # the settings the flags give
+    store_flags = {**store_flags, **load_workers(workers, cluster)}  # the settings the flags give
     notes = ImportNotes()
     show_bar = sys.stderr.isatty() if progress is None else progress
     if read_ahead_rows is None:

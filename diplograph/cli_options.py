@@ -21,6 +21,7 @@ __all__ = [
     "CommandGroup",
     "allow_bulk_writes",
     "bulk_writes_option",
+    "cluster_option",
     "fail",
     "load_workers",
     "settings",
@@ -113,10 +114,21 @@ workers_option = click.option(
 )
 
 
-def load_workers(given: int | None) -> dict[str, int]:
+#: ``--cluster ADDRESS`` of the commands that load documents (``load``, ``import``).
+cluster_option = click.option(
+    "--cluster",
+    metavar="ADDRESS",
+    help="Validate on a Dask cluster: a scheduler's tcp://host:port, or local:N for N worker "
+    "processes on this machine (needs diplograph[cluster]; replaces --workers).",
+)
+
+
+def load_workers(given: int | None, cluster: str | None = None) -> dict[str, Any]:
     """The ``load_workers`` setting for ``--workers``: the flag, else the environment's
     DIPLOGRAPH_LOAD_WORKERS, else the machine's cores (a command's default, where the Python
     API's is 1: a script needs the ``__main__`` guard of multiprocessing for more)."""
+    if cluster:
+        return {"cluster": cluster}
     if given is not None:
         return {"load_workers": given}
     if os.environ.get("DIPLOGRAPH_LOAD_WORKERS"):

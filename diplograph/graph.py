@@ -25,6 +25,7 @@ from typing import Any
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions
 
 from diplograph.loader.batch_validation import ValidationPool
+from diplograph.loader.cluster import connect
 from diplograph.loader.config import Settings, load_settings
 from diplograph.loader.conflicts import Conflict, find_conflicts
 from diplograph.loader.curation import Curation, curations
@@ -298,11 +299,14 @@ class Graph:
     # -- lifetime --------------------------------------------------------------------------
 
     def _validation_pool(self) -> ValidationPool | None:
-        """The processes that validate with this one (``load_workers`` of the settings), or
-        None for one process."""
-        if self.settings.load_workers < 2:
-            return None
-        self._pool = ValidationPool(self.settings.validation_engine, self.settings.load_workers)
+        """The processes that validate with this one (``load_workers`` of the settings, or
+        the Dask cluster of ``cluster``), or None for one process."""
+        engine = self.settings.validation_engine
+        if self.settings.cluster:
+            executor, release = connect(self.settings.cluster)
+            self._pool = ValidationPool(engine, 0, executor=executor, on_close=release)
+        elif self.settings.load_workers > 1:
+            self._pool = ValidationPool(engine, self.settings.load_workers)
         return self._pool
 
     def close(self) -> None:

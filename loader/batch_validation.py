@@ -35,7 +35,7 @@ import os
 import select
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
@@ -106,14 +106,23 @@ def _validate_text(engine: Engine, data: bytes, focus: Sequence[str]) -> Validat
 
 class ValidationPool:
     """Validates the chunks of a batch on ``workers`` processes (the loading process and
-    ``workers - 1`` others), or on ``executor`` when given."""
+    ``workers - 1`` others), or on the loading process and ``executor`` when given (such as a
+    Dask cluster's, loader/cluster.py); ``on_close`` lets the executor go."""
 
-    def __init__(self, engine: Engine, workers: int, *, executor: Executor | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        workers: int,
+        *,
+        executor: Executor | None = None,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
         if workers < 2 and executor is None:
             raise ValueError("a validation pool needs at least 2 workers (1 is no pool)")
         self.engine = engine
         self.workers = workers
         self._owned = executor is None
+        self._on_close = on_close
         self._executor = executor or ProcessPoolExecutor(
             max_workers=workers - 1,
             mp_context=multiprocessing.get_context("forkserver"),
@@ -143,9 +152,11 @@ class ValidationPool:
                 future.cancel()  # when this one failed: the others' results are not wanted
 
     def close(self) -> None:
-        """Stop the worker processes (not an executor the caller gave)."""
+        """Stop the worker processes, or let the caller's executor go (``on_close``)."""
         if self._owned:
             self._executor.shutdown(wait=True, cancel_futures=True)
+        elif self._on_close is not None:
+            self._on_close()
 
 
 class BatchValidator:

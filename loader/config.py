@@ -67,6 +67,13 @@ class Settings(BaseSettings):
             "diplograph load and import use the machine's cores unless this is set."
         ),
     )
+    cluster: str | None = Field(
+        None,
+        description=(
+            "A Dask cluster that validates a load's documents: a scheduler's tcp://host:port, "
+            "or local:N for N worker processes on this machine (needs diplograph[cluster])."
+        ),
+    )
     unknown_fields: Literal["error", "warn"] = Field(
         "error", description="What an unknown field in a facts record is: an error or a warning."
     )

@@ -126,3 +126,12 @@ def story_client(story_store: EmbeddedStore) -> Iterator[TestClient]:
 def requests_before_fence(listener: Listener) -> list[str]:
     """The requests ``listener`` received before a fence of our own: :meth:`Listener.fence`."""
     return listener.fence()
+
+
+@pytest.fixture(scope="session")
+def mixed_one_process() -> Any:
+    """The mixed documents of tests/support/mixed.py loaded with one validating process: what a
+    load on several (or on a cluster) must equal."""
+    from tests.support.mixed import load_mixed
+
+    return load_mixed(1)

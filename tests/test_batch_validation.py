@@ -2,85 +2,46 @@
 
 from __future__ import annotations
 
-import copy
-import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from pyoxigraph import CanonicalizationAlgorithm, Dataset, NamedNode, Triple
+from pyoxigraph import NamedNode, Triple
 
-from bench.generate import generate
 from diplograph.graph import Graph
 from diplograph.loader.batch_validation import BatchValidator, ValidationPool, chunked
 from diplograph.loader.config import load_settings
-from diplograph.loader.facts import SourceRecord, parse_document
+from diplograph.loader.facts import parse_document
 from diplograph.loader.mapping import MappedDocument
 from diplograph.loader.report import LoadReport
 from diplograph.loader.store import open_store
 from diplograph.loader.validate import Validator
-from tests.conftest import DATA
+from tests.support.mixed import GENERATED, Loaded, load_mixed
 
-# Small generated documents (deterministic), with an invalid one (a phone call of one
-# participant: tests/data/facts/three.jsonl's doc-2) after every fifth.
-GENERATED: list[dict[str, Any]] = list(generate(24, seed=7))
-INVALID: dict[str, Any] = json.loads(
-    (DATA / "facts" / "three.jsonl").read_text(encoding="utf-8").splitlines()[1]
-)
 RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-
-
-def _records() -> Iterator[SourceRecord]:
-    docs: list[dict[str, Any]] = []
-    for index, doc in enumerate(GENERATED):
-        docs.append(doc)
-        if index % 5 == 2:
-            bad = copy.deepcopy(INVALID)
-            bad["document"]["id"] = f"invalid-{index}"
-            docs.append(bad)
-    for line, doc in enumerate(docs, start=1):
-        yield parse_document(doc, source="mixed.jsonl", line=line)
-
-
-def _load(workers: int) -> tuple[Dataset, dict[str, Any]]:
-    """Load the mixed documents in batches of 8, chunks of 3, on ``workers`` processes: the
-    store's quads (canonical) and the report."""
-    settings = load_settings(store="memory", batch_size=8, validation_chunk=3, load_workers=workers)
-    with Graph(settings) as graph:
-        report = graph.load_records(_records())
-        dataset = Dataset(graph.store.quads())
-    dataset.canonicalize(CanonicalizationAlgorithm.UNSTABLE)
-    return dataset, report.to_dict()
-
-
-@pytest.fixture(scope="module")
-def one_process() -> tuple[Dataset, dict[str, Any]]:
-    return _load(1)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [2, 3])
 def test_a_load_gives_the_same_store_and_report_with_any_number_of_workers(
-    workers: int, one_process: tuple[Dataset, dict[str, Any]]
+    workers: int, mixed_one_process: Loaded
 ) -> None:
-    dataset, report = _load(workers)
-    assert report["documents"] == one_process[1]["documents"]
-    assert report == one_process[1]
-    assert set(dataset) == set(one_process[0])
+    dataset, report = load_mixed(workers)
+    assert report["documents"] == mixed_one_process[1]["documents"]
+    assert report == mixed_one_process[1]
+    assert set(dataset) == set(mixed_one_process[0])
 
 
 def test_the_mixed_input_rejects_its_invalid_documents_and_loads_the_rest(
-    one_process: tuple[Dataset, dict[str, Any]],
+    mixed_one_process: Loaded,
 ) -> None:
     # Guards the test above: the input exercises rejection in several chunks and batches.
-    documents = one_process[1]["documents"]
+    documents = mixed_one_process[1]["documents"]
     assert documents["rejected"] == 5
     assert documents["loaded"] == len(GENERATED)
-    assert {r["record"] for r in one_process[1]["rejections"]} == {
+    assert {r["record"] for r in mixed_one_process[1]["rejections"]} == {
         f"invalid-{i}" for i in range(len(GENERATED)) if i % 5 == 2
     }
 
