@@ -8,6 +8,8 @@ cannot hold a thread for ever).
 
 * :class:`Channel` – the hand-over itself; the query workers of
   :mod:`diplograph.api.execution` use it.
+* :class:`LoopChannel` – the same hand-over when the writer is the event loop itself (the
+  worker processes' relay, :mod:`diplograph.api.workers`): nothing waits on a thread.
 * :class:`WriterStream` – runs a function that writes to a file object (such as a dump writer)
   on a thread of its own and streams what it writes, chunk by chunk.
 """
@@ -18,8 +20,9 @@ import asyncio
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
-from typing import IO, Final, NamedTuple, cast
+from typing import IO, Final, NamedTuple, Protocol, cast
 
 from diplograph.loader.errors import DiplographError, StoreError
 
@@ -28,6 +31,7 @@ __all__ = [
     "Cancelled",
     "Channel",
     "ChunkWriter",
+    "LoopChannel",
     "StreamAborted",
     "Whole",
     "WriterStream",
@@ -54,6 +58,14 @@ class Cancelled(Exception):
     """The request went away or timed out; the writer stops quietly."""
 
 
+class Flag(Protocol):
+    """What a channel's ``closed`` offers: a :class:`threading.Event`'s ``is_set`` and ``set``."""
+
+    def is_set(self) -> bool: ...
+
+    def set(self) -> None: ...
+
+
 class Channel:
     """A bounded hand-over of items from one worker thread to one request on the event loop.
 
@@ -69,7 +81,7 @@ class Channel:
         self._items: asyncio.Queue[object] = asyncio.Queue()
         self._space = threading.Semaphore(capacity)
         self._poll = poll_seconds
-        self.closed = threading.Event()
+        self.closed: Flag = threading.Event()
 
     def put(self, item: object, give_up_at: float | None = None) -> None:
         """Worker side: wait for room, then hand ``item`` over.
@@ -109,6 +121,114 @@ class Channel:
     def close(self) -> None:
         """Request side: stop the writer (it raises :class:`Cancelled` at its next put)."""
         self.closed.set()
+
+
+class _LoopFlag:
+    """A flag set and read on the event loop alone (a :class:`threading.Event` costs a lock
+    and a condition to make)."""
+
+    __slots__ = ("_set",)
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+class LoopChannel(Channel):
+    """A :class:`Channel` whose writer runs on the event loop, as its reader does.
+
+    :meth:`put` never waits: the writer asks :meth:`room` first and, when there is none, awaits
+    :meth:`wait_room`, which returns once the request took an item and raises
+    :class:`Cancelled` when the request went away or took nothing until ``give_up_at`` (the
+    request then gets a :class:`StreamAborted`, as from :meth:`Channel.put`). An item put
+    without room (an error at the end of a stream) is kept all the same.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, capacity: int) -> None:
+        self._loop = loop
+        self._capacity = capacity
+        self._queue: deque[object] = deque()
+        self._getter: asyncio.Future[None] | None = None
+        self._putter: asyncio.Future[None] | None = None
+        self.closed = _LoopFlag()
+
+    def room(self) -> bool:
+        """Whether an item put now waits within the capacity."""
+        return len(self._queue) < self._capacity
+
+    def put(self, item: object, give_up_at: float | None = None) -> None:
+        """Hand ``item`` over at once (:class:`Cancelled` when the request went away)."""
+        if self.closed.is_set():
+            raise Cancelled
+        self._queue.append(item)
+        getter = self._getter
+        if getter is not None and not getter.done():
+            getter.set_result(None)
+
+    async def wait_room(self, give_up_at: float | None) -> None:
+        """Wait until an item may be put within the capacity (see the class docstring)."""
+        while len(self._queue) >= self._capacity:
+            if self.closed.is_set():
+                raise Cancelled
+            if give_up_at is not None and time.monotonic() > give_up_at:
+                self.closed.set()
+                self._queue.append(
+                    StreamAborted("the client stopped reading; the writer was stopped")
+                )
+                self._wake_getter()
+                raise Cancelled
+            await self._wait("_putter", give_up_at)
+        if self.closed.is_set():
+            raise Cancelled
+
+    async def get(self, timeout: float | None) -> object:
+        """Request side: the next item, waiting at most ``timeout`` seconds (TimeoutError)."""
+        if not self._queue:
+            at = None if timeout is None else time.monotonic() + timeout
+            await self._wait("_getter", at)
+            if not self._queue:
+                raise TimeoutError
+        item = self._queue.popleft()
+        putter = self._putter
+        if putter is not None and not putter.done():
+            putter.set_result(None)
+        return item
+
+    def close(self) -> None:
+        """Request side: stop the writer (a writer waiting for room raises :class:`Cancelled`)."""
+        self.closed.set()
+        putter = self._putter
+        if putter is not None and not putter.done():
+            putter.set_result(None)
+
+    async def _wait(self, side: str, until: float | None) -> None:
+        """Wait for the other side (``side``: the future it completes), at most ``until``."""
+        waiter = self._loop.create_future()
+        setattr(self, side, waiter)
+        timer = None
+        if until is not None:
+            timer = self._loop.call_later(max(until - time.monotonic(), 0.0), _expire, waiter)
+        try:
+            await waiter
+        finally:
+            setattr(self, side, None)
+            if timer is not None:
+                timer.cancel()
+
+    def _wake_getter(self) -> None:
+        getter = self._getter
+        if getter is not None and not getter.done():
+            getter.set_result(None)
 
 
 class ChunkWriter:

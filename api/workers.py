@@ -7,8 +7,7 @@ store every query runs in a **worker process** reading a snapshot of the store
 
 * each worker (a *slot*) is one process the server talks to over a pipe, from its event loop:
   it sends the query (a picklable :data:`~diplograph.api.execution.Task`, the snapshot to
-  read, the deadline and the row cap), and relays the media type, the chunks and the end (or an
-  error) to the request, reading the pipe when it is readable;
+  read, the deadline and the row cap), and relays the answer to the request;
 * when the request gives up on the query – its deadline passed before the first chunk, the
   deadline passed while streaming, or the client went away – the server kills the process
   (``SIGKILL``: the engine call stops with it) and starts a replacement at once, so the worker is
@@ -27,7 +26,7 @@ store every query runs in a **worker process** reading a snapshot of the store
   instead of waiting for a process to start; processes beyond ``workers`` end after
   :data:`LINGER_SECONDS` idle.
 
-A worker process ends when its pipe closes (the server stopped, even by ``SIGKILL``).
+What runs inside a worker process is :mod:`diplograph.api.query_process`.
 """
 
 from __future__ import annotations
@@ -38,28 +37,20 @@ import itertools
 import logging
 import multiprocessing
 import os
+import pickle
 import select
-import signal
-import threading
 import time
+from collections.abc import Coroutine
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-from diplograph.api.execution import (
-    QueryFailedError,
-    Runner,
-    Task,
-    _Job,
-    check_row,
-    chunked,
-    timeout_error,
-)
+from diplograph.api.execution import Runner, _Job
 from diplograph.api.metrics import Metrics
+from diplograph.api.query_process import worker_main
 from diplograph.api.snapshot import Snapshots
-from diplograph.api.streaming import END, Cancelled, Channel, Whole
-from diplograph.loader.errors import DiplographError, StoreError
+from diplograph.api.streaming import END, Cancelled, Channel, LoopChannel, Whole
+from diplograph.loader.errors import StoreError
 from diplograph.loader.store import Store
 
 __all__ = ["ProcessRunner"]
@@ -72,105 +63,10 @@ HEAVY_NICENESS = 10
 #: Seconds a process beyond the pool stays idle (ready for the next query) before it ends: long
 #: enough that a steady load does not end processes only to start them again.
 LINGER_SECONDS = 10.0
-
-
-class _Order(NamedTuple):
-    """One query, as sent to a worker process (a plain tuple on the pipe: it pickles small)."""
-
-    task: Task
-    opener: type[Store]  #: the store's class: its ``open_checkpoint`` opens the snapshot
-    snapshot: str
-    deadline: float  # time.monotonic(): one clock for every process of the machine
-    timeout: float
-    max_rows: int | None
-    deadline_mid_stream: bool
-
-
-def _alive(process: BaseProcess) -> bool:
-    """Whether ``process`` still runs: its sentinel is not readable yet. One ``poll`` call,
-    where ``is_alive`` builds a selector each time (this runs twice per query)."""
-    try:
-        poller = select.poll()
-        poller.register(process.sentinel, select.POLLIN)
-        return not poller.poll(0)
-    except (ValueError, OSError):  # not started, or closed
-        return process.is_alive()
-
-
-def _worker_main(conn: Connection, first_bytes: int, chunk_bytes: int) -> None:
-    """The worker process: open snapshots, run orders, send back what they yield."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when workers stop
-    store: Store | None = None
-    opened = ""
-    while True:
-        try:
-            order = conn.recv()
-        except (EOFError, OSError):
-            return
-        if order is None:
-            return
-        # An order, or (store class, snapshot) to open ahead of the first order.
-        is_order = len(order) == len(_Order._fields)
-        if is_order:
-            order = _Order._make(order)
-        opener, path = (order.opener, order.snapshot) if is_order else order
-        if path != opened:
-            if store is not None:
-                store.close()
-                store = None
-            store = opener.open_checkpoint(Path(path))
-            opened = path
-        if is_order and store is not None:
-            _run_order(conn, store, order, first_bytes, chunk_bytes)
-
-
-def _run_order(
-    conn: Connection, store: Store, order: _Order, first_bytes: int, chunk_bytes: int
-) -> None:
-    rows = 0
-    streaming = False
-
-    def tick() -> None:
-        nonlocal rows
-        rows += 1
-        if (order.deadline_mid_stream or not streaming) and time.monotonic() > order.deadline:
-            raise timeout_error(order.timeout)
-        check_row(rows, order.max_rows)
-
-    produced = order.task(store, tick)
-    media_type = None
-    try:
-        for piece in chunked(produced, first_bytes, chunk_bytes):
-            if isinstance(piece, str):
-                media_type = piece
-                continue
-            # A first chunk under the threshold is the whole result (see chunked): one message
-            # says it all, the cheap lookup's case.
-            whole = not streaming and len(piece) < first_bytes
-            conn.send(("data", media_type, piece, whole))
-            media_type = None
-            streaming = True
-            if whole:
-                return
-        conn.send(("end", None, b"", True))
-    except DiplographError as exc:
-        conn.send(("error", _bare(exc)))
-    except RuntimeError as exc:  # pyoxigraph's evaluation errors are the query's fault
-        conn.send(("error", QueryFailedError(f"the query failed while running: {exc}")))
-    except Exception as exc:
-        log.exception("a query failed in its worker process")
-        conn.send(("error", StoreError(f"the query failed: {type(exc).__name__}: {exc}")))
-    finally:
-        close = getattr(produced, "close", None)
-        if close is not None:
-            close()
-
-
-def _bare(exc: DiplographError) -> DiplographError:
-    exc.__traceback__ = None
-    exc.__context__ = None
-    exc.__cause__ = None
-    return exc
+ENDED = (
+    "the query worker process ended unexpectedly (its error, if any, is on the server's "
+    "standard error)"
+)
 
 
 class _Slot:
@@ -187,12 +83,15 @@ class _Slot:
         self.idle_since = 0.0
         self.killed: list[BaseProcess] = []
         self._snapshot: tuple[int | None, str] = (None, "")
+        self.job: _Job | None = None  #: the query it runs
+        self.streaming = False  #: its query's result is longer than a chunk: a task relays it
+        self.watched = -1  #: the pipe's descriptor while the event loop watches it
 
     def spawn(self) -> None:
         runner = self.runner
         ours, theirs = runner.context.Pipe()
         process = runner.context.Process(
-            target=_worker_main,
+            target=worker_main,
             args=(theirs, runner.first_chunk_bytes, runner.chunk_bytes),
             name=f"diplograph-query-{self.index}",
             daemon=True,
@@ -219,9 +118,18 @@ class _Slot:
                 process.join(5)
         self.killed.clear()
 
+    def unwatch(self) -> None:
+        """The event loop stops watching the pipe (on the loop; before the pipe closes)."""
+        if self.watched >= 0 and self.runner.loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nothing to stop
+                self.runner.loop.remove_reader(self.watched)
+        self.watched = -1
+
     def kill(self) -> None:
-        """Stop the process at once, whatever it is doing (it is reaped by :meth:`respawn`)."""
+        """Stop the process at once, whatever it is doing (it is reaped by :meth:`respawn`).
+        On the event loop while the loop watches the pipe."""
         self.ready = False
+        self.unwatch()
         if self.process is not None:
             with contextlib.suppress(Exception):
                 self.process.kill()
@@ -262,19 +170,6 @@ class _Slot:
         return self._snapshot[1]
 
 
-class _LoopChannel(Channel):
-    """A :class:`Channel` whose writer is the event loop itself (the process runner's relay):
-    an item is queued at once, without the thread-safe hand-over's wake-up of the loop."""
-
-    def _send(self, item: object) -> None:
-        if threading.get_ident() == self.loop_thread:
-            self._items.put_nowait(item)
-        else:
-            super()._send(item)
-
-    loop_thread = 0
-
-
 class ProcessRunner(Runner):
     """Worker processes over snapshots of a store that makes checkpoints (module docstring).
 
@@ -286,10 +181,14 @@ class ProcessRunner(Runner):
     still run (and get the CPU before the heavy ones). Processes beyond ``workers`` end after
     :data:`LINGER_SECONDS` idle. The other options are :class:`Runner`'s.
 
-    The processes are driven from the event loop itself (an order down the pipe, the answer
-    read when the pipe is readable): no thread stands between a request and its process, which
-    keeps a cheap lookup's cost within a few hundred microseconds of evaluating it in the
-    server. Starting and killing processes, which block, run on threads.
+    The processes are driven from the event loop itself: no thread or task stands between a
+    request and its process. The loop watches each process's pipe from the first order on; an
+    order goes down the pipe, and the answer is read by the loop's callback for that pipe,
+    which hands a result that fits in one chunk (or an error) to the request, makes the worker
+    idle and gives it the next query, all in one call. Only a longer result gets a task of its
+    own, which relays it chunk by chunk at the client's pace. One timer, set for the earliest
+    moment a running query turns heavy, stands for a timer per query. Starting and killing
+    processes, which block, run on threads.
     """
 
     kind = "processes"
@@ -313,6 +212,8 @@ class ProcessRunner(Runner):
         self._idle: list[_Slot] = []
         self._snapshots: Snapshots | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self.loop: asyncio.AbstractEventLoop | None = None  #: the one the processes are driven on
+        self._heavy_timer: asyncio.TimerHandle | None = None
 
     @property
     def opener(self) -> type[Store]:
@@ -336,6 +237,8 @@ class ProcessRunner(Runner):
         self.snapshots.refresh()
 
     def _ensure_workers(self) -> None:
+        if len(self._slots) >= self.workers:
+            return
         with self._lock:
             while len(self._slots) < self.workers:
                 slot = _Slot(self, next(self._numbers))
@@ -346,6 +249,10 @@ class ProcessRunner(Runner):
                     log.exception("query worker %d could not start", slot.index)
                     continue
                 self._idle.append(slot)
+        with contextlib.suppress(RuntimeError):  # on the loop: watch them from now on
+            asyncio.get_running_loop()
+            for slot in (slot for slot in self._idle if slot.watched < 0 and slot.conn):
+                self._watch(slot)
 
     def _unavailable(self) -> int:
         """Slots whose process is being replaced (or has not started yet)."""
@@ -379,9 +286,13 @@ class ProcessRunner(Runner):
         self._dispatch()
 
     def _channel(self, loop: asyncio.AbstractEventLoop) -> Channel:
-        channel = _LoopChannel(loop, self.buffer_chunks)
-        channel.loop_thread = threading.get_ident()  # _channel is called on the loop
-        return channel
+        self.loop = loop  # _channel is called on the loop, before any order
+        return LoopChannel(loop, self.buffer_chunks)
+
+    def _spawn_task(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _dispatch(self) -> None:
         """Give idle workers the jobs that may run now."""
@@ -392,43 +303,216 @@ class ProcessRunner(Runner):
             if not self._begin(job):
                 self.queue.done(job)
                 continue
-            slot = self._idle.pop()
-            task = asyncio.get_running_loop().create_task(self._serve(slot, job))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._order(self._idle.pop(), job)
         self._grow()
 
-    async def _serve(self, slot: _Slot, job: _Job) -> None:
-        loop = asyncio.get_running_loop()
+    def _order(self, slot: _Slot, job: _Job) -> None:
+        """Send ``job`` to ``slot``'s process; :meth:`_readable` takes the answer."""
+        slot.job = job
+        # The waker (the request gave up): kill at the loop's next turn, as it may be called
+        # while the runner's state is being changed.
+        job.waker = lambda: self._gave_up_soon(slot, job)
+        if self._heavy_timer is None:
+            self._heavy_timer = self._loop().call_later(self.heavy_seconds, self._check_heavy)
         try:
-            await self._run(slot, job, loop)
-        except Exception as exc:
-            log.exception("%s #%d: the worker failed", job.label, job.id)
+            self._send_order(slot, job)
+        except OSError:  # the process ended while idle: a new one takes the query
             slot.kill()
-            self._hand_over(job, StoreError(f"the query worker failed: {exc}"))
+            self._spawn_task(self._order_after_respawn(slot, job))
+        except Exception as exc:
+            self._failed(slot, job, exc)
+
+    async def _order_after_respawn(self, slot: _Slot, job: _Job) -> None:
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, slot.respawn)
+            self._send_order(slot, job)
+        except Exception as exc:
+            self._failed(slot, job, exc)
+
+    def _send_order(self, slot: _Slot, job: _Job) -> None:
+        if slot.conn is None:
+            raise BrokenPipeError("the query worker process is gone")
+        if slot.watched < 0:
+            self._watch(slot)
+        order = (job.task, self.opener, slot.snapshot_for_next_query(), job.deadline,
+                 job.timeout, job.max_rows, job.deadline_mid_stream)  # fmt: skip
+        # A plain tuple (an Order's fields), pickled here: Connection.send's pickler copies
+        # the copyreg table each time. The process reads it with Connection.recv.
+        slot.conn.send_bytes(pickle.dumps(order, pickle.HIGHEST_PROTOCOL))
+
+    def _failed(self, slot: _Slot, job: _Job, exc: Exception) -> None:
+        log.error("%s #%d: the worker failed", job.label, job.id, exc_info=exc)
+        slot.kill()
+        self._hand_over(job, StoreError(f"the query worker failed: {exc}"))
+        self._finished(slot, job)
+
+    def _watch(self, slot: _Slot, *callback: Any) -> None:
+        """Call ``callback`` (default: :meth:`_readable`) whenever ``slot``'s pipe is readable."""
+        assert slot.conn is not None
+        fd = slot.conn.fileno()
+        self._loop().add_reader(fd, *(callback or (self._readable, slot)))
+        # uvloop makes a watched descriptor non-blocking; the messages are read whole (a
+        # message that starts to arrive is read to its end), so keep it blocking.
+        os.set_blocking(fd, True)
+        slot.watched = fd
+
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        if self.loop is None:
+            self.loop = asyncio.get_running_loop()
+        return self.loop
+
+    def _readable(self, slot: _Slot) -> None:
+        """``slot``'s pipe is readable: the answer to its query, or its process ended."""
+        job, conn = slot.job, slot.conn
+        if conn is None:
+            return
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            slot.kill()
+            if job is None:  # an idle process ended: replace it
+                if slot in self._idle:
+                    self._idle.remove(slot)
+                self._spawn_task(self._replace(slot))
+                return
+            self._hand_over(job, StoreError(ENDED))
+            self._finished(slot, job)
+            return
+        if job is None:
+            log.warning("query worker %d sent a message with no query running", slot.index)
+            return
+        if message[0] == "error":  # the query ended: no process to kill, whoever waits
+            self._hand_over(job, message[1])
+        elif message[3] and message[0] == "data":  # the whole result, in one message
+            if message[1] is not None:
+                job.media_type = message[1]
+            job.streaming = True
+            if not job.channel.closed.is_set():  # else the request gave up on it just now
+                job.channel.put(Whole(message[2]))
+        else:  # the first chunk of a longer result: a task relays the rest
+            slot.streaming = True
+            slot.unwatch()
+            self._spawn_task(self._stream(slot, job, message))
+            return
+        self._finished(slot, job)
+
+    def _gave_up_soon(self, slot: _Slot, job: _Job) -> None:
+        self._loop().call_soon(self._gave_up, slot, job)
+
+    def _gave_up(self, slot: _Slot, job: _Job) -> None:
+        if slot.job is not job or slot.streaming or slot.conn is None:
+            return  # it ended, its relay task sees the request gone, or the slot is closed
+        self._kill(slot, job, "its request gave up on it")
+        self._finished(slot, job)
+
+    async def _stream(self, slot: _Slot, job: _Job, message: Any) -> None:
+        """Relay a result longer than its first chunk (``message``), at the client's pace: while
+        the channel is full the pipe is not watched, so the process waits on the full pipe."""
+        wake = asyncio.Event()
+        job.waker = wake.set
+        channel = job.channel
+        assert isinstance(channel, LoopChannel) and slot.conn is not None
+        conn = slot.conn
+        pending = select.poll()  # whether a message waits (Connection.poll builds a selector
+        pending.register(conn.fileno(), select.POLLIN)  # per call: this is one system call)
+        try:
+            while True:
+                if channel.closed.is_set():
+                    self._kill(slot, job, "its request gave up on it")
+                    break
+                if message is None:
+                    if not conn.closed and pending.poll(0):
+                        message = conn.recv()
+                        continue
+                    if slot.watched < 0:
+                        self._watch(slot, wake.set)
+                    await wake.wait()
+                    wake.clear()
+                    continue
+                if message[0] == "error":
+                    self._hand_over(job, message[1])
+                    break
+                kind, media_type, data, ended = message
+                message = None
+                if media_type is not None:
+                    job.media_type = media_type
+                for item in ([data] if kind == "data" else []) + ([END] if ended else []):
+                    if not channel.room():
+                        slot.unwatch()  # not readable over and over while the client reads
+                        await channel.wait_room(self._give_up_at(job))
+                    channel.put(item)
+                    job.streaming = True
+                if ended:
+                    break
+        except (EOFError, OSError):
+            slot.kill()
+            self._hand_over(job, StoreError(ENDED))
+        except Cancelled:
+            self._kill(slot, job, "its client stopped reading or went away")
+        except Exception as exc:
+            self._failed(slot, job, exc)
+            return
         finally:
-            self._end(job)
+            slot.unwatch()
+        self._finished(slot, job)
+
+    def _finished(self, slot: _Slot, job: _Job) -> None:
+        """``slot`` is done with ``job``: it takes the next query, or is replaced."""
+        slot.job = None
+        slot.streaming = False
+        job.waker = None
+        self._end(job)
         if self._closed:  # the server is stopping: no replacement
             slot.kill()
             return
-        stale = slot.demoted or slot.process is None or not _alive(slot.process)
-        if stale and self._surplus(slot) and not self.queue.runnable():
-            # Killed, dead or demoted, and not needed: end it rather than replace it.
+        if slot.demoted or slot.conn is None:  # killed, dead, or demoted
+            self._spawn_task(self._replace(slot))
+            return
+        self._make_idle(slot)
+        self._dispatch()
+
+    async def _replace(self, slot: _Slot) -> None:
+        """A fresh process for ``slot`` (killed, dead, or demoted), or none if not needed."""
+        slot.kill()
+        loop = asyncio.get_running_loop()
+        if self._surplus(slot) and not self.queue.runnable():
             self._retire(slot)
             await loop.run_in_executor(None, slot.reap)
             return
-        if stale:
-            # Killed, dead, or demoted (it would stay slow for the cheap queries to come).
-            await loop.run_in_executor(None, slot.respawn)
+        await loop.run_in_executor(None, slot.respawn)
+        if self._closed:
+            slot.kill()
+            return
         if slot.ready:
             self._make_idle(slot)
         self._dispatch()
 
+    def _check_heavy(self) -> None:
+        """The heavy timer: demote the processes whose query ran ``heavy_seconds``; set again."""
+        self._heavy_timer = None
+        if self._closed:
+            return
+        now = time.monotonic()
+        due: float | None = None
+        for slot in list(self._slots):
+            job = slot.job
+            if job is None or job.started is None or slot.demoted:
+                continue
+            at = job.started + self.heavy_seconds
+            if at <= now:
+                self._heavy(slot)
+            elif due is None or at < due:
+                due = at
+        if due is not None:
+            self._heavy_timer = self._loop().call_later(due - now, self._check_heavy)
+
     def _make_idle(self, slot: _Slot) -> None:
         self._idle.append(slot)
         slot.idle_since = time.monotonic()
+        if slot.watched < 0 and slot.conn is not None:
+            self._watch(slot)  # a process that ends while idle is replaced at once
         if len(self._slots) > self.workers:
-            asyncio.get_running_loop().call_later(LINGER_SECONDS, self._linger_over, slot)
+            self._loop().call_later(LINGER_SECONDS, self._linger_over, slot)
 
     def _linger_over(self, slot: _Slot) -> None:
         """A timer set when ``slot`` became idle: end it if it stayed idle and is not needed."""
@@ -437,11 +521,11 @@ class ProcessRunner(Runner):
         if time.monotonic() - slot.idle_since < LINGER_SECONDS * 0.99:
             return  # it took a query since the timer was set; a later timer decides
         if not self._surplus(slot):  # still wanted: ask again later
-            asyncio.get_running_loop().call_later(LINGER_SECONDS, self._linger_over, slot)
+            self._loop().call_later(LINGER_SECONDS, self._linger_over, slot)
             return
         self._idle.remove(slot)
         self._retire(slot)
-        asyncio.get_running_loop().run_in_executor(None, slot.reap)
+        self._loop().run_in_executor(None, slot.reap)
 
     def _spares_wanted(self, leaving: _Slot | None = None) -> int:
         """``spares`` while a heavy query runs, else none: spares are for the queries that
@@ -478,8 +562,8 @@ class ProcessRunner(Runner):
         """Start processes, up to ``max_workers`` in all: while a heavy query runs, until
         ``spares`` are idle or starting; when every process holds a heavy query, one per
         waiting query."""
-        if self._closed:
-            return
+        if self._closed or (self._idle and not self.spares):
+            return  # no spares to keep, and an idle process for the next query
         wanted = self._spares_wanted() - len(self._idle) - self._spawning
         if not self._idle and all(slot.demoted for slot in self._slots if slot.ready):
             wanted = max(wanted, self.queue.runnable() - self._spawning)
@@ -488,9 +572,7 @@ class ProcessRunner(Runner):
             slot = _Slot(self, next(self._numbers))
             self._slots.append(slot)
             self._spawning += 1
-            task = asyncio.get_running_loop().create_task(self._start_extra(slot))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn_task(self._start_extra(slot))
 
     async def _start_extra(self, slot: _Slot) -> None:
         try:
@@ -507,77 +589,6 @@ class ProcessRunner(Runner):
         log.info("query worker %d started beyond the pool of %d", slot.index, self.workers)
         self._make_idle(slot)
         self._dispatch()
-
-    async def _run(self, slot: _Slot, job: _Job, loop: asyncio.AbstractEventLoop) -> None:
-        if slot.process is None or not _alive(slot.process):
-            await loop.run_in_executor(None, slot.respawn)
-        assert slot.conn is not None
-        conn = slot.conn
-        order = (job.task, self.opener, slot.snapshot_for_next_query(), job.deadline,
-                 job.timeout, job.max_rows, job.deadline_mid_stream)  # fmt: skip
-        conn.send(order)  # a plain tuple (an _Order's fields): it pickles small
-        wake = asyncio.Event()
-        job.waker = wake.set
-        fd = conn.fileno()  # kept: a killed process's pipe is closed before the finally runs
-        loop.add_reader(fd, wake.set)
-        # uvloop makes a watched descriptor non-blocking; the messages are read whole (a
-        # reader that finds one is started reads it to its end), so keep it blocking.
-        os.set_blocking(fd, True)
-        pending = select.poll()  # whether another message waits (Connection.poll builds a
-        pending.register(fd, select.POLLIN)  # selector per call: this is one system call)
-        heavy = loop.call_later(self.heavy_seconds, self._heavy, slot)
-        handed = 0  # items put on the channel from the loop (within its capacity: no wait)
-        try:
-            while True:
-                await wake.wait()
-                wake.clear()
-                while True:
-                    if job.channel.closed.is_set():
-                        self._kill(slot, job, "its request gave up on it")
-                        return
-                    if conn.closed or not pending.poll(0):
-                        break
-                    try:
-                        message = conn.recv()
-                    except (EOFError, OSError):
-                        slot.kill()
-                        self._hand_over(
-                            job,
-                            StoreError(
-                                "the query worker process ended unexpectedly (its error, if "
-                                "any, is on the server's standard error)"
-                            ),
-                        )
-                        return
-                    if message[0] == "error":
-                        self._hand_over(job, message[1])
-                        return
-                    _, media_type, data, ended = message
-                    if media_type is not None:
-                        job.media_type = media_type
-                    if ended and handed == 0 and message[0] == "data":
-                        job.channel.put(Whole(data))  # a small result: one hand-over
-                        job.streaming = True
-                        return
-                    items = [data] if message[0] == "data" else []
-                    items += [END] if ended else []
-                    for item in items:
-                        if handed < self.buffer_chunks:
-                            job.channel.put(item)  # there is room: this does not wait
-                        else:  # a stream: wait for the client on a thread, not on the loop
-                            await loop.run_in_executor(
-                                None, job.channel.put, item, self._give_up_at(job)
-                            )
-                        handed += 1
-                        job.streaming = True
-                    if ended:
-                        return
-        except Cancelled:
-            self._kill(slot, job, "its client stopped reading or went away")
-        finally:
-            job.waker = None
-            heavy.cancel()
-            loop.remove_reader(fd)
 
     def _kill(self, slot: _Slot, job: _Job, why: str) -> None:
         late = time.monotonic() - job.deadline

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import multiprocessing
-import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,10 +22,10 @@ from diplograph.api.formats import (
     negotiate,
 )
 from diplograph.api.guard import CACHED_TEXT_CHARS, inspect_query
+from diplograph.api.query_process import Order
 from diplograph.api.query_text import prepare
 from diplograph.api.sparql import LeanRoute, QueryTask
 from diplograph.api.streaming import Channel, Whole
-from diplograph.api.workers import _alive, _Order
 from diplograph.loader.config import load_settings
 from diplograph.loader.errors import ForbiddenQueryError, UnsupportedFormatError
 from diplograph.loader.store import Store
@@ -202,21 +200,6 @@ def test_a_whole_result_handed_over_at_once_is_answered_as_one_body() -> None:
 
 def test_an_order_travels_as_a_plain_tuple_and_reads_back_by_name() -> None:
     fields = ("task", Store, "/snapshots/1", 12.5, 5.0, None, True)
-    order = _Order._make(fields)
+    order = Order._make(fields)
     assert (order.snapshot, order.deadline, order.max_rows) == ("/snapshots/1", 12.5, None)
     assert tuple(order) == fields
-
-
-def _sleep() -> None:
-    time.sleep(30)
-
-
-def test_a_worker_process_is_alive_until_it_ends() -> None:
-    process = multiprocessing.get_context("fork").Process(target=_sleep, daemon=True)
-    process.start()
-    try:
-        assert _alive(process)
-    finally:
-        process.kill()
-        process.join(5)
-    assert not _alive(process)

@@ -14,6 +14,7 @@ from diplograph.api.streaming import (
     Cancelled,
     Channel,
     ChunkWriter,
+    LoopChannel,
     StreamAborted,
     WriterStream,
 )
@@ -179,3 +180,71 @@ def test_the_end_marker_is_handed_over_like_a_chunk() -> None:
         return await channel.get(1.0)
 
     assert asyncio.run(scenario()) is END
+
+
+# --- the channel whose writer is the event loop (the worker processes' relay) ------------------
+
+
+def test_a_loop_channel_hands_items_over_in_order_and_says_when_it_is_full() -> None:
+    async def scenario() -> list[object]:
+        channel = LoopChannel(asyncio.get_running_loop(), 2)
+        channel.put(b"a")
+        assert channel.room()
+        channel.put(b"b")
+        assert not channel.room()
+        return [await channel.get(1.0), await channel.get(1.0)]
+
+    assert asyncio.run(scenario()) == [b"a", b"b"]
+
+
+def test_a_loop_channel_writer_waits_for_room_until_the_request_takes_an_item() -> None:
+    async def scenario() -> list[object]:
+        channel = LoopChannel(asyncio.get_running_loop(), 1)
+        channel.put(b"a")
+        waiting = asyncio.ensure_future(channel.wait_room(time.monotonic() + 5.0))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # no room yet
+        taken = await channel.get(1.0)
+        await asyncio.wait_for(waiting, 1.0)
+        channel.put(b"b")
+        return [taken, await channel.get(1.0)]
+
+    assert asyncio.run(scenario()) == [b"a", b"b"]
+
+
+def test_a_loop_channel_writer_gives_up_on_a_request_that_takes_nothing() -> None:
+    async def scenario() -> object:
+        channel = LoopChannel(asyncio.get_running_loop(), 1)
+        channel.put(b"a")
+        with pytest.raises(Cancelled):
+            await channel.wait_room(time.monotonic() + 0.05)
+        assert channel.closed.is_set()
+        await channel.get(1.0)  # the item it had
+        return await channel.get(1.0)
+
+    aborted = asyncio.run(scenario())
+    assert isinstance(aborted, StreamAborted)
+
+
+def test_a_loop_channel_closed_by_the_request_stops_a_waiting_writer() -> None:
+    async def scenario() -> None:
+        channel = LoopChannel(asyncio.get_running_loop(), 1)
+        channel.put(b"a")
+        waiting = asyncio.ensure_future(channel.wait_room(None))
+        await asyncio.sleep(0.01)
+        channel.close()
+        with pytest.raises(Cancelled):
+            await asyncio.wait_for(waiting, 1.0)
+        with pytest.raises(Cancelled):
+            channel.put(b"b")
+
+    asyncio.run(scenario())
+
+
+def test_a_loop_channel_that_stays_empty_times_out() -> None:
+    async def scenario() -> None:
+        channel = LoopChannel(asyncio.get_running_loop(), 1)
+        await channel.get(0.01)
+
+    with pytest.raises(TimeoutError):
+        asyncio.run(scenario())

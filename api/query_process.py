@@ -1,0 +1,118 @@
+"""What runs inside a query worker process (:mod:`diplograph.api.workers` drives them).
+
+A worker process reads orders from its pipe, one at a time: ``(store class, snapshot)`` opens a
+snapshot ahead of the first query, and an :class:`Order` runs a query on the newest snapshot it
+names. For each order it sends back, on the same pipe:
+
+* ``("data", media type or None, chunk, ended)`` – a chunk of the result (the media type with
+  the first); ``ended`` on the first chunk says that chunk is the whole result (the cheap
+  lookup's case: one message says it all);
+* ``("end", None, b"", True)`` – the end of a longer result;
+* ``("error", error)`` – a :class:`~diplograph.loader.errors.DiplographError` to answer with.
+
+The process ends when its pipe closes (the server stopped, even by ``SIGKILL``) or at ``None``.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import NamedTuple
+
+from diplograph.api.execution import QueryFailedError, Task, check_row, chunked, timeout_error
+from diplograph.loader.errors import DiplographError, StoreError
+from diplograph.loader.store import Store
+
+__all__ = ["Order", "worker_main"]
+
+log = logging.getLogger(__name__)
+
+
+class Order(NamedTuple):
+    """One query, as sent to a worker process (a plain tuple on the pipe: it pickles small)."""
+
+    task: Task
+    opener: type[Store]  #: the store's class: its ``open_checkpoint`` opens the snapshot
+    snapshot: str
+    deadline: float  # time.monotonic(): one clock for every process of the machine
+    timeout: float
+    max_rows: int | None
+    deadline_mid_stream: bool
+
+
+def worker_main(conn: Connection, first_bytes: int, chunk_bytes: int) -> None:
+    """The worker process: open snapshots, run orders, send back what they yield."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when workers stop
+    store: Store | None = None
+    opened = ""
+    while True:
+        try:
+            order = conn.recv()
+        except (EOFError, OSError):
+            return
+        if order is None:
+            return
+        # An order, or (store class, snapshot) to open ahead of the first order.
+        is_order = len(order) == len(Order._fields)
+        if is_order:
+            order = Order._make(order)
+        opener, path = (order.opener, order.snapshot) if is_order else order
+        if path != opened:
+            if store is not None:
+                store.close()
+                store = None
+            store = opener.open_checkpoint(Path(path))
+            opened = path
+        if is_order and store is not None:
+            _run_order(conn, store, order, first_bytes, chunk_bytes)
+
+
+def _run_order(
+    conn: Connection, store: Store, order: Order, first_bytes: int, chunk_bytes: int
+) -> None:
+    rows = 0
+    streaming = False
+
+    def tick() -> None:
+        nonlocal rows
+        rows += 1
+        if (order.deadline_mid_stream or not streaming) and time.monotonic() > order.deadline:
+            raise timeout_error(order.timeout)
+        check_row(rows, order.max_rows)
+
+    produced = order.task(store, tick)
+    media_type = None
+    try:
+        for piece in chunked(produced, first_bytes, chunk_bytes):
+            if isinstance(piece, str):
+                media_type = piece
+                continue
+            # A first chunk under the threshold is the whole result (see chunked).
+            whole = not streaming and len(piece) < first_bytes
+            conn.send(("data", media_type, piece, whole))
+            media_type = None
+            streaming = True
+            if whole:
+                return
+        conn.send(("end", None, b"", True))
+    except DiplographError as exc:
+        conn.send(("error", _bare(exc)))
+    except RuntimeError as exc:  # pyoxigraph's evaluation errors are the query's fault
+        conn.send(("error", QueryFailedError(f"the query failed while running: {exc}")))
+    except Exception as exc:
+        log.exception("a query failed in its worker process")
+        conn.send(("error", StoreError(f"the query failed: {type(exc).__name__}: {exc}")))
+    finally:
+        close = getattr(produced, "close", None)
+        if close is not None:
+            close()
+
+
+def _bare(exc: DiplographError) -> DiplographError:
+    exc.__traceback__ = None
+    exc.__context__ = None
+    exc.__cause__ = None
+    return exc
