@@ -27,25 +27,35 @@ from diplograph.api.app import create_app
 from diplograph.loader.config import Settings, load_settings
 from diplograph.loader.facts import SourceRecord, parse_document
 from diplograph.loader.iris import IriMinter
-from diplograph.loader.namespaces import DIP
+from diplograph.loader.namespaces import DIP, PROV
 from diplograph.loader.pipeline import Loader, retract
 from diplograph.loader.store import GraphChange, Store
 from diplograph.loader.store.embedded import EmbeddedStore
 from diplograph.loader.summary import Summary, guard_raw_writes
 from diplograph.loader.summary import top as top_module
-from diplograph.loader.summary.keys import TOUCHING, EventFacts, event_keys
+from diplograph.loader.summary.keys import (
+    TOUCHING,
+    EventFacts,
+    event_keys,
+    source_count,
+    source_node,
+)
 from tests.conftest import ROOT
 from tests.support.virtuoso import Virtuoso
 
 QUERIES = ROOT / "bench" / "queries"
 TOKEN = "summary-test-token"
 
-#: What the summary holds, as plain values: {("pair", a, b) | ("month", m, t) | ("quads",): n},
-#: and ("top", a, b): 1 for each pair listed as a top interaction.
+#: What the summary holds, as plain values: {("pair", a, b) | ("month", m, t) | ("quads",) |
+#: ("sources", e): n}, ("top", a, b): 1 for each pair listed as a top interaction, and
+#: ("pair rank", a, b) | ("sources rank", e): the rank of a ranked pair or source count.
 Counts = dict[tuple[str, ...], int]
 
 # Small generated documents, shared by the tests (generation is deterministic).
 DOCS: list[dict[str, Any]] = list(generate(40, seed=5))
+#: Which of DOCS other documents report again, and how many times: the generator's re-reports
+#: are too rare in 40 documents, so these give events of 5, 4, 3 and 2 sources.
+AGAIN = {0: 4, 1: 3, 2: 2, 3: 1, 4: 1, 5: 1, 6: 1}
 
 
 def record(doc: dict[str, Any], doc_id: str | None = None) -> SourceRecord:
@@ -54,6 +64,11 @@ def record(doc: dict[str, Any], doc_id: str | None = None) -> SourceRecord:
     if doc_id is not None:
         data["document"]["id"] = doc_id
     return parse_document(data)
+
+
+def re_reports() -> list[SourceRecord]:
+    """Other documents telling the stories of :data:`AGAIN` (same content, other ids)."""
+    return [record(DOCS[i], f"again-{i}-{k}") for i, times in AGAIN.items() for k in range(times)]
 
 
 def rows(store: Store, sparql: str) -> list[tuple[str, ...]]:
@@ -81,6 +96,7 @@ def recount(store: Store, summary_graph: str) -> Counts:
         for (kind, *actors), n in list(expected.items()):
             if kind == "pair" and n >= least:
                 expected["top", *actors] = 1
+    ranks(expected, "pair", top_module.TOP_INTERACTIONS)
     result = store.query(
         f"PREFIX dip: <{DIP}> SELECT ?m ?t (COUNT(DISTINCT ?e) AS ?n) WHERE {{ "
         f"GRAPH ?g1 {{ ?e a dip:Event }} GRAPH ?g2 {{ ?e a ?t }} "
@@ -90,6 +106,15 @@ def recount(store: Store, summary_graph: str) -> Counts:
     assert isinstance(result, QuerySolutions)
     for row in result:
         expected["month", _value(row["m"]), _value(row["t"])] = _int(row["n"])
+    result = store.query(
+        f"PREFIX dip: <{DIP}> SELECT ?e (COUNT(DISTINCT ?d) AS ?n) WHERE {{ "
+        f"GRAPH ?g1 {{ ?e a dip:Event }} GRAPH ?g2 {{ ?e <{PROV}wasDerivedFrom> ?d }} "
+        f"FILTER (?g1 != <{summary_graph}>) }} GROUP BY ?e HAVING (COUNT(DISTINCT ?d) > 1)"
+    )
+    assert isinstance(result, QuerySolutions)
+    for row in result:
+        expected["sources", _value(row["e"])] = _int(row["n"])
+    ranks(expected, "sources", top_module.TOP_CORROBORATIONS)
     others = rows(
         store,
         "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
@@ -98,6 +123,17 @@ def recount(store: Store, summary_graph: str) -> Counts:
     # The summary graph's own size is part of what q08 counts.
     expected["quads",] = int(others[0][0].split('"')[1]) + len(store.graph_triples(summary_graph))
     return expected
+
+
+def ranks(counts: Counts, kind: str, n: int) -> None:
+    """Rank the counts of ``kind`` at or above the ``n``-th highest in their question's order:
+    count (highest first), then the key's text (q04's actors, q10's event)."""
+    keys = sorted((key for key in counts if key[0] == kind), key=lambda k: (-counts[k], k[1:]))
+    if not keys:
+        return
+    least = counts[keys[min(len(keys), n) - 1]]
+    for rank, key in enumerate((k for k in keys if counts[k] >= least), start=1):
+        counts[f"{kind} rank", *key[1:]] = rank
 
 
 def stored(store: Store, summary_graph: str) -> Counts:
@@ -114,14 +150,30 @@ def stored(store: Store, summary_graph: str) -> Counts:
         kind = props[f"{RDF_TYPE}"][0].value
         if iri == summary_graph:
             assert kind == f"{DIP}Summary"
-            assert set(props) == {RDF_TYPE, f"{DIP}quadCount", f"{DIP}topInteractionRank"}, (
-                "no stale mark when current"
-            )
+            assert set(props) == {
+                RDF_TYPE,
+                f"{DIP}quadCount",
+                f"{DIP}topInteractionRank",
+                f"{DIP}topCorroborationRank",
+            }, "no stale mark when current"
             assert _int(props[f"{DIP}topInteractionRank"][0]) == top_module.TOP_INTERACTIONS
+            assert _int(props[f"{DIP}topCorroborationRank"][0]) == top_module.TOP_CORROBORATIONS
             counts["quads",] = _int(props[f"{DIP}quadCount"][0])
         elif kind == f"{DIP}InteractionCount":
-            key = ("pair", props[f"{DIP}firstActor"][0].value, props[f"{DIP}secondActor"][0].value)
-            counts[key] = _int(props[f"{DIP}eventCount"][0])
+            actors = (props[f"{DIP}firstActor"][0].value, props[f"{DIP}secondActor"][0].value)
+            counts["pair", *actors] = _int(props[f"{DIP}eventCount"][0])
+            if f"{DIP}interactionRank" in props:
+                counts["pair rank", *actors] = _int(props[f"{DIP}interactionRank"][0])
+        elif kind == f"{DIP}CorroborationCount":
+            assert set(props) - {f"{DIP}corroborationRank"} == {
+                RDF_TYPE,
+                f"{DIP}countedEvent",
+                f"{DIP}documentCount",
+            }, (iri, props)
+            event = props[f"{DIP}countedEvent"][0].value
+            counts["sources", event] = _int(props[f"{DIP}documentCount"][0])
+            if f"{DIP}corroborationRank" in props:
+                counts["sources rank", event] = _int(props[f"{DIP}corroborationRank"][0])
         else:
             assert kind == f"{DIP}EventCountByMonth", (iri, kind)
             key = ("month", props[f"{DIP}month"][0].value, props[f"{DIP}eventType"][0].value)
@@ -166,8 +218,10 @@ def store() -> Iterator[EmbeddedStore]:
 
 @pytest.fixture(autouse=True)
 def short_top_list(monkeypatch: pytest.MonkeyPatch) -> None:
-    """List the top 4 interactions, so that the small test stores have pairs below the list."""
+    """List the top 4 interactions and rank the top 3 source counts, so that the small test
+    stores have pairs and source counts below them."""
     monkeypatch.setattr(top_module, "TOP_INTERACTIONS", 4)
+    monkeypatch.setattr(top_module, "TOP_CORROBORATIONS", 3)
 
 
 @pytest.fixture
@@ -272,9 +326,10 @@ def loader_triples(settings: Settings, doc: dict[str, Any]) -> list[Triple]:
 def test_the_python_keys_are_the_keys_the_sparql_rebuild_counts(
     store: Store, settings: Settings
 ) -> None:
-    """keys.event_keys (the shortcut's) and its SPARQL twin (the rebuild's) agree: the nodes
-    the rebuild writes are exactly the keys of the events in the store."""
-    Loader(store, settings).load([record(d) for d in DOCS])
+    """keys.event_keys and keys.source_count (the shortcut's) and their SPARQL twins (the
+    rebuild's) agree: the nodes the rebuild writes are exactly the keys of the events in the
+    store and the source counts of those more than one document reports."""
+    Loader(store, settings).load([record(d) for d in DOCS] + re_reports())
     facts: dict[str, EventFacts] = {}
     predicates = ", ".join(f"<{p}>" for p in TOUCHING)
     result = store.query(f"SELECT ?e ?p ?o WHERE {{ ?e ?p ?o FILTER (?p IN ({predicates})) }}")
@@ -284,12 +339,15 @@ def test_the_python_keys_are_the_keys_the_sparql_rebuild_counts(
         if isinstance(event, NamedNode) and isinstance(predicate, NamedNode):
             facts.setdefault(event.value, EventFacts()).add(Triple(event, predicate, value))
     minter = IriMinter(settings.base_iri)
-    expected: dict[str, str] = {}
-    for event_facts in facts.values():
+    expected: set[str] = set()
+    for event, event_facts in facts.items():
         expected.update(event_keys(event_facts, minter))
+        if source_count(event_facts) > 1:
+            expected.add(source_node(minter, event))
     graph = minter.summary_graph()
     nodes = {t.subject.value for t in store.graph_triples(graph)} - {graph}
-    assert expected and nodes == set(expected)
+    assert any("/corroboration/" in node for node in expected)
+    assert nodes == expected
 
 
 def test_reloading_changed_content_keeps_the_summary_exact(
@@ -318,9 +376,14 @@ def test_an_event_reported_by_two_documents_counts_once(store: Store, settings: 
     alone = assert_exact(store, settings)
     loader.load([record(DOCS[0], "another-report-of-the-same-story")])
     both = assert_exact(store, settings)
-    assert {k: n for k, n in both.items() if k[0] != "quads"} == {
-        k: n for k, n in alone.items() if k[0] != "quads"
-    }
+
+    def event_counts(counts: Counts) -> Counts:
+        return {k: n for k, n in counts.items() if k[0] != "quads" and "sources" not in k[0]}
+
+    assert event_counts(both) == event_counts(alone)
+    # Only the events' source counts tell the second report.
+    assert not [k for k in alone if "sources" in k[0]]
+    assert {n for k, n in both.items() if k[0] == "sources"} == {2}
     retract(store, settings, DOCS[0]["document"]["id"])
     assert {k: n for k, n in assert_exact(store, settings).items() if k[0] != "quads"} == {
         k: n for k, n in alone.items() if k[0] != "quads"
@@ -483,15 +546,22 @@ def test_a_raw_write_mixed_into_a_guarded_write_is_caught_by_the_rebuild(
 
 
 @pytest.mark.parametrize(
-    "name", ["q04_who_talks_to_whom", "q05_events_per_month_type", "q08_count_all"]
+    "name",
+    [
+        "q04_who_talks_to_whom",
+        "q05_events_per_month_type",
+        "q08_count_all",
+        "q10_corroborated_events",
+    ],
 )
 def test_summary_queries_answer_like_the_raw_queries(
     store: Store, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The q04 summary query reads the top list: the shipped rank, not the tests' short one.
+    # The q04 and q10 summary queries read the ranks: the shipped numbers, not the tests'.
     monkeypatch.setattr(top_module, "TOP_INTERACTIONS", 100)
+    monkeypatch.setattr(top_module, "TOP_CORROBORATIONS", 100)
     settings = load_settings(store="memory")  # the queries name the default base IRI's graph
-    Loader(store, settings).load([record(d) for d in DOCS])
+    Loader(store, settings).load([record(d) for d in DOCS] + re_reports())
     raw = rows(store, (QUERIES / f"{name}.rq").read_text())
     summary = rows(store, (QUERIES / f"{name}_summary.rq").read_text())
     assert raw and summary == raw

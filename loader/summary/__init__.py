@@ -13,15 +13,21 @@ without scanning the facts (docs/mapping.md, "Summaries"):
 * **quads** — the number of quads in all named graphs, the summary's own included (``q08``), on
   the graph's own node, typed ``dip:Summary``;
 * **top interactions** — the interaction counts at or above the :data:`TOP_INTERACTIONS`-th
-  highest, listed on the graph's node (``dip:topInteraction``; loader/summary/top.py).
+  highest, listed on the graph's node (``dip:topInteraction``; loader/summary/top.py);
+* **corroborations** — for each ``dip:Event`` derived from two or more distinct documents
+  (``prov:wasDerivedFrom``), their number (``q10``); a ``dip:CorroborationCount`` node per event;
+* **ranks** — the listed interaction counts and the corroboration counts at or above the
+  ``TOP_CORROBORATIONS``-th highest, numbered in their question's order
+  (``dip:interactionRank``, ``dip:corroborationRank``; loader/summary/ranks.py), so that the
+  questions read ranks instead of sorting IRIs.
 
 Counts are taken over all named graphs together, so an event that several documents report
 counts once. A key whose count drops to zero has no node.
 
 The modules: ``keeper`` (:class:`Summary`, the one keeper, and :func:`guard_raw_writes`),
-``keys`` (an event's keys, in Python and in SPARQL), ``upkeep`` (the operations that keep the
-summary exact across a commit), ``rebuild``, ``top`` and ``graph`` (the summary graph's
-templates, written through the store's layout methods).
+``keys`` (an event's keys and source count, in Python and in SPARQL), ``upkeep`` (the
+operations that keep the summary exact across a commit), ``rebuild``, ``top``, ``ranks`` and
+``graph`` (the summary graph's templates, written through the store's layout methods).
 """
 
 from __future__ import annotations

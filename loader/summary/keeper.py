@@ -54,19 +54,24 @@ class Summary:
         g = self._graph.term
         rows = list(
             self._graph.select(
-                f"SELECT ?n ?stale ?top WHERE {{ GRAPH {g} {{ {g} dip:quadCount ?n "
+                f"SELECT ?n ?stale ?top ?ranked WHERE {{ GRAPH {g} {{ {g} dip:quadCount ?n "
                 f"OPTIONAL {{ {g} dip:summaryStale ?stale }} "
-                f"OPTIONAL {{ {g} dip:topInteractionRank ?top }} }} }}"
+                f"OPTIONAL {{ {g} dip:topInteractionRank ?top }} "
+                f"OPTIONAL {{ {g} dip:topCorroborationRank ?ranked }} }} }}"
             )
         )
         if not rows:
             return "missing"
         if any(row["stale"] is not None for row in rows):
             return "stale"
-        # A summary from before the top list, or listing another number, cannot be kept exact.
-        rank = rows[0]["top"]
-        if not isinstance(rank, RdfLiteral) or rank.value != str(top.TOP_INTERACTIONS):
-            return "stale"
+        # A summary from before the top list and the ranks, or listing another number, cannot
+        # be kept exact.
+        for term, expected in (
+            (rows[0]["top"], top.TOP_INTERACTIONS),
+            (rows[0]["ranked"], top.TOP_CORROBORATIONS),
+        ):
+            if not isinstance(term, RdfLiteral) or term.value != str(expected):
+                return "stale"
         return "current"
 
     def needs_rebuild(self) -> bool:

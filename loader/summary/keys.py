@@ -10,35 +10,56 @@ An event (a node typed ``dip:Event``) has a key
 :func:`event_keys` computes them from an event's facts (the additive upkeep);
 :func:`pair_keys` and :func:`month_keys` are their SPARQL twins (the rebuild and the general
 upkeep). tests/test_summary.py checks that both give the same keys.
+
+An event reported by more than one document also has a **source count**, the number of distinct
+documents it is ``prov:wasDerivedFrom`` (:func:`source_count`, :func:`source_node`; in SPARQL
+:func:`source_counts`). It is the event's own count, not a count of events sharing a key, so the
+upkeep recounts it for each touched event instead of adding and subtracting.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pyoxigraph import Literal as RdfLiteral
 from pyoxigraph import NamedNode, Triple
 
 from diplograph.loader.iris import IriMinter
-from diplograph.loader.namespaces import DIP, RDF
+from diplograph.loader.namespaces import DIP, PROV, RDF
 from diplograph.loader.store.base import Store
 
-__all__ = ["TOUCHING", "EventFacts", "event_keys", "month_keys", "pair_keys"]
+__all__ = [
+    "SOURCE",
+    "TOUCHING",
+    "EventFacts",
+    "Key",
+    "event_keys",
+    "month_keys",
+    "pair_keys",
+    "source_count",
+    "source_counts",
+    "source_node",
+]
 
+#: The predicate whose objects are an event's source documents.
+SOURCE = f"{PROV}wasDerivedFrom"
 #: Predicates whose triples can change a count (the touched events are their subjects).
-TOUCHING = (f"{RDF}type", f"{DIP}hasParticipant", f"{DIP}startDate")
+TOUCHING = (f"{RDF}type", f"{DIP}hasParticipant", f"{DIP}startDate", SOURCE)
 
 _EVENT = NamedNode(f"{DIP}Event")
-_TYPE, _PARTICIPANT, _START = (NamedNode(p) for p in TOUCHING)
+_TYPE, _PARTICIPANT, _START, _SOURCE = (NamedNode(p) for p in TOUCHING)
 
 
 @dataclass
 class EventFacts:
-    """What decides a node's summary keys: its types, participants and start dates."""
+    """What decides a node's summary keys: its types, participants, start dates and sources."""
 
     types: set[object] = field(default_factory=set)
     participants: set[object] = field(default_factory=set)
     dates: set[object] = field(default_factory=set)
+    sources: set[object] = field(default_factory=set)
 
     def add(self, triple: Triple) -> None:
         """Record ``triple`` (one of the :data:`TOUCHING` predicates)."""
@@ -48,6 +69,8 @@ class EventFacts:
             if predicate == _TYPE
             else self.participants
             if predicate == _PARTICIPANT
+            else self.sources
+            if predicate == _SOURCE
             else self.dates
         )
         target.add(triple.object)
@@ -58,15 +81,29 @@ class EventFacts:
             self.types | other.types,
             self.participants | other.participants,
             self.dates | other.dates,
+            self.sources | other.sources,
         )
 
+    @property
+    def is_event(self) -> bool:
+        """Whether the node is typed ``dip:Event``."""
+        return _EVENT in self.types
 
-def event_keys(facts: EventFacts, minter: IriMinter) -> dict[str, str]:
-    """The summary keys of an event with ``facts``: node IRI -> its description (N-Triples),
-    as :func:`pair_keys` and :func:`month_keys` compute them in SPARQL."""
+
+class Key(NamedTuple):
+    """A summary key: its node's description (N-Triples) and the text of the terms that order
+    it in its question (a pair's two actors; a month and a type)."""
+
+    description: str
+    order: tuple[str, ...]
+
+
+def event_keys(facts: EventFacts, minter: IriMinter) -> dict[str, Key]:
+    """The summary keys of an event with ``facts``: node IRI -> its :class:`Key`, as
+    :func:`pair_keys` and :func:`month_keys` compute them in SPARQL."""
     if _EVENT not in facts.types:
         return {}
-    keys: dict[str, str] = {}
+    keys: dict[str, Key] = {}
     named = {(v, a) for a in facts.participants if (v := _str(a)) is not None}
     actors = sorted(named, key=lambda pair: pair[0])
     for i, (first, a) in enumerate(actors):
@@ -74,9 +111,10 @@ def event_keys(facts: EventFacts, minter: IriMinter) -> dict[str, str]:
             if not first < second:
                 continue
             node = minter.interaction_count(first, second)
-            keys[node] = (
+            keys[node] = Key(
                 f"<{node}> <{RDF}type> <{DIP}InteractionCount> . "
-                f"<{node}> <{DIP}firstActor> {a} . <{node}> <{DIP}secondActor> {b} ."
+                f"<{node}> <{DIP}firstActor> {a} . <{node}> <{DIP}secondActor> {b} .",
+                (first, second),
             )
     for date in facts.dates:
         text = _str(date)
@@ -88,10 +126,11 @@ def event_keys(facts: EventFacts, minter: IriMinter) -> dict[str, str]:
             if name is None:
                 continue
             node = minter.events_by_month(month, name)
-            keys[node] = (
+            keys[node] = Key(
                 f"<{node}> <{RDF}type> <{DIP}EventCountByMonth> . "
                 f"<{node}> <{DIP}month> {RdfLiteral(month)} . "
-                f"<{node}> <{DIP}eventType> {kind} ."
+                f"<{node}> <{DIP}eventType> {kind} .",
+                (month, name),
             )
     return keys
 
@@ -124,6 +163,33 @@ def month_keys(store: Store, minter: IriMinter, touched: str = "") -> tuple[str,
         )
     )
     return node, where
+
+
+def source_count(facts: EventFacts) -> int:
+    """The number of distinct documents an event with ``facts`` is derived from (0 for a node
+    that is not a ``dip:Event``); the summary keeps it when it is 2 or more."""
+    return len(facts.sources) if facts.is_event else 0
+
+
+def source_node(minter: IriMinter, event: str) -> str:
+    """The IRI of the source count of ``event``: under the summary's nodes, the first 32 hex
+    digits of SHA-256 over the event's IRI (as the other count nodes, loader/iris.py)."""
+    return (
+        f"{minter.summary_nodes()}corroboration/{hashlib.sha256(event.encode()).hexdigest()[:32]}"
+    )
+
+
+def source_counts(store: Store, minter: IriMinter, touched: str = "") -> str:
+    """The rows ``?n ?e ?count`` of every event ``?e`` derived from two or more documents, its
+    source count node ``?n`` (:func:`source_node`); ``touched`` as for :func:`pair_keys`."""
+    node = f'IRI(CONCAT("{minter.summary_nodes()}corroboration/", SUBSTR(SHA256(STR(?e)), 1, 32)))'
+    return (
+        "{ SELECT ?e (COUNT(DISTINCT ?doc) AS ?count) WHERE { "
+        + store.data_pattern("?e", "?e a dip:Event", within=touched)
+        + store.data_pattern("?e ?doc", f"?e <{SOURCE}> ?doc", within=touched)
+        + "} GROUP BY ?e HAVING (COUNT(DISTINCT ?doc) > 1) } "
+        f"BIND ({node} AS ?n) "
+    )
 
 
 def _str(term: object) -> str | None:

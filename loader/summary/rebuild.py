@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from diplograph.loader.summary import top
 from diplograph.loader.summary.graph import SummaryGraph, expand, integer
-from diplograph.loader.summary.keys import month_keys, pair_keys
+from diplograph.loader.summary.keys import month_keys, pair_keys, source_counts
+from diplograph.loader.summary.ranks import RANKINGS, rank_operations
 
 __all__ = ["rebuild_operations"]
 
@@ -38,11 +39,20 @@ def rebuild_operations(summary: SummaryGraph) -> list[str]:
             + " } GROUP BY ?m ?t } "
             + month_node
             + " }",
+            "INSERT { "
+            + summary.write(
+                "?n a dip:CorroborationCount ; dip:countedEvent ?e ; dip:documentCount ?count ."
+            )
+            + " } WHERE { "
+            + source_counts(store, minter)
+            + "}",
             *top.list_top(summary),
+            *(op for ranking in RANKINGS for op in rank_operations(summary, ranking)),
             "INSERT DATA { "
             + summary.write(
                 f"{g} a dip:Summary ; dip:quadCount 0 ; "
-                f"dip:topInteractionRank {integer(top.TOP_INTERACTIONS)} ."
+                f"dip:topInteractionRank {integer(top.TOP_INTERACTIONS)} ; "
+                f"dip:topCorroborationRank {integer(top.TOP_CORROBORATIONS)} ."
             )
             + " }",
             # The count includes the placeholder, which the exact number replaces one for one.

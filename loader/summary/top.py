@@ -5,6 +5,10 @@ frequent pairs" reads a hundred nodes instead of sorting them all
 (``q04_who_talks_to_whom_summary.rq``); ``dip:topInteractionRank`` records the rank. The list is
 made in SPARQL (:func:`list_top`, a full pass over the pairs) or, when counts only grow, in
 Python from the listed counts and the changed ones (:func:`top_of`).
+
+The source counts have no list of their own: the ones at or above the
+:data:`TOP_CORROBORATIONS`-th highest are those with a ``dip:corroborationRank``
+(loader/summary/ranks.py), and ``dip:topCorroborationRank`` records the number.
 """
 
 from __future__ import annotations
@@ -14,24 +18,29 @@ from pyoxigraph import NamedNode
 
 from diplograph.loader.summary.graph import SummaryGraph
 
-__all__ = ["TOP_INTERACTIONS", "list_top", "stored_top", "top_of"]
+__all__ = ["TOP_CORROBORATIONS", "TOP_INTERACTIONS", "list_top", "stored_top", "top_of"]
 
 #: How many of the highest interaction counts the summary lists (ties at the last one included).
 #: A summary listing another number is rebuilt by the next commit. Read at call time, so that
 #: tests may change it.
 TOP_INTERACTIONS = 100
+#: How many of the highest source counts the summary ranks (ties at the last one included), as
+#: ``q10_corroborated_events`` asks for 100; read at call time, like :data:`TOP_INTERACTIONS`.
+TOP_CORROBORATIONS = 100
 
 
-def top_of(counts: dict[str, int]) -> set[str]:
-    """The nodes whose count is at or above the :data:`TOP_INTERACTIONS`-th highest one.
+def top_of(counts: dict[str, int], n: int | None = None) -> set[str]:
+    """The nodes whose count is at or above the ``n``-th highest one (by default
+    :data:`TOP_INTERACTIONS`).
 
     Applied to the listed nodes and the nodes a commit changed, this is the top of the whole
     summary when counts only grow: any other node was below the old threshold, which can only
     have risen.
     """
-    if len(counts) <= TOP_INTERACTIONS:
+    n = TOP_INTERACTIONS if n is None else n
+    if len(counts) <= n:
         return set(counts)
-    least = sorted(counts.values(), reverse=True)[TOP_INTERACTIONS - 1]
+    least = sorted(counts.values(), reverse=True)[n - 1]
     return {node for node, count in counts.items() if count >= least}
 
 

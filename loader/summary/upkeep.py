@@ -25,11 +25,30 @@ from pyoxigraph import Literal as RdfLiteral
 from pyoxigraph import NamedNode, QuerySolution, Triple
 
 from diplograph.loader.iris import SCRATCH_CANDIDATE, SCRATCH_MINUS, SCRATCH_PLUS, SCRATCH_TOUCHED
-from diplograph.loader.namespaces import DIP
+from diplograph.loader.namespaces import DIP, RDF
 from diplograph.loader.store.base import GraphChange
 from diplograph.loader.summary import top
 from diplograph.loader.summary.graph import SummaryGraph, each_graph, expand, integer
-from diplograph.loader.summary.keys import TOUCHING, EventFacts, event_keys, month_keys, pair_keys
+from diplograph.loader.summary.keys import (
+    SOURCE,
+    TOUCHING,
+    EventFacts,
+    event_keys,
+    month_keys,
+    pair_keys,
+    source_count,
+    source_counts,
+    source_node,
+)
+from diplograph.loader.summary.ranks import (
+    CORROBORATIONS,
+    INTERACTIONS,
+    RANKINGS,
+    Ranked,
+    Ranking,
+    rank_operations,
+    ranked,
+)
 
 __all__ = ["Operations", "additive", "incremental"]
 
@@ -74,16 +93,28 @@ def additive(summary: SummaryGraph, changes: Sequence[GraphChange]) -> Operation
                 if (facts := new.get(t.subject)) is None:
                     facts = new[t.subject] = EventFacts()
                 facts.add(t)
-    old = _facts_in_store(summary, list(new))
+    keyed = [p for p in TOUCHING if p != SOURCE]
+    old = _facts_in_store(summary, list(new), keyed)
+    # The sources of events only: other nodes (a post holding many documents state) have many.
+    events = [e for e, f in new.items() if f.is_event or (e in old and old[e].is_event)]
+    for event, facts in _facts_in_store(summary, events, [SOURCE]).items():
+        old.setdefault(event, EventFacts()).sources |= facts.sources
+    minter = summary.minter
     gained: Counter[str] = Counter()
     described: dict[str, str] = {}
+    orders: dict[str, tuple[str, ...]] = {}
+    sources: dict[str, tuple[str, int, int]] = {}
     for event, facts in new.items():
         was = old.get(event) or EventFacts()
-        had = event_keys(was, summary.minter)
-        for node, description in event_keys(was.merged(facts), summary.minter).items():
+        now = was.merged(facts)
+        had = event_keys(was, minter)
+        for node, key in event_keys(now, minter).items():
             if node not in had:
                 gained[node] += 1
-                described[node] = description
+                described[node], orders[node] = key
+        before_n, after_n = source_count(was), source_count(now)
+        if after_n > 1 and after_n != before_n:
+            sources[source_node(minter, event.value)] = (event.value, before_n, after_n)
     stored = _stored_counts(summary, sorted(gained))
     own = summary.term
     quads = stored.get(summary.iri)
@@ -101,19 +132,67 @@ def additive(summary: SummaryGraph, changes: Sequence[GraphChange]) -> Operation
             inserts.append(described[node])
         counts[node] = (int(count.value) if count is not None else 0) + plus
         inserts.append(f"<{node}> {_EVENT_COUNT} {integer(counts[node])} .")
-    leaders = top.stored_top(summary)
-    pairs = summary.minter.interaction_counts()
-    listed = top.top_of({**leaders, **{n: c for n, c in counts.items() if n.startswith(pairs)}})
+    # An event's source count is its own: written anew from the documents it now has.
+    fresh_sources = 0
+    for node, (event_iri, before_n, after_n) in sorted(sources.items()):
+        if before_n > 1:
+            deletes.append(f"<{node}> <{DIP}documentCount> {integer(before_n)} .")
+        else:
+            fresh_sources += 1
+            inserts.append(
+                f"<{node}> <{RDF}type> <{DIP}CorroborationCount> . "
+                f"<{node}> <{DIP}countedEvent> <{event_iri}> ."
+            )
+        inserts.append(f"<{node}> <{DIP}documentCount> {integer(after_n)} .")
+    pairs = minter.interaction_counts()
+    leaders = INTERACTIONS.stored(summary)
+    changed_pairs = {n: Ranked(c, orders[n]) for n, c in counts.items() if n.startswith(pairs)}
+    listed = _rerank(INTERACTIONS, leaders, changed_pairs, top.TOP_INTERACTIONS, deletes, inserts)
     left, joined = set(leaders) - listed, listed - set(leaders)
     deletes += [f"{own} <{DIP}topInteraction> <{node}> ." for node in sorted(left)]
     inserts += [f"{own} <{DIP}topInteraction> <{node}> ." for node in sorted(joined)]
-    # 3 description triples and a count per new node, and the top list's change.
-    total = int(quads.value) + added_quads + 4 * len(fresh) + len(joined) - len(left)
+    corroborated = CORROBORATIONS.stored(summary)
+    changed_sources = {n: Ranked(after, (e,)) for n, (e, _, after) in sources.items()}
+    ranked_sources = _rerank(
+        CORROBORATIONS, corroborated, changed_sources, top.TOP_CORROBORATIONS, deletes, inserts
+    )
+    # 3 description triples and a count per new pair or month node, 2 and a count per new
+    # source count; the top list's change and a rank per listed pair or ranked source count.
+    total = (
+        int(quads.value)
+        + added_quads
+        + 4 * len(fresh)
+        + 3 * fresh_sources
+        + 2 * (len(joined) - len(left))
+        + len(ranked_sources)
+        - len(corroborated)
+    )
     deletes.append(f"{own} <{DIP}quadCount> {quads} .")
     inserts.append(f"{own} <{DIP}quadCount> {integer(total)} .")
     before = [f"DELETE DATA {{ {summary.write(' '.join(deletes))} }}"]
     after = [f"INSERT DATA {{ {summary.write(' '.join(inserts))} }}"]
     return before, after
+
+
+def _rerank(
+    ranking: Ranking,
+    stored: dict[str, Ranked],
+    changed: dict[str, Ranked],
+    n: int,
+    deletes: list[str],
+    inserts: list[str],
+) -> set[str]:
+    """Rank the stored ranked nodes and the changed ones anew (counts only grew), adding the
+    rank triples that change to ``deletes`` and ``inserts``; the nodes ranked now."""
+    ranks = ranked({**stored, **changed}, n)
+    prop = f"<{DIP}{ranking.rank}>"
+    for node, was in sorted(stored.items()):
+        if ranks.get(node) != was.rank:
+            deletes.append(f"<{node}> {prop} {integer(was.rank)} .")
+    for node, rank in sorted(ranks.items()):
+        if node not in stored or stored[node].rank != rank:
+            inserts.append(f"<{node}> {prop} {integer(rank)} .")
+    return set(ranks)
 
 
 def incremental(summary: SummaryGraph, changes: Sequence[GraphChange]) -> Operations:
@@ -137,6 +216,7 @@ def incremental(summary: SummaryGraph, changes: Sequence[GraphChange]) -> Operat
     )
     touching = ", ".join(f"<{p}>" for p in TOUCHING)
     mark = f"INSERT {{ GRAPH {scratch} {{ ?e {_CANDIDATE} {_CANDIDATE} }} }} WHERE "
+    touched = f"GRAPH {scratch} {{ ?e {_TOUCHED} {_TOUCHED} }} "
     # Only candidates that are a dip:Event (before or after the change) can move a count:
     # leaving the others out keeps entities named in thousands of documents out of the work.
     events = (
@@ -186,7 +266,18 @@ def incremental(summary: SummaryGraph, changes: Sequence[GraphChange]) -> Operat
         + summary.write("?n ?p ?o .")
         + f" }} WHERE {{ {{ SELECT DISTINCT ?n WHERE {{ GRAPH {scratch} {{ ?n ?k ?e }} }} }} "
         f"GRAPH {g} {{ ?n dip:eventCount ?count ; ?p ?o }} FILTER (?count = 0) }}",
+        # Each touched event's source count, recounted: its own, not a key events share.
+        "DELETE { " + summary.write("?n ?p ?o .") + f" }} WHERE {{ {touched}"
+        f"GRAPH {g} {{ ?n dip:countedEvent ?e ; ?p ?o }} }}",
+        "INSERT { "
+        + summary.write(
+            "?n a dip:CorroborationCount ; dip:countedEvent ?e ; dip:documentCount ?count ."
+        )
+        + " } WHERE { "
+        + source_counts(store, summary.minter, touched)
+        + "}",
         *top.list_top(summary),
+        *(op for ranking in RANKINGS for op in rank_operations(summary, ranking)),
         f"DROP SILENT GRAPH {scratch}",
         f"DELETE DATA {{ {summary.write(summary.stale_triple())} }}",
         summary.add_to_quad_count([*graphs, summary.iri], sign="+"),
@@ -218,15 +309,15 @@ def _record_keys(
 
 
 def _facts_in_store(
-    summary: SummaryGraph, events: Sequence[NamedNode]
+    summary: SummaryGraph, events: Sequence[NamedNode], predicates: Sequence[str]
 ) -> dict[NamedNode, EventFacts]:
-    """The count-relevant triples the store holds now about ``events``, per event."""
+    """The triples of ``predicates`` the store holds now about ``events``, per event."""
     facts: dict[NamedNode, EventFacts] = {}
-    predicates = ", ".join(f"<{p}>" for p in TOUCHING)
+    listed = ", ".join(f"<{p}>" for p in predicates)
     # FILTER, not a second VALUES: Oxigraph joins two VALUES blocks into a cross product
     # before the pattern, ten times slower.
     head = "SELECT ?e ?p ?o WHERE { VALUES ?e { "
-    tail = f" }} ?e ?p ?o FILTER (?p IN ({predicates})) }}"
+    tail = f" }} ?e ?p ?o FILTER (?p IN ({listed})) }}"
     for row in _rows_for(summary, head, tail, [str(e) for e in events], union=True):
         event, predicate, value = row["e"], row["p"], row["o"]
         assert isinstance(event, NamedNode) and isinstance(predicate, NamedNode)

@@ -1,0 +1,169 @@
+"""The summary's corroboration counts and ranks: exact after loads, reloads, retracts and
+rebuilds, the same whichever upkeep wrote them.
+
+A corroboration count is the number of distinct documents an event reported by more than one
+is derived from (q10); the ranks number the highest corroboration counts and the top pairs in
+their question's order (q10, q04). :func:`tests.test_summary.assert_exact` compares every count
+and rank with a recount from scratch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pyoxigraph import Triple
+
+from diplograph.loader.config import Settings, load_settings
+from diplograph.loader.iris import IriMinter
+from diplograph.loader.mapping import map_document
+from diplograph.loader.ontology import superclass_closure
+from diplograph.loader.pipeline import Loader, retract
+from diplograph.loader.store import GraphChange, Store
+from diplograph.loader.store.embedded import EmbeddedStore
+from diplograph.loader.summary import Summary
+from diplograph.loader.summary import top as top_module
+from tests.test_summary import (
+    AGAIN,
+    DOCS,
+    Counts,
+    assert_exact,
+    re_reports,
+    record,
+)
+from tests.test_summary import settings as settings  # the fixture
+
+
+@pytest.fixture
+def store() -> Iterator[EmbeddedStore]:
+    store = EmbeddedStore(None)
+    yield store
+    store.close()
+
+
+@pytest.fixture(autouse=True)
+def short_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rank the top 4 pairs and the top 3 corroboration counts, so that the small test stores
+    have counts below both."""
+    monkeypatch.setattr(top_module, "TOP_INTERACTIONS", 4)
+    monkeypatch.setattr(top_module, "TOP_CORROBORATIONS", 3)
+
+
+def sources(counts: Counts) -> dict[str, int]:
+    """The corroboration counts: event IRI -> documents."""
+    return {k[1]: n for k, n in counts.items() if k[0] == "sources"}
+
+
+def ranks(counts: Counts, kind: str) -> list[int]:
+    return sorted(n for k, n in counts.items() if k[0] == f"{kind} rank")
+
+
+def events_of(store: Store, settings: Settings, index: int) -> set[str]:
+    """The events the document DOCS[index] reports."""
+    minter = IriMinter(settings.base_iri)
+    graph = minter.document(DOCS[index]["document"]["id"])
+    return {
+        t.subject.value
+        for t in store.graph_triples(graph)
+        if t.predicate.value.endswith("#type") and t.object.value.endswith("#Event")
+    }
+
+
+def triples(doc: dict[str, Any], doc_id: str | None) -> list[Triple]:
+    """The triples the loader would write for ``doc`` under ``doc_id``."""
+    parsed = record(doc, doc_id).document
+    assert parsed is not None
+    minter = IriMinter(load_settings(store="memory").base_iri)
+    return list(map_document(parsed, minter, superclass_closure()).triples)
+
+
+def test_a_load_counts_the_documents_of_each_event_reported_more_than_once(
+    store: Store, settings: Settings
+) -> None:
+    Loader(store, settings).load([record(d) for d in DOCS[:10]] + re_reports())
+    counts = sources(assert_exact(store, settings))
+    for index, times in AGAIN.items():
+        for event in events_of(store, settings, index):
+            assert counts[event] == 1 + times
+    assert set(counts.values()) == {2, 3, 4, 5}
+
+
+def test_ranks_run_from_one_without_gaps_over_the_highest_counts_ties_included(
+    store: Store, settings: Settings
+) -> None:
+    Loader(store, settings).load([record(d) for d in DOCS[:10]] + re_reports())
+    counts = assert_exact(store, settings)
+    ranked = ranks(counts, "sources")
+    assert ranked == list(range(1, len(ranked) + 1)) and len(ranked) >= 3
+    below = [
+        n for k, n in counts.items() if k[0] == "sources" and ("sources rank", k[1]) not in counts
+    ]
+    assert below, "some corroboration counts must fall below the ranked ones for this test"
+    pairs = ranks(counts, "pair")
+    assert pairs == list(range(1, len(pairs) + 1)) and len(pairs) >= 4
+
+
+def test_reloading_a_report_with_other_content_lowers_its_events_counts(
+    store: Store, settings: Settings
+) -> None:
+    loader = Loader(store, settings)
+    loader.load([record(d) for d in DOCS[:10]] + re_reports())
+    before = sources(assert_exact(store, settings))
+    # One of the four re-reports of DOCS[0] now tells the story of DOCS[20].
+    loader.load([record(DOCS[20], "again-0-0")])
+    after = sources(assert_exact(store, settings))
+    for event in events_of(store, settings, 0):
+        assert after[event] == before[event] - 1 == 4
+
+
+def test_retracting_reports_lowers_the_counts_and_drops_those_below_two(
+    store: Store, settings: Settings
+) -> None:
+    Loader(store, settings).load([record(d) for d in DOCS[:10]] + re_reports())
+    events = events_of(store, settings, 2)  # reported three times
+    retract(store, settings, "again-2-0")
+    assert {sources(assert_exact(store, settings))[e] for e in events} == {2}
+    retract(store, settings, "again-2-1")
+    assert not set(sources(assert_exact(store, settings))) & events
+
+
+def test_a_rebuild_writes_the_summary_the_upkeep_kept(store: Store, settings: Settings) -> None:
+    loader = Loader(store, settings.model_copy(update={"batch_size": 3}))
+    loader.load([record(d) for d in DOCS[:10]] + re_reports())
+    loader.load([record(DOCS[21], "again-1-0")])
+    retract(store, settings, "again-3-0")
+    graph = IriMinter(settings.base_iri).summary_graph()
+    kept = store.graph_triples(graph)
+    Summary(store, settings.base_iri).rebuild()
+    assert store.graph_triples(graph) == kept
+    assert sources(assert_exact(store, settings))
+
+
+def test_the_shortcut_and_the_general_upkeep_rank_alike(settings: Settings) -> None:
+    """New reports that push counts past the ranked ones: on two copies of one store, the
+    additive shortcut (ranks in Python) and the general upkeep (ranks in SPARQL) leave the
+    same summary graph."""
+    stores = [EmbeddedStore(None), EmbeddedStore(None)]
+    minter = IriMinter(settings.base_iri)
+    for each in stores:
+        Loader(each, settings).load([record(d) for d in DOCS[:12]] + re_reports())
+    # DOCS[6] goes from 2 reports to 5, DOCS[7] from 1 to 3, and two new stories come.
+    again = [(6, f"more-6-{k}") for k in range(3)] + [(7, f"more-7-{k}") for k in range(2)]
+    docs = [(DOCS[i], doc_id) for i, doc_id in again] + [(d, None) for d in DOCS[12:14]]
+    changes = [
+        GraphChange(minter.document(doc_id or doc["document"]["id"]), triples(doc, doc_id))
+        for doc, doc_id in docs
+    ]
+    shortcut, general = (Summary(s, settings.base_iri) for s in stores)
+    operations = shortcut.additive(changes)
+    assert operations is not None, "new graphs on the embedded store take the shortcut"
+    stores[0].commit(changes, before=operations[0], after=operations[1])
+    before, after = general.incremental(changes)
+    stores[1].commit(changes, before=before, after=after)
+    graph = minter.summary_graph()
+    assert stores[0].graph_triples(graph) == stores[1].graph_triples(graph)
+    counts = assert_exact(stores[0], settings)
+    assert_exact(stores[1], settings)
+    for event in events_of(stores[0], settings, 6):
+        assert sources(counts)[event] == 5 and counts["sources rank", event] >= 1
