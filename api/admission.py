@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
 from diplograph.loader.errors import DiplographError
@@ -75,6 +75,7 @@ class FairQueue(Generic[J]):
         self._cond = threading.Condition()
         self._queues: dict[str, deque[J]] = {}  # insertion order is the turn order
         self._running: dict[str, int] = {}
+        self._takers = 0  # threads waiting in take(): only they need a notify
         self._closed = False
 
     def put(self, job: J) -> None:
@@ -94,7 +95,8 @@ class FairQueue(Generic[J]):
                     "queues; try again shortly"
                 )
             self._queues.setdefault(client, deque()).append(job)
-            self._cond.notify()
+            if self._takers:
+                self._cond.notify()
 
     def take(self) -> J | None:
         """Wait for the next job that may run (None once the queue is closed)."""
@@ -105,7 +107,11 @@ class FairQueue(Generic[J]):
                 job = self._next()
                 if job is not None:
                     return job
-                self._cond.wait()
+                self._takers += 1
+                try:
+                    self._cond.wait()
+                finally:
+                    self._takers -= 1
 
     def take_nowait(self) -> J | None:
         """The next job that may run now, or None (never waits)."""
@@ -123,7 +129,8 @@ class FairQueue(Generic[J]):
                 self._running[client] = left
             else:
                 self._running.pop(client, None)
-            self._cond.notify_all()
+            if self._takers:
+                self._cond.notify_all()
 
     def queued(self) -> int:
         """Jobs waiting, over all clients."""
@@ -150,11 +157,11 @@ class FairQueue(Generic[J]):
 
     def _next(self) -> J | None:
         self._prune()
-        turns = list(self._queues.items())
-        if self._rank is not None:  # lower ranks first; the turn order within a rank
-            rank = self._rank
-            turns.sort(key=lambda turn: rank(turn[0]))
-        for client, waiting in turns:
+        turns: Iterable[tuple[str, deque[J]]] = self._queues.items()
+        if self._rank is not None and len(self._queues) > 1:
+            rank = self._rank  # lower ranks first; the turn order within a rank
+            turns = sorted(turns, key=lambda turn: rank(turn[0]))
+        for client, waiting in turns:  # (returns as soon as it changes the queues)
             if self._running.get(client, 0) >= self.client_limit:
                 continue
             job = waiting.popleft()
@@ -167,11 +174,14 @@ class FairQueue(Generic[J]):
         return None
 
     def _prune(self) -> None:
-        for client, waiting in list(self._queues.items()):
+        emptied = []
+        for client, waiting in self._queues.items():
             while waiting and self._dropped(waiting[0]):
                 waiting.popleft()
             if not waiting:
-                del self._queues[client]
+                emptied.append(client)
+        for client in emptied:
+            del self._queues[client]
 
 
 class ClientHistory:
