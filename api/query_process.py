@@ -16,17 +16,20 @@ The process ends when its pipe closes (the server stopped, even by ``SIGKILL``) 
 from __future__ import annotations
 
 import logging
+import os
+import pickle
 import signal
+import struct
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from diplograph.api.execution import QueryFailedError, Task, check_row, chunked, timeout_error
 from diplograph.loader.errors import DiplographError, StoreError
 from diplograph.loader.store import Store
 
-__all__ = ["Order", "worker_main"]
+__all__ = ["Order", "read_message", "worker_main"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,40 @@ class Order(NamedTuple):
     timeout: float
     max_rows: int | None
     deadline_mid_stream: bool
+
+
+def read_message(conn: Connection, first_read: int) -> Any:
+    """The next message on ``conn``, framed as :meth:`Connection.send` frames it, read with one
+    system call when it fits in ``first_read`` bytes (where ``recv`` makes two, and two
+    buffers). ``first_read`` must not exceed the first chunk's size: a message that another
+    follows at once is the first chunk of a long result, so it is longer, and this never reads
+    into the next message. Raises :class:`EOFError` when the process ended."""
+    fd = conn.fileno()
+    data = os.read(fd, first_read)
+    if len(data) < 4:
+        data += _read_exactly(fd, 4 - len(data))
+    (size,) = struct.unpack("!i", data[:4])
+    start = 4
+    if size == -1:  # a message over 2 GiB: an 8-byte size follows
+        if len(data) < 12:
+            data += _read_exactly(fd, 12 - len(data))
+        (size,) = struct.unpack("!Q", data[4:12])
+        start = 12
+    missing = start + size - len(data)
+    if missing > 0:
+        data += _read_exactly(fd, missing)
+    return pickle.loads(memoryview(data)[start:])
+
+
+def _read_exactly(fd: int, count: int) -> bytes:
+    parts = []
+    while count > 0:
+        part = os.read(fd, count)
+        if not part:
+            raise EOFError
+        parts.append(part)
+        count -= len(part)
+    return b"".join(parts)
 
 
 def worker_main(conn: Connection, first_bytes: int, chunk_bytes: int) -> None:

@@ -304,7 +304,7 @@ async def run_query(
     if not query.strip():
         raise InputError("the query is empty")
     inspection = inspect_query(query, settings)  # kept per text: a repeated query is not re-read
-    accept = request.headers.get("accept")
+    accept = _header(request.scope, b"accept")
     # Refuse an impossible format before running anything, when the form is known.
     if inspection.form in ("SELECT", "ASK"):
         negotiate(accept, RESULT_FORMATS, override=params.format, what=f"a {inspection.form}")
@@ -327,7 +327,8 @@ async def run_query(
         format=params.format,
         base_iri=settings.base_iri,
     )
-    client = request.client.host if request.client else "-"
+    address = request.scope.get("client")
+    client = address[0] if address else "-"
     label = f"query from {client}"
     stream = await runner.start(
         task,
@@ -340,6 +341,15 @@ async def run_query(
     if stream.whole is not None:  # small results: one body with a Content-Length
         return WholeResult(stream.whole, stream.media_type)
     return StreamedResult(stream, stream.media_type, headers={"Vary": "Accept"}, label=label)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    """The first ``name`` header (lower case), as ``request.headers.get`` reads it, without
+    building the request's header map."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from typing import Any
 
 from diplograph.api.execution import Runner, _Job
 from diplograph.api.metrics import Metrics
-from diplograph.api.query_process import worker_main
+from diplograph.api.query_process import read_message, worker_main
 from diplograph.api.snapshot import Snapshots
 from diplograph.api.streaming import END, Cancelled, Channel, LoopChannel, Whole
 from diplograph.loader.errors import StoreError
@@ -367,7 +367,7 @@ class ProcessRunner(Runner):
         if conn is None:
             return
         try:
-            message = conn.recv()
+            message = read_message(conn, min(self.first_chunk_bytes, 16384))
         except (EOFError, OSError):
             slot.kill()
             if job is None:  # an idle process ended: replace it

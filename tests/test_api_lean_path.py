@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
+import threading
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,7 +24,7 @@ from diplograph.api.formats import (
     negotiate,
 )
 from diplograph.api.guard import CACHED_TEXT_CHARS, inspect_query
-from diplograph.api.query_process import Order
+from diplograph.api.query_process import Order, read_message
 from diplograph.api.query_text import prepare
 from diplograph.api.sparql import LeanRoute, QueryTask
 from diplograph.api.streaming import Channel, Whole
@@ -203,3 +205,27 @@ def test_an_order_travels_as_a_plain_tuple_and_reads_back_by_name() -> None:
     order = Order._make(fields)
     assert (order.snapshot, order.deadline, order.max_rows) == ("/snapshots/1", 12.5, None)
     assert tuple(order) == fields
+
+
+@pytest.mark.parametrize("size", [0, 100, 4096, 200_000], ids=["empty", "small", "edge", "large"])
+def test_a_message_is_read_whole_and_the_next_one_intact(size: int) -> None:
+    ours, theirs = multiprocessing.Pipe()
+    first = ("data", "text/plain", b"x" * size, False)
+    second = ("end", None, b"", True)
+
+    def send() -> None:  # a large message fills the pipe: send from a thread
+        theirs.send(first)
+        theirs.send(second)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    assert read_message(ours, min(size, 16384) or 1) == first
+    assert ours.recv() == second
+    sender.join()
+
+
+def test_a_closed_pipe_reads_as_the_end_of_the_process() -> None:
+    ours, theirs = multiprocessing.Pipe()
+    theirs.close()
+    with pytest.raises(EOFError):
+        read_message(ours, 16384)
