@@ -129,23 +129,28 @@ def _run_order(
                 continue
             # A first chunk under the threshold is the whole result (see chunked).
             whole = not streaming and len(piece) < first_bytes
-            conn.send(("data", media_type, piece, whole))
+            _send(conn, ("data", media_type, piece, whole))
             media_type = None
             streaming = True
             if whole:
                 return
-        conn.send(("end", None, b"", True))
+        _send(conn, ("end", None, b"", True))
     except DiplographError as exc:
-        conn.send(("error", _bare(exc)))
+        _send(conn, ("error", _bare(exc)))
     except RuntimeError as exc:  # pyoxigraph's evaluation errors are the query's fault
-        conn.send(("error", QueryFailedError(f"the query failed while running: {exc}")))
+        _send(conn, ("error", QueryFailedError(f"the query failed while running: {exc}")))
     except Exception as exc:
         log.exception("a query failed in its worker process")
-        conn.send(("error", StoreError(f"the query failed: {type(exc).__name__}: {exc}")))
+        _send(conn, ("error", StoreError(f"the query failed: {type(exc).__name__}: {exc}")))
     finally:
         close = getattr(produced, "close", None)
         if close is not None:
             close()
+
+
+def _send(conn: Connection, message: tuple[Any, ...]) -> None:
+    """``conn.send(message)`` without its pickler's copy of the copyreg table per message."""
+    conn.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
 
 
 def _bare(exc: DiplographError) -> DiplographError:
