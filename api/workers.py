@@ -37,7 +37,6 @@ import itertools
 import logging
 import multiprocessing
 import os
-import pickle
 import select
 import time
 from collections.abc import Coroutine
@@ -47,7 +46,7 @@ from typing import Any
 
 from diplograph.api.execution import Runner, _Job
 from diplograph.api.metrics import Metrics
-from diplograph.api.query_process import read_message, worker_main
+from diplograph.api.query_process import read_message, worker_main, write_message
 from diplograph.api.snapshot import Snapshots
 from diplograph.api.streaming import END, Cancelled, Channel, LoopChannel, Whole
 from diplograph.loader.errors import StoreError
@@ -336,9 +335,7 @@ class ProcessRunner(Runner):
             self._watch(slot)
         order = (job.task, self.opener, slot.snapshot_for_next_query(), job.deadline,
                  job.timeout, job.max_rows, job.deadline_mid_stream)  # fmt: skip
-        # A plain tuple (an Order's fields), pickled here: Connection.send's pickler copies
-        # the copyreg table each time. The process reads it with Connection.recv.
-        slot.conn.send_bytes(pickle.dumps(order, pickle.HIGHEST_PROTOCOL))
+        write_message(slot.conn.fileno(), order)  # a plain tuple (an Order's fields)
 
     def _failed(self, slot: _Slot, job: _Job, exc: Exception) -> None:
         log.error("%s #%d: the worker failed", job.label, job.id, exc_info=exc)

@@ -24,7 +24,7 @@ from diplograph.api.formats import (
     negotiate,
 )
 from diplograph.api.guard import CACHED_TEXT_CHARS, inspect_query
-from diplograph.api.query_process import Order, read_message
+from diplograph.api.query_process import Order, read_message, write_message
 from diplograph.api.query_text import prepare
 from diplograph.api.sparql import LeanRoute, QueryTask
 from diplograph.api.streaming import Channel, Whole
@@ -214,7 +214,7 @@ def test_a_message_is_read_whole_and_the_next_one_intact(size: int) -> None:
     second = ("end", None, b"", True)
 
     def send() -> None:  # a large message fills the pipe: send from a thread
-        theirs.send(first)
+        write_message(theirs.fileno(), first)
         theirs.send(second)
 
     sender = threading.Thread(target=send)
@@ -222,6 +222,13 @@ def test_a_message_is_read_whole_and_the_next_one_intact(size: int) -> None:
     assert read_message(ours, min(size, 16384) or 1) == first
     assert ours.recv() == second
     sender.join()
+
+
+def test_a_message_written_whole_is_read_by_connection_recv() -> None:
+    ours, theirs = multiprocessing.Pipe()
+    message = ("task", None, "/snapshots/1", 12.5, 5.0, None, True)
+    write_message(theirs.fileno(), message)
+    assert ours.recv() == message
 
 
 def test_a_closed_pipe_reads_as_the_end_of_the_process() -> None:
