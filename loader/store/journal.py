@@ -57,8 +57,12 @@ class BulkJournal:
 
     def record(self, quads: Sequence[Quad]) -> None:
         """Record the batch ``quads`` (its named-graph quads), durably, before it is written."""
-        body = serialize(quads, format=RdfFormat.N_QUADS) or b""
-        end = f"\n# end of batch: {len(quads)} quads\n".encode()
+        self.record_text(serialize(quads, format=RdfFormat.N_QUADS) or b"", len(quads))
+
+    def record_text(self, body: bytes, count: int) -> None:
+        """Record the batch given as N-Quads ``body`` of ``count`` lines (its named-graph
+        quads), durably, before it is written."""
+        end = f"\n# end of batch: {count} quads\n".encode()
         with open(self._temporary, "wb") as out:
             out.write(body)
             out.write(end)

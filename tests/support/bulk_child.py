@@ -23,7 +23,7 @@ import signal
 import sys
 from collections.abc import Callable
 
-from pyoxigraph import DefaultGraph, Quad
+from pyoxigraph import DefaultGraph, Quad, RdfFormat, parse, serialize
 
 import diplograph.loader.bulk
 from diplograph.cli import main
@@ -39,13 +39,14 @@ def _kill_inside_the_bulk_write(part: str, call: int) -> None:
     write = EmbeddedStore._bulk_write
     calls = 0
 
-    def cut_short(store: EmbeddedStore, quads: list[Quad]) -> None:
+    def cut_short(store: EmbeddedStore, nquads: bytes) -> None:
         nonlocal calls
         calls += 1
         if calls < call:
-            write(store, quads)
+            write(store, nquads)
             return
-        write(store, PARTS[part](quads))
+        quads = list(parse(nquads, format=RdfFormat.N_QUADS))
+        write(store, serialize(PARTS[part](quads), format=RdfFormat.N_QUADS) or b"")
         os.kill(os.getpid(), signal.SIGKILL)
 
     EmbeddedStore._bulk_write = cut_short  # type: ignore[method-assign]
