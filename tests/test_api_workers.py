@@ -104,12 +104,12 @@ def test_a_long_result_waits_for_a_slow_client_with_the_loop_idle(
 def test_a_client_that_stops_reading_loses_its_query_at_the_deadline(
     start_server: StartServer, disk_store: EmbeddedStore
 ) -> None:
-    with start_server(store=disk_store, runner=small_chunks(), query_timeout=1.0) as server:
+    with start_server(store=disk_store, runner=small_chunks(), query_timeout=2.0) as server:
         with httpx.stream("GET", server.sparql, params={"query": ENDLESS}, timeout=30) as response:
             assert response.status_code == 200
             next(response.iter_bytes())
             # The client keeps the connection and reads nothing more.
-            wait_for(lambda: queries(server)["killed"] == 1, within=4.0,
+            wait_for(lambda: queries(server)["killed"] == 1, within=6.0,
                      what="the worker of the stalled stream is not killed")  # fmt: skip
         wait_for(lambda: queries(server)["available"] == 2, within=5.0,
                  what="no worker comes back")  # fmt: skip
