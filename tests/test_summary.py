@@ -623,6 +623,14 @@ def test_on_virtuoso_loads_reloads_and_retracts_keep_the_summary_exact(
         assert_exact(store, settings)
         retract(store, settings, docs[2]["document"]["id"])
         assert_exact(store, settings)
+        # Re-reports: corroboration counts of 3 and 2, ranked, then one report fewer.
+        loader.load(
+            [record(docs[3], f"again-3-{k}") for k in range(2)] + [record(docs[4], "again-4")]
+        )
+        counts = assert_exact(store, settings)
+        assert {n for k, n in counts.items() if k[0] == "sources"} == {2, 3}
+        retract(store, settings, "again-3-0")
+        assert {n for k, n in assert_exact(store, settings).items() if k[0] == "sources"} == {2}
     finally:
         graphs = [g for g in store.graph_names() if g.startswith(settings.base_iri)]
         store.commit([GraphChange(g, None) for g in graphs])
