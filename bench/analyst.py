@@ -11,6 +11,10 @@ store, in process, over ``diplograph serve`` and on Virtuoso holding the same qu
    take Virtuoso seconds to minutes when a summary form answers the same question);
 4. a table: per question, each engine's fastest form, and diplograph's time over Virtuoso's.
 
+The forms of a question share its number: ``q05_events_per_month_type`` (the full form),
+``…_summary`` (from the summary graph), ``…_scans`` (the same patterns as subqueries, joined by
+hash); every other form must give the full form's rows.
+
 Results go to ``bench/out/analyst-<tag>.json``; the table is printed as Markdown.
 """
 
@@ -42,9 +46,18 @@ VIRTUOSO_SKIP = (
 GOAL = 1.5
 
 
+def questions(names: Sequence[str]) -> dict[str, list[str]]:
+    """The queries by question: the forms of a question share their number (``q05_…``), and
+    its full form has the shortest name (``q05_events_per_month_type``)."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(name.split("_", 1)[0], []).append(name)
+    return {min(forms, key=len): forms for forms in groups.values()}
+
+
 def same_rows(store: Path, names: Sequence[str]) -> dict[str, bool]:
-    """For each ``*_summary`` query in ``names``: whether its rows equal its full form's rows,
-    in order (read-only, in process)."""
+    """For each other form of a question in ``names`` (``*_summary``, ``*_scans``): whether its
+    rows equal its full form's rows, in order (read-only, in process)."""
     from pyoxigraph import QuerySolutions, Store
 
     oxigraph = Store.read_only(str(store))
@@ -55,12 +68,12 @@ def same_rows(store: Path, names: Sequence[str]) -> dict[str, bool]:
         return [tuple(str(term) for term in row) for row in result]
 
     out = {}
-    for name in names:
-        full = name.removesuffix("_summary")
-        if name != full and full in names:
-            summary_rows = rows(name)
-            out[name] = bool(summary_rows) and summary_rows == rows(full)
-            log(f"  {name}: {'same rows as' if out[name] else 'NOT the rows of'} {full}")
+    for full, forms in questions(names).items():
+        expected = rows(full) if len(forms) > 1 else []
+        for name in forms:
+            if name != full:
+                out[name] = bool(expected) and rows(name) == expected
+                log(f"  {name}: {'same rows as' if out[name] else 'NOT the rows of'} {full}")
     return out
 
 
@@ -91,9 +104,6 @@ def best(results: dict[str, Any] | None, forms: Sequence[str]) -> tuple[str, flo
 
 def table(entry: dict[str, Any], names: Sequence[str]) -> str:
     """Per question: the best form in process, over HTTP and on Virtuoso, and the ratios."""
-    questions: dict[str, list[str]] = {}
-    for name in names:
-        questions.setdefault(name.removesuffix("_summary"), []).append(name)
     virtuoso = entry.get("virtuoso", {}).get("queries")
     http = entry.get("http", {}).get("queries")
     lines = [
@@ -102,21 +112,24 @@ def table(entry: dict[str, Any], names: Sequence[str]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
 
-    def cell(found: tuple[str, float] | None) -> str:
-        if found is None:
-            return "—"
-        form = " (summary)" if found[0].endswith("_summary") else ""
-        return f"{found[1]:.2f}{form}"
-
-    for question, forms in questions.items():
+    for question, forms in questions(names).items():
         ours, served, theirs = (best(r, forms) for r in (entry.get("inprocess"), http, virtuoso))
         ratio = f"{ours[1] / theirs[1]:.2f}×" if ours and theirs else "—"
         over = served[1] / theirs[1] if served and theirs else None
+        cells = " | ".join(_cell(found, question) for found in (ours, served, theirs))
         lines.append(
-            f"| `{question}` | {cell(ours)} | {cell(served)} | {cell(theirs)} | {ratio} | "
+            f"| `{question}` | {cells} | {ratio} | "
             + (f"{over:.2f}× | {'yes' if over <= GOAL else '**no**'} |" if over else "— | — |")
         )
     return "\n".join(lines)
+
+
+def _cell(found: tuple[str, float] | None, question: str) -> str:
+    """A median and the form that gave it, e.g. ``2.10 (summary)``."""
+    if found is None:
+        return "—"
+    form = found[0].removeprefix(question).lstrip("_").replace("_", " ")
+    return f"{found[1]:.2f}" + (f" ({form})" if form else "")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.analyst import best, table
+from bench.analyst import best, questions, table
 
 NAMES = ["q04_who_talks_to_whom", "q04_who_talks_to_whom_summary", "q10_corroborated_events"]
 
@@ -56,3 +56,12 @@ def test_each_question_is_judged_by_both_sides_best_forms_against_the_goal() -> 
     q10 = next(line for line in lines if "`q10_corroborated_events`" in line)
     assert "0.50 (summary)" in q04 and "1.45×" in q04 and q04.endswith("| yes |")
     assert "2.10×" in q10 and q10.endswith("| **no** |")
+
+
+def test_the_forms_of_a_question_share_its_number_and_the_full_form_names_it() -> None:
+    names = ["q03_range", "q03_range_scans", "q05_month", "q05_month_summary", "q09_ask"]
+    assert questions(names) == {
+        "q03_range": ["q03_range", "q03_range_scans"],
+        "q05_month": ["q05_month", "q05_month_summary"],
+        "q09_ask": ["q09_ask"],
+    }
