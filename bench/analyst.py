@@ -147,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # What bench.steps and bench.peers.virtuoso read of a run's arguments.
     args.concurrency, args.remote_store, args.keep_stores = False, False, False
+    OUT.mkdir(parents=True, exist_ok=True)
     queries = load_queries()
     names = [n for n in args.queries.split(",") if n] or list(queries)
     entry: dict[str, Any] = {
