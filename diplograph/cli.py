@@ -207,7 +207,7 @@ def _with_load_options(func: F) -> F:
     is_flag=True,
     help="Exit 0 even when some documents were rejected (they are still reported).",
 )
-@click.option("--batch-size", type=int, help="Documents validated and committed together.")
+@click.option("--batch-size", type=int, help="Documents identified and committed together.")
 @workers_option
 @cluster_option
 @bulk_writes_option

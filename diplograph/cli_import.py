@@ -110,7 +110,7 @@ class _Rejects:
     is_flag=True,
     help="Exit 0 even when some rows or documents were rejected (they are still reported).",
 )
-@click.option("--batch-size", type=int, help="Documents validated and committed together.")
+@click.option("--batch-size", type=int, help="Documents identified and committed together.")
 @click.option(
     "--read-ahead/--no-read-ahead",
     "read_ahead_rows",

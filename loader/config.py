@@ -47,10 +47,10 @@ class Settings(BaseSettings):
 
     # --- loading -----------------------------------------------------------------------------
     batch_size: int = Field(
-        50, ge=1, le=10_000, description="Documents validated and committed together."
+        100, ge=1, le=10_000, description="Documents identified and committed together."
     )
     validation_chunk: int = Field(
-        25,
+        50,
         ge=1,
         le=10_000,
         description=(
