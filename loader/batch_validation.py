@@ -62,6 +62,12 @@ T = TypeVar("T")
 
 #: The validator of a worker process, built once by :func:`_start_worker`.
 _validator: Validator | None = None
+#: Chunks a pool shares by claiming them: slot i holds the round (one call of
+#: :meth:`ValidationPool.validate`) whose chunk i was taken; a batch with more chunks validates
+#: the rest in the loading process.
+_SLOTS = 1024
+#: The claims of a worker process's pool (a shared array, from :func:`_start_worker`).
+_claims: Any = None
 
 
 def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -71,8 +77,9 @@ def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def _start_worker(engine: Engine, loader: int) -> None:
-    global _validator
+def _start_worker(engine: Engine, loader: int, claims: Any) -> None:
+    global _validator, _claims
+    _claims = claims
     # A loading process killed outright (SIGKILL, the OOM killer) never tells its workers, and
     # an idle worker waits on its queue forever, keeping the forkserver alive with it: each
     # worker ends itself when the process it works for is gone.
@@ -102,6 +109,25 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _claim(claims: Any, round_: int, index: int) -> bool:
+    """Take chunk ``index`` of round ``round_``; False when another process has it."""
+    with claims.get_lock():
+        if claims[index] == round_:
+            return False
+        claims[index] = round_
+        return True
+
+
+def _validate_claimed(
+    engine: Engine, round_: int, index: int, data: bytes, focus: Sequence[str]
+) -> ValidationReport | None:
+    """Validate chunk ``index`` of round ``round_`` unless the loading process has taken it
+    (then None: it validated the chunk itself)."""
+    if not _claim(_claims, round_, index):
+        return None
+    return _validate_text(engine, data, focus)
+
+
 def _validate_text(engine: Engine, data: bytes, focus: Sequence[str]) -> ValidationReport:
     """Validate a chunk sent as N-Triples (runs in a worker process)."""
     global _validator
@@ -129,18 +155,63 @@ class ValidationPool:
         self.workers = workers
         self._owned = executor is None
         self._on_close = on_close
-        self._executor = executor or ProcessPoolExecutor(
-            max_workers=workers - 1,
-            mp_context=multiprocessing.get_context("forkserver"),
-            initializer=_start_worker,
-            initargs=(engine, os.getpid()),
-        )
+        self._round = 0
+        self._claims: Any = None
+        if executor is None:
+            context = multiprocessing.get_context("forkserver")
+            self._claims = context.Array("i", _SLOTS)
+            executor = ProcessPoolExecutor(
+                max_workers=workers - 1,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(engine, os.getpid(), self._claims),
+            )
+        self._executor = executor
 
     def validate(self, validator: Validator, chunks: Sequence[Chunk]) -> list[ValidationReport]:
-        """The report of each chunk, in order. The first chunk is validated here with
-        ``validator`` while the workers take the others."""
+        """The report of each chunk, in order.
+
+        The workers take chunks from the end, this process (with ``validator``) from the start,
+        each claiming a chunk before it starts it; so this process never waits for a chunk no
+        worker has started (a worker slowed by the other work of a busy machine), only for the
+        ones in progress at the end. On a caller's executor (a cluster), the workers take every
+        chunk but the first."""
         if not chunks:
             return []
+        if self._claims is None:
+            return self._validate_static(validator, chunks)
+        self._round += 1
+        shared = range(len(chunks) - 1, 0, -1)  # chunk 0 is this process's from the start
+        sent: dict[int, Future[ValidationReport | None]] = {
+            index: self._executor.submit(
+                _validate_claimed,
+                self.engine,
+                self._round,
+                index,
+                serialize(chunks[index][0], format=RdfFormat.N_TRIPLES) or b"",
+                list(chunks[index][1]),
+            )
+            for index in shared
+            if index < _SLOTS
+        }
+        reports: list[ValidationReport | None] = [None] * len(chunks)
+        try:
+            for index, (triples, focus) in enumerate(chunks):
+                if index in sent and not _claim(self._claims, self._round, index):
+                    continue  # a worker has it
+                reports[index] = validator.validate(triples, focus_nodes=focus)
+            for index, future in sent.items():
+                if reports[index] is None:
+                    reports[index] = future.result()
+        finally:
+            for future in sent.values():
+                future.cancel()  # not started: the worker would find it taken
+        assert all(r is not None for r in reports)
+        return [r for r in reports if r is not None]
+
+    def _validate_static(
+        self, validator: Validator, chunks: Sequence[Chunk]
+    ) -> list[ValidationReport]:
         sent: list[Future[ValidationReport]] = [
             self._executor.submit(
                 _validate_text,

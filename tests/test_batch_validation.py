@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -137,3 +139,22 @@ def _running(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(60)  # waiting for the stalled worker would hang until it is resumed
+def test_the_loading_process_validates_the_chunks_a_stalled_worker_has_not_started() -> None:
+    chunks = [([], [f"urn:x:{i}"]) for i in range(4)]
+    pool = ValidationPool("sparql", 2)
+    try:
+        pool.validate(Validator(), chunks)  # the worker started
+        [worker] = pool._executor._processes  # type: ignore[attr-defined]
+        os.kill(worker, signal.SIGSTOP)
+        try:
+            reports = pool.validate(Validator(), chunks)
+        finally:
+            os.kill(worker, signal.SIGCONT)
+    finally:
+        pool.close()
+    assert len(reports) == 4
+    assert all(r.conforms for r in reports)
