@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
-from pyoxigraph import NamedNode, RdfFormat, Triple, parse, serialize
+from pyoxigraph import NamedNode, RdfFormat, Triple, serialize
 
 from diplograph.loader.mapping import MappedDocument
 from diplograph.loader.store import Store
@@ -133,7 +133,7 @@ def _validate_text(engine: Engine, data: bytes, focus: Sequence[str]) -> Validat
     global _validator
     if _validator is None or _validator.engine != engine:
         _validator = Validator(engine)
-    return _validator.validate(parse(data, format=RdfFormat.N_TRIPLES), focus_nodes=focus)
+    return _validator.validate(data, focus_nodes=focus)
 
 
 class ValidationPool:

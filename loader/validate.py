@@ -139,10 +139,11 @@ class Validator:
 
     def validate(
         self,
-        data: Iterable[pyoxigraph.Triple],
+        data: Iterable[pyoxigraph.Triple] | bytes,
         focus_nodes: Iterable[str] | None = None,
     ) -> ValidationReport:
-        """Validate ``data`` (with the ontology and code lists added) against the shapes.
+        """Validate ``data`` (triples, or N-Triples as pyoxigraph writes them; with the
+        ontology and code lists added) against the shapes.
 
         ``focus_nodes`` limits the check to these node IRIs: the shapes still see every triple
         (so a node's links to others can be checked), but only these nodes are judged. The
@@ -157,13 +158,15 @@ class Validator:
             if not focus:
                 return ValidationReport(conforms=True, results=())
         if self._compiled is not None:
-            triples = list(data)
+            triples = data if isinstance(data, bytes) else list(data)
             with self._lock:
                 raw = self._compiled.run(triples)
             found = {self._from_raw(r) for r in raw}
         else:
             graph = DataGraph()
             graph.addN((s, p, o, graph) for s, p, o in self._ontology)
+            if isinstance(data, bytes):
+                data = pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_TRIPLES)
             graph.addN((*_to_rdflib(t), graph) for t in data)
             with self._lock:
                 report = run_pyshacl(graph, self._shapes)

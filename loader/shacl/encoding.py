@@ -41,6 +41,7 @@ __all__ = [
     "encode_raw",
     "from_rdflib",
     "sparql_term",
+    "split_text",
     "split_triples",
     "to_rdflib",
 ]
@@ -154,6 +155,51 @@ def from_rdflib(node: Node) -> Any:
 def sparql_term(term: Any) -> str:
     """A term of the encoded store written in a query (N-Triples syntax is SPARQL syntax)."""
     return str(term)
+
+
+_RDF_TYPE_TOKEN: Final = b"<" + RDF_TYPE.value.encode() + b">"
+
+
+def split_text(text: bytes, graphs: Side) -> tuple[bytes, list[ox.Quad], set[str], set[str], int]:
+    """:func:`split_triples` for triples given as N-Triples (as pyoxigraph writes them: one
+    triple a line, terms separated by one space): the shared graph's quads as N-Quads text,
+    the quads of the other two graphs, the predicates' and types' IRIs, the number of triples.
+
+    A line is shared unless it holds a blank node or a typed literal other than xsd:string
+    (which N-Triples writes without a datatype); a literal whose text merely contains ``_:``
+    or ``"^^<`` takes the exact, slower path. Measured on a 3k-document load, splitting the
+    Triple objects took 5.1 of the 16 s of validation (a Quad built per triple); the text
+    takes a fraction of that, and a worker process that receives text never parses it into
+    Python objects."""
+    shared_end = b" <" + graphs[0].value.encode() + b"> ."
+    shared: list[bytes] = []
+    special: list[bytes] = []
+    predicates: set[bytes] = set()
+    types: set[bytes] = set()
+    count = 0
+    for line in text.splitlines():
+        if not line:
+            continue
+        count += 1
+        _, predicate, rest = line.split(b" ", 2)
+        predicates.add(predicate)
+        if predicate == _RDF_TYPE_TOKEN and rest.startswith(b"<"):
+            types.add(rest[1:-3])  # "<iri> ." -> iri
+        if b"_:" in line or b'"^^<' in line:
+            special.append(line)
+        else:
+            shared.append(line[:-2] + shared_end)
+    # The few others as terms (a false alarm among them lands in the shared graph all the same).
+    quads, _, _, _ = split_triples(
+        ox.parse(b"\n".join(special), format=ox.RdfFormat.N_TRIPLES), graphs
+    )
+    return (
+        b"\n".join(shared),
+        quads,
+        {p[1:-1].decode() for p in predicates},
+        {t.decode() for t in types},
+        count,
+    )
 
 
 def split_triples(

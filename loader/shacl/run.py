@@ -29,6 +29,7 @@ from diplograph.loader.shacl.encoding import (
     decode_raw,
     encode,
     from_rdflib,
+    split_text,
     split_triples,
 )
 from diplograph.loader.shacl.targets import Batch, FocusFinder
@@ -81,9 +82,14 @@ class SparqlShapes:
         self._store.bulk_extend(quads)
         self._focus = FocusFinder()
 
-    def run(self, data: Iterable[ox.Triple]) -> list[RawResult]:
-        """Every result of the shapes on ``data`` plus the background, on every focus node."""
-        quads, predicates, types, _ = split_triples(data, BATCH)
+    def run(self, data: Iterable[ox.Triple] | bytes) -> list[RawResult]:
+        """Every result of the shapes on ``data`` (triples, or N-Triples as pyoxigraph writes
+        them) plus the background, on every focus node."""
+        if not isinstance(data, bytes):
+            data = ox.serialize(data, format=ox.RdfFormat.N_TRIPLES) or b""
+        shared, quads, predicates, types, _ = split_text(data, BATCH)
+        # lenient: the terms were checked when they were made, or by the writer of the text
+        self._store.load(shared, format=ox.RdfFormat.N_QUADS, lenient=True)
         self._store.extend(quads)
         try:
             batch = Batch(
