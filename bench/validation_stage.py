@@ -84,15 +84,23 @@ def in_process(chunks: Chunks) -> float:
 def on_executor(executor: Executor, chunks: Chunks, workers: int) -> float:
     from diplograph.loader.batch_validation import _validate_text
 
-    # Warm: enough small tasks that every worker has built its validator.
-    for _ in range(3):
-        list(executor.map(_validate_text, ["sparql"] * 4 * workers, [b""] * 4 * workers,
-                          [["urn:x:warm"]] * 4 * workers))  # fmt: skip
+    # Warm every worker: tasks that build the validator and then hold their worker a moment,
+    # so that the scheduler spreads them (tasks that end at once may all go to one worker,
+    # and the other would build its validator, a second or two, on the clock).
+    for future in [executor.submit(_warm) for _ in range(2 * workers)]:
+        future.result()
     began = time.perf_counter()
     futures = [executor.submit(_validate_text, "sparql", data, focus) for data, focus in chunks]
     for future in futures:
         future.result()
     return time.perf_counter() - began
+
+
+def _warm() -> None:
+    from diplograph.loader.batch_validation import _validate_text
+
+    _validate_text("sparql", b"", ["urn:x:warm"])
+    time.sleep(0.5)
 
 
 def pool(workers: int) -> tuple[Executor, Callable[[], None]]:
