@@ -35,3 +35,14 @@ def test_a_question_is_slower_when_virtuosos_faster_form_wins() -> None:
 
 def test_no_verdict_without_virtuoso_measurements() -> None:
     assert slower_questions(QUERIES, _entry({"q09_ask": 1.0}, {})) is None
+
+
+def test_every_form_of_a_question_counts_under_its_full_forms_name() -> None:
+    forms = ["q05_events", "q05_events_summary", "q05_events_summary_scans"]
+    entry = _entry(
+        {"q05_events": 600.0, "q05_events_summary": 40.0, "q05_events_summary_scans": 30.0},
+        {"q05_events": 9000.0, "q05_events_summary": 35.0},
+    )
+    assert slower_questions(forms, entry) == []
+    entry["http"]["queries"]["q05_events_summary_scans"]["median_ms"] = 36.0
+    assert slower_questions(forms, entry) == ["q05_events"]

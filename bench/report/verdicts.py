@@ -167,13 +167,15 @@ def _remote_goals(queries: list[str], tag: str, entry: Result, add: Add) -> None
 
 def slower_questions(queries: Sequence[str], entry: Result) -> list[str] | None:
     """The questions on which diplograph's faster form (over HTTP) is slower than Virtuoso's
-    faster form of the same question; a ``*_summary`` query is another form of its question.
-    None when no question was measured on both."""
+    faster form of the same question; the queries of one number (``q05_…``, ``q05_…_summary``,
+    ``q05_…_summary_scans``) are forms of one question, named by its full form (the shortest
+    name). None when no question was measured on both."""
     forms: dict[str, list[str]] = {}
     for q in queries:
-        forms.setdefault(q.removesuffix("_summary"), []).append(q)
+        forms.setdefault(q.split("_", 1)[0], []).append(q)
     behind, measured = [], 0
-    for question, names in forms.items():
+    for names in forms.values():
+        question = min(names, key=len)
         ours = [m for q in names if (m := query_median(entry, "http", q)) is not None]
         theirs = [m for q in names if (m := query_median(entry, "virtuoso", q)) is not None]
         if ours and theirs:
