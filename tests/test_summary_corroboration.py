@@ -24,6 +24,15 @@ from diplograph.loader.store import GraphChange, Store
 from diplograph.loader.store.embedded import EmbeddedStore
 from diplograph.loader.summary import Summary
 from diplograph.loader.summary import top as top_module
+from diplograph.loader.summary.graph import SummaryGraph, expand, integer
+from diplograph.loader.summary.ranks import (
+    CORROBORATIONS,
+    INTERACTIONS,
+    Ranked,
+    Ranking,
+    rank_operations,
+    ranked,
+)
 from tests.test_summary import (
     AGAIN,
     DOCS,
@@ -167,3 +176,51 @@ def test_the_shortcut_and_the_general_upkeep_rank_alike(settings: Settings) -> N
     assert_exact(stores[1], settings)
     for event in events_of(stores[0], settings, 6):
         assert sources(counts)[event] == 5 and counts["sources rank", event] >= 1
+
+
+def test_the_sparql_ranks_order_ties_by_text_within_each_count(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hand-made counts with several tied counts, above and at the threshold, and pairs tied on
+    their first actor: the ranks made in SPARQL (rebuild, general upkeep) are the ones
+    :func:`ranks.ranked` numbers in Python, and counts below the threshold get none."""
+    summary = SummaryGraph(store, "http://example.org/")
+    dip = "https://w3id.org/diplograph/ns#"
+    own = summary.term
+    # Corroborations: the 5th-highest is 3, so the three 3s are ranked with the 5 and the 4s.
+    monkeypatch.setattr(top_module, "TOP_CORROBORATIONS", 5)
+    events = {"e/c": 5, "e/b": 4, "e/a": 4, "e/z": 3, "e/m": 3, "e/d": 3, "e/y": 2, "e/x": 2}
+    # Interactions: the listed pairs; (a, c) and (a, b) tie on the first actor.
+    pairs = {("a", "c"): 7, ("a", "b"): 7, ("b", "c"): 7, ("c", "d"): 9, ("b", "d"): 2}
+    data = []
+    for i, (event, n) in enumerate(events.items()):
+        node = f"<http://example.org/s/corroboration/{i}>"
+        data.append(
+            f"{node} <{dip}countedEvent> <http://example.org/{event}> ; "
+            f"<{dip}documentCount> {integer(n)} ."
+        )
+    for i, ((a, b), n) in enumerate(pairs.items()):
+        node = f"<http://example.org/s/pair/{i}>"
+        data.append(
+            f"{node} <{dip}firstActor> <http://example.org/{a}> ; "
+            f"<{dip}secondActor> <http://example.org/{b}> ; <{dip}eventCount> {integer(n)} . "
+            f"{own} <{dip}topInteraction> {node} ."
+        )
+    operations = [f"INSERT DATA {{ {summary.write(' '.join(data))} }}", *rank_operations(summary)]
+    store.commit([], after=expand(operations))
+    for ranking, n in ((CORROBORATIONS, 5), (INTERACTIONS, len(pairs))):
+        stored = ranking.stored(summary)
+        everything = {node: Ranked(int(c.value), o) for node, (c, o) in _counts(summary, ranking)}
+        assert {node: each.rank for node, each in stored.items()} == ranked(everything, n)
+    assert len(CORROBORATIONS.stored(summary)) == 6
+    assert not [g for g in store.graph_names() if g.startswith("urn:x-diplograph:")]
+
+
+def _counts(summary: SummaryGraph, ranking: Ranking) -> Iterator[tuple[str, tuple[Any, Any]]]:
+    """Every node with ``ranking``'s count: (IRI, (count, order texts))."""
+    keys = " ".join(f"?n dip:{name} ?o{i} ." for i, name in enumerate(ranking.order))
+    for row in summary.select(
+        f"SELECT * WHERE {{ GRAPH {summary.term} {{ ?n dip:{ranking.count} ?c . {keys} }} }}"
+    ):
+        order = tuple(row[f"o{i}"].value for i in range(len(ranking.order)))
+        yield row["n"].value, (row["c"], order)

@@ -44,25 +44,22 @@ class Ranking:
     top_list: bool
 
     def listed_pattern(self, summary: SummaryGraph) -> str:
-        """The nodes ``?n`` to rank, with their count ``?c`` and order keys ``?k0``, ``?k1``…"""
+        """The nodes ``?n`` to rank, with their count ``?c`` and order terms ``?o0``, ``?o1``…
+        (looked up for the ranked nodes only)."""
         g = summary.term
-        keys = " ".join(f"dip:{name} ?o{i} ;" for i, name in enumerate(self.order))
-        binds = " ".join(f"BIND (STR(?o{i}) AS ?k{i})" for i in range(len(self.order)))
+        keys = " ; ".join(f"dip:{name} ?o{i}" for i, name in enumerate(self.order))
         if self.top_list:
             # The top list, as made before the ranks (top.list_top or the additive shortcut).
-            listed = f"{g} dip:topInteraction ?n . "
-            threshold = ""
+            counted = f"GRAPH {g} {{ {g} dip:topInteraction ?n . ?n dip:{self.count} ?c }} "
         else:
-            n = top.TOP_CORROBORATIONS
-            listed = ""
-            threshold = (
-                f"OPTIONAL {{ SELECT ?least WHERE {{ GRAPH {g} {{ "
-                f"?any dip:{self.count} ?least }} }} "
-                f"ORDER BY DESC(?least) OFFSET {n - 1} LIMIT 1 }} "
+            # No row when there are fewer counts than the rank: then every count is ranked.
+            counts = f"GRAPH {g} {{ ?any dip:{self.count} ?least }}"
+            counted = (
+                f"OPTIONAL {{ SELECT ?least WHERE {{ {counts} }} "
+                f"ORDER BY DESC(?least) OFFSET {top.TOP_CORROBORATIONS - 1} LIMIT 1 }} "
+                f"GRAPH {g} {{ ?n dip:{self.count} ?c }} FILTER (!BOUND(?least) || ?c >= ?least) "
             )
-        return f"{threshold}GRAPH {g} {{ {listed}?n {keys} dip:{self.count} ?c }} {binds} " + (
-            "FILTER (!BOUND(?least) || ?c >= ?least) " if threshold else ""
-        )
+        return f"{{ SELECT ?n ?c WHERE {{ {counted}}} }} GRAPH {g} {{ ?n {keys} }} "
 
     def stored(self, summary: SummaryGraph) -> dict[str, Ranked]:
         """The ranked nodes the summary holds now: node IRI -> what it is ranked by."""
@@ -100,24 +97,63 @@ CORROBORATIONS = Ranking("corroborationRank", "documentCount", ("countedEvent",)
 RANKINGS = (INTERACTIONS, CORROBORATIONS)
 
 
-def rank_operations(summary: SummaryGraph, ranking: Ranking) -> list[str]:
-    """Operations that rank the listed nodes anew: each node's rank is the number of listed
-    nodes at or before it in the question's order (a pass over pairs of listed nodes)."""
+def rank_operations(summary: SummaryGraph) -> list[str]:
+    """Operations that rank the listed nodes of every ranking anew.
+
+    Each ranking's listed nodes are matched once (:meth:`Ranking.listed_pattern`, for the
+    corroborations a sort of every count and a pass over them) and copied, with their count
+    and order terms, to a scratch graph dropped at the end. A node's rank is then the number
+    of listed nodes of a higher count, plus the number of listed nodes of its count whose order
+    terms sort at or before its own (itself included): only nodes of equal count are compared
+    pairwise, those of a higher count are summed per distinct count. Comparing every pair of
+    listed nodes, as this did first, cost several times more: each comparison of two IRIs'
+    text looks both up. Ranks are written where they change only (a commit usually moves few).
+    """
+    scratch = f"<{summary.store.scratch_graph('ranks')}>"
+    operations = [op for ranking in RANKINGS for op in _ranking(summary, ranking, scratch)]
+    return [*operations, f"DROP SILENT GRAPH {scratch}"]
+
+
+def _ranking(summary: SummaryGraph, ranking: Ranking, scratch: str) -> list[str]:
+    """The operations of :func:`rank_operations` for ``ranking``."""
     g = summary.term
     rank = f"?n dip:{ranking.rank} ?r ."
-    keys = [f"?k{i}" for i in range(len(ranking.order))]
-    others = [f"?m{i}" for i in range(len(ranking.order))]
-    renamed = " ".join(f"(?k{i} AS ?m{i})" for i in range(len(ranking.order)))
-    listed = ranking.listed_pattern(summary)
+    count = f"dip:{ranking.count}"
+    width = len(ranking.order)
+    keys = " ; ".join(f"dip:{name} ?o{i}" for i, name in enumerate(ranking.order))
+    copied = f"?n {count} ?c ; {keys} ."
+
+    def nodes(node: str, key: str) -> str:
+        """The copied nodes as ``?{node}``, with their count ``?c`` and order texts."""
+        head = "?n" if node == "n" else f"(?n AS ?{node})"
+        texts = " ".join(f"(STR(?o{i}) AS ?{key}{i})" for i in range(width))
+        return f"{{ SELECT {head} ?c {texts} WHERE {{ GRAPH {scratch} {{ {copied} }} }} }} "
+
+    def sizes(value: str, size: str) -> str:
+        """How many copied nodes have each count (``?{value}``, ``?{size}``)."""
+        head = "?c" if value == "c" else f"(?c AS ?{value})"
+        return (
+            f"{{ SELECT {head} (COUNT(*) AS ?{size}) WHERE {{ "
+            f"GRAPH {scratch} {{ ?n {count} ?c }} }} GROUP BY ?c }} "
+        )
+
+    before = _at_or_before([f"?j{i}" for i in range(width)], [f"?k{i}" for i in range(width)])
+    new_rank = f"?n dip:{ranking.rank} ?rank ."
     return [
-        "DELETE { " + summary.write(rank) + f" }} WHERE {{ GRAPH {g} {{ {rank} }} }}",
-        "INSERT { "
-        + summary.write(f"?n dip:{ranking.rank} ?rank .")
-        + " } WHERE { { SELECT ?n (COUNT(*) AS ?rank) WHERE { "
-        f"{{ SELECT ?n ?c {' '.join(keys)} WHERE {{ {listed}}} }} "
-        f"{{ SELECT (?n AS ?m) (?c AS ?mc) {renamed} WHERE {{ {listed}}} }} "
-        f"FILTER (?mc > ?c || (?mc = ?c && {_at_or_before(others, keys)})) "
-        "} GROUP BY ?n } }",
+        f"INSERT {{ GRAPH {scratch} {{ {copied} }} }} WHERE {{ {ranking.listed_pattern(summary)}}}",
+        # Ranks are written where they change: the nodes no longer listed lose theirs…
+        "DELETE { " + summary.write(rank) + f" }} WHERE {{ GRAPH {g} {{ {rank} }} "
+        f"OPTIONAL {{ GRAPH {scratch} {{ ?n {count} ?listed }} }} FILTER (!BOUND(?listed)) }}",
+        # … and a listed node gets its rank when it had none or another.
+        "DELETE { " + summary.write(rank) + " } INSERT { " + summary.write(new_rank) + " } WHERE { "
+        # The listed nodes of ?n's count at or before it in the question's order.
+        f"{{ SELECT ?n ?c (COUNT(*) AS ?tied) WHERE {{ {nodes('n', 'k')}{nodes('m', 'j')}"
+        f"FILTER ({before}) }} GROUP BY ?n ?c }} "
+        # The listed nodes of ?n's count (?same) and of that count or a higher one.
+        f"{{ SELECT ?c ?same (SUM(?more) AS ?atLeast) WHERE {{ {sizes('c', 'same')}"
+        f"{sizes('mc', 'more')}FILTER (?mc >= ?c) }} GROUP BY ?c ?same }} "
+        "BIND (?atLeast - ?same + ?tied AS ?rank) "
+        f"OPTIONAL {{ GRAPH {g} {{ {rank} }} }} FILTER (!BOUND(?r) || ?r != ?rank) }}",
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from diplograph.loader.summary import top
 from diplograph.loader.summary.graph import SummaryGraph, expand, integer
 from diplograph.loader.summary.keys import month_keys, pair_keys, source_counts
-from diplograph.loader.summary.ranks import RANKINGS, rank_operations
+from diplograph.loader.summary.ranks import rank_operations
 
 __all__ = ["rebuild_operations"]
 
@@ -47,7 +47,7 @@ def rebuild_operations(summary: SummaryGraph) -> list[str]:
             + source_counts(store, minter)
             + "}",
             *top.list_top(summary),
-            *(op for ranking in RANKINGS for op in rank_operations(summary, ranking)),
+            *rank_operations(summary),
             "INSERT DATA { "
             + summary.write(
                 f"{g} a dip:Summary ; dip:quadCount 0 ; "

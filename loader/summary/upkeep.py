@@ -43,7 +43,6 @@ from diplograph.loader.summary.keys import (
 from diplograph.loader.summary.ranks import (
     CORROBORATIONS,
     INTERACTIONS,
-    RANKINGS,
     Ranked,
     Ranking,
     rank_operations,
@@ -277,7 +276,7 @@ def incremental(summary: SummaryGraph, changes: Sequence[GraphChange]) -> Operat
         + source_counts(store, summary.minter, touched)
         + "}",
         *top.list_top(summary),
-        *(op for ranking in RANKINGS for op in rank_operations(summary, ranking)),
+        *rank_operations(summary),
         f"DROP SILENT GRAPH {scratch}",
         f"DELETE DATA {{ {summary.write(summary.stale_triple())} }}",
         summary.add_to_quad_count([*graphs, summary.iri], sign="+"),
