@@ -126,6 +126,14 @@ class IriMinter:
         key = _digest32_sparql(f'CONCAT({first}, " ", {second})')
         return f'IRI(CONCAT("{self.interaction_counts()}", {key}))'
 
+    def corroboration_count(self, event: str) -> str:
+        """The count node of the documents an event (its IRI) is derived from."""
+        return f"{self.summary_nodes()}corroboration/{_digest32(event)}"
+
+    def corroboration_count_sparql(self, event: str) -> str:
+        """:meth:`corroboration_count` in SPARQL, over a string expression (``STR(?e)``)."""
+        return f'IRI(CONCAT("{self.summary_nodes()}corroboration/", {_digest32_sparql(event)}))'
+
     def events_by_month(self, month: str, event_type: str) -> str:
         """The count node of the events of type ``event_type`` (an IRI) in ``month``
         (``YYYY-MM``)."""

@@ -87,6 +87,10 @@ def test_summary_nodes_are_minted_alike_in_python_and_in_sparql() -> None:
         "2023-10", kind
     )
     assert mint.events_by_month("2023-10", kind).startswith(mint.summary_nodes())
+    event = f"{BASE}id/event/meeting-2023-10-14-0123456789ab"
+    count = mint.corroboration_count_sparql("STR(?e)")
+    assert _evaluate(count, f"VALUES ?e {{ <{event}> }}") == mint.corroboration_count(event)
+    assert mint.corroboration_count(event).startswith(mint.summary_nodes() + "corroboration/")
 
 
 def test_the_namespaces_of_data_iris() -> None:

@@ -19,7 +19,6 @@ upkeep recounts it for each touched event instead of adding and subtracting.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -174,15 +173,13 @@ def source_count(facts: EventFacts) -> int:
 def source_node(minter: IriMinter, event: str) -> str:
     """The IRI of the source count of ``event``: under the summary's nodes, the first 32 hex
     digits of SHA-256 over the event's IRI (as the other count nodes, loader/iris.py)."""
-    return (
-        f"{minter.summary_nodes()}corroboration/{hashlib.sha256(event.encode()).hexdigest()[:32]}"
-    )
+    return minter.corroboration_count(event)
 
 
 def source_counts(store: Store, minter: IriMinter, touched: str = "") -> str:
     """The rows ``?n ?e ?count`` of every event ``?e`` derived from two or more documents, its
     source count node ``?n`` (:func:`source_node`); ``touched`` as for :func:`pair_keys`."""
-    node = f'IRI(CONCAT("{minter.summary_nodes()}corroboration/", SUBSTR(SHA256(STR(?e)), 1, 32)))'
+    node = minter.corroboration_count_sparql("STR(?e)")
     return (
         "{ SELECT ?e (COUNT(DISTINCT ?doc) AS ?count) WHERE { "
         + store.data_pattern("?e", "?e a dip:Event", within=touched)
