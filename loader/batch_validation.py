@@ -152,7 +152,6 @@ class ValidationPool:
         if workers < 2 and executor is None:
             raise ValueError("a validation pool needs at least 2 workers (1 is no pool)")
         self.engine = engine
-        self.workers = workers
         self._owned = executor is None
         self._on_close = on_close
         self._round = 0

@@ -41,22 +41,12 @@ from tests.test_summary import (
     re_reports,
     record,
 )
-from tests.test_summary import settings as settings  # the fixture
 
-
-@pytest.fixture
-def store() -> Iterator[EmbeddedStore]:
-    store = EmbeddedStore(None)
-    yield store
-    store.close()
-
-
-@pytest.fixture(autouse=True)
-def short_lists(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Rank the top 4 pairs and the top 3 corroboration counts, so that the small test stores
-    have counts below both."""
-    monkeypatch.setattr(top_module, "TOP_INTERACTIONS", 4)
-    monkeypatch.setattr(top_module, "TOP_CORROBORATIONS", 3)
+# The fixtures: a store in memory, the settings, and the short top lists (autouse: the small
+# test stores have pairs and counts below them).
+from tests.test_summary import settings as settings
+from tests.test_summary import short_top_list as short_top_list
+from tests.test_summary import store as store
 
 
 def sources(counts: Counts) -> dict[str, int]:
