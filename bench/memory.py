@@ -1,8 +1,8 @@
 """Memory while loading and dumping: does the loader stream?
 
 ``python -m bench.memory --docs 100k`` loads N generated documents (the data of
-``bench.run``, same seed, same bytes) into a fresh on-disk store with ``Loader.load``, the
-path of ``diplograph load``, and records this process's resident memory every ``--every``
+``bench.run``, same seed, same bytes) into a fresh on-disk store with ``Graph.load_records``,
+the path of ``diplograph load``, and records this process's resident memory every ``--every``
 documents: ``VmRSS`` (now), ``RssAnon`` (heap, not file pages) and ``VmHWM`` (the peak so
 far). The peak at 10k documents and the peak at the end answer issue 5's "peak RSS while
 loading 100k documents is at most 1.5x the peak while loading 10k": one process, so the first
@@ -30,10 +30,11 @@ from bench.inputs import ensure_docs
 from bench.loadtest import run_facts, write_doc
 from bench.measure import label
 from bench.paths import OUT
+from diplograph.cli_options import load_workers as cli_load_workers
+from diplograph.graph import Graph
 from diplograph.loader.config import load_settings
 from diplograph.loader.dump import dump_to_path
 from diplograph.loader.facts import read_path
-from diplograph.loader.pipeline import Loader
 from diplograph.loader.store.embedded import EmbeddedStore
 
 MARKER = "memory"
@@ -50,9 +51,37 @@ def status() -> dict[str, float]:
     return out
 
 
-def measure_load(docs: Path, store_path: Path, every: int, batch_size: int) -> list[dict[str, Any]]:
-    """Load ``docs``; a sample of memory and speed every ``every`` documents."""
-    settings = load_settings(store="embedded", store_path=store_path, batch_size=batch_size)
+def descendants_rss_mb() -> float:
+    """The ``VmRSS`` of this process's descendants (the validation workers and the forkserver
+    that starts them), summed, in MB."""
+    total_kb = 0
+    todo = [p.read_text().split() for p in Path("/proc/self/task").glob("*/children")]
+    pids = [pid for group in todo for pid in group]
+    while pids:
+        pid = pids.pop()
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+            for children in Path(f"/proc/{pid}/task").glob("*/children"):
+                pids += children.read_text().split()
+        except OSError:  # the process ended meanwhile
+            continue
+    return total_kb / 1024
+
+
+def measure_load(
+    docs: Path, store_path: Path, every: int, batch_size: int | None, workers: int | None
+) -> list[dict[str, Any]]:
+    """Load ``docs``; a sample of memory and speed every ``every`` documents. ``workers``
+    validation processes besides this one, as ``diplograph load --workers`` (None: its
+    default, the machine's cores); their memory is not this process's."""
+    settings = load_settings(
+        store="embedded",
+        store_path=store_path,
+        batch_size=batch_size,
+        **cli_load_workers(workers),
+    )
     samples: list[dict[str, Any]] = []
     start = time.perf_counter()
     seen = 0
@@ -64,15 +93,20 @@ def measure_load(docs: Path, store_path: Path, every: int, batch_size: int) -> l
         if seen // every != (seen - count) // every:
             now = time.perf_counter()
             rate = (seen - last[0]) / (now - last[1]) if now > last[1] else 0.0
-            samples.append({"docs": seen, "seconds": now - start, "docs_per_s": rate, **status()})
+            samples.append(
+                {
+                    "docs": seen,
+                    "seconds": now - start,
+                    "docs_per_s": rate,
+                    **status(),
+                    "workers_mb": descendants_rss_mb(),
+                }
+            )
             print(json.dumps(samples[-1]), flush=True)
             last = (seen, now)
 
-    store = EmbeddedStore(store_path)
-    try:
-        report = Loader(store, settings).load(read_path(docs), progress=progress)
-    finally:
-        store.close()
+    with Graph(settings) as graph:
+        report = graph.load_records(read_path(docs), progress=progress)
     # The end of the run: the last batch committed and, after a bulk load, the summary rebuilt.
     now = time.perf_counter()
     rate = (seen - last[0]) / (now - last[1]) if now > last[1] else 0.0
@@ -123,21 +157,23 @@ def render(result: dict[str, Any]) -> str:
         "",
         f"Command: `{result['command']}` (from the repository root, in its venv). Machine: "
         f"{result['machine']}. One process loads {last['docs']:,} generated documents (seed "
-        f"{result['seed']}, batches of {result['batch_size']}) with `Loader.load` into a fresh "
+        f"{result['seed']}, batches of {result['batch_size']}, "
+        f"{result.get('workers', 1)} validation processes) with `Graph.load_records` into a fresh "
         "on-disk store, then dumps the store to gzipped N-Quads. *RSS* is `VmRSS`, *heap* "
         "`RssAnon` (without file pages), *peak* `VmHWM` so far; the rate is over the documents "
-        "since the row before. The end of the run includes the summary rebuild of a bulk load "
-        "(docs/mapping.md).",
+        "since the row before; *workers' RSS* the validation processes' `VmRSS`, summed. The "
+        "end of the run includes the summary rebuild of a bulk load (docs/mapping.md).",
         "",
-        "| documents | elapsed s | docs/s | RSS MB | heap MB | peak MB |",
-        "|---|---|---|---|---|---|",
+        "| documents | elapsed s | docs/s | RSS MB | heap MB | peak MB | workers' RSS MB |",
+        "|---|---|---|---|---|---|---|",
     ]
     for s in samples:
         docs = f"{s['docs']:,}" + (" (end of the run)" if s.get("end") else "")
         rate = f"{s['docs_per_s']:,.0f}" if s["docs_per_s"] else "—"  # no documents since
         lines.append(
             f"| {docs} | {s['seconds']:,.0f} | {rate} | "
-            f"{s['rss_mb']:,.0f} | {s['anon_mb']:,.0f} | {s['hwm_mb']:,.0f} |"
+            f"{s['rss_mb']:,.0f} | {s['anon_mb']:,.0f} | {s['hwm_mb']:,.0f} | "
+            + (f"{s['workers_mb']:,.0f} |" if "workers_mb" in s else "— |")
         )
     if ten_k is not None and last["docs"] > ten_k["docs"]:
         ratio = last["hwm_mb"] / ten_k["hwm_mb"]
@@ -164,7 +200,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--docs", type=parse_count, default=100_000, help="documents (100k)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--every", type=int, default=5000, help="documents between samples")
-    parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--batch-size", type=int, help="documents per batch (default: the setting)")
+    parser.add_argument(
+        "--workers", type=int, help="validation processes, as `diplograph load --workers`"
+    )
     parser.add_argument("--no-dump", action="store_true", help="skip the dump")
     parser.add_argument("--keep-store", action="store_true")
     parser.add_argument("--doc", action="store_true", help="write docs/benchmarks.md")
@@ -176,10 +215,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     result: dict[str, Any] = {
         **run_facts("bench.memory", argv),
         "seed": args.seed,
-        "batch_size": args.batch_size,
+        "batch_size": args.batch_size or load_settings().batch_size,
+        "workers": load_settings(**cli_load_workers(args.workers)).load_workers,
     }
     try:
-        result["load"] = measure_load(docs, store_path, args.every, args.batch_size)
+        result["load"] = measure_load(docs, store_path, args.every, args.batch_size, args.workers)
         if not args.no_dump:
             target = OUT / f"dump-memory-{label(args.docs)}.nq.gz"
             result["dump"] = measure_dump(store_path, target)
