@@ -26,7 +26,9 @@ counts once. A key whose count drops to zero has no node.
 
 The modules: ``keeper`` (:class:`Summary`, the one keeper, and :func:`guard_raw_writes`),
 ``keys`` (an event's keys and source count, in Python and in SPARQL), ``upkeep`` (the
-operations that keep the summary exact across a commit), ``rebuild``, ``top``, ``ranks`` and
+operations that keep the summary exact across a commit, inside its transaction),
+``precomputed`` (the same, computed before the transaction on a store only this process writes
+to), ``rebuild``, ``top``, ``ranks`` and
 ``graph`` (the summary graph's templates, written through the store's layout methods).
 """
 

@@ -5,7 +5,8 @@ keep and rebuild the summary graph.
 :meth:`~loader.store.base.Store.commit`: the upkeep's operations (loader/summary/upkeep.py)
 run before and after the graph changes in the same transaction. It takes the additive shortcut
 when it applies (new graphs on a store with :attr:`~loader.store.base.Store.sole_writer`), the
-general upkeep when the summary is exact, and rebuilds it otherwise.
+precomputed upkeep on such a store otherwise (loader/summary/precomputed.py), the general
+in-transaction upkeep on other stores when the summary is exact, and rebuilds it otherwise.
 
 **Staleness.** A write that bypasses the loader (a raw SPARQL Update, a Graph Store Protocol
 write) cannot be followed incrementally. :func:`guard_raw_writes` marks the summary stale
@@ -27,6 +28,7 @@ from pyoxigraph import Literal as RdfLiteral
 from diplograph.loader.store.base import GraphChange, Store
 from diplograph.loader.summary import top, upkeep
 from diplograph.loader.summary.graph import SummaryGraph, expand
+from diplograph.loader.summary.precomputed import precomputed
 from diplograph.loader.summary.rebuild import rebuild_operations
 
 __all__ = ["Summary", "SummaryState", "guard_raw_writes"]
@@ -85,7 +87,9 @@ class Summary:
     def commit(self, changes: Sequence[GraphChange]) -> None:
         """Apply ``changes`` and bring the summary up to date, in one transaction."""
         state = self.state()
-        additive = self.additive(changes) if state == "current" else None
+        additive = None
+        if state == "current":
+            additive = self.additive(changes) or self.precomputed(changes)
         if additive is not None:
             before, after = additive
         elif state == "current" or (state == "stale" and self._own_mark):
@@ -118,6 +122,11 @@ class Summary:
     def additive(self, changes: Sequence[GraphChange]) -> upkeep.Operations | None:
         """The additive shortcut's operations (:func:`upkeep.additive`), or None."""
         return upkeep.additive(self._graph, changes)
+
+    def precomputed(self, changes: Sequence[GraphChange]) -> upkeep.Operations | None:
+        """The general upkeep computed before the transaction
+        (:func:`~loader.summary.precomputed.precomputed`), or None."""
+        return precomputed(self._graph, changes)
 
     def incremental(self, changes: Sequence[GraphChange]) -> upkeep.Operations:
         """The general upkeep's operations (:func:`upkeep.incremental`)."""

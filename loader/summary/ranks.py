@@ -12,9 +12,11 @@ question's order, and the question reads the first n by number (``FILTER (?rank 
   ``dip:corroborationRank``, by document count (highest first), then the event's IRI.
 
 Ranks run from 1 without gaps or ties. They are made in SPARQL (:func:`rank_operations`, the
-rebuild and the general upkeep) or, when counts only grow, in Python from the ranked counts and
-the changed ones (:func:`ranked`, the additive shortcut); tests/test_summary.py checks that both
-give the same ranks.
+rebuild and the in-transaction upkeep of remote stores) or in Python from the ranked counts and
+the changed ones (:func:`ranked`; :func:`keep_ranks`, which the precomputed upkeep uses, also
+when counts fall), written where they change; tests/test_summary.py,
+tests/test_summary_corroboration.py and tests/test_summary_upkeep.py check that every way gives
+the graph a rebuild writes.
 """
 
 from __future__ import annotations
@@ -25,10 +27,20 @@ from dataclasses import dataclass
 from pyoxigraph import Literal as RdfLiteral
 from pyoxigraph import NamedNode
 
+from diplograph.loader.namespaces import DIP
 from diplograph.loader.summary import top
-from diplograph.loader.summary.graph import SummaryGraph
+from diplograph.loader.summary.graph import SummaryGraph, integer
 
-__all__ = ["CORROBORATIONS", "INTERACTIONS", "RANKINGS", "Ranked", "Ranking", "ranked"]
+__all__ = [
+    "CORROBORATIONS",
+    "INTERACTIONS",
+    "RANKINGS",
+    "Kept",
+    "Ranked",
+    "Ranking",
+    "keep_ranks",
+    "ranked",
+]
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,24 @@ class Ranking:
             assert isinstance(rank, RdfLiteral) and isinstance(count, RdfLiteral)
             order = tuple(_text(row[f"o{i}"]) for i in range(len(self.order)))
             out[node.value] = Ranked(int(count.value), order, int(rank.value))
+        return out
+
+    def below(self, summary: SummaryGraph, least: int) -> dict[str, Ranked]:
+        """The counts of this ranking below ``least`` (none of them ranked): a pass over every
+        count, which :func:`keep_ranks` makes only when ranked counts fell below the least."""
+        g = summary.term
+        keys = " ".join(f"?n dip:{name} ?o{i} ." for i, name in enumerate(self.order))
+        names = " ".join(f"?o{i}" for i in range(len(self.order)))
+        result = summary.select(
+            f"SELECT ?n ?c {names} WHERE {{ GRAPH {g} {{ {keys} ?n dip:{self.count} ?c }} "
+            f"FILTER (?c < {least}) }}"
+        )
+        out: dict[str, Ranked] = {}
+        for row in result:
+            node, count = row["n"], row["c"]
+            assert isinstance(node, NamedNode) and isinstance(count, RdfLiteral)
+            order = tuple(_text(row[f"o{i}"]) for i in range(len(self.order)))
+            out[node.value] = Ranked(int(count.value), order)
         return out
 
 
@@ -163,6 +193,55 @@ def ranked(counts: Mapping[str, Ranked], n: int) -> dict[str, int]:
     listed = top.top_of({node: each.count for node, each in counts.items()}, n)
     order = sorted(listed, key=lambda node: (-counts[node].count, counts[node].order))
     return {node: i for i, node in enumerate(order, start=1)}
+
+
+@dataclass
+class Kept:
+    """What :func:`keep_ranks` found: the rank triples to delete and to insert (N-Triples),
+    the nodes ranked before and the nodes ranked now."""
+
+    deletes: list[str]
+    inserts: list[str]
+    before: set[str]
+    after: set[str]
+
+
+def keep_ranks(
+    summary: SummaryGraph, ranking: Ranking, changed: Mapping[str, Ranked], n: int
+) -> Kept:
+    """The rank changes of ``ranking`` when the counts of ``changed`` move (a count of 0: the
+    node goes), computed from the ranked nodes the summary holds (one small read).
+
+    Only the ranked nodes and the changed ones can be ranked afterwards, unless a ranked count
+    fell: every other count is below the least ranked one (ties are all ranked), so when at
+    least ``n`` of those nodes still count as much as it, they hold the ``n`` highest counts.
+    Otherwise the counts below it are read too (:meth:`Ranking.below`), a pass over them all.
+    """
+    stored = ranking.stored(summary)
+    merged = {
+        node: Ranked(each.count, each.order, stored[node].rank if node in stored else 0)
+        for node, each in changed.items()
+    }
+    live = {node: each for node, each in {**stored, **merged}.items() if each.count > 0}
+    if len(stored) >= n:
+        # Fewer ranked nodes than n means there was nothing below them.
+        least = min(each.count for each in stored.values())
+        if sum(1 for each in live.values() if each.count >= least) < n:
+            others = ranking.below(summary, least)
+            live.update((node, each) for node, each in others.items() if node not in merged)
+    ranks = ranked(live, n)
+    prop = f"<{DIP}{ranking.rank}>"
+    deletes = [
+        f"<{node}> {prop} {integer(was.rank)} ."
+        for node, was in sorted(stored.items())
+        if ranks.get(node) != was.rank
+    ]
+    inserts = [
+        f"<{node}> {prop} {integer(rank)} ."
+        for node, rank in sorted(ranks.items())
+        if node not in stored or stored[node].rank != rank
+    ]
+    return Kept(deletes, inserts, set(stored), set(ranks))
 
 
 def _at_or_before(first: list[str], second: list[str]) -> str:
