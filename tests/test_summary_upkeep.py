@@ -15,10 +15,14 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
-from diplograph.loader.config import Settings
+from diplograph.api.app import create_app
+from diplograph.loader.config import Settings, load_settings
 from diplograph.loader.facts import SourceRecord, parse_document
 from diplograph.loader.iris import IriMinter
 from diplograph.loader.pipeline import Loader, retract
@@ -27,7 +31,15 @@ from diplograph.loader.store.embedded import EmbeddedStore
 from diplograph.loader.summary import Summary
 from diplograph.loader.summary import top as top_module
 from tests.conftest import ROOT
-from tests.test_summary import DOCS, Counts, assert_exact, loader_triples, record
+from tests.test_summary import (
+    AUTH,
+    DOCS,
+    TOKEN,
+    Counts,
+    assert_exact,
+    loader_triples,
+    record,
+)
 
 # The settings fixture, shared with the other summary tests.
 from tests.test_summary import settings as settings
@@ -45,16 +57,21 @@ Call = tuple[str, str, int]
 
 
 def calls(doc_id: str, spec: list[Call]) -> SourceRecord:
+    """:func:`call_document`, parsed."""
+    return parse_document(call_document(doc_id, spec))
+
+
+def call_document(doc_id: str, spec: list[Call]) -> dict[str, Any]:
     """A document ``doc_id`` reporting a phone call between ``a`` and ``b`` on the ``day`` of
     October 2023 for each ``(a, b, day)``: the same call in two documents is one event."""
-    doc = {k: copy.deepcopy(v) for k, v in TEMPLATE.items() if k != "call"}
+    doc: dict[str, Any] = {k: copy.deepcopy(v) for k, v in TEMPLATE.items() if k != "call"}
     doc["document"]["id"] = doc_id
     doc["facts"] = []
     for i, (a, b, day) in enumerate(spec):
         text = json.dumps(TEMPLATE["call"])
         text = text.replace("{a}", a).replace("{b}", b).replace("{day}", f"{day:02d}")
         doc["facts"].append({**json.loads(text), "id": f"call-{i}"})
-    return parse_document(doc)
+    return doc
 
 
 @pytest.fixture(autouse=True)
@@ -207,3 +224,28 @@ def test_a_store_others_may_write_to_is_not_kept_before_the_transaction(
     Loader(store, settings).load([calls("base", BASE)])
     change = GraphChange(IriMinter(settings.base_iri).document("base"), [])
     assert Summary(store, settings.base_iri).precomputed([change]) is None
+
+
+def test_a_reload_through_the_api_is_kept_before_the_transaction_without_a_rebuild(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``POST /facts`` commits inside a guarded write, which marks the summary stale: the
+    keeper trusts its own mark, keeps the summary before the transaction and clears the mark."""
+    store = EmbeddedStore(None)
+    app_settings = load_settings(store="memory", store_path=tmp_path / "s", write_token=TOKEN)
+    Loader(store, app_settings).load([calls("base", BASE), calls("moving", [("p5", "p6", 1)])])
+    slow: list[str] = []
+    for name in ("incremental", "rebuild_operations"):
+        real = getattr(Summary, name)
+
+        def counted(self: Summary, *args: Any, name: str = name, real: Any = real) -> Any:
+            slow.append(name)
+            return real(self, *args)
+
+        monkeypatch.setattr(Summary, name, counted)
+    document = call_document("moving", [("p4", "p5", d) for d in (2, 3, 4)])
+    with TestClient(create_app(app_settings, store)) as client:
+        response = client.post("/facts", json=document, headers=AUTH)
+    assert response.status_code == 200, response.text
+    assert slow == []
+    assert pair("p4", "p5") in listed(as_rebuilt(store, settings))

@@ -87,12 +87,17 @@ class Summary:
     def commit(self, changes: Sequence[GraphChange]) -> None:
         """Apply ``changes`` and bring the summary up to date, in one transaction."""
         state = self.state()
-        additive = None
-        if state == "current":
-            additive = self.additive(changes) or self.precomputed(changes)
-        if additive is not None:
-            before, after = additive
-        elif state == "current" or (state == "stale" and self._own_mark):
+        # A mark this keeper may trust (its own, on a summary that was exact) goes with the
+        # commit's upkeep.
+        marked = state == "stale" and self._own_mark
+        computed = None
+        if state == "current" or marked:
+            computed = self.additive(changes, marked=marked) or self.precomputed(
+                changes, marked=marked
+            )
+        if computed is not None:
+            before, after = computed
+        elif state == "current" or marked:
             before, after = self.incremental(changes)
         else:
             before, after = [], self.rebuild_operations()
@@ -119,14 +124,18 @@ class Summary:
 
     # -- the operations --------------------------------------------------------------------
 
-    def additive(self, changes: Sequence[GraphChange]) -> upkeep.Operations | None:
+    def additive(
+        self, changes: Sequence[GraphChange], *, marked: bool = False
+    ) -> upkeep.Operations | None:
         """The additive shortcut's operations (:func:`upkeep.additive`), or None."""
-        return upkeep.additive(self._graph, changes)
+        return upkeep.additive(self._graph, changes, marked=marked)
 
-    def precomputed(self, changes: Sequence[GraphChange]) -> upkeep.Operations | None:
+    def precomputed(
+        self, changes: Sequence[GraphChange], *, marked: bool = False
+    ) -> upkeep.Operations | None:
         """The general upkeep computed before the transaction
         (:func:`~loader.summary.precomputed.precomputed`), or None."""
-        return precomputed(self._graph, changes)
+        return precomputed(self._graph, changes, marked=marked)
 
     def incremental(self, changes: Sequence[GraphChange]) -> upkeep.Operations:
         """The general upkeep's operations (:func:`upkeep.incremental`)."""

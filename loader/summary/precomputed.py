@@ -58,10 +58,14 @@ _RANKS = {f"{DIP}{INTERACTIONS.rank}", f"{DIP}{CORROBORATIONS.rank}"}
 
 
 def precomputed(
-    summary: SummaryGraph, changes: Sequence[GraphChange]
+    summary: SummaryGraph, changes: Sequence[GraphChange], *, marked: bool = False
 ) -> tuple[list[str], list[str]] | None:
     """``DELETE DATA`` / ``INSERT DATA`` that keep the summary exact across ``changes``,
-    computed here; None when the store has other writers or the summary disagrees."""
+    computed here; None when the store has other writers or the summary disagrees.
+
+    ``marked``: the summary carries a stale mark its keeper may trust (an exact summary, marked
+    by :func:`~loader.summary.guard_raw_writes` around a load through the API); the mark goes.
+    """
     store = summary.store
     graphs = [c.graph for c in changes]
     if (
@@ -168,6 +172,8 @@ def precomputed(
         inserts += kept.inserts
     deletes += [f"{own} <{DIP}topInteraction> <{node}> ." for node in sorted(left)]
     inserts += [f"{own} <{DIP}topInteraction> <{node}> ." for node in sorted(joined)]
+    if marked:
+        deletes.append(f"{own} <{DIP}summaryStale> true .")
     # Every delete is a stored triple and every insert a new one.
     summary_size = len(inserts) + more - len(deletes)
     total = int(_literal_value(quads)) + added_quads - removed_quads + summary_size

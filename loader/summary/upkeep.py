@@ -59,9 +59,13 @@ _PLUS, _MINUS = f"<{SCRATCH_PLUS}>", f"<{SCRATCH_MINUS}>"
 _EVENT_COUNT = NamedNode(f"{DIP}eventCount")
 
 
-def additive(summary: SummaryGraph, changes: Sequence[GraphChange]) -> Operations | None:
+def additive(
+    summary: SummaryGraph, changes: Sequence[GraphChange], *, marked: bool = False
+) -> Operations | None:
     """``DELETE DATA`` / ``INSERT DATA`` that keep the summary exact across ``changes``,
-    computed here from a few reads; None when this shortcut does not apply.
+    computed here from a few reads; None when this shortcut does not apply. ``marked``: the
+    summary carries a stale mark its keeper may trust, which goes (as in
+    :func:`~loader.summary.precomputed.precomputed`).
 
     It applies to the usual load: every change writes a graph that holds nothing yet, on a
     store no other process writes to (:attr:`Store.sole_writer`; the caller serializes its
@@ -166,6 +170,9 @@ def additive(summary: SummaryGraph, changes: Sequence[GraphChange]) -> Operation
         + len(ranked_sources)
         - len(corroborated)
     )
+    if marked:
+        deletes.append(f"{own} <{DIP}summaryStale> true .")
+        total -= 1
     deletes.append(f"{own} <{DIP}quadCount> {quads} .")
     inserts.append(f"{own} <{DIP}quadCount> {integer(total)} .")
     before = [f"DELETE DATA {{ {summary.write(' '.join(deletes))} }}"]
