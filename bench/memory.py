@@ -2,12 +2,13 @@
 
 ``python -m bench.memory --docs 100k`` loads N generated documents (the data of
 ``bench.run``, same seed, same bytes) into a fresh on-disk store with ``Graph.load_records``,
-the path of ``diplograph load``, and records this process's resident memory every ``--every``
-documents: ``VmRSS`` (now), ``RssAnon`` (heap, not file pages) and ``VmHWM`` (the peak so
-far). The peak at 10k documents and the peak at the end answer issue 5's "peak RSS while
-loading 100k documents is at most 1.5x the peak while loading 10k": one process, so the first
-10k documents are the 10k run. Then it reopens the store and dumps it (N-Quads, gzip) while a
-thread samples ``VmRSS`` every 0.2 s, for "dumps stream with flat memory".
+the path of ``diplograph load`` (with its validation workers and bulk writes), and records
+this process's resident memory every ``--every`` documents: ``VmRSS`` (now), ``RssAnon``
+(heap, not file pages) and ``VmHWM`` (the peak so far). The peak at 10k documents and the
+peak at the end answer "peak RSS while loading 100k documents is at most 1.5x the peak while
+loading 10k" (issues 5 and 17): one process, so the first 10k documents are the 10k run.
+Then it reopens the store and dumps it (N-Quads, gzip) while a thread samples ``VmRSS``
+every 0.2 s, for "dumps stream with flat memory".
 
 It runs for a long time at 100k documents (about 40 minutes on 2 cores); ``--doc`` writes the
 tables into docs/benchmarks.md.
@@ -30,6 +31,7 @@ from bench.inputs import ensure_docs
 from bench.loadtest import run_facts, write_doc
 from bench.measure import label
 from bench.paths import OUT
+from diplograph.cli_options import allow_bulk_writes
 from diplograph.cli_options import load_workers as cli_load_workers
 from diplograph.graph import Graph
 from diplograph.loader.config import load_settings
@@ -106,6 +108,7 @@ def measure_load(
             last = (seen, now)
 
     with Graph(settings) as graph:
+        allow_bulk_writes(graph.store, True)  # as `diplograph load` does by default
         report = graph.load_records(read_path(docs), progress=progress)
     # The end of the run: the last batch committed and, after a bulk load, the summary rebuilt.
     now = time.perf_counter()
@@ -158,7 +161,8 @@ def render(result: dict[str, Any]) -> str:
         f"Command: `{result['command']}` (from the repository root, in its venv). Machine: "
         f"{result['machine']}. One process loads {last['docs']:,} generated documents (seed "
         f"{result['seed']}, batches of {result['batch_size']}, "
-        f"{result.get('workers', 1)} validation processes) with `Graph.load_records` into a fresh "
+        f"{result.get('workers', 1)} validation processes, bulk writes) with "
+        "`Graph.load_records` into a fresh "
         "on-disk store, then dumps the store to gzipped N-Quads. *RSS* is `VmRSS`, *heap* "
         "`RssAnon` (without file pages), *peak* `VmHWM` so far; the rate is over the documents "
         "since the row before; *workers' RSS* the validation processes' `VmRSS`, summed. The "
