@@ -113,8 +113,8 @@ def precomputed(
         if before_n != after_n and max(before_n, after_n) > 1:
             sources[source_node(minter, event)] = (event, before_n, after_n)
 
-    nodes = sorted(node for node, by in moved.items() if by) + sorted(sources)
-    stored = _stored(summary, [summary.iri, *nodes])
+    counted = sorted(node for node, by in moved.items() if by)
+    stored = _stored(summary, [summary.iri, *counted, *sorted(sources)])
     quads = stored.get(summary.iri, {}).get(f"{DIP}quadCount")
     if quads is None:
         return None  # no quad count: not an exact summary after all
@@ -125,7 +125,7 @@ def precomputed(
     more = 0
     pairs = minter.interaction_counts()
     changed_pairs: dict[str, Ranked] = {}
-    for node in nodes[: len(nodes) - len(sources)]:
+    for node in counted:
         props = stored.get(node, {})
         old = props.get(_EVENT_COUNT)
         count = (int(_literal_value(old)) if old is not None else 0) + moved[node]
