@@ -27,14 +27,9 @@ Span = tuple[dt.datetime, dt.datetime]
 
 # The events sharing a participant with the wanted ones (or every event): their participants,
 # then their types and times, in two reads rather than one cross product of rows.
-_PARTICIPANTS = """SELECT DISTINCT ?e ?p WHERE {{
-  {near}
-  ?e a dip:Event ; dip:hasParticipant ?p .
-}}"""
-_NEAR = (
-    "VALUES ?w {{ {nodes} }} ?w a dip:Event ; dip:hasParticipant ?shared . "
-    "?e dip:hasParticipant ?shared ."
-)
+# Each step reads distinct rows (Store.data_pattern): where the default graph is every graph's
+# quads, the plain patterns joined multiplied the rows by the documents stating each triple.
+_PARTICIPANTS = """SELECT DISTINCT ?e ?p WHERE {{ {events} }}"""
 _TYPES_AND_TIMES = """SELECT ?e ?t ?start ?earliest ?latest WHERE {{
   VALUES ?e {{ {nodes} }}
   {{ ?e a ?t FILTER(STRSTARTS(STR(?t), STR(dip:))) }}
@@ -55,8 +50,18 @@ def candidate_same_events(store: Store, nodes: Iterable[str] | None = None) -> l
     participants: dict[str, set[str]] = {}
     parts = [None] if wanted is None else list(chunks(wanted))
     for part in parts:
-        near = "" if part is None else _NEAR.format(nodes=iri_list(part))
-        for row in select(store, _PARTICIPANTS.format(near=near)):
+        near = ""
+        if part is not None:
+            shared = store.data_pattern(
+                "?shared",
+                "?w a dip:Event ; dip:hasParticipant ?shared .",
+                within=f"VALUES ?w {{ {iri_list(part)} }} ",
+            )
+            near = store.data_pattern("?e", "?e dip:hasParticipant ?shared .", within=shared)
+        events = store.data_pattern(
+            "?e ?p", "?e a dip:Event ; dip:hasParticipant ?p .", within=near
+        )
+        for row in select(store, _PARTICIPANTS.format(events=events)):
             participants.setdefault(row["e"], set()).add(row["p"])
     if not participants:
         return []

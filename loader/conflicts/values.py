@@ -49,10 +49,10 @@ SINGLE_VALUED: Mapping[str, str] = {
     DIP + "ploverType": EQUAL,
 }
 
+# Each value read once (Store.data_pattern): where the default graph is every graph's quads,
+# ``?node ?p ?a , ?b`` matched k^2 times for a value k documents state.
 _SUSPECTS = """SELECT DISTINCT ?node ?p WHERE {{
-  VALUES ?p {{ {properties} }}
-  {nodes}
-  ?node ?p ?a , ?b .
+  {a} {b}
   FILTER(STR(?a) < STR(?b))
 }}"""
 
@@ -90,7 +90,11 @@ def conflicting_values(store: Store, nodes: Iterable[str] | None = None) -> list
     properties = iri_list(SINGLE_VALUED)
     suspects: set[tuple[str, str]] = set()
     for node_clause in _node_clauses(nodes):
-        query = _SUSPECTS.format(properties=properties, nodes=node_clause)
+        within = f"VALUES ?p {{ {properties} }} {node_clause} "
+        query = _SUSPECTS.format(
+            a=store.data_pattern("?node ?p ?a", "?node ?p ?a .", within=within),
+            b=store.data_pattern("?node ?p ?b", "?node ?p ?b .", within=within),
+        )
         suspects.update((r["node"], r["p"]) for r in select(store, query))
     if not suspects:
         return []
