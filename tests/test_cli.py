@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,23 @@ def test_every_command_has_help() -> None:
         result = run(command, "--help")
         assert result.exit_code == 0
         assert "Usage:" in result.output
+
+
+def test_python_dash_m_diplograph_runs_the_command_with_validation_workers(
+    store_path: Path,
+) -> None:
+    # The command as a module, for environments without the script on PATH; its validation
+    # workers (forkserver) must start from it as they do from the script.
+    command = ["load", "--no-progress", "--workers", "2", "--store-path", str(store_path)]
+    result = subprocess.run(
+        [sys.executable, "-m", "diplograph", *command, str(EXAMPLES / "story.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "loaded 1 document(s)" in result.stdout
 
 
 def test_load_reports_a_summary_and_exits_0(store_path: Path) -> None:
