@@ -16,7 +16,7 @@ import secrets
 import shutil
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +132,30 @@ def virtuoso_version() -> str:
     return "unknown"
 
 
+@contextlib.contextmanager
+def virtuoso_server(vdir: Path, data_dir: Path) -> Iterator[tuple[Server, int, int]]:
+    """A fresh Virtuoso in ``vdir`` (emptied first) on free loopback ports, allowed to bulk-load
+    files from ``data_dir``: the server, its SQL port and its HTTP port. Stopped on exit."""
+    shutil.rmtree(vdir, ignore_errors=True)
+    vdir.mkdir(parents=True)
+    sql_port, http_port = free_port(), free_port()
+    (vdir / "virtuoso.ini").write_text(
+        VIRTUOSO_INI.format(dir=vdir, sql_port=sql_port, http_port=http_port, data_dir=data_dir)
+    )
+    endpoint = f"http://127.0.0.1:{http_port}/sparql"
+
+    def ready() -> bool:
+        try:
+            isql(sql_port, "status('');", timeout=10)
+        except (RuntimeError, subprocess.SubprocessError):
+            return False
+        return http_ok(endpoint)()
+
+    cmd = ["virtuoso-t", "+foreground", "+configfile", str(vdir / "virtuoso.ini")]
+    with Server(cmd, ready, cwd=vdir, env=dict(os.environ), wait=120) as srv:
+        yield srv, sql_port, http_port
+
+
 def bench_virtuoso(
     nquads: Path,
     queries: dict[str, str],
@@ -148,27 +172,10 @@ def bench_virtuoso(
             "error": "virtuoso-t / isql-vt not installed (apt-get install virtuoso-opensource)",
         }
     vdir = OUT / f"virtuoso-{tag}"
-    shutil.rmtree(vdir, ignore_errors=True)
-    vdir.mkdir(parents=True)
-    sql_port, http_port = free_port(), free_port()
-    (vdir / "virtuoso.ini").write_text(
-        VIRTUOSO_INI.format(
-            dir=vdir, sql_port=sql_port, http_port=http_port, data_dir=nquads.parent
-        )
-    )
-    endpoint = f"http://127.0.0.1:{http_port}/sparql"
-
-    def ready() -> bool:
-        try:
-            isql(sql_port, "status('');", timeout=10)
-        except (RuntimeError, subprocess.SubprocessError):
-            return False
-        return http_ok(endpoint)()
-
     out: dict[str, Any] = {"ok": True, "version": virtuoso_version()}
-    cmd = ["virtuoso-t", "+foreground", "+configfile", str(vdir / "virtuoso.ini")]
     try:
-        with Server(cmd, ready, cwd=vdir, env=dict(os.environ), wait=120) as srv:
+        with virtuoso_server(vdir, nquads.parent) as (srv, sql_port, http_port):
+            endpoint = f"http://127.0.0.1:{http_port}/sparql"
             t0 = time.perf_counter()
             isql(
                 sql_port,
