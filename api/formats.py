@@ -39,6 +39,7 @@ from pyoxigraph import (
 )
 
 from diplograph.api.execution import Tick
+from diplograph.api.pushed_results import Sink, pushed_json
 from diplograph.loader.errors import UnsupportedFormatError
 from diplograph.loader.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, Format
 
@@ -48,6 +49,7 @@ __all__ = [
     "RESULT_FORMATS",
     "Format",
     "MediaRange",
+    "Sink",
     "accepts_encoding",
     "negotiate",
     "parse_accept",
@@ -253,9 +255,11 @@ def write_boolean(fmt: Format, value: QueryBoolean | bool) -> bytes:
 
 
 def write_solutions(fmt: Format, solutions: QuerySolutions, tick: Tick) -> Iterator[bytes]:
-    """A SELECT result in ``fmt``, one row at a time."""
+    """A SELECT result in ``fmt``, one row at a time (see :class:`Sink` for the other way)."""
     names = [v.value for v in solutions.variables]
     if fmt.results == QueryResultsFormat.JSON:
+        if isinstance(tick, Sink) and names:
+            return pushed_json(names, solutions, tick)
         return _json_solutions(names, solutions, tick)
     if fmt.results == QueryResultsFormat.XML:
         return _xml_solutions(names, solutions, tick)
@@ -316,20 +320,22 @@ _JSON_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _json_solutions(names: list[str], rows: QuerySolutions, tick: Tick) -> Iterator[bytes]:
+    """SPARQL JSON as Oxigraph writes it (compact, no line breaks), so that both ways of writing
+    a result (this and :func:`~diplograph.api.pushed_results.pushed_json`) give the same bytes."""
     dumps = _JSON_DUMPS
     yield ('{"head":{"vars":' + dumps(names) + '},"results":{"bindings":[').encode()
     keys = [dumps(name) + ":" for name in names]
     encoded = _TermText(_json_term_text)
 
-    sep = "\n"
+    sep = "{"
     for row in rows:
         tick()
         fields = [
             key + encoded(term) for key, term in zip(keys, row, strict=True) if term is not None
         ]
-        yield (sep + "{" + ",".join(fields) + "}").encode()
-        sep = ",\n"
-    yield b"\n]}}\n"
+        yield (sep + ",".join(fields) + "}").encode()
+        sep = ",{"
+    yield b"]}}"
 
 
 class _TermText:

@@ -25,7 +25,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from diplograph.api.execution import QueryFailedError, Task, check_row, chunked, timeout_error
+from diplograph.api.execution import QueryFailedError, Task, check_row, timeout_error
+from diplograph.api.pushed_results import Sink
 from diplograph.loader.errors import DiplographError, StoreError
 from diplograph.loader.store import Store
 
@@ -121,31 +122,15 @@ def worker_main(conn: Connection, first_bytes: int, chunk_bytes: int) -> None:
 def _run_order(
     conn: Connection, store: Store, order: Order, first_bytes: int, chunk_bytes: int
 ) -> None:
-    rows = 0
-    streaming = False
-
-    def tick() -> None:
-        nonlocal rows
-        rows += 1
-        if (order.deadline_mid_stream or not streaming) and time.monotonic() > order.deadline:
-            raise timeout_error(order.timeout)
-        check_row(rows, order.max_rows)
-
-    produced = order.task(store, tick)
-    media_type = None
+    out = _Sender(conn, order, first_bytes, chunk_bytes)
+    produced = order.task(store, out)
     try:
-        for piece in chunked(produced, first_bytes, chunk_bytes):
+        for piece in produced:
             if isinstance(piece, str):
-                media_type = piece
-                continue
-            # A first chunk under the threshold is the whole result (see chunked).
-            whole = not streaming and len(piece) < first_bytes
-            _send(conn, ("data", media_type, piece, whole))
-            media_type = None
-            streaming = True
-            if whole:
-                return
-        _send(conn, ("end", None, b"", True))
+                out.media_type = piece
+            else:
+                out.push(piece)
+        out.finish()
     except DiplographError as exc:
         _send(conn, ("error", _bare(exc)))
     except RuntimeError as exc:  # pyoxigraph's evaluation errors are the query's fault
@@ -157,6 +142,52 @@ def _run_order(
         close = getattr(produced, "close", None)
         if close is not None:
             close()
+
+
+class _Sender(Sink):
+    """An order's tick, and where its result's bytes go: regrouped as
+    :func:`~diplograph.api.execution.chunked` regroups them (a first chunk of ``first_bytes``,
+    then chunks of ``chunk_bytes``) and sent down the pipe as they fill. The task yields bytes
+    (pushed here by :func:`_run_order`) or, for SPARQL JSON, pushes them itself (:class:`Sink`).
+    """
+
+    def __init__(self, conn: Connection, order: Order, first_bytes: int, chunk_bytes: int) -> None:
+        self.media_type: str | None = None  # sent with the first chunk
+        self._conn = conn
+        self._order = order
+        self._first_bytes = first_bytes
+        self._chunk_bytes = chunk_bytes
+        self._buffer = bytearray()
+        self._streaming = False  # a chunk went out: the status is sent
+        self._rows = 0
+
+    def __call__(self) -> None:
+        self._rows += 1
+        order = self._order
+        if (order.deadline_mid_stream or not self._streaming) and time.monotonic() > order.deadline:
+            raise timeout_error(order.timeout)
+        check_row(self._rows, order.max_rows)
+
+    def push(self, piece: bytes) -> None:
+        self._buffer += piece
+        if len(self._buffer) >= (self._chunk_bytes if self._streaming else self._first_bytes):
+            self._send(("data", self.media_type, bytes(self._buffer), False))
+            self._buffer.clear()
+
+    def finish(self) -> None:
+        """The result ended: what is left, and the end (one message when nothing went yet: the
+        whole result, under ``first_bytes``)."""
+        if not self._streaming:
+            self._send(("data", self.media_type, bytes(self._buffer), True))
+            return
+        if self._buffer:
+            self._send(("data", None, bytes(self._buffer), False))
+        self._send(("end", None, b"", True))
+
+    def _send(self, message: tuple[Any, ...]) -> None:
+        _send(self._conn, message)
+        self.media_type = None
+        self._streaming = True
 
 
 def _send(conn: Connection, message: tuple[Any, ...]) -> None:
