@@ -165,3 +165,32 @@ def test_an_empty_result_pushes_nothing(store: Store) -> None:
     body = sink.run(select(store, "SELECT ?x WHERE { ?x <urn:none> ?y }"))
     assert body == b'{"head":{"vars":["x"]},"results":{"bindings":[]}}'
     assert sink.pieces[1:-1] == [] and sink.ticks == 0
+
+
+def test_a_sink_gets_the_same_bytes_for_literals_tsv_writes_in_short_form() -> None:
+    """Oxigraph's TSV writes numbers and booleans bare (``42``): read back, each literal keeps
+    its lexical form and datatype, the odd ones too (``01``, ``1.``, ``TRUE``, ``abc`` as an
+    integer), and so do control and separator characters."""
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    typed = [
+        ("01", "integer"),
+        ("+5", "integer"),
+        ("abc", "integer"),
+        ("1.", "decimal"),
+        (".5", "decimal"),
+        ("-0.0", "decimal"),
+        ("1.0E0", "double"),
+        ("1e5", "double"),
+        ("NaN", "double"),
+        ("INF", "double"),
+        ("true", "boolean"),
+        ("TRUE", "boolean"),
+    ]
+    terms = [Literal(value, datatype=NamedNode(xsd + name)) for value, name in typed]
+    terms += [Literal("a\\b"), Literal("\u0000 \u2028 é"), BlankNode("b1"), NamedNode("urn:x:é")]
+    store = Store()
+    for i, term in enumerate(terms):
+        store.add(Quad(NamedNode(f"urn:x:s{i:02d}"), NamedNode("urn:x:p"), term))
+    query = "SELECT ?s ?o WHERE { ?s <urn:x:p> ?o } ORDER BY ?s"
+    pushed = Collecting().run(select(store, query))
+    assert pushed == b"".join(yielded(JSON, select(store, query), lambda: None))
