@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     remote_user: str | None = Field(None, description="User for HTTP basic/digest auth.")
     remote_password: SecretStr | None = Field(None, description="Password for the remote store.")
     remote_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the remote store.")
+    remote_write_requests: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="Graph Store Protocol requests a commit sends at once (remote_gsp_url).",
+    )
 
     # --- IRIs --------------------------------------------------------------------------------
     base_iri: str = Field(

@@ -15,7 +15,10 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import re
 import socket
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -97,6 +100,7 @@ def test_from_settings_takes_every_remote_setting() -> None:
         remote_user="me",
         remote_password="secret",
         remote_timeout=7,
+        remote_write_requests=2,
     )
     store = open_store(settings)
     try:
@@ -105,6 +109,7 @@ def test_from_settings_takes_every_remote_setting() -> None:
         assert store.update_url == "http://store.test/query"  # defaults to the query URL
         assert store.gsp_url == "http://store.test/gsp"
         assert store.timeout == 7
+        assert store.write_requests == 2
     finally:
         store.close()
 
@@ -395,6 +400,20 @@ class RecordingTransport(httpx.HTTPTransport):
         return super().handle_request(request)
 
 
+class RefusingTransport(httpx.HTTPTransport):
+    """A real transport, but the Graph Store Protocol PUT of a graph whose name ends with
+    ``suffix`` is answered 500 without reaching the server."""
+
+    def __init__(self, suffix: str) -> None:
+        super().__init__()
+        self.suffix = suffix
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT" and request.url.params.get("graph", "").endswith(self.suffix):
+            return httpx.Response(500, text="refused on purpose", request=request)
+        return super().handle_request(request)
+
+
 @pytest.fixture
 def remote(virtuoso: Virtuoso, ns: str) -> Iterator[RemoteStore]:
     """A remote store on the session's Virtuoso; graphs under ``ns`` are dropped afterwards."""
@@ -411,6 +430,40 @@ def staging_graphs(store: RemoteStore) -> list[str]:
     )
     assert isinstance(result, QuerySolutions)
     return [str(row["g"]) for row in result]
+
+
+@pytest.mark.parametrize("write_requests", [1, 3])
+def test_staged_graphs_go_by_the_graph_store_protocol_write_requests_at_a_time(
+    write_requests: int,
+) -> None:
+    lock = threading.Lock()
+    in_flight, most, puts = [0], [0], []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT":
+            with lock:
+                in_flight[0] += 1
+                most[0] = max(most[0], in_flight[0])
+                puts.append(request.url.params["graph"])
+            time.sleep(0.05)  # a server busy writing: the other requests overlap this one
+            with lock:
+                in_flight[0] -= 1
+            return httpx.Response(201)
+        if request.method == "POST" and "update" in form(request):
+            return httpx.Response(200)
+        # Which graphs hold something: every one, so each is staged.
+        held = re.findall(r"<([^>]*)>", form(request)["query"][0])
+        return json_response(
+            results(*({"g": {"type": "uri", "value": g}} for g in held), variables=("g",))
+        )
+
+    ns = "http://example.org/concurrent/"
+    store = mock_store(
+        handler, gsp_url="http://store.test/gsp", max_update_bytes=1, write_requests=write_requests
+    )
+    store.commit([GraphChange(f"{ns}g{i}", rows(ns, 3)) for i in range(6)])
+    assert len(puts) == 6
+    assert most[0] == write_requests
 
 
 def rows(ns: str, count: int, tag: str = "") -> list[Triple]:
@@ -469,6 +522,27 @@ class TestOnVirtuoso:
         assert remote.graph_triples(a) == set(rows(ns, 3, "old"))
         assert remote.graph_triples(b) == set(rows(ns, 2, "old"))
         assert staging_graphs(remote) == []
+
+    def test_a_commit_staged_by_concurrent_graph_store_requests_fails_whole(
+        self, virtuoso: Virtuoso, ns: str
+    ) -> None:
+        """One refused request among several sent at once: the targets keep their contents and
+        no staging graph is left, whatever the other requests were doing."""
+        store = virtuoso.store(max_update_bytes=2_000, write_requests=4)
+        graphs = [f"{ns}g{i}" for i in range(6)]
+        try:
+            store.commit([GraphChange(g, rows(ns, 3, "old")) for g in graphs])
+            refusing = virtuoso.store(
+                max_update_bytes=2_000, write_requests=4, transport=RefusingTransport(":3")
+            )
+            with refusing, pytest.raises(RemoteStoreError, match="refused on purpose"):
+                refusing.commit([GraphChange(g, rows(ns, 40, "new")) for g in graphs])
+            for graph in graphs:
+                assert store.graph_triples(graph) == set(rows(ns, 3, "old"))
+            assert staging_graphs(store) == []
+        finally:
+            store.commit([GraphChange(g, None) for g in store.graph_names() if g.startswith(ns)])
+            store.close()
 
     def test_new_graphs_are_written_in_place_and_a_failure_drops_them_again(
         self, virtuoso: Virtuoso, ns: str

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Generator, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import httpx
@@ -85,6 +86,7 @@ class RemoteStore(Store):
         union: UnionMode = "auto",
         page_size: int = 10_000,
         max_update_bytes: int = 4_000_000,
+        write_requests: int = 4,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.query_url = query_url
@@ -92,6 +94,7 @@ class RemoteStore(Store):
         self.gsp_url = gsp_url
         self.union: UnionMode = union
         self.max_update_bytes = max_update_bytes
+        self.write_requests = write_requests
         self._http = SparqlHttp(
             user=user,
             password=password,
@@ -125,6 +128,7 @@ class RemoteStore(Store):
             user=settings.remote_user,
             password=password.get_secret_value() if password is not None else None,
             timeout=settings.remote_timeout,
+            write_requests=settings.remote_write_requests,
         )
 
     # --- reading ---------------------------------------------------------------------------
@@ -267,8 +271,7 @@ class RemoteStore(Store):
                 self._http.post(self.update_url, [("update", plan.single)], what="a commit")
                 return
             if self.gsp_url is not None:
-                for stage, triples in plan.staged:
-                    self._stage_by_gsp(self.gsp_url, stage, triples)
+                self._stage_all_by_gsp(self.gsp_url, plan.staged)
             else:
                 for text in pack(plan.writes, self.max_update_bytes):
                     self._http.post(self.update_url, [("update", text)], what="a commit (staging)")
@@ -290,6 +293,23 @@ class RemoteStore(Store):
         return CommitPlan.of(
             changes, direct, batch, before, after, self.max_update_bytes, STAGING_PREFIX
         )
+
+    def _stage_all_by_gsp(
+        self, gsp_url: str, staged: Sequence[tuple[str, Sequence[Triple]]]
+    ) -> None:
+        """Write each staged graph by the Graph Store Protocol, ``write_requests`` graphs at
+        once: Virtuoso 7.2 takes 30-45 ms a request for a document's graph, and serves several
+        at once (100 such requests: 3.2-4.7 s one at a time, 2.2-2.5 s four at a time, on two
+        busy cores). Leaving the pool waits for every request, so the first failure is raised
+        only when no request is still writing a staging graph the caller will discard."""
+        if self.write_requests <= 1 or len(staged) <= 1:
+            for stage, triples in staged:
+                self._stage_by_gsp(gsp_url, stage, triples)
+            return
+        with ThreadPoolExecutor(min(self.write_requests, len(staged))) as pool:
+            futures = [pool.submit(self._stage_by_gsp, gsp_url, s, t) for s, t in staged]
+        for future in futures:
+            future.result()
 
     def _stage_by_gsp(self, gsp_url: str, stage: str, triples: Sequence[Triple]) -> None:
         """Write ``triples`` into the new graph ``stage`` with Graph Store Protocol requests."""
