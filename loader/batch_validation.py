@@ -43,13 +43,23 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from pyoxigraph import NamedNode, RdfFormat, Triple, serialize
 
+from diplograph.loader.errors import WorkerError
 from diplograph.loader.mapping import MappedDocument
 from diplograph.loader.store import Store
 from diplograph.loader.validate import Engine, ValidationReport, Validator, Violation
+
+#: What a dead worker process means, and what to do.
+_BROKEN = (
+    "a validation worker process ended abruptly (killed, out of memory, or started from a "
+    "script whose code runs without an `if __name__ == \"__main__\":` guard, which worker "
+    "processes need); nothing of the batch in progress was written: run again, or validate in "
+    "the loading process alone with --workers 1 (DIPLOGRAPH_LOAD_WORKERS=1)"
+)
 
 __all__ = ["BatchValidator", "Chunk", "ValidationPool", "chunked"]
 
@@ -174,11 +184,19 @@ class ValidationPool:
         each claiming a chunk before it starts it; so this process never waits for a chunk no
         worker has started (a worker slowed by the other work of a busy machine), only for the
         ones in progress at the end. On a caller's executor (a cluster), the workers take every
-        chunk but the first."""
+        chunk but the first. Raises :class:`WorkerError` when a worker process has died."""
         if not chunks:
             return []
-        if self._claims is None:
-            return self._validate_static(validator, chunks)
+        try:
+            if self._claims is None:
+                return self._validate_static(validator, chunks)
+            return self._validate_shared(validator, chunks)
+        except BrokenProcessPool:
+            raise WorkerError(_BROKEN) from None
+
+    def _validate_shared(
+        self, validator: Validator, chunks: Sequence[Chunk]
+    ) -> list[ValidationReport]:
         self._round += 1
         shared = range(len(chunks) - 1, 0, -1)  # chunk 0 is this process's from the start
         sent: dict[int, Future[ValidationReport | None]] = {

@@ -15,6 +15,7 @@ CLI ends with, so both front ends map errors in one place.
     ├── RejectedError             --strict load stopped at an invalid document (exit 1)
     ├── QueryTimeoutError         a query ran past the configured timeout    (HTTP 503)
     ├── ResultTooLargeError       a result over the configured row cap       (HTTP 413)
+    ├── WorkerError               a validation worker process died mid-load  (exit 3)
     └── StoreError                the store cannot be opened, read or written (HTTP 503, exit 3)
         ├── StoreLockedError      another process holds the embedded store
         └── RemoteStoreError      the remote triple store failed or is unreachable (HTTP 502)
@@ -42,6 +43,7 @@ __all__ = [
     "StoreError",
     "StoreLockedError",
     "UnsupportedFormatError",
+    "WorkerError",
 ]
 
 
@@ -188,6 +190,13 @@ class ResultTooLargeError(DiplographError):
     """A query result has more rows than the configured cap allows."""
 
     status = 413
+
+
+class WorkerError(DiplographError):
+    """A worker process of a load (validation) ended abruptly; the batch it worked on was not
+    written."""
+
+    exit_code = 3
 
 
 class StoreError(DiplographError):
