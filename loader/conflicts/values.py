@@ -67,10 +67,12 @@ _SOURCES = """SELECT ?node ?p ?v ?g ?own ?fact ?event WHERE {{
     ?node dip:participationIn ?e . ?e dip:attestedBy ?ea . ?ea dip:confidence ?event }} }}
 }}"""
 
-_ANCESTORS = """SELECT ?place ?up WHERE {{
-  VALUES ?place {{ {places} }}
-  ?place dip:locatedIn+ ?up .
-}}"""
+# One branch a place, its IRI the path's start: Virtuoso refuses a transitive path whose start
+# is bound by VALUES ("transitive start not given").
+_ANCESTORS = "SELECT ?place ?up WHERE {{ {branches} }}"
+_ANCESTORS_OF = "{{ {place} dip:locatedIn+ ?up BIND({place} AS ?place) }}"
+#: Places a query: a union of this many branches stays small for any endpoint's parser.
+_PLACES_A_QUERY = 100
 
 
 def compatible(how: str, a: str, b: str, ancestors: Mapping[str, set[str]]) -> bool:
@@ -137,7 +139,10 @@ def _pair_chunks(pairs: list[tuple[str, str]]) -> Iterable[list[tuple[str, str]]
 
 def _ancestors(store: Store, places: set[str]) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
-    for part in chunks(places):
-        for row in select(store, _ANCESTORS.format(places=iri_list(part))):
+    ordered = sorted(places)
+    for start in range(0, len(ordered), _PLACES_A_QUERY):
+        part = ordered[start : start + _PLACES_A_QUERY]
+        branches = " UNION ".join(_ANCESTORS_OF.format(place=iri_list([p])) for p in part)
+        for row in select(store, _ANCESTORS.format(branches=branches)):
             found.setdefault(row["place"], set()).add(row["up"])
     return found
