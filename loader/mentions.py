@@ -261,6 +261,13 @@ class _Fact(NamedTuple):
     time_key: tuple[str, ...]
 
 
+@functools.lru_cache(maxsize=65536)
+def _shared_ref(fixed: str, mention: Mention | None) -> Ref:
+    # One object for the refs of every document that names the same node: a store's reports
+    # are all held in memory (loader/reconcile.py), and most name the same few nodes.
+    return Ref(fixed=fixed, mention=mention)
+
+
 def _claims(
     document_id: str,
     publisher: str | None,
@@ -282,12 +289,12 @@ def _claims(
             e.type, e.name, e.aliases, e.wikidata, e.identifiers, e.governs in states
         )
         if mention is not None:
-            refs[e.id] = Ref(mention=mention)
+            refs[e.id] = _shared_ref("", mention)
         elif e.type == state:
-            refs[e.id] = Ref(fixed=f"state/{state_keys[e.id]}")
+            refs[e.id] = _shared_ref(f"state/{state_keys[e.id]}", None)
         else:  # the government of a state of the document
             assert e.governs is not None
-            refs[e.id] = Ref(fixed=f"org/government-of-{state_keys[e.governs]}")
+            refs[e.id] = _shared_ref(f"org/government-of-{state_keys[e.governs]}", None)
     mentions_ = {r.mention for r in refs.values() if r.mention is not None}
     if publisher:
         mentions_.add(publisher_mention(publisher))
