@@ -75,19 +75,26 @@ def test_on_virtuoso_the_conflicts_of_restated_reports_are_the_embedded_stores(
 
 
 def places(base: str) -> list[GraphChange]:
-    """Two documents placing two events: one in a city and in the region the city lies in
-    (compatible), the other in the city and in another region (a conflict)."""
-    city, region, elsewhere = (NamedNode(base + name) for name in ("city", "region", "elsewhere"))
+    """Two documents placing three events: one in a city and in the region the city lies in
+    (compatible), one in the city and in the country the region lies in (compatible, two steps
+    up), the other in the city and in another region (a conflict)."""
+    names = ("city", "region", "country", "elsewhere")
+    city, region, country, elsewhere = (NamedNode(base + name) for name in names)
     at, within = NamedNode(DIP + "atPlace"), NamedNode(DIP + "locatedIn")
-    one, two = NamedNode(base + "event-1"), NamedNode(base + "event-2")
+    one, two, three = (NamedNode(base + f"event-{n}") for n in (1, 2, 3))
     graphs = []
-    for name, first, second in (("doc-a", city, city), ("doc-b", region, elsewhere)):
+    for name, first, second, third in (
+        ("doc-a", city, city, city),
+        ("doc-b", region, elsewhere, country),
+    ):
         graph = NamedNode(base + name)
         triples = [
             Triple(graph, IDENTIFIER, Literal(name)),
             Triple(city, within, region),
+            Triple(region, within, country),
             Triple(one, at, first),
             Triple(two, at, second),
+            Triple(three, at, third),
         ]
         graphs.append(GraphChange(graph.value, triples))
     return graphs
@@ -101,11 +108,12 @@ def place_conflicts(store: Store, base: str) -> list[tuple[str, tuple[str, ...]]
 @pytest.mark.slow
 @pytest.mark.server
 @pytest.mark.external
-def test_on_virtuoso_a_place_and_the_region_it_lies_in_are_no_conflict(
+def test_on_virtuoso_a_place_and_the_places_it_lies_in_are_no_conflict(
     virtuoso: Virtuoso,
 ) -> None:
-    """The places' ancestors are read by a transitive path, whose start Virtuoso needs as a
-    constant (a start bound by VALUES is refused: "transitive start not given")."""
+    """The places' ancestors are walked a step at a time: Virtuoso refuses ``dip:locatedIn+``
+    from a start VALUES binds, and with a constant start its bag of a default graph gave over a
+    million rows for two places at 10k documents."""
     base = f"http://example.org/{uuid.uuid4().hex}/"
     expected = [(base + "event-2", (base + "city", base + "elsewhere"))]
     with EmbeddedStore(None) as embedded:

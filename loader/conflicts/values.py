@@ -67,12 +67,11 @@ _SOURCES = """SELECT ?node ?p ?v ?g ?own ?fact ?event WHERE {{
     ?node dip:participationIn ?e . ?e dip:attestedBy ?ea . ?ea dip:confidence ?event }} }}
 }}"""
 
-# One branch a place, its IRI the path's start: Virtuoso refuses a transitive path whose start
-# is bound by VALUES ("transitive start not given").
-_ANCESTORS = "SELECT ?place ?up WHERE {{ {branches} }}"
-_ANCESTORS_OF = "{{ {place} dip:locatedIn+ ?up BIND({place} AS ?place) }}"
-#: Places a query: a union of this many branches stays small for any endpoint's parser.
-_PLACES_A_QUERY = 100
+# Ancestors are walked a step at a time, each step one distinct read (Store.data_pattern), not
+# by ``dip:locatedIn+``: on Virtuoso, whose default graph repeats a triple for each document
+# stating it, the path gave over a million rows for two places at 10k documents (and refuses a
+# path whose start VALUES binds).
+_PARENTS = "SELECT ?place ?up WHERE {{ {parents} }}"
 
 
 def compatible(how: str, a: str, b: str, ancestors: Mapping[str, set[str]]) -> bool:
@@ -138,11 +137,27 @@ def _pair_chunks(pairs: list[tuple[str, str]]) -> Iterable[list[tuple[str, str]]
 
 
 def _ancestors(store: Store, places: set[str]) -> dict[str, set[str]]:
+    """Every place each of ``places`` lies in, directly or through others."""
+    parents: dict[str, set[str]] = {}
+    asked: set[str] = set()
+    frontier = set(places)
+    while frontier:
+        asked |= frontier
+        for part in chunks(frontier):
+            within = f"VALUES ?place {{ {iri_list(part)} }} "
+            step = store.data_pattern("?place ?up", "?place dip:locatedIn ?up .", within=within)
+            for row in select(store, _PARENTS.format(parents=step)):
+                parents.setdefault(row["place"], set()).add(row["up"])
+        frontier = {up for place in frontier for up in parents.get(place, ())} - asked
     found: dict[str, set[str]] = {}
-    ordered = sorted(places)
-    for start in range(0, len(ordered), _PLACES_A_QUERY):
-        part = ordered[start : start + _PLACES_A_QUERY]
-        branches = " UNION ".join(_ANCESTORS_OF.format(place=iri_list([p])) for p in part)
-        for row in select(store, _ANCESTORS.format(branches=branches)):
-            found.setdefault(row["place"], set()).add(row["up"])
+    for place in places:
+        ups: set[str] = set()
+        todo = list(parents.get(place, ()))
+        while todo:
+            up = todo.pop()
+            if up not in ups:
+                ups.add(up)
+                todo.extend(parents.get(up, ()))
+        if ups:
+            found[place] = ups
     return found
