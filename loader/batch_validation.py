@@ -56,7 +56,7 @@ from diplograph.loader.validate import Engine, ValidationReport, Validator, Viol
 #: What a dead worker process means, and what to do.
 _BROKEN = (
     "a validation worker process ended abruptly (killed, out of memory, or started from a "
-    "script whose code runs without an `if __name__ == \"__main__\":` guard, which worker "
+    'script whose code runs without an `if __name__ == "__main__":` guard, which worker '
     "processes need); nothing of the batch in progress was written: run again, or validate in "
     "the loading process alone with --workers 1 (DIPLOGRAPH_LOAD_WORKERS=1)"
 )
