@@ -58,6 +58,7 @@ from diplograph.api.errors import PayloadTooLargeError, error_response, install_
 from diplograph.api.execution import QueryRunner, Runner
 from diplograph.api.metrics import CONTENT_TYPE as METRICS_TYPE
 from diplograph.api.metrics import Metrics
+from diplograph.api.store_size import known_quads
 from diplograph.loader.config import Settings
 from diplograph.loader.errors import ConfigError, StoreError
 from diplograph.loader.store import Store, open_store
@@ -263,7 +264,7 @@ async def health(request: Request) -> JSONResponse:
     try:
         with anyio.fail_after(max(settings.query_timeout, 1.0)):
             body["store"]["quads"] = await anyio.to_thread.run_sync(
-                store.count, abandon_on_cancel=True
+                lambda: known_quads(store, settings.base_iri), abandon_on_cancel=True
             )
     except Exception as exc:  # the store is down: say so, with 503
         body["status"] = "error"

@@ -53,6 +53,7 @@ from diplograph.api.formats import (
 )
 from diplograph.api.guard import inspect_query, inspect_update
 from diplograph.api.query_text import PREDECLARED, prepare, readable
+from diplograph.api.store_size import known_quads
 from diplograph.api.urls import endpoint_url
 from diplograph.loader.config import Settings
 from diplograph.loader.errors import InputError, QuerySyntaxError
@@ -462,7 +463,9 @@ async def service_description(
         what="the service description",
     )
     endpoint = endpoint_url(request, settings)
-    graphs, quads = await anyio.to_thread.run_sync(lambda: (store.graph_names(), store.count()))
+    graphs, quads = await anyio.to_thread.run_sync(
+        lambda: (store.graph_names(), known_quads(store, settings.base_iri))
+    )
     triples = list(_description_triples(settings, endpoint, graphs, quads))
     body = b"".join(
         write_triples(
@@ -473,7 +476,7 @@ async def service_description(
 
 
 def _description_triples(
-    settings: Settings, endpoint: str, graphs: list[str], quads: int
+    settings: Settings, endpoint: str, graphs: list[str], quads: int | None
 ) -> Iterator[Triple]:
     def sd(name: str) -> NamedNode:
         return NamedNode(SD + name)
@@ -501,12 +504,13 @@ def _description_triples(
     yield Triple(service, sd("defaultDataset"), dataset)
     yield Triple(dataset, a, sd("Dataset"))
     yield Triple(dataset, a, NamedNode(VOID + "Dataset"))
-    yield Triple(dataset, NamedNode(VOID + "triples"), Literal(str(quads), datatype=_XSD_INTEGER))
-    yield Triple(
-        dataset,
-        NamedNode(RDFS + "comment"),
-        Literal(f"{len(graphs)} named graphs, {quads} quads"),
-    )
+    size = f"{len(graphs)} named graphs"
+    if quads is not None:  # not known without a scan of the store: left out (api/store_size.py)
+        yield Triple(
+            dataset, NamedNode(VOID + "triples"), Literal(str(quads), datatype=_XSD_INTEGER)
+        )
+        size += f", {quads} quads"
+    yield Triple(dataset, NamedNode(RDFS + "comment"), Literal(size))
     yield Triple(dataset, sd("defaultGraph"), default)
     yield Triple(default, a, sd("Graph"))
     if len(graphs) <= SD_GRAPH_LIST_LIMIT:

@@ -249,6 +249,13 @@ def test_count_counts_quads(store: Store, ns: str) -> None:
     assert store.count() == before + 1
 
 
+def test_count_at_most_is_the_count_up_to_its_limit(store: Store, ns: str) -> None:
+    store.commit([GraphChange(ns + "a", triples(ns, "s", "1", "2", "3"))])
+    total = store.count()
+    assert store.count_at_most(total) == store.count_at_most(total + 5) == total
+    assert store.count_at_most(total - 1) is None
+
+
 # --- query -----------------------------------------------------------------------------------
 
 

@@ -106,6 +106,17 @@ class Store(abc.ABC):
     def count(self) -> int:
         """The number of quads in the store."""
 
+    def count_at_most(self, limit: int) -> int | None:
+        """The number of quads in the store when it is at most ``limit``, else None; reads no
+        more than about ``limit`` quads, where :meth:`count` reads them all."""
+        result = self.query(
+            "SELECT (COUNT(*) AS ?n) WHERE { SELECT * WHERE { GRAPH ?g { ?s ?p ?o } } "
+            f"LIMIT {limit + 1} }}"
+        )
+        assert isinstance(result, QuerySolutions)
+        n = next(iter(result))["n"]
+        return int(n.value) if n is not None and int(n.value) <= limit else None
+
     def empty_graphs(self, graphs: Iterable[str]) -> set[str]:
         """Those of the named ``graphs`` that hold no triple (or do not exist)."""
         return {graph for graph in set(graphs) if not self.graph_triples(graph)}

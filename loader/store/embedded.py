@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 
 from pyoxigraph import (
@@ -393,6 +394,21 @@ class EmbeddedStore(Store):
         result = self._store.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
         assert isinstance(result, QuerySolutions)
         return int(next(iter(result))["n"].value)
+
+    def count_at_most(self, limit: int) -> int | None:
+        # Graph by graph: Oxigraph's ``GRAPH ?g { ?s ?p ?o }`` costs 0.6 s over 100k named
+        # graphs whatever its LIMIT, a graph's own quads a few microseconds each.
+        total = 0
+        for graph in self._store.named_graphs():
+            total += sum(
+                1
+                for _ in islice(
+                    self._store.quads_for_pattern(None, None, None, graph), limit + 1 - total
+                )
+            )
+            if total > limit:
+                return None
+        return total
 
     # -- the layout: the union is the default graph ---------------------------------------
 

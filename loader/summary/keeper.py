@@ -53,6 +53,15 @@ class Summary:
 
     def state(self) -> SummaryState:
         """Whether the summary can be trusted now."""
+        return self._read()[0]
+
+    def quads(self) -> int | None:
+        """The number of quads in the store's named graphs, as the summary keeps it (one small
+        read, where counting them scans the store): None unless the summary is current."""
+        state, quads = self._read()
+        return quads if state == "current" else None
+
+    def _read(self) -> tuple[SummaryState, int | None]:
         g = self._graph.term
         rows = list(
             self._graph.select(
@@ -63,9 +72,9 @@ class Summary:
             )
         )
         if not rows:
-            return "missing"
+            return "missing", None
         if any(row["stale"] is not None for row in rows):
-            return "stale"
+            return "stale", None
         # A summary from before the top list and the ranks, or listing another number, cannot
         # be kept exact.
         for term, expected in (
@@ -73,8 +82,10 @@ class Summary:
             (rows[0]["ranked"], top.TOP_CORROBORATIONS),
         ):
             if not isinstance(term, RdfLiteral) or term.value != str(expected):
-                return "stale"
-        return "current"
+                return "stale", None
+        counts = {row["n"] for row in rows}
+        count = counts.pop() if len(counts) == 1 else None
+        return "current", int(count.value) if isinstance(count, RdfLiteral) else None
 
     def needs_rebuild(self) -> bool:
         """True when the next commit would have to rebuild the summary from scratch: it is
