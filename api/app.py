@@ -22,6 +22,7 @@ Middleware, outermost first:
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import os
@@ -59,6 +60,7 @@ from diplograph.api.execution import QueryRunner, Runner
 from diplograph.api.metrics import CONTENT_TYPE as METRICS_TYPE
 from diplograph.api.metrics import Metrics
 from diplograph.api.store_size import known_quads
+from diplograph.api.void_cache import VoidCache
 from diplograph.loader.config import Settings
 from diplograph.loader.errors import ConfigError, StoreError
 from diplograph.loader.store import Store, open_store
@@ -195,6 +197,7 @@ def create_app(
     app.state.store = the_store
     app.state.runner = the_runner
     app.state.write_lock = threading.Lock()
+    app.state.void_cache = VoidCache(functools.partial(void.void_stats, the_store, settings))
     install_error_handlers(app)
 
     # GET and POST /sparql go straight to their handlers (sparql.LeanRoute); the router's

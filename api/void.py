@@ -20,8 +20,9 @@ from diplograph.api.negotiation import (
     rdf_response,
     serialize,
 )
-from diplograph.api.store_reads import in_thread, select, value_of
+from diplograph.api.store_reads import select, value_of
 from diplograph.api.urls import server_url
+from diplograph.api.void_cache import VoidCache
 from diplograph.loader.config import Settings
 from diplograph.loader.iris import IriMinter
 from diplograph.loader.namespaces import (
@@ -187,7 +188,8 @@ async def get_void(
     fmt = choose_format(
         request.headers.get("accept"), RDF_FORMATS, override=format, what="the VoID description"
     )
-    stats = await in_thread(settings, lambda: void_stats(store, settings), "counting the dataset")
+    cache: VoidCache[VoidStats] = request.app.state.void_cache
+    stats = await cache.get(store, settings.query_timeout)
     triples = void_triples(stats, settings, server_url(request, settings))
     return rdf_response(fmt, serialize(fmt, triples, dict(VOID_PREFIXES)))
 
