@@ -4,7 +4,8 @@
 SKOS code lists, each a small ontology of its own: ``codes.ttl`` (roles, polarities, modalities,
 relation qualities), ``cameo.ttl`` (CAMEO event codes) and ``plover.ttl`` (PLOVER event types).
 ``catalog-v001.xml`` maps the imported IRIs to these files, so Protégé opens the ontology
-offline. This module only says where the files are; ``diplograph.loader.ontology`` parses and reasons.
+offline. This module only says where the files are; ``diplograph.loader.ontology`` parses and
+reasons.
 """
 
 from __future__ import annotations
