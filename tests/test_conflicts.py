@@ -161,6 +161,45 @@ def test_two_holders_of_a_single_holder_post_at_once_are_a_conflict(store: Embed
     ]
 
 
+def meeting_document(document_id: str, place: str, confidence: float) -> dict[str, Any]:
+    """A meeting in which China's side speaks from ``place`` (a participation's own place)."""
+    return {
+        "format_version": "1.0",
+        "document": {"id": document_id, "published": "2023-07-01", "publisher": "Test Wire"},
+        "extraction": {"tool": "t", "version": "1", "time": "2026-11-28T12:00:00Z"},
+        "entities": [
+            {"id": "usa", "type": "State", "name": "United States", "wikidata": "Q30"},
+            {"id": "chn", "type": "State", "name": "China", "wikidata": "Q148"},
+            {"id": "city", "type": "City", "name": place},
+        ],
+        "facts": [
+            {
+                "id": "talks",
+                "type": "Meeting",
+                "participants": [
+                    {"entity": "chn", "role": "participant", "place": "city"},
+                    {"entity": "usa", "role": "participant"},
+                ],
+                "time": {"start": "2023-06-18"},
+                "confidence": confidence,
+            }
+        ],
+    }
+
+
+def test_a_participation_without_a_confidence_takes_its_events() -> None:
+    with open_graph() as graph:
+        graph.load([meeting_document("a", "Geneva", 0.8), meeting_document("b", "Vienna", 0.6)])
+        (conflict,) = graph.check()
+    assert conflict.property == DIP + "atPlace"
+    assert [
+        (v.label, [(s.document, s.confidence) for s in v.sources]) for v in conflict.values
+    ] == [
+        ("Geneva", [(DOC + "a", 0.8)]),
+        ("Vienna", [(DOC + "b", 0.6)]),
+    ]
+
+
 def holding_document(document_id: str, holder: str, time: dict[str, str]) -> dict[str, Any]:
     return {
         "format_version": "1.0",

@@ -416,7 +416,11 @@ class EmbeddedStore(Store):
         self, variables: str, pattern: str, *, within: str = "", extra: str = ""
     ) -> str:
         """``pattern`` in the store's default graph: the union of the named graphs as a set,
-        kept exact within the commit's transaction (internal graphs are not part of it)."""
+        kept exact within the commit's transaction (internal graphs are not part of it).
+
+        ``within`` is joined as it is: where it repeats a binding, each repeat matches
+        ``pattern`` again, and a caller that needs each solution once makes ``within``
+        distinct itself (loader/conflicts/events.py)."""
         return f"{{ {within}{pattern} {extra}}} "
 
     def own_graph_template(self, graph: str, triples: str) -> str:
