@@ -30,7 +30,7 @@ from pyoxigraph import Store as OxStore
 from diplograph.cli import main
 from diplograph.graph import Graph
 from diplograph.loader.config import Settings, load_settings
-from diplograph.loader.errors import StoreError
+from diplograph.loader.errors import QuerySyntaxError, StoreError
 from diplograph.loader.facts import read_path
 from diplograph.loader.namespaces import DEFAULT_BASE_IRI
 from diplograph.loader.pipeline import Loader
@@ -117,7 +117,9 @@ def test_a_bulk_load_gives_the_store_a_transactional_load_gives(
     tmp_path: Path, facts: Path, clean_load: Dataset, bulk_writes: list[int]
 ) -> None:
     _load(tmp_path / "bulk", facts, bulk=True)
-    assert len(bulk_writes) == 3  # 12 documents, 3 a batch: the first batch switches to bulk
+    # 12 documents, 3 a batch, each written in bulk: the first with the summary's upkeep (and
+    # its done mark), the others in bulk mode (the first batch switches to it)
+    assert len(bulk_writes) == 4
     assert not (tmp_path / "bulk" / JOURNAL_NAME).exists()
     bulk = _every_quad(tmp_path / "bulk")
     assert bulk == clean_load, dataset_difference(bulk, clean_load)
@@ -199,6 +201,71 @@ def test_union_triples_another_graph_holds_survive_the_undo(store_path: Path) ->
         assert {q.triple for q in store.union_quads()} == {_triple("a", "b"), _triple("c", "d")}
     finally:
         store.close()
+
+
+UPKEEP = f"INSERT DATA {{ GRAPH <{EX}summary> {{ <{EX}summary> <{EX}count> 2 }} }}"
+
+
+def _commit_with_upkeep(path: Path, upkeep: str = UPKEEP) -> None:
+    """Commit the new graph ``g2`` in bulk, with the data operation ``upkeep``."""
+    store = EmbeddedStore(path)
+    store.bulk_writes = True
+    try:
+        change = GraphChange(EX + "g2", [_triple("e", "f"), _triple("g", "h")])
+        store.commit([change], after=[upkeep], data_only=True)
+    finally:
+        store.close()
+
+
+def _graphs(path: Path) -> list[str]:
+    store = EmbeddedStore(path)
+    try:
+        return store.graph_names()
+    finally:
+        store.close()
+
+
+def test_a_batch_with_upkeep_is_written_in_bulk_and_leaves_no_mark(
+    store_path: Path, bulk_writes: list[int]
+) -> None:
+    _commit_with_upkeep(store_path)
+    assert bulk_writes == [4]  # two triples, in their graph and in the union
+    assert _graphs(store_path) == [EX + "g1", EX + "g2", EX + "summary"]
+    assert not (store_path / JOURNAL_NAME).exists()
+
+
+def test_a_batch_killed_after_its_upkeep_landed_is_kept_at_the_next_open(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(BulkJournal, "clear", lambda journal: _kill())
+    with pytest.raises(_Killed):
+        _commit_with_upkeep(store_path)
+    monkeypatch.undo()
+    assert (store_path / JOURNAL_NAME).exists()
+
+    assert _graphs(store_path) == [EX + "g1", EX + "g2", EX + "summary"]  # no done mark left
+    assert not (store_path / JOURNAL_NAME).exists()
+
+
+def test_a_batch_killed_before_its_upkeep_is_undone_at_the_next_open(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _every_quad(store_path)
+    monkeypatch.setattr(EmbeddedStore, "_update", lambda store, sparql: _kill())
+    with pytest.raises(_Killed):
+        _commit_with_upkeep(store_path)
+    monkeypatch.undo()
+
+    assert _graphs(store_path) == [EX + "g1"]
+    assert _every_quad(store_path) == before
+
+
+def test_a_batch_whose_upkeep_fails_is_undone_at_once(store_path: Path) -> None:
+    before = _every_quad(store_path)
+    with pytest.raises(QuerySyntaxError, match="malformed SPARQL update"):
+        _commit_with_upkeep(store_path, upkeep="INSERT DATA { <broken")
+    assert not (store_path / JOURNAL_NAME).exists()
+    assert _every_quad(store_path) == before
 
 
 def test_the_undo_is_logged_with_what_it_undid(
@@ -338,16 +405,28 @@ def clean_cli_load(many_facts: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("part", ["half", "union"])
+@pytest.mark.parametrize(
+    ("part", "call", "present", "summary"),
+    [("half", 4, 30, "stale"), ("union", 4, 30, "stale"), ("half", 2, 10, "current")],
+    ids=["half in bulk mode", "union in bulk mode", "half with the summary's upkeep"],
+)
 def test_a_load_killed_inside_a_bulk_write_leaves_whole_documents_and_a_rerun_equals_a_clean_load(
-    tmp_path: Path, many_facts: Path, expected: Expected, clean_cli_load: Dataset, part: str
+    tmp_path: Path,
+    many_facts: Path,
+    expected: Expected,
+    clean_cli_load: Dataset,
+    part: str,
+    call: int,
+    present: int,
+    summary: str,
 ) -> None:
     path = tmp_path / "store"
     load = ["load", str(many_facts), "--store-path", str(path), "--batch-size", str(BATCH)]
-    # Bulk mode after 20 documents; killed in the second bulk batch (documents 31-40).
-    killed = _run(
-        [*command()[:2], "tests.support.bulk_child", part, "2", "20", "--", *load, "--no-progress"]
-    )
+    # Every batch is a bulk write: the first two with the summary's upkeep, then bulk mode
+    # (after 20 documents). Killed in the CALL-th: the second of bulk mode (documents 31-40), or
+    # the second with upkeep (documents 11-20), whose summary must then be exact without it.
+    child = [*command()[:2], "tests.support.bulk_child", part, str(call), "20", "--"]
+    killed = _run([*child, *load, "--no-progress"])
     assert killed.returncode == -9, killed.stderr
     journal = BulkJournal(path).pending()
     assert journal is not None, "the kill did not land inside a bulk write"
@@ -360,10 +439,10 @@ def test_a_load_killed_inside_a_bulk_write_leaves_whole_documents_and_a_rerun_eq
 
     store = EmbeddedStore(path)  # undoes the batch
     try:
-        present, problems = inconsistencies(store, expected, summary_may_be_stale=True)
+        found, problems = inconsistencies(store, expected, summary_may_be_stale=summary == "stale")
         assert problems == []
-        assert len(present) == 30
-        assert Summary(store, DEFAULT_BASE_IRI).state() == "stale"
+        assert len(found) == present
+        assert Summary(store, DEFAULT_BASE_IRI).state() == summary
     finally:
         store.close()
 

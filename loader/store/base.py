@@ -82,12 +82,16 @@ class Store(abc.ABC):
         *,
         before: Sequence[str] = (),
         after: Sequence[str] = (),
+        data_only: bool = False,
     ) -> None:
         """Apply every change in one transaction: all of them or none.
 
         ``before`` and ``after`` are SPARQL Update operations (without a prologue) that run in
         the same transaction, before and after the graph changes, each seeing the effects of
         the ones before it: how the summary graph (loader/summary/) is kept exact.
+        ``data_only`` says they are ``DELETE DATA`` and ``INSERT DATA`` alone, which read
+        nothing: a store may then apply them in a step of its own after the changes, provided
+        that a crash still leaves all or nothing (the embedded store's bulk writes).
         """
 
     @abc.abstractmethod

@@ -18,6 +18,14 @@ The protocol, and what a crash at each step leaves:
 4. the journal is removed and the directory fsynced; a crash between 3 and 4 undoes a batch
    that was written whole, which the same load run again writes back.
 
+A batch that keeps the summary exact as it goes (a run small beside its store) carries the
+summary's ``DELETE DATA`` / ``INSERT DATA``: they run after step 3, in one transaction with a
+*done mark*, a triple in the internal graph :data:`DONE_GRAPH` that holds the batch's token (the
+journal's first line). At the next open, a journal whose token the store marks done is a batch
+whose every part landed: it is kept, and the journal and the mark go; without the mark, the
+batch is undone as above and the summary never saw it. The mark goes once the journal is
+removed (or at the next open).
+
 The journal lives inside the store directory (RocksDB leaves files it does not know alone),
 so it travels with the store when the directory is copied or moved.
 """
@@ -33,12 +41,18 @@ from pathlib import Path
 from pyoxigraph import Quad, RdfFormat, parse, serialize
 
 from diplograph.loader.errors import StoreError
+from diplograph.loader.store.base import INTERNAL_GRAPH_PREFIX
 
-__all__ = ["JOURNAL_NAME", "BulkJournal", "JournalError"]
+__all__ = ["DONE_GRAPH", "DONE_PREDICATE", "JOURNAL_NAME", "BulkJournal", "JournalError"]
 
 #: The journal's file name in the store directory.
 JOURNAL_NAME = "diplograph-bulk-batch.nq"
+#: The internal graph (loader/store/base.py, ``INTERNAL_GRAPH_PREFIX``) of the done mark, and
+#: the predicate whose object is the token of the batch marked done.
+DONE_GRAPH = INTERNAL_GRAPH_PREFIX + "bulk-batch-done"
+DONE_PREDICATE = DONE_GRAPH + "#token"
 _END = re.compile(rb"\n# end of batch: (\d+) quads\n\Z")
+_TOKEN = re.compile(rb"\A# batch: ([0-9a-f]+)\n")
 #: The name Oxigraph's bulk loader gives the files it writes before RocksDB ingests them.
 _STRAY = re.compile(r"bulk-\d+\.sst")
 
@@ -59,11 +73,13 @@ class BulkJournal:
         """Record the batch ``quads`` (its named-graph quads), durably, before it is written."""
         self.record_text(serialize(quads, format=RdfFormat.N_QUADS) or b"", len(quads))
 
-    def record_text(self, body: bytes, count: int) -> None:
+    def record_text(self, body: bytes, count: int, token: str | None = None) -> None:
         """Record the batch given as N-Quads ``body`` of ``count`` lines (its named-graph
-        quads), durably, before it is written."""
+        quads), durably, before it is written; ``token`` names it for its done mark."""
         end = f"\n# end of batch: {count} quads\n".encode()
         with open(self._temporary, "wb") as out:
+            if token is not None:
+                out.write(f"# batch: {token}\n".encode())
             out.write(body)
             out.write(end)
             out.flush()
@@ -99,6 +115,15 @@ class BulkJournal:
         if len(quads) != counted:
             raise self._torn(f"it holds {len(quads)} quads, its end line says {counted}")
         return quads
+
+    def token(self) -> str | None:
+        """The token of the batch the journal records, when it has one."""
+        try:
+            with open(self.path, "rb") as journal:
+                found = _TOKEN.match(journal.readline())
+        except FileNotFoundError:
+            return None
+        return found.group(1).decode() if found else None
 
     def remove_unfinished_files(self) -> int:
         """Remove the SST files of a bulk write that a crash cut short; return how many.

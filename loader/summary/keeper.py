@@ -106,9 +106,10 @@ class Summary:
             computed = self.additive(changes, marked=marked) or self.precomputed(
                 changes, marked=marked
             )
-        if computed is not None:
-            before, after = computed
-        elif state == "current" or marked:
+        if computed is not None:  # DELETE DATA and INSERT DATA, computed from reads made here
+            self.store.commit(changes, before=computed[0], after=computed[1], data_only=True)
+            return
+        if state == "current" or marked:
             before, after = self.incremental(changes)
         else:
             before, after = [], self.rebuild_operations()

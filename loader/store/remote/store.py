@@ -238,6 +238,7 @@ class RemoteStore(Store):
         *,
         before: Sequence[str] = (),
         after: Sequence[str] = (),
+        data_only: bool = False,
     ) -> None:
         """Replace (or drop) every graph of ``changes`` together.
 
