@@ -56,29 +56,40 @@ def of_kind(found: list[Conflict], kind: str) -> list[Conflict]:
     return [c for c in found if c.kind == kind]
 
 
-def relation_document(document_id: str, start: str, confidence: float) -> dict[str, Any]:
+#: The two states the documents below are about.
+US_AND_CHINA = [
+    {"id": "usa", "type": "State", "name": "United States", "wikidata": "Q30"},
+    {"id": "chn", "type": "State", "name": "China", "wikidata": "Q148"},
+]
+
+
+def facts_document(document_id: str, entities: list[Any], fact: dict[str, Any]) -> dict[str, Any]:
+    """A facts document of one fact, published on 2023-07-01."""
     return {
         "format_version": "1.0",
         "document": {"id": document_id, "published": "2023-07-01", "publisher": "Test Wire"},
         "extraction": {"tool": "t", "version": "1", "time": "2026-11-28T12:00:00Z"},
-        "entities": [
-            {"id": "usa", "type": "State", "name": "United States", "wikidata": "Q30"},
-            {"id": "chn", "type": "State", "name": "China", "wikidata": "Q148"},
-        ],
-        "facts": [
-            {
-                "id": "rel",
-                "type": "BilateralRelation",
-                "quality": "improving",
-                "participants": [
-                    {"entity": "chn", "role": "party"},
-                    {"entity": "usa", "role": "party"},
-                ],
-                "time": {"start": start},
-                "confidence": confidence,
-            }
-        ],
+        "entities": entities,
+        "facts": [fact],
     }
+
+
+def relation_document(document_id: str, start: str, confidence: float) -> dict[str, Any]:
+    return facts_document(
+        document_id,
+        US_AND_CHINA,
+        {
+            "id": "rel",
+            "type": "BilateralRelation",
+            "quality": "improving",
+            "participants": [
+                {"entity": "chn", "role": "party"},
+                {"entity": "usa", "role": "party"},
+            ],
+            "time": {"start": start},
+            "confidence": confidence,
+        },
+    )
 
 
 def test_two_documents_with_different_start_dates_give_one_conflict_with_both_sources() -> None:
@@ -163,28 +174,20 @@ def test_two_holders_of_a_single_holder_post_at_once_are_a_conflict(store: Embed
 
 def meeting_document(document_id: str, place: str, confidence: float) -> dict[str, Any]:
     """A meeting in which China's side speaks from ``place`` (a participation's own place)."""
-    return {
-        "format_version": "1.0",
-        "document": {"id": document_id, "published": "2023-07-01", "publisher": "Test Wire"},
-        "extraction": {"tool": "t", "version": "1", "time": "2026-11-28T12:00:00Z"},
-        "entities": [
-            {"id": "usa", "type": "State", "name": "United States", "wikidata": "Q30"},
-            {"id": "chn", "type": "State", "name": "China", "wikidata": "Q148"},
-            {"id": "city", "type": "City", "name": place},
-        ],
-        "facts": [
-            {
-                "id": "talks",
-                "type": "Meeting",
-                "participants": [
-                    {"entity": "chn", "role": "participant", "place": "city"},
-                    {"entity": "usa", "role": "participant"},
-                ],
-                "time": {"start": "2023-06-18"},
-                "confidence": confidence,
-            }
-        ],
-    }
+    return facts_document(
+        document_id,
+        [*US_AND_CHINA, {"id": "city", "type": "City", "name": place}],
+        {
+            "id": "talks",
+            "type": "Meeting",
+            "participants": [
+                {"entity": "chn", "role": "participant", "place": "city"},
+                {"entity": "usa", "role": "participant"},
+            ],
+            "time": {"start": "2023-06-18"},
+            "confidence": confidence,
+        },
+    )
 
 
 def test_a_participation_without_a_confidence_takes_its_events() -> None:
