@@ -23,9 +23,12 @@ __all__ = ["FATALITIES", "conflicting_fatalities"]
 FATALITIES = DIP + "fatalities"
 
 # The events with two counts that differ first (a subquery), then each count with its document.
+# Events alone: a state or a place named in thousands of documents has as many attestations,
+# each asked for a count (0.5 s for 1,000 nodes at 30k documents, 0.01 s so).
 _COUNTS = """SELECT DISTINCT ?node ?n ?g ?c WHERE {{
   {{ SELECT DISTINCT ?node WHERE {{
        {nodes}
+       ?node a dip:Event .
        ?node dip:attestedBy/dip:fatalities ?x , ?y . FILTER(?x < ?y) }} }}
   GRAPH ?g {{ ?node dip:attestedBy ?att . ?att dip:fatalities ?n . {document}
              OPTIONAL {{ ?att dip:confidence ?c }} }}
