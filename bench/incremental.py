@@ -1,0 +1,81 @@
+"""A small load into a large store against the same load into an empty one (issue 17 §5).
+
+``python -m bench.incremental --store 10k --docs 1k --runs 2`` answers "1k documents into a store
+of N documents take at most 1.5x their time into an empty store". It builds the store of the
+``--store`` seeded documents once (``diplograph load``, kept in ``bench/out/stores/``), then
+alternates, ``--runs`` times: ``diplograph load`` of the ``--docs`` documents that follow them
+into a fresh copy of that store, and into an empty store. Whole processes, the command's
+default settings, as a user runs them; each line gives the machine's load average at its start.
+The ratio is taken between the medians. ``--doc`` is not offered: the figures go into
+docs/benchmarks.md by hand, with the run's context.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.generate import parse_count
+from bench.inputs import ensure_docs
+from bench.measure import label
+from bench.paths import OUT
+from bench.remote_load import line, timed_load
+
+
+def built_store(n: int, seed: int, env: dict[str, str]) -> Path:
+    """The store of the first ``n`` documents at ``seed``, loaded on first use."""
+    path = OUT / "stores" / f"incremental-{label(n)}-s{seed}"
+    if not (path / "CURRENT").exists():
+        shutil.rmtree(path, ignore_errors=True)
+        result = timed_load(ensure_docs(n, seed), env, ["--store-path", str(path)])
+        print(line(f"building the {label(n)} store", result), flush=True)
+        if not result["ok"]:
+            raise SystemExit(1)
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.incremental", description=__doc__)
+    parser.add_argument("--store", type=parse_count, default=10_000, help="the store (10k)")
+    parser.add_argument("--docs", type=parse_count, default=1000, help="documents loaded (1k)")
+    parser.add_argument("--runs", type=int, default=2, help="runs of each (alternating)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    env = dict(os.environ)
+    stored = built_store(args.store, args.seed, env)
+    docs = ensure_docs(args.docs, args.seed, after=args.store)
+    work = OUT / "stores" / "incremental-work"
+    runs: dict[str, list[dict[str, Any]]] = {"into_store": [], "into_empty": []}
+    for run in range(args.runs):
+        for kind in runs:
+            shutil.rmtree(work, ignore_errors=True)
+            if kind == "into_store":
+                shutil.copytree(stored, work)
+            result = timed_load(docs, env, ["--store-path", str(work)])
+            print(line(f"run {run + 1}, {kind.replace('_', ' ')}", result), flush=True)
+            if not result["ok"]:
+                return 1
+            runs[kind].append(result)
+    shutil.rmtree(work, ignore_errors=True)
+    medians = {kind: statistics.median(r["wall_s"] for r in rs) for kind, rs in runs.items()}
+    ratio = medians["into_store"] / medians["into_empty"]
+    print(
+        f"{label(args.docs)} documents: {medians['into_store']:.1f} s into the "
+        f"{label(args.store)} store, {medians['into_empty']:.1f} s into an empty one (median): "
+        f"{ratio:.2f}x (goal <= 1.5x)"
+    )
+    out = OUT / f"incremental-{label(args.store)}-{label(args.docs)}.json"
+    out.write_text(json.dumps({"args": vars(args), "runs": runs, "ratio": ratio}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
