@@ -40,7 +40,8 @@ from pyoxigraph import Store as OxStore
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from diplograph.api.deps import require_write_token, run_write
+from diplograph.api.data_update import graph_changes
+from diplograph.api.deps import require_write_token, run_load
 from diplograph.api.errors import MethodNotAllowedError, UnsupportedMediaTypeError
 from diplograph.api.execution import QueryFailedError, Runner, StreamedResult, Tick
 from diplograph.api.formats import (
@@ -70,6 +71,7 @@ from diplograph.loader.namespaces import (
 )
 from diplograph.loader.sparql_text import apply_using
 from diplograph.loader.store import Store
+from diplograph.loader.summary import Summary
 
 __all__ = ["LeanRoute", "ProtocolRequest", "QueryTask", "read_protocol_request", "router"]
 
@@ -420,7 +422,13 @@ async def run_update(
     prepared = prepare(update, inspection.relative_iris, endpoint_url(request, settings))
     original = update
 
-    def apply() -> None:
+    def apply(summary: Summary) -> None:
+        # Data alone on named graphs: followed exactly, through the summary's keeper; any other
+        # update is raw, and the union and summary are rebuilt after it (api/data_update.py).
+        changes = graph_changes(prepared.text, store)
+        if changes:
+            summary.commit(changes)
+            return
         try:
             store.update(prepared.text)
         except QuerySyntaxError as exc:
@@ -429,7 +437,7 @@ async def run_update(
         except RuntimeError as exc:  # an evaluation error; the transaction was rolled back
             raise QueryFailedError(f"the update failed and nothing was changed: {exc}") from None
 
-    await run_write(request, apply)
+    await run_load(request, apply, kind="write")
     log.info("update applied (%d characters)", len(update))
     return Response(status_code=204)
 
