@@ -106,6 +106,31 @@ def story_store() -> Iterator[EmbeddedStore]:
 
 
 @pytest.fixture
+def fresh_story_store() -> Iterator[EmbeddedStore]:
+    """An in-memory store holding the sample story, for one test (it may write to it)."""
+    store = EmbeddedStore(None)
+    load_story(store)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def summary_rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry for each rebuild of a summary from scratch (``Summary.rebuild``)."""
+    from diplograph.loader.summary import Summary
+
+    calls: list[int] = []
+    rebuild = Summary.rebuild
+
+    def counted(summary: Summary) -> None:
+        calls.append(1)
+        rebuild(summary)
+
+    monkeypatch.setattr(Summary, "rebuild", counted)
+    return calls
+
+
+@pytest.fixture
 def client(memory_store: Store) -> Iterator[TestClient]:
     """A client of the app over an empty in-memory store, writes enabled."""
     with app_client(memory_store) as test_client:

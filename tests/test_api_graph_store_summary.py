@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from diplograph.loader.config import load_settings
 from diplograph.loader.namespaces import DIP
 from diplograph.loader.store.embedded import EmbeddedStore
-from diplograph.loader.summary import Summary
-from tests.conftest import WRITE_TOKEN, app_client, load_story
+from tests.conftest import WRITE_TOKEN, app_client
+from tests.support.consistency import summary_is_exact
 
 AUTH = {"Authorization": f"Bearer {WRITE_TOKEN}"}
 BASE = load_settings(store="memory").base_iri
@@ -31,62 +31,34 @@ def event(name: str, day: str) -> bytes:
 
 
 @pytest.fixture
-def store() -> Iterator[EmbeddedStore]:
-    the_store = EmbeddedStore(None)
-    load_story(the_store)
-    yield the_store
-    the_store.close()
-
-
-@pytest.fixture
-def rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the summary's rebuilds from scratch."""
-    calls: list[int] = []
-    rebuild = Summary.rebuild
-
-    def counted(summary: Summary) -> None:
-        calls.append(1)
-        rebuild(summary)
-
-    monkeypatch.setattr(Summary, "rebuild", counted)
-    return calls
-
-
-@pytest.fixture
-def client(store: EmbeddedStore) -> Iterator[TestClient]:
-    with app_client(store) as c:
+def client(fresh_story_store: EmbeddedStore) -> Iterator[TestClient]:
+    with app_client(fresh_story_store) as c:
         yield c
 
 
 def assert_exact(store: EmbeddedStore) -> None:
-    """The summary is current and holds what a rebuild from the facts gives."""
-    summary = Summary(store, BASE)
-    assert summary.state() == "current"
-    copy = EmbeddedStore(None)
-    copy.oxigraph.extend(store.oxigraph.quads_for_pattern(None, None, None, None))
-    copy.commit([], after=Summary(copy, BASE).rebuild_operations())  # not counted
-    assert store.graph_triples(summary.graph) == copy.graph_triples(summary.graph)
+    assert summary_is_exact(store, BASE)
 
 
 def test_put_post_and_delete_of_a_graph_keep_the_summary_exact_without_a_rebuild(
-    client: TestClient, store: EmbeddedStore, rebuilds: list[int]
+    client: TestClient, fresh_story_store: EmbeddedStore, summary_rebuilds: list[int]
 ) -> None:
     params = {"graph": GRAPH}
     assert client.put("/store", params=params, content=event("e1", "2023-10-14"), headers=TURTLE)
-    assert_exact(store)
+    assert_exact(fresh_story_store)
     post = client.post("/store", params=params, content=event("e2", "2023-11-02"), headers=TURTLE)
     assert post.status_code == 204
-    assert_exact(store)
+    assert_exact(fresh_story_store)
     assert client.delete("/store", params=params, headers=AUTH).status_code == 204
-    assert_exact(store)
-    assert rebuilds == []
+    assert_exact(fresh_story_store)
+    assert summary_rebuilds == []
 
 
 def test_a_post_with_blank_nodes_is_a_raw_write_and_the_summary_is_rebuilt(
-    client: TestClient, store: EmbeddedStore, rebuilds: list[int]
+    client: TestClient, fresh_story_store: EmbeddedStore, summary_rebuilds: list[int]
 ) -> None:
     body = event("e3", "2023-12-01") + b" [] <http://example.org/p> 1 ."
     response = client.post("/store", params={"graph": GRAPH}, content=body, headers=TURTLE)
     assert response.status_code == 201
-    assert_exact(store)
-    assert rebuilds == [1]
+    assert_exact(fresh_story_store)
+    assert summary_rebuilds == [1]

@@ -14,8 +14,8 @@ from diplograph.loader.config import load_settings
 from diplograph.loader.namespaces import DIP
 from diplograph.loader.store import GraphChange
 from diplograph.loader.store.embedded import EmbeddedStore
-from diplograph.loader.summary import Summary
-from tests.conftest import WRITE_TOKEN, app_client, load_story
+from tests.conftest import WRITE_TOKEN, app_client
+from tests.support.consistency import summary_is_exact
 
 EX = "http://example.org/"
 G, H = EX + "g", EX + "h"
@@ -74,27 +74,6 @@ def test_what_cannot_be_followed_is_left_to_the_raw_update(
     assert graph_changes(update, store) is None
 
 
-@pytest.fixture
-def loaded() -> Iterator[EmbeddedStore]:
-    the_store = EmbeddedStore(None)
-    load_story(the_store)
-    yield the_store
-    the_store.close()
-
-
-@pytest.fixture
-def rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    calls: list[int] = []
-    rebuild = Summary.rebuild
-
-    def counted(summary: Summary) -> None:
-        calls.append(1)
-        rebuild(summary)
-
-    monkeypatch.setattr(Summary, "rebuild", counted)
-    return calls
-
-
 def update(client: TestClient, text: str) -> int:
     response = client.post(
         "/sparql",
@@ -107,16 +86,6 @@ def update(client: TestClient, text: str) -> int:
     return response.status_code
 
 
-def exact(store: EmbeddedStore) -> bool:
-    summary = Summary(store, BASE)
-    copy = EmbeddedStore(None)
-    copy.oxigraph.extend(store.oxigraph.quads_for_pattern(None, None, None, None))
-    copy.commit([], after=Summary(copy, BASE).rebuild_operations())
-    return summary.state() == "current" and store.graph_triples(
-        summary.graph
-    ) == copy.graph_triples(summary.graph)
-
-
 EVENT = (
     f"<{EX}e> a <{DIP}Event> , <{DIP}Meeting> ; <{DIP}hasParticipant> <{EX}a> , <{EX}b> ; "
     f'<{DIP}startDate> "2023-10-14"'
@@ -124,25 +93,25 @@ EVENT = (
 
 
 def test_an_insert_data_through_the_endpoint_keeps_the_summary_without_a_rebuild(
-    loaded: EmbeddedStore, rebuilds: list[int]
+    fresh_story_store: EmbeddedStore, summary_rebuilds: list[int]
 ) -> None:
-    with app_client(loaded) as client:
+    with app_client(fresh_story_store) as client:
         assert update(client, f"INSERT DATA {{ GRAPH <{G}> {{ {EVENT} }} }}") == 204
         assert (
             update(client, f"DELETE DATA {{ GRAPH <{G}> {{ <{EX}e> a <{DIP}Meeting> }} }}") == 204
         )
-    assert exact(loaded)
-    assert rebuilds == []
+    assert summary_is_exact(fresh_story_store, BASE)
+    assert summary_rebuilds == []
     assert Triple(NamedNode(EX + "e"), NamedNode(DIP + "startDate"), Literal("2023-10-14")) in (
-        loaded.graph_triples(G)
+        fresh_story_store.graph_triples(G)
     )
 
 
 def test_an_update_with_a_where_clause_stays_raw_and_the_summary_is_rebuilt(
-    loaded: EmbeddedStore, rebuilds: list[int]
+    fresh_story_store: EmbeddedStore, summary_rebuilds: list[int]
 ) -> None:
-    with app_client(loaded) as client:
+    with app_client(fresh_story_store) as client:
         text = f"INSERT {{ GRAPH <{G}> {{ {EVENT} }} }} WHERE {{}}"
         assert update(client, text) == 204
-    assert exact(loaded)
-    assert rebuilds == [1]
+    assert summary_is_exact(fresh_story_store, BASE)
+    assert summary_rebuilds == [1]

@@ -176,12 +176,22 @@ def inconsistencies(
     return present, problems
 
 
+def summary_is_exact(store: EmbeddedStore, base_iri: str) -> bool:
+    """Whether the summary of ``store`` is current and holds what a rebuild from the facts
+    gives."""
+    summary = Summary(store, base_iri)
+    return summary.state() == "current" and store.graph_triples(summary.graph) == _rebuilt_summary(
+        store, summary.graph, base_iri
+    )
+
+
 def _rebuilt_summary(store: EmbeddedStore, graph: str, base_iri: str) -> set[Triple]:
-    """The summary graph a rebuild computes, on an in-memory copy of ``store``."""
+    """The summary graph a rebuild computes, on an in-memory copy of ``store`` (through its
+    operations, not ``Summary.rebuild``, which tests may count)."""
     copy = EmbeddedStore(None)
     try:
         copy.oxigraph.extend(store.oxigraph.quads_for_pattern(None, None, None, None))
-        Summary(copy, base_iri).rebuild()
+        copy.commit([], after=Summary(copy, base_iri).rebuild_operations())
         return copy.graph_triples(graph)
     finally:
         copy.close()
