@@ -39,7 +39,6 @@ from pathlib import Path
 
 from pyoxigraph import (
     DefaultGraph,
-    Literal,
     NamedNode,
     Quad,
     QueryBoolean,
@@ -54,7 +53,7 @@ from diplograph.loader.errors import QuerySyntaxError, StoreError, StoreLockedEr
 from diplograph.loader.namespaces import STORED_DEFAULT_GRAPH
 from diplograph.loader.sparql_text import is_blank, split_prologue
 from diplograph.loader.store.base import GraphChange, QueryResult, Store
-from diplograph.loader.store.journal import DONE_GRAPH, DONE_PREDICATE, BulkJournal
+from diplograph.loader.store.journal import BulkJournal
 
 log = logging.getLogger(__name__)
 
@@ -320,11 +319,8 @@ class EmbeddedStore(Store):
                 log.error("cannot undo the failed bulk write at once: %s", again)
             raise _io_error(self.path, "write to", exc) from None
         if token is not None:
-            mark = f'<{DONE_GRAPH}> <{DONE_PREDICATE}> "{token}"'
             try:
-                self._update(
-                    " ;\n".join([*upkeep, f"INSERT DATA {{ GRAPH <{DONE_GRAPH}> {{ {mark} }} }}"])
-                )
+                self._update(" ;\n".join([*upkeep, self._journal.done_operation(token)]))
             except Exception:
                 try:  # the batch is written without its upkeep: it goes
                     self.undo_bulk_batch()
@@ -340,14 +336,8 @@ class EmbeddedStore(Store):
             self._undo_pending = True
             raise _io_error(self.path, "remove the bulk-write journal of", exc) from None
         if token is not None:
-            self._store.remove_graph(NamedNode(DONE_GRAPH))
+            self._journal.drop_done_mark(self._store)
         return True
-
-    def _marked_done(self, token: str) -> bool:
-        mark = Quad(
-            NamedNode(DONE_GRAPH), NamedNode(DONE_PREDICATE), Literal(token), NamedNode(DONE_GRAPH)
-        )
-        return mark in self._store
 
     def _bulk_write(self, nquads: bytes) -> None:
         """Hand ``nquads`` to Oxigraph's bulk loader: it writes SST files (a million quads at
@@ -360,53 +350,10 @@ class EmbeddedStore(Store):
 
     def undo_bulk_batch(self) -> None:
         """Undo the batch recorded in the bulk-write journal, if one is there: a bulk write
-        that did not finish. Its graphs were new, so they are dropped whole; each of its
-        triples leaves the union unless another named graph holds it. The store is then as it
-        was before the batch, and the journal is removed. Repeating it after a crash in the
-        middle gives the same result."""
-        if self._journal is None:
-            return
-        quads = self._journal.pending()
-        token = self._journal.token()
-        done = self._store.contains_named_graph(NamedNode(DONE_GRAPH))
-        if quads is None or (token is not None and done and self._marked_done(token)):
-            if quads is not None:  # every part of the batch landed: it stays
-                self._journal.clear()
-                log.info(
-                    "kept a bulk write whose every part landed (journal %s)", self._journal.path
-                )
-            if done:
-                self._store.remove_graph(NamedNode(DONE_GRAPH))
-            return
-        graphs = {q.graph_name for q in quads}
-        left_union = 0
-        for triple in {q.triple for q in quads}:
-            holders = self._store.quads_for_pattern(
-                triple.subject, triple.predicate, triple.object, None
-            )
-            if any(
-                not isinstance(h.graph_name, DefaultGraph) and h.graph_name not in graphs
-                for h in holders
-            ):
-                continue
-            union_quad = Quad(triple.subject, triple.predicate, triple.object, DefaultGraph())
-            if union_quad in self._store:
-                self._store.remove(union_quad)
-                left_union += 1
-        for graph in {*graphs, NamedNode(DONE_GRAPH)}:
-            self._store.remove_graph(graph)
-        self._store.flush()  # the undo is on disk before its journal goes
-        self._journal.clear()
-        self.generation = (self.generation or 0) + 1
-        log.warning(
-            "undid a bulk write that did not finish: %d graph(s) of %d quads dropped and %d "
-            "triple(s) taken out of the union (journal %s); run the same load again to load "
-            "those documents",
-            len(graphs),
-            len(quads),
-            left_union,
-            self._journal.path,
-        )
+        that did not finish (:meth:`~loader.store.journal.BulkJournal.recover`); a batch whose
+        every part landed (its done mark is there) stays."""
+        if self._journal is not None and self._journal.recover(self._store):
+            self.generation = (self.generation or 0) + 1
 
     def graph_names(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, NamedNode))

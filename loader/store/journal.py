@@ -33,17 +33,22 @@ so it travels with the store when the directory is copied or moved.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from pyoxigraph import Quad, RdfFormat, parse, serialize
+from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, parse, serialize
+from pyoxigraph import Store as OxStore
 
 from diplograph.loader.errors import StoreError
 from diplograph.loader.store.base import INTERNAL_GRAPH_PREFIX
 
 __all__ = ["DONE_GRAPH", "DONE_PREDICATE", "JOURNAL_NAME", "BulkJournal", "JournalError"]
+
+# The undo and the kept batch are told in the store's log, where they were before.
+log = logging.getLogger("diplograph.loader.store.embedded")
 
 #: The journal's file name in the store directory.
 JOURNAL_NAME = "diplograph-bulk-batch.nq"
@@ -115,6 +120,66 @@ class BulkJournal:
         if len(quads) != counted:
             raise self._torn(f"it holds {len(quads)} quads, its end line says {counted}")
         return quads
+
+    def done_operation(self, token: str) -> str:
+        """The ``INSERT DATA`` of the done mark of the batch ``token``, to run in one
+        transaction with the batch's upkeep."""
+        mark = f'<{DONE_GRAPH}> <{DONE_PREDICATE}> "{token}"'
+        return f"INSERT DATA {{ GRAPH <{DONE_GRAPH}> {{ {mark} }} }}"
+
+    def drop_done_mark(self, store: OxStore) -> None:
+        """Remove the done mark (once the journal it answers is gone)."""
+        store.remove_graph(NamedNode(DONE_GRAPH))
+
+    def recover(self, store: OxStore) -> bool:
+        """Bring ``store`` back to a whole state after a crash: keep the batch the journal
+        records when its done mark is there (every part of it landed), else undo it. Its graphs
+        were new, so they are dropped whole; each of its triples leaves the union unless
+        another named graph holds it. The store is then as it was before the batch, and the
+        journal and the mark are removed. Repeating it after a crash in the middle gives the
+        same result. True when the store changed."""
+        quads = self.pending()
+        token = self.token()
+        done = store.contains_named_graph(NamedNode(DONE_GRAPH))
+        if quads is None or (token is not None and done and self._marked(store, token)):
+            if quads is not None:  # every part of the batch landed: it stays
+                self.clear()
+                log.info("kept a bulk write whose every part landed (journal %s)", self.path)
+            if done:
+                self.drop_done_mark(store)
+            return done
+        graphs = {q.graph_name for q in quads}
+        left_union = 0
+        for triple in {q.triple for q in quads}:
+            holders = store.quads_for_pattern(triple.subject, triple.predicate, triple.object, None)
+            if any(
+                not isinstance(h.graph_name, DefaultGraph) and h.graph_name not in graphs
+                for h in holders
+            ):
+                continue
+            union_quad = Quad(triple.subject, triple.predicate, triple.object, DefaultGraph())
+            if union_quad in store:
+                store.remove(union_quad)
+                left_union += 1
+        for graph in {*graphs, NamedNode(DONE_GRAPH)}:
+            store.remove_graph(graph)
+        store.flush()  # the undo is on disk before its journal goes
+        self.clear()
+        log.warning(
+            "undid a bulk write that did not finish: %d graph(s) of %d quads dropped and %d "
+            "triple(s) taken out of the union (journal %s); run the same load again to load "
+            "those documents",
+            len(graphs),
+            len(quads),
+            left_union,
+            self.path,
+        )
+        return True
+
+    @staticmethod
+    def _marked(store: OxStore, token: str) -> bool:
+        graph = NamedNode(DONE_GRAPH)
+        return Quad(graph, NamedNode(DONE_PREDICATE), Literal(token), graph) in store
 
     def token(self) -> str | None:
         """The token of the batch the journal records, when it has one."""
