@@ -34,8 +34,9 @@ from urllib.parse import quote
 
 import anyio.to_thread
 from fastapi import APIRouter, Request, Response
-from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, QueryBoolean, Triple
+from pyoxigraph import DefaultGraph, NamedNode, Quad, QueryBoolean, Triple
 
+from diplograph.api.data_update import insertion
 from diplograph.api.deps import RunnerDep, SettingsDep, StoreDep, WriteAuth, run_load, run_write
 from diplograph.api.execution import StreamedResult, Tick
 from diplograph.api.formats import (
@@ -247,11 +248,6 @@ def _triples(quads: list[Quad]) -> list[Triple]:
     return [quad.triple for quad in quads]
 
 
-def _has_blank_nodes(triples: Iterable[Triple]) -> bool:
-    # Written again by a commit, a stored blank node would become a new one.
-    return any(isinstance(t.subject, BlankNode) or isinstance(t.object, BlankNode) for t in triples)
-
-
 @router.put(
     "/store",
     summary="Replace a graph, the default graph or the dataset",
@@ -307,13 +303,12 @@ async def store_post(
             name = NamedNode(target)
             into = [Quad(q.subject, q.predicate, q.object, name) for q in quads]
         existed = True if target is None else _exists(store, target)
-        if target is not None and quads:
-            held = store.graph_triples(target)
-            if not _has_blank_nodes(held) and not _has_blank_nodes(_triples(quads)):
-                # The graph with the new triples, through the summary's keeper: a raw update
-                # rebuilds the union and the summary, minutes at 10k documents.
-                summary.commit([GraphChange(target, sorted(held | set(_triples(quads)), key=str))])
-                return existed
+        # The graph with the new triples, through the summary's keeper: a raw update rebuilds
+        # the union and the summary, minutes at 10k documents.
+        change = None if target is None or not quads else insertion(store, target, _triples(quads))
+        if change is not None:
+            summary.commit([change])
+            return existed
         insert = _insert_data(into)
         if insert:
             store.update(insert)
