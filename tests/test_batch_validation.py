@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,22 @@ def test_the_workers_end_when_the_loading_process_is_killed(tmp_path: Path) -> N
     assert not any(_running(pid) for pid in workers)
 
 
+#: Four chunks of one node each, nothing to validate: work a pool of two shares.
+CHUNKS = [([], [f"urn:x:{i}"]) for i in range(4)]
+
+
+@pytest.fixture
+def started_pool() -> Iterator[tuple[ValidationPool, int]]:
+    """A pool of two (this process and one worker) that has validated once, and its worker."""
+    pool = ValidationPool("sparql", 2)
+    try:
+        pool.validate(Validator(), CHUNKS)  # the worker started
+        [worker] = pool._executor._processes  # type: ignore[attr-defined]
+        yield pool, worker
+    finally:
+        pool.close()
+
+
 def _running(pid: int) -> bool:
     """Whether ``pid`` is a process that has not ended (a zombie has ended)."""
     try:
@@ -147,34 +164,26 @@ def _running(pid: int) -> bool:
 # When the pool breaks, Python 3.11's executor thread fails on the futures of chunks this
 # process took itself (cancelled): noise on that thread, not the error under test.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
-def test_a_worker_that_died_is_a_worker_error_that_says_what_to_do() -> None:
-    chunks = [([], [f"urn:x:{i}"]) for i in range(4)]
-    pool = ValidationPool("sparql", 2)
-    try:
-        pool.validate(Validator(), chunks)  # the worker started
-        [worker] = pool._executor._processes  # type: ignore[attr-defined]
-        os.kill(worker, signal.SIGKILL)
-        deadline = time.monotonic() + 30
-        while not pool._executor._broken and time.monotonic() < deadline:  # type: ignore[attr-defined]
-            time.sleep(0.05)  # the pool notices the death on its own thread
-        with pytest.raises(WorkerError, match=r"ended abruptly.*--workers 1"):
-            pool.validate(Validator(), chunks)
-    finally:
-        pool.close()
+def test_a_worker_that_died_is_a_worker_error_that_says_what_to_do(
+    started_pool: tuple[ValidationPool, int],
+) -> None:
+    pool, worker = started_pool
+    os.kill(worker, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while not pool._executor._broken and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.05)  # the pool notices the death on its own thread
+    with pytest.raises(WorkerError, match=r"ended abruptly.*--workers 1"):
+        pool.validate(Validator(), CHUNKS)
 
 
-def test_the_loading_process_validates_the_chunks_a_stalled_worker_has_not_started() -> None:
-    chunks = [([], [f"urn:x:{i}"]) for i in range(4)]
-    pool = ValidationPool("sparql", 2)
+def test_the_loading_process_validates_the_chunks_a_stalled_worker_has_not_started(
+    started_pool: tuple[ValidationPool, int],
+) -> None:
+    pool, worker = started_pool
+    os.kill(worker, signal.SIGSTOP)
     try:
-        pool.validate(Validator(), chunks)  # the worker started
-        [worker] = pool._executor._processes  # type: ignore[attr-defined]
-        os.kill(worker, signal.SIGSTOP)
-        try:
-            reports = pool.validate(Validator(), chunks)
-        finally:
-            os.kill(worker, signal.SIGCONT)
+        reports = pool.validate(Validator(), CHUNKS)
     finally:
-        pool.close()
+        os.kill(worker, signal.SIGCONT)
     assert len(reports) == 4
     assert all(r.conforms for r in reports)
