@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, NamedTuple
 
 from diplograph.loader.errors import FactsError, Location
 from diplograph.loader.facts import EntityType, FactsDocument
@@ -41,27 +41,41 @@ WIKIDATA = "wikidata"
 def _hash_once(self: Any) -> int:
     # Mentions and reports are dict and set keys at every step of the identities, and a
     # report's hash walks a tree of tuples: computed once per object (measured: 11M hash
-    # calls, a tenth of a 10k-document load, before it was kept).
-    cached = self.__dict__.get("_hash")
-    if cached is None:
-        cached = hash(tuple(getattr(self, name) for name in self.__dataclass_fields__))
+    # calls, a tenth of a 10k-document load, before it was kept). 0 means "not yet".
+    cached: int = self._hash
+    if not cached:
+        cached = hash(tuple(getattr(self, name) for name in self._compared))
         object.__setattr__(self, "_hash", cached)
-    return int(cached)
+    return cached
 
 
-def _state_without_hash(self: Any) -> dict[str, Any]:
+def _state_without_hash(self: Any) -> tuple[Any, ...]:
     # A string's hash differs between processes: a pickled object computes its own again.
-    state = dict(self.__dict__)
-    state.pop("_hash", None)
-    return state
+    return tuple(getattr(self, name) for name in self._compared)
 
 
-@dataclass(frozen=True, order=True)
+def _set_state(self: Any, state: tuple[Any, ...]) -> None:
+    for name, value in zip(self._compared, state, strict=True):
+        object.__setattr__(self, name, value)
+    object.__setattr__(self, "_hash", 0)
+
+
+def _hash_slot() -> Any:
+    # The cached hash: a slot, not a field that compares, prints or is passed in.
+    return field(default=0, init=False, repr=False, compare=False)
+
+
+# The classes below have slots: a store's every mention and report is held in memory
+# (loader/reconcile.py), and a per-object dict was a fifth of that memory.
+
+
+@dataclass(frozen=True, order=True, slots=True)
 class Mention:
     """How one document identifies one entity: its kind, its name keys and its identifiers."""
 
     __hash__ = _hash_once
     __getstate__ = _state_without_hash
+    __setstate__ = _set_state
 
     #: the IRI path of the node (``person``, ``org``, ``place``, ``post``)
     kind: str
@@ -69,6 +83,8 @@ class Mention:
     names: tuple[str, ...]
     #: strong identifiers as ``scheme:value`` (``wikidata:Q22``, ``acled:1234``), sorted
     ids: tuple[str, ...] = ()
+    _hash: int = _hash_slot()
+    _compared: ClassVar[tuple[str, ...]] = ("kind", "names", "ids")
 
     @property
     def name(self) -> str:
@@ -131,7 +147,7 @@ def smallest_qid(qids: Iterable[str]) -> str | None:
     return found[0] if found else None
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Ref:
     """A participant or place of an event report: a node the gazetteer fixes (``fixed``, its
     path under ``id/``: ``state/Q148``, ``org/government-of-Q148``), or an entity ``mention``
@@ -139,17 +155,21 @@ class Ref:
 
     __hash__ = _hash_once
     __getstate__ = _state_without_hash
+    __setstate__ = _set_state
 
     fixed: str = ""
     mention: Mention | None = None
+    _hash: int = _hash_slot()
+    _compared: ClassVar[tuple[str, ...]] = ("fixed", "mention")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class EventMention:
     """One document's report of one event, as the document gives it."""
 
     __hash__ = _hash_once
     __getstate__ = _state_without_hash
+    __setstate__ = _set_state
 
     type: str
     #: (role, participant) pairs, sorted
@@ -160,6 +180,14 @@ class EventMention:
     #: the id of the document that makes the report: two reports of one document are two facts
     #: the document states, never joined into one node (loader/coreference.py)
     document: str = ""
+    _hash: int = _hash_slot()
+    _compared: ClassVar[tuple[str, ...]] = (
+        "type",
+        "participants",
+        "place",
+        "time_key",
+        "document",
+    )
 
     def cited(self) -> set[Mention]:
         """The entity mentions the report's participants and place are."""

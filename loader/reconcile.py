@@ -2,8 +2,8 @@
 
 Each document's graph keeps the facts document it was mapped from, as
 ``<document> dip:extractedFacts "…JSON…"``, so that it can be mapped again. A :class:`Reconciler`
-reads the kept documents of a store once, holds each one's mentions, and answers two questions
-for a change (documents loaded, replaced or retracted; curation statements changed):
+reads the kept documents of a store once, holds their mentions and reports, and answers two
+questions for a change (documents loaded, replaced or retracted; curation statements changed):
 
 * which :class:`~loader.identity.Identities` hold after the change, to map the new documents
   with (:meth:`Reconciler.identities`);
@@ -26,8 +26,6 @@ import logging
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from types import MappingProxyType
-from typing import Any
 
 from pyoxigraph import Literal, NamedNode, QuerySolutions, Triple
 
@@ -43,8 +41,6 @@ from diplograph.loader.store import Store
 __all__ = ["EXTRACTED_FACTS", "Reconciler", "facts_record"]
 
 log = logging.getLogger(__name__)
-
-_NOTHING: Mapping[str, Any] = MappingProxyType({})
 
 #: The property that keeps a document's facts (JSON) in its graph.
 EXTRACTED_FACTS = DIP + "extractedFacts"
@@ -92,21 +88,28 @@ class Reconciler:
         self.store = store
         self.minter = minter
         self.superclasses = superclasses
-        self._by_graph: dict[str, Claims] | None = None
+        self._loaded = False
+        # What is held of each document is what makes it a part of the identities: its
+        # mentions (by the graphs that make them) and its reports (a report names its document,
+        # so its graph). A document's own claims are read again when a change replaces it
+        # (:meth:`_stored`): held for every document, they were a sixth of this memory.
         self._graphs_of: dict[Mention, set[str]] = defaultdict(set)
         self._index = MentionIndex()
-        self._reports_of: dict[EventMention, set[str]] = defaultdict(set)
+        self._reports: set[EventMention] = set()
         self._citing: dict[Mention, set[EventMention]] = defaultdict(set)
         self._groups: dict[GroupKey, set[EventMention]] = {}
         self._current: Identities | None = None
+        #: the claims of the graphs of the change in hand, as stored before it is committed
+        self._before: dict[str, Claims | None] = {}
         #: the store's generation this reconciler is in step with (None: not read yet)
         self._generation: int | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
-    def _read(self) -> dict[str, Claims]:
-        if self._by_graph is not None:
-            return self._by_graph
+    def _read(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
         self._generation = self.store.generation
         prefix = self.minter.documents()
         result = self.store.query(
@@ -114,35 +117,42 @@ class Reconciler:
             f'FILTER(STRSTARTS(STR(?g), "{prefix}")) }}'
         )
         assert isinstance(result, QuerySolutions)
-        self._by_graph = {}
         for row in result:
-            said = kept_claims(json.loads(row["facts"].value))
-            self._add(row["g"].value, said)
+            self._add(row["g"].value, kept_claims(json.loads(row["facts"].value)))
         records = curations(self.store, self.minter.curation_graph())
-        self._current = Identities(
-            self._index, records, minter=self.minter, events=self._reports_of
-        )
+        self._current = Identities(self._index, records, minter=self.minter, events=self._reports)
         self._groups = dict(self._current.event_groups)
-        return self._by_graph
+
+    def _stored(self, graphs: Iterable[str]) -> dict[str, Claims | None]:
+        """The claims of the documents ``graphs`` as the store holds them (None: no document),
+        read once per change: they are what the change replaces."""
+        wanted = sorted(set(graphs) - self._before.keys())
+        for graph in wanted:
+            self._before[graph] = None
+        for chunk in (wanted[i : i + 500] for i in range(0, len(wanted), 500)):
+            values = " ".join(f"<{graph}>" for graph in chunk)
+            result = self.store.query(
+                f"SELECT ?g ?facts WHERE {{ VALUES ?g {{ {values} }} "
+                f"GRAPH ?g {{ ?g <{EXTRACTED_FACTS}> ?facts }} }}"
+            )
+            assert isinstance(result, QuerySolutions)
+            for row in result:
+                self._before[row["g"].value] = kept_claims(json.loads(row["facts"].value))
+        return self._before
+
+    def _graph_of(self, report: EventMention) -> str:
+        return self.minter.document(report.document)
 
     def _add(self, graph: str, said: Claims) -> None:
-        assert self._by_graph is not None
-        # Only a document's mentions and reports are asked of it later: its refs and reports by
-        # fact id are not kept (2.8 of 7.1 KB a document, a store's every document in memory).
-        self._by_graph[graph] = Claims(said.entities, said.events, _NOTHING, _NOTHING)
         for mention in said.entities:
             self._graphs_of[mention].add(graph)
             self._index.add(mention)
         for report in said.events:
-            self._reports_of[report].add(graph)
+            self._reports.add(report)
             for mention in report.cited():
                 self._citing[mention].add(report)
 
-    def _remove(self, graph: str) -> None:
-        assert self._by_graph is not None
-        said = self._by_graph.pop(graph, None)
-        if said is None:
-            return
+    def _remove(self, graph: str, said: Claims) -> None:
         for mention in said.entities:
             graphs = self._graphs_of[mention]
             graphs.discard(graph)
@@ -150,14 +160,12 @@ class Reconciler:
                 del self._graphs_of[mention]
                 self._index.discard(mention)
         for report in said.events:
-            graphs = self._reports_of[report]
-            graphs.discard(graph)
-            if not graphs:
-                del self._reports_of[report]
-                for mention in report.cited():
-                    self._citing[mention].discard(report)
-                    if not self._citing[mention]:
-                        del self._citing[mention]
+            # a report names its document, so no other graph makes it
+            self._reports.discard(report)
+            for mention in report.cited():
+                self._citing[mention].discard(report)
+                if not self._citing[mention]:
+                    del self._citing[mention]
 
     def current(self) -> Identities:
         """The identities of the store as it is."""
@@ -175,32 +183,29 @@ class Reconciler:
         """The identities once the documents of ``changed`` (graph → its new claims, None for a
         document removed) are in place, and the curation statements are ``curation`` (when
         given)."""
-        by_graph = self._read()
         current = self.current()
+        stored = self._stored(changed)
+        replaced = [said for graph in changed if (said := stored[graph]) is not None]
         outside = changed.keys()
         coming = {m for said in changed.values() if said for m in said.entities}
         added = {m for m in coming if m not in self._index}
-        # a mention (a report) leaves when no document outside the change makes it any more
+        # a mention leaves when no document outside the change makes it any more
         leaving = {
             m
-            for graph in changed
-            for m in (by_graph[graph].entities if graph in by_graph else ())
-            if m not in coming and not (self._graphs_of[m] - outside)
+            for said in replaced
+            for m in said.entities
+            if m not in coming and not (self._graphs_of.get(m, set()) - outside)
         }
+        # a report leaves with its document (no other document makes it)
         reports = {r for said in changed.values() if said for r in said.events}
-        added_reports = {r for r in reports if r not in self._reports_of}
-        leaving_reports = {
-            r
-            for graph in changed
-            for r in (by_graph[graph].events if graph in by_graph else ())
-            if r not in reports and not (self._reports_of[r] - outside)
-        }
+        added_reports = {r for r in reports if r not in self._reports}
+        leaving_reports = {r for said in replaced for r in said.events if r not in reports}
         if curation is not None:  # rare: everything is computed again
             return Identities(
                 (set(self._index) - leaving) | added,
                 curation,
                 minter=self.minter,
-                events=(set(self._reports_of) - leaving_reports) | added_reports,
+                events=(self._reports - leaving_reports) | added_reports,
             )
         if not (added or leaving or added_reports or leaving_reports):
             return current  # the same claims: the same identities
@@ -242,8 +247,8 @@ class Reconciler:
         graphs: set[str] = set()
         for mention in after.moved(before):
             graphs.update(self._graphs_of.get(mention, ()))
-        for report in after.moved_events(before):
-            graphs.update(self._reports_of.get(report, ()))
+        moved_reports = after.moved_events(before) & self._reports
+        graphs.update(self._graph_of(report) for report in moved_reports)
         graphs -= set(skip)
         return [self._remap(graph, after) for graph in sorted(graphs)]
 
@@ -263,10 +268,19 @@ class Reconciler:
         """Record that the change (as given to :meth:`identities`) is committed, with the
         identities it gave."""
         self._read()
+        # The claims the change replaced were read by identities(), before the commit: the
+        # store holds the new ones now.
+        unasked = changed.keys() - self._before.keys()
+        if unasked:
+            raise RuntimeError(f"committed() before identities() for {sorted(unasked)}")
+        stored = self._before
         for graph, said in changed.items():
-            self._remove(graph)
+            old = stored[graph]
+            if old is not None:
+                self._remove(graph, old)
             if said is not None:
                 self._add(graph, said)
+        self._before = {}  # the store holds the change now
         if identities.base is None:  # computed from scratch: every group
             self._groups = dict(identities.event_groups)
         else:
