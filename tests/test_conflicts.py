@@ -172,6 +172,19 @@ def test_two_holders_of_a_single_holder_post_at_once_are_a_conflict(store: Embed
     ]
 
 
+def test_a_holders_sources_keep_their_confidence_beside_an_attestation_without_one() -> None:
+    with EmbeddedStore(None) as store:
+        load_story(store, *sorted(CONFLICTS.glob("*.json")))
+        # a second attestation of each holding, in the same document, that gives no confidence
+        store.update(
+            f"""PREFIX dip: <{DIP}>
+            INSERT {{ GRAPH ?g {{ ?h dip:attestedBy <urn:example:unrated> }} }}
+            WHERE {{ GRAPH ?g {{ ?h dip:post <{SECRETARY}> ; dip:attestedBy ?a }} }}"""
+        )
+        (conflict,) = of_kind(find_conflicts(store), HOLDERS)
+    assert [[s.confidence for s in v.sources] for v in conflict.values] == [[0.98], [0.4]]
+
+
 def meeting_document(document_id: str, place: str, confidence: float) -> dict[str, Any]:
     """A meeting in which China's side speaks from ``place`` (a participation's own place)."""
     return facts_document(

@@ -16,7 +16,7 @@ from itertools import combinations
 
 from diplograph.loader.conflicts.holders import time_span
 from diplograph.loader.conflicts.model import SAME_EVENT, Conflict, Source, Value
-from diplograph.loader.conflicts.reads import DOCUMENT, chunks, iri_list, select
+from diplograph.loader.conflicts.reads import DOCUMENT, chunks, iri_list, rows, select
 from diplograph.loader.curation import settled_pairs
 from diplograph.loader.namespaces import DIP
 from diplograph.loader.store import Store
@@ -78,7 +78,7 @@ def candidate_same_events(store: Store, nodes: Iterable[str] | None = None) -> l
         events = store.data_pattern(
             "?e ?p", "?e a dip:Event ; dip:hasParticipant ?p .", within=near
         )
-        for row in select(store, _PARTICIPANTS.format(events=events)):
+        for row in rows(store, _PARTICIPANTS.format(events=events)):
             participants.setdefault(row["e"], set()).add(row["p"])
     # Only events that share their participants with another (and, when nodes are asked for,
     # whose participants a wanted event has) can be in a group: the others' types and times
@@ -98,7 +98,7 @@ def candidate_same_events(store: Store, nodes: Iterable[str] | None = None) -> l
     types: dict[str, set[str]] = {}
     times: dict[str, dict[str, str]] = {}
     for part in chunks(candidates):
-        for row in select(store, _TYPES_AND_TIMES.format(nodes=iri_list(part))):
+        for row in rows(store, _TYPES_AND_TIMES.format(nodes=iri_list(part))):
             if "t" in row:
                 types.setdefault(row["e"], set()).add(row["t"])
             for bound in ("start", "earliest", "latest"):
