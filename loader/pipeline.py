@@ -45,6 +45,7 @@ from diplograph.loader.mentions import Claims, claims
 from diplograph.loader.namespaces import ONTOLOGY_IRI
 from diplograph.loader.reconcile import Reconciler, facts_record
 from diplograph.loader.report import LoadReport, Rejection, rejection_from_error
+from diplograph.loader.run_nodes import RunNodes
 from diplograph.loader.store import GraphChange, Store
 from diplograph.loader.summary import Summary
 
@@ -87,7 +88,7 @@ class Loader:
         self.reconciler = Reconciler.of(store, self.minter, self.superclasses)
         self._ontology_checked = False
         #: The nodes the current run's committed documents describe.
-        self._touched: set[str] = set()
+        self._touched = RunNodes()
         #: mapping warnings of this run by rule: how many records gave each
         self._warned: Counter[str] = Counter()
         #: Keeps the summary graph exact at every commit.
@@ -136,12 +137,14 @@ class Loader:
             self.reconciler = Reconciler(self.store, self.minter, self.superclasses)
         else:
             self.reconciler = Reconciler.of(self.store, self.minter, self.superclasses)
-        self._touched = set()
+        self._touched = RunNodes()
         self._warned = Counter()
         if not dry_run:
             self.bulk.start()
         try:
             for batch in _batches(records, self.settings.batch_size):
+                if self.bulk.active:  # its conflicts are found by a scan: membership will do
+                    self._touched.compact()
                 self._load_batch(batch, report, dry_run=dry_run, strict=strict, on_reject=on_reject)
                 if progress is not None:
                     progress(len(batch))
@@ -172,7 +175,7 @@ class Loader:
         findings about its nodes; a smaller run asks for its nodes.
         """
         if self.bulk.switched_after is None:
-            return find_conflicts(self.store, nodes=self._touched)
+            return find_conflicts(self.store, nodes=self._touched.iris())
         touched = self._touched
         return [
             c
@@ -311,7 +314,7 @@ class Loader:
                     {graph_of[i]: found[i] for i, _, _ in accepted}, identities
                 )
                 # The document's own nodes (its attestations, spans, run) never conflict.
-                self._touched.update(
+                self._touched.add(
                     n
                     for d in [*(d for _, _, d in accepted), *again]
                     for n in d.nodes
