@@ -256,6 +256,15 @@ def test_count_at_most_is_the_count_up_to_its_limit(store: Store, ns: str) -> No
     assert store.count_at_most(total - 1) is None
 
 
+def test_a_flush_keeps_every_committed_quad_and_takes_more_writes(store: Store, ns: str) -> None:
+    store.commit([GraphChange(ns + "a", triples(ns, "s", "1", "2"))])
+    before = set(store.quads(ns + "a"))
+    store.flush()
+    assert set(store.quads(ns + "a")) == before
+    store.commit([GraphChange(ns + "a", triples(ns, "s", "1", "2", "3"))])
+    assert len(set(store.quads(ns + "a"))) == 3
+
+
 # --- query -----------------------------------------------------------------------------------
 
 

@@ -200,6 +200,11 @@ class Store(abc.ABC):
         """Open a checkpoint made by :meth:`checkpoint` of this class, for reading only."""
         raise StoreError(f"{cls.__name__} makes no checkpoints")
 
+    def flush(self) -> None:  # noqa: B027 - optional hook
+        """Write to disk what this process holds in memory of committed writes, and free that
+        memory (a store reached over the network holds nothing). Commits do not need it; a
+        long run of large transactions does, to bound its memory."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the store's resources."""
 
