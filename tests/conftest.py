@@ -122,9 +122,9 @@ def summary_rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     rebuild = Summary.rebuild
 
-    def counted(summary: Summary) -> None:
+    def counted(summary: Summary, **options: bool) -> None:
         calls.append(1)
-        rebuild(summary)
+        rebuild(summary, **options)
 
     monkeypatch.setattr(Summary, "rebuild", counted)
     return calls

@@ -29,7 +29,7 @@ from diplograph.loader.store.base import GraphChange, Store
 from diplograph.loader.summary import top, upkeep
 from diplograph.loader.summary.graph import SummaryGraph, expand
 from diplograph.loader.summary.precomputed import precomputed
-from diplograph.loader.summary.rebuild import rebuild_operations
+from diplograph.loader.summary.rebuild import rebuild_in_steps, rebuild_operations
 
 __all__ = ["Summary", "SummaryState", "guard_raw_writes"]
 
@@ -115,9 +115,16 @@ class Summary:
             before, after = [], self.rebuild_operations()
         self.store.commit(changes, before=before, after=after)
 
-    def rebuild(self) -> None:
-        """Recompute the whole summary from the facts, in one transaction."""
-        self.store.commit([], after=self.rebuild_operations())
+    def rebuild(self, *, in_steps: bool = False) -> None:
+        """Recompute the whole summary from the facts, in one transaction, or ``in_steps``
+        under the stale mark (:func:`~loader.summary.rebuild.rebuild_in_steps`): the end of a
+        bulk load, whose summary is marked already, on a store only this process writes to."""
+        if not (in_steps and self.store.sole_writer):
+            self.store.commit([], after=self.rebuild_operations())
+            return
+        if self.state() != "stale":
+            self.mark_stale()
+        rebuild_in_steps(self._graph)
 
     def mark_stale(self) -> None:
         """Mark the summary as not to be trusted until the next rebuild or commit."""

@@ -1,0 +1,86 @@
+"""The end of a bulk load rebuilds the summary in steps under its stale mark
+(loader/summary/rebuild.py): the same summary as one transaction, and a rebuild that stops
+between steps leaves the mark for the next one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.generate import generate
+from diplograph.loader.config import Settings, load_settings
+from diplograph.loader.errors import StoreError
+from diplograph.loader.facts import parse_document
+from diplograph.loader.pipeline import Loader
+from diplograph.loader.store.embedded import EmbeddedStore
+from diplograph.loader.summary import Summary
+from diplograph.loader.summary import rebuild as rebuild_module
+from tests.support.consistency import summary_is_exact
+
+DOCS: list[dict[str, Any]] = list(generate(30, seed=7))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(store_path=tmp_path / "store", batch_size=10)
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[EmbeddedStore]:
+    """An on-disk store (each step is flushed to disk) holding the generated documents."""
+    assert settings.store_path is not None
+    the_store = EmbeddedStore(settings.store_path)
+    Loader(the_store, settings).load([parse_document(d) for d in DOCS])
+    yield the_store
+    the_store.close()
+
+
+def test_a_rebuild_in_steps_writes_what_one_transaction_writes(
+    store: EmbeddedStore, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rebuild_module, "DELETE_CHUNK", 7)  # several delete steps
+    summary = Summary(store, settings.base_iri)
+    summary.rebuild(in_steps=True)
+    assert summary_is_exact(store, settings.base_iri)
+
+
+def test_a_rebuild_stopped_between_steps_leaves_the_summary_marked_for_the_next(
+    store: EmbeddedStore, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = Summary(store, settings.base_iri)
+    commit, calls = store.commit, []
+
+    def failing(*args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        if len(calls) == 4:  # the mark, a deletion, then the first counts: stop there
+            raise StoreError("disk full (simulated)")
+        commit(*args, **kwargs)
+
+    monkeypatch.setattr(store, "commit", failing)
+    with pytest.raises(StoreError, match="simulated"):
+        summary.rebuild(in_steps=True)
+    assert summary.state() == "stale"
+    monkeypatch.setattr(store, "commit", commit)
+    summary.rebuild(in_steps=True)
+    assert summary_is_exact(store, settings.base_iri)
+
+
+def test_the_end_of_a_bulk_load_rebuilds_in_steps(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("diplograph.loader.bulk.BULK_MIN_DOCUMENTS", 10)
+    stepped: list[int] = []
+    in_steps = rebuild_module.rebuild_in_steps
+
+    def counted(*args: Any) -> None:
+        stepped.append(1)
+        in_steps(*args)
+
+    monkeypatch.setattr("diplograph.loader.summary.keeper.rebuild_in_steps", counted)
+    with EmbeddedStore(None) as store:
+        Loader(store, settings).load([parse_document(d) for d in DOCS])
+        assert stepped == [1]
+        assert summary_is_exact(store, settings.base_iri)
