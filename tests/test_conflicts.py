@@ -185,6 +185,22 @@ def test_a_holders_sources_keep_their_confidence_beside_an_attestation_without_o
     assert [[s.confidence for s in v.sources] for v in conflict.values] == [[0.98], [0.4]]
 
 
+def test_a_holding_no_document_states_takes_no_part_in_the_holders_check() -> None:
+    with EmbeddedStore(None) as store:
+        load_story(store, *sorted(CONFLICTS.glob("*.json")))
+        store.update(
+            f"""PREFIX dip: <{DIP}> PREFIX org: <http://www.w3.org/ns/org#>
+            INSERT DATA {{ GRAPH <urn:example:notes> {{
+              <urn:example:holding> dip:post <{SECRETARY}> ; org:member <urn:example:someone> .
+            }} }}"""
+        )
+        (conflict,) = of_kind(find_conflicts(store), HOLDERS)
+    assert [v.value for v in conflict.values] == [
+        ID + "person/antony-blinken",
+        ID + "person/matthew-miller",
+    ]
+
+
 def meeting_document(document_id: str, place: str, confidence: float) -> dict[str, Any]:
     """A meeting in which China's side speaks from ``place`` (a participation's own place)."""
     return facts_document(

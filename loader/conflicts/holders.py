@@ -146,6 +146,11 @@ def overlapping_holders(store: Store, nodes: Iterable[str] | None = None) -> lis
     )
     conflicts = []
     for post, involved in involved_by_post.items():
+        # A holding no document states (a named graph written by hand) takes no part: the
+        # pairs left are those of holdings with documents, all of them involved before.
+        documented = {iri: h for iri, h in involved.items() if h.sources}
+        if len(documented) < len(involved):
+            involved = _involved(documented)
         if involved:
             holders = tuple(
                 Value(h.holder, tuple(sorted(h.sources)), detail=h.period())
