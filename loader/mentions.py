@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, NamedTuple
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 from diplograph.loader.errors import FactsError, Location
 from diplograph.loader.facts import EntityType, FactsDocument
@@ -33,6 +33,8 @@ __all__ = [
     "publisher_mention",
     "smallest_qid",
 ]
+
+_T = TypeVar("_T")
 
 #: The scheme of Wikidata ids among a mention's identifiers.
 WIKIDATA = "wikidata"
@@ -65,10 +67,17 @@ def _hash_slot() -> Any:
     return field(default=0, init=False, repr=False, compare=False)
 
 
+def _compared_fields(cls: type[_T]) -> type[_T]:
+    # The fields a value is compared and hashed by: every field but the cached hash.
+    cls._compared = tuple(f.name for f in fields(cls) if f.compare)  # type: ignore[attr-defined,arg-type]
+    return cls
+
+
 # The classes below have slots: a store's every mention and report is held in memory
 # (loader/reconcile.py), and a per-object dict was a fifth of that memory.
 
 
+@_compared_fields
 @dataclass(frozen=True, order=True, slots=True)
 class Mention:
     """How one document identifies one entity: its kind, its name keys and its identifiers."""
@@ -84,7 +93,7 @@ class Mention:
     #: strong identifiers as ``scheme:value`` (``wikidata:Q22``, ``acled:1234``), sorted
     ids: tuple[str, ...] = ()
     _hash: int = _hash_slot()
-    _compared: ClassVar[tuple[str, ...]] = ("kind", "names", "ids")
+    _compared: ClassVar[tuple[str, ...]]
 
     @property
     def name(self) -> str:
@@ -147,6 +156,7 @@ def smallest_qid(qids: Iterable[str]) -> str | None:
     return found[0] if found else None
 
 
+@_compared_fields
 @dataclass(frozen=True, order=True, slots=True)
 class Ref:
     """A participant or place of an event report: a node the gazetteer fixes (``fixed``, its
@@ -160,9 +170,10 @@ class Ref:
     fixed: str = ""
     mention: Mention | None = None
     _hash: int = _hash_slot()
-    _compared: ClassVar[tuple[str, ...]] = ("fixed", "mention")
+    _compared: ClassVar[tuple[str, ...]]
 
 
+@_compared_fields
 @dataclass(frozen=True, order=True, slots=True)
 class EventMention:
     """One document's report of one event, as the document gives it."""
@@ -181,13 +192,7 @@ class EventMention:
     #: the document states, never joined into one node (loader/coreference.py)
     document: str = ""
     _hash: int = _hash_slot()
-    _compared: ClassVar[tuple[str, ...]] = (
-        "type",
-        "participants",
-        "place",
-        "time_key",
-        "document",
-    )
+    _compared: ClassVar[tuple[str, ...]]
 
     def cited(self) -> set[Mention]:
         """The entity mentions the report's participants and place are."""
