@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 _STORED_DEFAULT = NamedNode(STORED_DEFAULT_GRAPH)
 #: A transaction that writes at least this many quads is flushed to disk after it commits: its
 #: writes stay in RocksDB's write buffers until they fill, and a load of 5,000 documents through
-#: transactions (the Python API, ``/facts``) peaked at 1,236 MB, against 857 MB and 10% faster
+#: transactions (the Python API, ``/facts``) peaked at 1,236 MB, against 858 MB and 10% faster
 #: flushed after each batch. A small write (an API write of one document) is not flushed.
 FLUSH_AFTER_QUADS = 10_000
 _REBUILD_UNION = "DROP SILENT DEFAULT ;\nINSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
