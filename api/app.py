@@ -63,6 +63,7 @@ from diplograph.api.store_size import known_quads
 from diplograph.api.void_cache import VoidCache
 from diplograph.loader.config import Settings
 from diplograph.loader.errors import ConfigError, StoreError
+from diplograph.loader.reconcile import keep_claims
 from diplograph.loader.store import Store, open_store
 
 __all__ = ["DEFAULT_QUERY_PROCESSES", "DEFAULT_QUERY_WORKERS", "create_app", "default_runner"]
@@ -182,7 +183,10 @@ def create_app(
         finally:
             the_runner.close()
             if owns_store:
-                the_store.close()
+                try:
+                    keep_claims(the_store)  # for the next process that opens the store
+                finally:
+                    the_store.close()
 
     app = FastAPI(
         title="diplograph",

@@ -34,6 +34,7 @@ from diplograph.loader.facts import SourceRecord, parse_document, read_path
 from diplograph.loader.iris import IriMinter
 from diplograph.loader.namespaces import XSD, sparql_prologue
 from diplograph.loader.pipeline import Loader, curate, document_graphs, uncurate
+from diplograph.loader.reconcile import keep_claims
 from diplograph.loader.report import LoadReport, Rejection
 from diplograph.loader.sparql_text import has_dataset_clause
 from diplograph.loader.store import QueryResult, Store, open_store
@@ -315,7 +316,11 @@ class Graph:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
-        self.store.close()
+        try:
+            # the next process that opens the store reads these instead of every document
+            keep_claims(self.store)
+        finally:
+            self.store.close()
 
     def __enter__(self) -> Graph:
         return self

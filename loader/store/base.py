@@ -200,6 +200,15 @@ class Store(abc.ABC):
         """Open a checkpoint made by :meth:`checkpoint` of this class, for reading only."""
         raise StoreError(f"{cls.__name__} makes no checkpoints")
 
+    def cache_home(self) -> Path | None:
+        """A local directory for files derived from what the store holds, which a later process
+        may reuse instead of reading the store again (loader/claims_cache.py), or None.
+
+        Such a file is keyed by the content it was derived from, never trusted because of
+        where it is: a store that another process changed only costs a full read.
+        """
+        return None
+
     def flush(self) -> None:  # noqa: B027 - optional hook
         """Write to disk what this process holds in memory of committed writes, and free that
         memory (a store reached over the network holds nothing). Commits do not need it; a

@@ -488,6 +488,11 @@ class EmbeddedStore(Store):
     def open_checkpoint(cls, path: Path) -> EmbeddedStore:
         return cls.read_only(path)
 
+    def cache_home(self) -> Path | None:
+        """The store directory itself (RocksDB leaves files it does not know alone, as it
+        does the bulk-write journal); None in memory and for a read-only store."""
+        return None if self.path is None or self._read_only else self.path
+
     def flush(self) -> None:
         """Write RocksDB's write buffers (memtables) to disk, which frees them: each
         transaction's writes stay there until a buffer fills, several hundred MB after a

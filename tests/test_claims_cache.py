@@ -1,0 +1,180 @@
+"""The claims file (loader/claims_cache.py): a process that closes a store leaves the claims of
+its documents beside it, and the next process reads them instead of every document's kept
+facts, but only when they are the claims of the facts the store holds."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.generate import generate
+from diplograph.graph import Graph
+from diplograph.loader import claims_cache, reconcile
+from diplograph.loader.claims_cache import CACHE_NAME
+from diplograph.loader.config import load_settings
+from diplograph.loader.iris import IriMinter
+from diplograph.loader.namespaces import DEFAULT_BASE_IRI
+from diplograph.loader.ontology import superclass_closure
+from diplograph.loader.reconcile import Reconciler
+from diplograph.loader.store.embedded import EmbeddedStore
+
+MINTER = IriMinter(DEFAULT_BASE_IRI)
+#: Generated news: people by name and by id, events several documents report.
+DOCUMENTS = list(generate(60, seed=5))
+
+
+def person(doc_id: str, **entity: Any) -> dict[str, Any]:
+    """A document in which one person makes a statement."""
+    return {
+        "document": {"id": doc_id, "source": f"https://example.org/{doc_id}"},
+        "extraction": {"tool": "test", "version": "1", "time": "2023-10-15T08:00:00Z"},
+        "entities": [{"id": "p", "type": "Person", **entity}],
+        "facts": [
+            {
+                "id": "f",
+                "type": "Statement",
+                "participants": [{"entity": "p", "role": "speaker"}],
+                "time": {"start": "2023-10-14"},
+            }
+        ],
+    }
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "store"
+
+
+def open_graph(path: Path) -> Graph:
+    return Graph(load_settings(store="embedded", store_path=path))
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many kept facts documents reconcilers parsed (none when they read the file)."""
+    calls: list[int] = []
+    real = reconcile.kept_claims
+
+    def counted(data: Any) -> Any:
+        calls.append(1)
+        return real(data)
+
+    monkeypatch.setattr(reconcile, "kept_claims", counted)
+    return calls
+
+
+def held(path: Path) -> dict[str, Any]:
+    """What a reconciler of the store at ``path`` holds, read the way it reads it now."""
+    store = EmbeddedStore(path)
+    try:
+        reconciler = Reconciler(store, MINTER, superclass_closure())
+        current = reconciler.current()
+        reports = set(reconciler._reports)
+        return {
+            "graphs": {m: set(g) for m, g in reconciler._graphs_of.items()},
+            "reports": reports,
+            "keys": dict(current.keys()),
+            "events": {r: (current.group(r), current.event_time(r)) for r in reports},
+        }
+    finally:
+        store.close()
+
+
+def from_the_store(path: Path) -> dict[str, Any]:
+    """What a reconciler holds when it parses every document of the store."""
+    (path / CACHE_NAME).rename(path / "aside")
+    try:
+        return held(path)
+    finally:
+        (path / "aside").rename(path / CACHE_NAME)
+
+
+def test_closing_a_store_leaves_the_claims_the_next_process_reads(
+    path: Path, parsed: list[int]
+) -> None:
+    with open_graph(path) as graph:
+        graph.load(DOCUMENTS)
+    assert (path / CACHE_NAME).is_file()
+    parsed.clear()
+    read = held(path)
+    assert parsed == []  # the file, not the documents
+    assert read["reports"] and read["keys"]
+    assert read == from_the_store(path)
+
+
+def test_claims_kept_in_step_through_replacements_remappings_and_retractions_are_read(
+    path: Path, parsed: list[int]
+) -> None:
+    with open_graph(path) as graph:
+        graph.load(DOCUMENTS[:40])
+        graph.load(person("by-name", name="Ana Lind"))
+        # the name joins the identified person: "by-name" is mapped again in the same commit
+        graph.load(person("with-id", name="Ana Lind", wikidata="Q100"))
+        graph.load({**DOCUMENTS[3], "facts": DOCUMENTS[3]["facts"][:2]})  # other content
+        graph.retract(DOCUMENTS[7]["document"]["id"])
+        graph.load(DOCUMENTS[40:])
+    parsed.clear()
+    read = held(path)
+    assert parsed == []
+    assert read == from_the_store(path)
+
+
+def test_a_write_the_file_did_not_see_makes_the_next_process_read_the_store(
+    path: Path, parsed: list[int]
+) -> None:
+    with open_graph(path) as graph:
+        graph.load(DOCUMENTS)
+    store = EmbeddedStore(path)  # no loader: nothing keeps the claims in step
+    store.update(f"DROP GRAPH <{MINTER.document(DOCUMENTS[0]['document']['id'])}>")
+    store.close()
+    parsed.clear()
+    read = held(path)
+    assert len(parsed) == len(DOCUMENTS) - 1
+    assert read == from_the_store(path)
+
+
+def test_a_file_written_by_other_loader_code_is_not_read(
+    path: Path, parsed: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with open_graph(path) as graph:
+        graph.load(DOCUMENTS)
+    monkeypatch.setattr(claims_cache, "_code_digest", lambda: "another version")
+    parsed.clear()
+    held(path)
+    assert len(parsed) == len(DOCUMENTS)
+
+
+def test_a_damaged_file_is_set_aside_with_a_warning(
+    path: Path, parsed: list[int], caplog: pytest.LogCaptureFixture
+) -> None:
+    with open_graph(path) as graph:
+        graph.load(DOCUMENTS)
+    expected = from_the_store(path)
+    (path / CACHE_NAME).write_text('{"key": [1, "')
+    parsed.clear()
+    with caplog.at_level(logging.WARNING, logger="diplograph.loader.claims_cache"):
+        assert held(path) == expected
+    assert len(parsed) == len(DOCUMENTS)
+    assert "not using the claims file" in caplog.text
+
+
+def test_a_file_that_cannot_be_written_costs_only_a_warning(
+    path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def refused(*args: Any) -> None:
+        raise PermissionError("refused")
+
+    monkeypatch.setattr(claims_cache.os, "replace", refused)
+    with caplog.at_level(logging.WARNING), open_graph(path) as graph:
+        graph.load(DOCUMENTS[:5])
+    assert "cannot write the claims file" in caplog.text
+    assert sorted(p.name for p in path.glob(CACHE_NAME + "*")) == []
+
+
+def test_a_store_in_memory_has_no_file() -> None:
+    store = EmbeddedStore(None)
+    assert claims_cache.ClaimsCache.of(store) is None
+    store.close()
