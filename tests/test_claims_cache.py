@@ -4,13 +4,16 @@ facts, but only when they are the claims of the facts the store holds."""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from bench.generate import generate
+from diplograph.api.app import create_app
 from diplograph.graph import Graph
 from diplograph.loader import claims_cache, reconcile
 from diplograph.loader.claims_cache import CACHE_NAME
@@ -136,6 +139,20 @@ def test_a_write_the_file_did_not_see_makes_the_next_process_read_the_store(
     assert read == from_the_store(path)
 
 
+def test_a_run_that_never_closed_the_store_leaves_a_file_the_next_process_does_not_trust(
+    path: Path, parsed: list[int]
+) -> None:
+    with open_graph(path) as graph:
+        graph.load(DOCUMENTS[:30])
+    cut_short = open_graph(path)
+    cut_short.load(DOCUMENTS[30:])
+    cut_short.store.close()  # as a SIGKILL leaves it: the file is the one of the first close
+    parsed.clear()
+    read = held(path)
+    assert len(parsed) == len(DOCUMENTS)
+    assert read == from_the_store(path)
+
+
 def test_a_file_written_by_other_loader_code_is_not_read(
     path: Path, parsed: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -178,3 +195,20 @@ def test_a_store_in_memory_has_no_file() -> None:
     store = EmbeddedStore(None)
     assert claims_cache.ClaimsCache.of(store) is None
     store.close()
+
+
+def test_a_server_that_stops_leaves_the_claims_of_what_it_loaded(
+    path: Path, parsed: list[int]
+) -> None:
+    settings = load_settings(store="embedded", store_path=path, write_token="token")
+    with TestClient(create_app(settings)) as client:
+        response = client.post(
+            "/facts",
+            content=json.dumps(DOCUMENTS[:5]),
+            headers={"Authorization": "Bearer token", "Content-Type": "application/json"},
+        )
+        assert response.status_code == 200, response.text
+    parsed.clear()
+    read = held(path)
+    assert parsed == []
+    assert read == from_the_store(path)
