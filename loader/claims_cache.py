@@ -16,7 +16,8 @@ backup) changes the fingerprint, and the claims are read from the store as befor
 also holds a digest of the code that derives claims from facts, so a new version of the loader
 never reads an older version's claims.
 
-The file is JSON (a format that cannot run code when read), written to a temporary name and
+The file is JSON Lines (a format that cannot run code when read; a line a table's chunk of rows,
+so that neither writing nor reading it holds the whole of it), written to a temporary name and
 renamed, so a crash leaves the old file or the new one, never half of one.
 """
 
@@ -26,7 +27,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -40,9 +41,9 @@ __all__ = ["CACHE_NAME", "ClaimsCache", "StoredClaims", "document_digest"]
 log = logging.getLogger(__name__)
 
 #: The file's name in the store's cache directory (:meth:`~loader.store.Store.cache_home`).
-CACHE_NAME = "diplograph-claims.json"
+CACHE_NAME = "diplograph-claims.jsonl"
 #: Changes when the file's layout changes.
-_FORMAT = 2
+_FORMAT = 3
 
 
 def document_digest(graph: str, facts_sha1: str) -> int:
@@ -94,28 +95,27 @@ class ClaimsCache:
         """The claims kept for a store whose kept facts have ``fingerprint`` and number
         ``documents``; None when the file is missing, unreadable or for other facts."""
         try:
-            data = json.loads(self.path.read_bytes())
+            with open(self.path, encoding="utf-8") as lines:
+                key = json.loads(lines.readline() or "null")
+                if key != _key(fingerprint, documents):
+                    log.info("the claims file %s is for other facts: reading the store", self.path)
+                    return None
+                return _decode(lines)
         except FileNotFoundError:
             return None
-        except (OSError, ValueError) as exc:
-            log.warning("not using the claims file %s: %s", self.path, exc)
-            return None
-        if not isinstance(data, dict) or data.get("key") != _key(fingerprint, documents):
-            log.info("the claims file %s is for other facts: reading the store", self.path)
-            return None
-        try:
-            return _decode(data)
-        except (LookupError, TypeError, ValueError) as exc:
+        except (OSError, LookupError, TypeError, ValueError) as exc:
             log.warning("not using the claims file %s: %s", self.path, exc)
             return None
 
     def write(self, fingerprint: int, documents: int, claims: StoredClaims) -> None:
         """Keep ``claims`` as those of the kept facts with ``fingerprint``. A failure to write
         is logged, not raised: the file only saves time."""
-        data = {"key": _key(fingerprint, documents), **_encode(claims)}
         temporary = self.path.with_name(self.path.name + ".tmp")
         try:
-            temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+            with open(temporary, "w", encoding="utf-8") as out:
+                out.write(json.dumps(_key(fingerprint, documents)) + "\n")
+                for line in _encode(claims):
+                    out.write(line + "\n")
             os.replace(temporary, self.path)
         except OSError as exc:
             log.warning("cannot write the claims file %s: %s", self.path, exc)
@@ -126,12 +126,29 @@ def _key(fingerprint: int, documents: int) -> list[Any]:
     return [_FORMAT, _code_digest(), f"{fingerprint:032x}", documents]
 
 
-# -- the layout: tables of mentions, graphs, refs and participant lists, which reports point into
-# by index. The reports of one event share their participants: each list is written once (the
-# file of the 30k store: 12.0 MB against 13.4 MB with a list in every report).
+# -- the layout. The first line is the key; each next line is ``[table, [row, ...]]``, at most
+# _ROWS rows, so that neither writing nor reading holds the whole file in memory (one JSON
+# document of the 100k store's claims is 38 MB of text, and several times that as lists). The
+# tables come in order: mentions, graphs, refs and participant lists, which the rows of the
+# last two (made_by, reports) point into by index. The reports of one event share their
+# participants: each list is written once (the file of the 30k store: 12.0 MB against 13.4 MB
+# with a list in every report).
+
+_ROWS = 10_000
 
 
-def _encode(claims: StoredClaims) -> dict[str, Any]:
+def _lines(table: str, rows: Iterable[Any]) -> Iterator[str]:
+    chunk: list[Any] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == _ROWS:
+            yield json.dumps([table, chunk], separators=(",", ":"))
+            chunk = []
+    if chunk:
+        yield json.dumps([table, chunk], separators=(",", ":"))
+
+
+def _encode(claims: StoredClaims) -> Iterator[str]:
     mentions: dict[Mention, int] = {}
     graphs: dict[str, int] = {}
     refs: dict[Ref, int] = {}
@@ -145,46 +162,78 @@ def _encode(claims: StoredClaims) -> dict[str, Any]:
                 mentions.setdefault(ref.mention, len(mentions))
         return found
 
-    made_by = [
-        [
-            mentions.setdefault(mention, len(mentions)),
-            [graphs.setdefault(g, len(graphs)) for g in sorted(made)],
-        ]
-        for mention, made in claims.graphs_of.items()
-    ]
-    reports = []
-    for r in claims.reports:
-        participants = parts.get(r.participants)
-        if participants is None:
-            participants = parts[r.participants] = len(parts)
-        place = -1 if r.place is None else ref_id(r.place)
-        reports.append([r.type, participants, place, r.time_key, r.document])
-    # written before the tables of refs and mentions: they add to both
-    lists = [[[role, ref_id(ref)] for role, ref in p] for p in parts]
-    return {
-        "mentions": [[m.kind, m.names, m.ids] for m in mentions],
-        "graphs": list(graphs),
-        "refs": [[r.fixed, -1 if r.mention is None else mentions[r.mention]] for r in refs],
-        "participants": lists,
-        "made_by": made_by,
-        "reports": reports,
-    }
+    # First every index, so that the tables can be written before the rows that point in.
+    for mention, made in claims.graphs_of.items():
+        mentions.setdefault(mention, len(mentions))
+        for graph in made:
+            graphs.setdefault(graph, len(graphs))
+    for report in claims.reports:
+        if report.participants not in parts:
+            parts[report.participants] = len(parts)
+            for _, ref in report.participants:
+                ref_id(ref)
+        if report.place is not None:
+            ref_id(report.place)
+    yield from _lines("mentions", ([m.kind, m.names, m.ids] for m in mentions))
+    yield from _lines("graphs", graphs)
+    yield from _lines(
+        "refs", ([r.fixed, -1 if r.mention is None else mentions[r.mention]] for r in refs)
+    )
+    yield from _lines("participants", ([[role, refs[ref]] for role, ref in p] for p in parts))
+    yield from _lines(
+        "made_by",
+        (
+            [mentions[mention], sorted(graphs[g] for g in made)]
+            for mention, made in claims.graphs_of.items()
+        ),
+    )
+    yield from _lines(
+        "reports",
+        (
+            [
+                r.type,
+                parts[r.participants],
+                -1 if r.place is None else refs[r.place],
+                r.time_key,
+                r.document,
+            ]
+            for r in claims.reports
+        ),
+    )
 
 
-def _decode(data: Mapping[str, Any]) -> StoredClaims:
-    mentions = [Mention(kind, tuple(names), tuple(ids)) for kind, names, ids in data["mentions"]]
-    graphs: list[str] = data["graphs"]
-    refs = [Ref(fixed=fixed, mention=None if m < 0 else mentions[m]) for fixed, m in data["refs"]]
-    participants = [tuple((role, refs[ref]) for role, ref in p) for p in data["participants"]]
-    graphs_of = {mentions[m]: [graphs[g] for g in made] for m, made in data["made_by"]}
-    reports = [
-        EventMention(
-            kind,
-            participants[who],
-            None if place < 0 else refs[place],
-            tuple(time_key),
-            document,
-        )
-        for kind, who, place, time_key, document in data["reports"]
-    ]
+def _decode(lines: Iterable[str]) -> StoredClaims:
+    mentions: list[Mention] = []
+    graphs: list[str] = []
+    refs: list[Ref] = []
+    participants: list[tuple[tuple[str, Ref], ...]] = []
+    graphs_of: dict[Mention, list[str]] = {}
+    reports: list[EventMention] = []
+    for line in lines:
+        table, rows = json.loads(line)
+        if table == "mentions":
+            mentions.extend(Mention(kind, tuple(names), tuple(ids)) for kind, names, ids in rows)
+        elif table == "graphs":
+            graphs.extend(rows)
+        elif table == "refs":
+            refs.extend(
+                Ref(fixed=fixed, mention=None if m < 0 else mentions[m]) for fixed, m in rows
+            )
+        elif table == "participants":
+            participants.extend(tuple((role, refs[ref]) for role, ref in p) for p in rows)
+        elif table == "made_by":
+            graphs_of.update((mentions[m], [graphs[g] for g in made]) for m, made in rows)
+        elif table == "reports":
+            reports.extend(
+                EventMention(
+                    kind,
+                    participants[who],
+                    None if place < 0 else refs[place],
+                    tuple(time_key),
+                    document,
+                )
+                for kind, who, place, time_key, document in rows
+            )
+        else:
+            raise ValueError(f"unknown table {table!r}")
     return StoredClaims(graphs_of, reports)
