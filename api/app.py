@@ -182,10 +182,13 @@ def create_app(
             yield
         finally:
             the_runner.close()
-            if owns_store:
-                try:
-                    keep_claims(the_store)  # for the next process that opens the store
-                finally:
+            try:
+                # For the next process that opens the store, whoever owns it: `diplograph
+                # serve` is stopped by a signal that uvicorn raises again once the app has shut
+                # down, so the command's own close never runs.
+                keep_claims(the_store)
+            finally:
+                if owns_store:
                     the_store.close()
 
     app = FastAPI(

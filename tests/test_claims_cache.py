@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -23,6 +25,8 @@ from diplograph.loader.namespaces import DEFAULT_BASE_IRI
 from diplograph.loader.ontology import superclass_closure
 from diplograph.loader.reconcile import Reconciler
 from diplograph.loader.store.embedded import EmbeddedStore
+from tests.conftest import STORY_FILE
+from tests.support.children import ServeChild
 
 MINTER = IriMinter(DEFAULT_BASE_IRI)
 #: Generated news: people by name and by id, events several documents report.
@@ -208,6 +212,29 @@ def test_a_server_that_stops_leaves_the_claims_of_what_it_loaded(
             headers={"Authorization": "Bearer token", "Content-Type": "application/json"},
         )
         assert response.status_code == 200, response.text
+    parsed.clear()
+    read = held(path)
+    assert parsed == []
+    assert read == from_the_store(path)
+
+
+@pytest.mark.server
+@pytest.mark.slow
+def test_diplograph_serve_stopped_by_sigterm_leaves_the_claims_of_what_it_loaded(
+    path: Path, parsed: list[int]
+) -> None:
+    # uvicorn raises SIGTERM again once the app has shut down: only the app's shutdown runs
+    server = ServeChild(path, args=("--load", str(STORY_FILE))).start()
+    try:
+        response = httpx.post(
+            server.url + "/facts",
+            content=json.dumps(DOCUMENTS[:5]),
+            headers={**server.auth, "Content-Type": "application/json"},
+            timeout=60,
+        )
+        assert response.status_code == 200, response.text
+    finally:
+        assert server.stop() in (0, -signal.SIGTERM)
     parsed.clear()
     read = held(path)
     assert parsed == []
