@@ -36,7 +36,14 @@ from typing import Any
 from diplograph.loader.mentions import EventMention, Mention, Ref
 from diplograph.loader.store import Store
 
-__all__ = ["CACHE_NAME", "ClaimsCache", "StoredClaims", "document_digest"]
+__all__ = [
+    "CACHE_NAME",
+    "ClaimsCache",
+    "StoredClaims",
+    "document_digest",
+    "facts_sha1",
+    "fingerprint_of",
+]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +57,16 @@ def document_digest(graph: str, facts_sha1: str) -> int:
     """A document's part of the fingerprint: its graph and the SHA-1 (hex) of its kept facts."""
     data = f"{graph}\0{facts_sha1.lower()}".encode()
     return int.from_bytes(hashlib.blake2b(data, digest_size=16).digest(), "big")
+
+
+def fingerprint_of(hashes: Iterable[tuple[str, str]]) -> tuple[int, int]:
+    """The fingerprint of kept facts given as (graph, SHA-1) pairs, and how many they are. XOR:
+    the fingerprint of a union of disjoint sets is the XOR of theirs, and XOR undoes itself."""
+    fingerprint = documents = 0
+    for graph, sha1 in hashes:
+        fingerprint ^= document_digest(graph, sha1)
+        documents += 1
+    return fingerprint, documents
 
 
 def facts_sha1(text: str) -> str:

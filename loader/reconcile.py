@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from pyoxigraph import Literal, NamedNode, QuerySolutions, Triple
 
-from diplograph.loader.claims_cache import ClaimsCache, StoredClaims, document_digest, facts_sha1
+from diplograph.loader.claims_cache import ClaimsCache, StoredClaims, facts_sha1, fingerprint_of
 from diplograph.loader.curation import Curation, curations
 from diplograph.loader.facts import FactsDocument
 from diplograph.loader.identity import GroupKey, Identities, MentionIndex
@@ -124,9 +124,8 @@ class Reconciler:
         self._generation = self.store.generation
         cache = ClaimsCache.of(self.store)
         restored = None
-        if cache is not None:
-            hashes = self._kept_facts("SHA1(?facts)")
-            fingerprint, documents = _fingerprint(hashes)
+        if cache is not None and cache.path.is_file():
+            fingerprint, documents = fingerprint_of(self._kept_facts("SHA1(?facts)"))
             restored = cache.read(fingerprint, documents)
         if restored is not None:
             for mention, graphs in restored.graphs_of.items():
@@ -143,25 +142,32 @@ class Reconciler:
                 if cache is not None:
                     hashes.append((graph, facts_sha1(text)))
             if cache is not None:
-                self._fingerprint, self._documents = _fingerprint(hashes)
+                self._fingerprint, self._documents = fingerprint_of(hashes)
         records = curations(self.store, self.minter.curation_graph())
         self._current = Identities(self._index, records, minter=self.minter, events=self._reports)
         self._groups = dict(self._current.event_groups)
 
     def _kept_facts(self, what: str, graphs: Sequence[str] | None = None) -> list[tuple[str, str]]:
         """``(graph, what)`` for the kept facts ``?facts`` of every document (of ``graphs``,
-        when given)."""
-        if graphs is None:
-            prefix = self.minter.documents()
-            where = f'FILTER(STRSTARTS(STR(?g), "{prefix}"))'
-        else:
-            where = "VALUES ?g { " + " ".join(f"<{g}>" for g in graphs) + " }"
-        result = self.store.query(
-            f"SELECT ?g ({what} AS ?v) WHERE {{ {where} "
-            f"GRAPH ?g {{ ?g <{EXTRACTED_FACTS}> ?facts }} }}"
+        when given, asked 500 at a time)."""
+        prefix = self.minter.documents()
+        wheres = (
+            [f'FILTER(STRSTARTS(STR(?g), "{prefix}"))']
+            if graphs is None
+            else [
+                "VALUES ?g { " + " ".join(f"<{g}>" for g in graphs[i : i + 500]) + " }"
+                for i in range(0, len(graphs), 500)
+            ]
         )
-        assert isinstance(result, QuerySolutions)
-        return [(row["g"].value, row["v"].value) for row in result]
+        found: list[tuple[str, str]] = []
+        for where in wheres:
+            result = self.store.query(
+                f"SELECT ?g ({what} AS ?v) WHERE {{ {where} "
+                f"GRAPH ?g {{ ?g <{EXTRACTED_FACTS}> ?facts }} }}"
+            )
+            assert isinstance(result, QuerySolutions)
+            found.extend((row["g"].value, row["v"].value) for row in result)
+        return found
 
     def _stored(self, graphs: Iterable[str]) -> dict[str, Claims | None]:
         """The claims of the documents ``graphs`` as the store holds them (None: no document),
@@ -169,9 +175,9 @@ class Reconciler:
         wanted = sorted(set(graphs) - self._before.keys())
         for graph in wanted:
             self._before[graph] = None
-        for chunk in (wanted[i : i + 500] for i in range(0, len(wanted), 500)):
-            for graph, text in self._kept_facts("?facts", chunk):
-                self._before[graph] = kept_claims(json.loads(text))
+        for graph, text in self._kept_facts("?facts", wanted):
+            self._before[graph] = kept_claims(json.loads(text))
+            if self._fingerprint is not None:  # else nothing is kept for the claims file
                 self._before_sha1.setdefault(graph, []).append(facts_sha1(text))
         return self._before
 
@@ -339,21 +345,14 @@ class Reconciler:
     def _follow_fingerprint(self, changed: Mapping[str, Claims | None], fingerprint: int) -> None:
         """Make ``fingerprint`` (of the claims before ``changed``) that of the claims held: the
         replaced documents' kept facts out, the new ones in (as the store now holds them)."""
-        documents = self._documents
-        for graph in changed:
-            for sha1 in self._before_sha1.get(graph, ()):
-                fingerprint ^= document_digest(graph, sha1)
-                documents -= 1
+        old = [(graph, sha1) for graph in changed for sha1 in self._before_sha1.get(graph, ())]
         new = sorted(graph for graph, said in changed.items() if said is not None)
-        found: set[str] = set()
-        for chunk in (new[i : i + 500] for i in range(0, len(new), 500)):
-            for graph, sha1 in self._kept_facts("SHA1(?facts)", chunk):
-                fingerprint ^= document_digest(graph, sha1)
-                documents += 1
-                found.add(graph)
+        now = self._kept_facts("SHA1(?facts)", new)
+        (out, gone), (into, came) = fingerprint_of(old), fingerprint_of(now)
         # claims held without kept facts in the store: no fingerprint says what they are
-        self._fingerprint = fingerprint if found == set(new) else None
-        self._documents = documents
+        complete = {graph for graph, _ in now} == set(new)
+        self._fingerprint = fingerprint ^ out ^ into if complete else None
+        self._documents += came - gone
 
     def save(self) -> None:
         """Leave the claims held in the store's claims file for the next process
@@ -366,15 +365,6 @@ class Reconciler:
         held = StoredClaims(self._graphs_of, self._reports)
         cache.write(self._fingerprint, self._documents, held)
         self._saved = self._fingerprint
-
-
-def _fingerprint(hashes: Iterable[tuple[str, str]]) -> tuple[int, int]:
-    """The fingerprint of kept facts given as (graph, SHA-1) pairs, and how many they are."""
-    fingerprint = documents = 0
-    for graph, sha1 in hashes:
-        fingerprint ^= document_digest(graph, sha1)
-        documents += 1
-    return fingerprint, documents
 
 
 def keep_claims(store: Store) -> None:
