@@ -144,6 +144,18 @@ class IriMinter:
         key = _digest32_sparql(f'CONCAT({month}, " ", {event_type})')
         return f'IRI(CONCAT("{self.summary_nodes()}events/", {key}))'
 
+    def event_type_ranks(self) -> str:
+        """The namespace of the event types' rank nodes (:meth:`event_type_rank`)."""
+        return f"{self.summary_nodes()}type/"
+
+    def event_type_rank(self, event_type: str) -> str:
+        """The rank node of an event type (its IRI) among those the month counts name."""
+        return f"{self.event_type_ranks()}{_digest32(event_type)}"
+
+    def event_type_rank_sparql(self, event_type: str) -> str:
+        """:meth:`event_type_rank` in SPARQL, over a string expression (``STR(?t)``)."""
+        return f'IRI(CONCAT("{self.event_type_ranks()}", {_digest32_sparql(event_type)}))'
+
     def entity(self, entity_type: str, name: str, wikidata: str | None) -> str:
         """An entity: keyed by its Wikidata id when known, else by its normalized name."""
         kind = ENTITY_KIND[entity_type]

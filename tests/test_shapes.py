@@ -150,6 +150,7 @@ def test_every_class_the_loader_writes_is_checked() -> None:
         DIP + "InteractionCount",
         DIP + "EventCountByMonth",
         DIP + "CorroborationCount",
+        DIP + "EventTypeRank",
     }
     for cls, supers in closure.items():
         assert cls.startswith(DIP)

@@ -33,6 +33,7 @@ from diplograph.loader.store import GraphChange, Store
 from diplograph.loader.store.embedded import EmbeddedStore
 from diplograph.loader.summary import Summary, guard_raw_writes
 from diplograph.loader.summary import top as top_module
+from diplograph.loader.summary.graph import FORMAT
 from diplograph.loader.summary.keys import (
     TOUCHING,
     EventFacts,
@@ -48,7 +49,8 @@ TOKEN = "summary-test-token"
 
 #: What the summary holds, as plain values: {("pair", a, b) | ("month", m, t) | ("quads",) |
 #: ("sources", e): n}, ("top", a, b): 1 for each pair listed as a top interaction, and
-#: ("pair rank", a, b) | ("sources rank", e): the rank of a ranked pair or source count.
+#: ("pair rank", a, b) | ("sources rank", e): the rank of a ranked pair or source count;
+#: ("type rank", t): the rank of an event type the month counts name.
 Counts = dict[tuple[str, ...], int]
 
 # Small generated documents, shared by the tests (generation is deterministic).
@@ -106,6 +108,10 @@ def recount(store: Store, summary_graph: str) -> Counts:
     assert isinstance(result, QuerySolutions)
     for row in result:
         expected["month", _value(row["m"]), _value(row["t"])] = _int(row["n"])
+    # The types the month counts name, numbered in the order of their text.
+    named = sorted({key[2] for key in expected if key[0] == "month"})
+    for rank, kind in enumerate(named, start=1):
+        expected["type rank", kind] = rank
     result = store.query(
         f"PREFIX dip: <{DIP}> SELECT ?e (COUNT(DISTINCT ?d) AS ?n) WHERE {{ "
         f"GRAPH ?g1 {{ ?e a dip:Event }} GRAPH ?g2 {{ ?e <{PROV}wasDerivedFrom> ?d }} "
@@ -153,9 +159,11 @@ def stored(store: Store, summary_graph: str) -> Counts:
             assert set(props) == {
                 RDF_TYPE,
                 f"{DIP}quadCount",
+                f"{DIP}summaryFormat",
                 f"{DIP}topInteractionRank",
                 f"{DIP}topCorroborationRank",
             }, "no stale mark when current"
+            assert _int(props[f"{DIP}summaryFormat"][0]) == FORMAT
             assert _int(props[f"{DIP}topInteractionRank"][0]) == top_module.TOP_INTERACTIONS
             assert _int(props[f"{DIP}topCorroborationRank"][0]) == top_module.TOP_CORROBORATIONS
             counts["quads",] = _int(props[f"{DIP}quadCount"][0])
@@ -174,6 +182,11 @@ def stored(store: Store, summary_graph: str) -> Counts:
             counts["sources", event] = _int(props[f"{DIP}documentCount"][0])
             if f"{DIP}corroborationRank" in props:
                 counts["sources rank", event] = _int(props[f"{DIP}corroborationRank"][0])
+        elif kind == f"{DIP}EventTypeRank":
+            assert set(props) == {RDF_TYPE, f"{DIP}rankedType", f"{DIP}typeRank"}, (iri, props)
+            counts["type rank", props[f"{DIP}rankedType"][0].value] = _int(
+                props[f"{DIP}typeRank"][0]
+            )
         else:
             assert kind == f"{DIP}EventCountByMonth", (iri, kind)
             key = ("month", props[f"{DIP}month"][0].value, props[f"{DIP}eventType"][0].value)
@@ -275,6 +288,46 @@ def test_a_summary_listing_another_number_of_top_pairs_is_rebuilt_by_the_next_co
     assert_exact(store, settings)
 
 
+def test_a_summary_of_an_older_format_is_rebuilt_by_the_next_commit(
+    store: Store, settings: Settings
+) -> None:
+    """A summary written before the type ranks has neither them nor a format number: kept as
+    it is, the ranked form of q05 would leave out the months of the types it lacks."""
+    loader = Loader(store, settings)
+    loader.load([record(d) for d in DOCS[:10]])
+    store.update(
+        f"PREFIX dip: <{DIP}> DELETE WHERE {{ GRAPH ?g {{ ?s dip:summaryFormat ?n }} }} ; "
+        f"DELETE WHERE {{ GRAPH ?g {{ ?r a dip:EventTypeRank ; ?p ?o }} }}"
+    )
+    summary = Summary(store, settings.base_iri)
+    assert summary.state() == "stale" and summary.needs_rebuild()
+    loader.load([record(DOCS[10])])
+    assert_exact(store, settings)
+
+
+def test_a_type_that_no_month_count_names_any_more_loses_its_rank(
+    store: Store, settings: Settings
+) -> None:
+    """Retracting the only documents of a type takes its rank away and numbers the rest
+    anew (the precomputed upkeep); loading them again brings it back (the additive one)."""
+    loader = Loader(store, settings)
+    loader.load([record(d) for d in DOCS])
+    counts = assert_exact(store, settings)
+    minter = IriMinter(settings.base_iri)
+    graphs = {minter.document(d["document"]["id"]): d for d in DOCS}
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for kind in (key[1] for key in counts if key[0] == "type rank"):
+        stating = rows(store, f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?e a <{kind}> }} }}")
+        by_type[kind] = [graphs[g[0].strip("<>")] for g in stating]
+    rare = min(by_type, key=lambda kind: len(by_type[kind]))
+    assert 0 < len(by_type[rare]) < len(DOCS) // 2
+    for doc in by_type[rare]:
+        retract(store, settings, doc["document"]["id"])
+    assert ("type rank", rare) not in assert_exact(store, settings)
+    loader.load([record(d) for d in by_type[rare]])
+    assert assert_exact(store, settings) == counts
+
+
 def test_new_documents_and_re_reports_keep_the_summary_exact_batch_by_batch(
     store: Store, settings: Settings
 ) -> None:
@@ -341,12 +394,19 @@ def test_the_python_keys_are_the_keys_the_sparql_rebuild_counts(
     minter = IriMinter(settings.base_iri)
     expected: set[str] = set()
     for event, event_facts in facts.items():
-        expected.update(event_keys(event_facts, minter))
+        keys = event_keys(event_facts, minter)
+        expected.update(keys)
+        expected.update(
+            minter.event_type_rank(key.event_type.value)
+            for key in keys.values()
+            if key.event_type is not None
+        )
         if source_count(event_facts) > 1:
             expected.add(source_node(minter, event))
     graph = minter.summary_graph()
     nodes = {t.subject.value for t in store.graph_triples(graph)} - {graph}
     assert any("/corroboration/" in node for node in expected)
+    assert any("/type/" in node for node in expected)
     assert nodes == expected
 
 
@@ -551,6 +611,7 @@ FORMS = {
     "q04_who_talks_to_whom_summary": "q04_who_talks_to_whom",
     "q05_events_per_month_type_summary": "q05_events_per_month_type",
     "q05_events_per_month_type_summary_scans": "q05_events_per_month_type",
+    "q05_events_per_month_type_summary_ranked": "q05_events_per_month_type",
     "q08_count_all_summary": "q08_count_all",
     "q10_corroborated_events_summary": "q10_corroborated_events",
 }

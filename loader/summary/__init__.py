@@ -19,7 +19,9 @@ without scanning the facts (docs/mapping.md, "Summaries"):
 * **ranks** — the listed interaction counts and the corroboration counts at or above the
   ``TOP_CORROBORATIONS``-th highest, numbered in their question's order
   (``dip:interactionRank``, ``dip:corroborationRank``; loader/summary/ranks.py), so that the
-  questions read ranks instead of sorting IRIs.
+  questions read ranks instead of sorting IRIs;
+* **type ranks** — each event type the month counts name, numbered in the order of its IRI
+  (``dip:typeRank``; loader/summary/type_ranks.py), so that ``q05`` sorts integers.
 
 Counts are taken over all named graphs together, so an event that several documents report
 counts once. A key whose count drops to zero has no node.
@@ -28,7 +30,7 @@ The modules: ``keeper`` (:class:`Summary`, the one keeper, and :func:`guard_raw_
 ``keys`` (an event's keys and source count, in Python and in SPARQL), ``upkeep`` (the
 operations that keep the summary exact across a commit, inside its transaction),
 ``precomputed`` (the same, computed before the transaction on a store only this process writes
-to), ``rebuild``, ``top``, ``ranks`` and
+to), ``rebuild``, ``top``, ``ranks``, ``type_ranks`` and
 ``graph`` (the summary graph's templates, written through the store's layout methods).
 """
 

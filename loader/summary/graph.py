@@ -18,7 +18,11 @@ from diplograph.loader.iris import IriMinter
 from diplograph.loader.namespaces import DIP, XSD
 from diplograph.loader.store.base import Store
 
-__all__ = ["PROLOGUE", "SummaryGraph", "each_graph", "expand", "integer"]
+__all__ = ["FORMAT", "PROLOGUE", "SummaryGraph", "each_graph", "expand", "integer"]
+
+#: The summary graph's layout (``dip:summaryFormat``): a summary of another one is stale, and
+#: the next commit rebuilds it. 2: the event types' ranks (loader/summary/type_ranks.py).
+FORMAT = 2
 
 PROLOGUE = f"PREFIX dip: <{DIP}>\n"
 _INTEGER = NamedNode(f"{XSD}integer")

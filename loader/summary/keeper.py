@@ -27,7 +27,7 @@ from pyoxigraph import Literal as RdfLiteral
 
 from diplograph.loader.store.base import GraphChange, Store
 from diplograph.loader.summary import top, upkeep
-from diplograph.loader.summary.graph import SummaryGraph, expand
+from diplograph.loader.summary.graph import FORMAT, SummaryGraph, expand
 from diplograph.loader.summary.precomputed import precomputed
 from diplograph.loader.summary.rebuild import rebuild_in_steps, rebuild_operations
 
@@ -65,8 +65,10 @@ class Summary:
         g = self._graph.term
         rows = list(
             self._graph.select(
-                f"SELECT ?n ?stale ?top ?ranked WHERE {{ GRAPH {g} {{ {g} dip:quadCount ?n "
+                f"SELECT ?n ?stale ?top ?ranked ?format WHERE {{ GRAPH {g} {{ "
+                f"{g} dip:quadCount ?n "
                 f"OPTIONAL {{ {g} dip:summaryStale ?stale }} "
+                f"OPTIONAL {{ {g} dip:summaryFormat ?format }} "
                 f"OPTIONAL {{ {g} dip:topInteractionRank ?top }} "
                 f"OPTIONAL {{ {g} dip:topCorroborationRank ?ranked }} }} }}"
             )
@@ -75,9 +77,10 @@ class Summary:
             return "missing", None
         if any(row["stale"] is not None for row in rows):
             return "stale", None
-        # A summary from before the top list and the ranks, or listing another number, cannot
-        # be kept exact.
+        # A summary of another layout (before the type ranks, before the format number), or
+        # listing another number of counts, cannot be kept exact.
         for term, expected in (
+            (rows[0]["format"], FORMAT),
             (rows[0]["top"], top.TOP_INTERACTIONS),
             (rows[0]["ranked"], top.TOP_CORROBORATIONS),
         ):

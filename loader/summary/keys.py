@@ -90,11 +90,13 @@ class EventFacts:
 
 
 class Key(NamedTuple):
-    """A summary key: its node's description (N-Triples) and the text of the terms that order
-    it in its question (a pair's two actors; a month and a type)."""
+    """A summary key: its node's description (N-Triples), the text of the terms that order
+    it in its question (a pair's two actors; a month and a type) and, for a month's count, its
+    event type (which loader/summary/type_ranks.py ranks)."""
 
     description: str
     order: tuple[str, ...]
+    event_type: NamedNode | RdfLiteral | None = None
 
 
 def event_keys(facts: EventFacts, minter: IriMinter) -> dict[str, Key]:
@@ -121,15 +123,15 @@ def event_keys(facts: EventFacts, minter: IriMinter) -> dict[str, Key]:
             continue
         month = text[:7]
         for kind in facts.types:
-            name = _str(kind)
-            if name is None:
+            if not isinstance(kind, NamedNode | RdfLiteral):
                 continue
-            node = minter.events_by_month(month, name)
+            node = minter.events_by_month(month, kind.value)
             keys[node] = Key(
                 f"<{node}> <{RDF}type> <{DIP}EventCountByMonth> . "
                 f"<{node}> <{DIP}month> {RdfLiteral(month)} . "
                 f"<{node}> <{DIP}eventType> {kind} .",
-                (month, name),
+                (month, kind.value),
+                kind,
             )
     return keys
 

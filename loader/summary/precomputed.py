@@ -46,6 +46,7 @@ from diplograph.loader.summary.keys import (
     source_node,
 )
 from diplograph.loader.summary.ranks import CORROBORATIONS, INTERACTIONS, Ranked, keep_ranks
+from diplograph.loader.summary.type_ranks import EventType, keep_type_ranks
 
 __all__ = ["precomputed"]
 
@@ -125,18 +126,26 @@ def precomputed(
     more = 0
     pairs = minter.interaction_counts()
     changed_pairs: dict[str, Ranked] = {}
+    # The month counts that come and go, by type: the type ranks follow them.
+    new_types: Counter[EventType] = Counter()
+    gone_types: Counter[EventType] = Counter()
     for node in counted:
         props = stored.get(node, {})
         old = props.get(_EVENT_COUNT)
         count = (int(_literal_value(old)) if old is not None else 0) + moved[node]
         if count < 0 or (old is None and moved[node] < 0):
             return None
+        kind = keys[node].event_type
         if count == 0:
             deletes += _triples(node, props)
+            if kind is not None:
+                gone_types[kind] += 1
         else:
             if old is None:
                 inserts.append(keys[node].description)
                 more += 2
+                if kind is not None:
+                    new_types[kind] += 1
             else:
                 deletes.append(f"<{node}> <{_EVENT_COUNT}> {old} .")
             inserts.append(f"<{node}> <{_EVENT_COUNT}> {integer(count)} .")
@@ -162,6 +171,9 @@ def precomputed(
             inserts.append(f"<{node}> <{_DOCUMENT_COUNT}> {integer(after_n)} .")
         changed_sources[node] = Ranked(after_n if after_n >= 2 else 0, (event,))
 
+    type_ranks = keep_type_ranks(summary, new_types, gone_types)
+    deletes += type_ranks.deletes
+    inserts += type_ranks.inserts
     own = summary.term
     pair_ranks = keep_ranks(summary, INTERACTIONS, changed_pairs, top.TOP_INTERACTIONS)
     source_ranks = keep_ranks(summary, CORROBORATIONS, changed_sources, top.TOP_CORROBORATIONS)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from diplograph.loader.store.base import Store
 from diplograph.loader.summary import top
-from diplograph.loader.summary.graph import SummaryGraph, expand, integer
+from diplograph.loader.summary.graph import FORMAT, SummaryGraph, expand, integer
 from diplograph.loader.summary.keys import month_keys, pair_keys, source_counts
 from diplograph.loader.summary.ranks import rank_operations
+from diplograph.loader.summary.type_ranks import type_rank_operations
 
 __all__ = ["DELETE_CHUNK", "rebuild_in_steps", "rebuild_operations"]
 
@@ -39,7 +40,8 @@ def rebuild_in_steps(summary: SummaryGraph) -> None:
 
     The summary's nodes go, a chunk a transaction; each kind of count is written in a
     transaction of its own; the last transaction removes what is left of the old summary (its
-    own node, with the mark) and writes the top list, the ranks and the quad count."""
+    own node, with the mark) and writes the top list, the ranks, the type ranks and the quad
+    count."""
     store, g = summary.store, summary.term
     nodes = [
         row["n"].value
@@ -112,14 +114,16 @@ def _count_operations(summary: SummaryGraph) -> list[str]:
 
 
 def _finishing_operations(summary: SummaryGraph) -> list[str]:
-    """Over the counts: the top list, the ranks, the summary's own node and its quad count."""
+    """Over the counts: the top list, the ranks, the type ranks, the summary's own node (its
+    format) and its quad count."""
     g = summary.term
     return [
         *top.list_top(summary),
         *rank_operations(summary),
+        *type_rank_operations(summary),
         "INSERT DATA { "
         + summary.write(
-            f"{g} a dip:Summary ; dip:quadCount 0 ; "
+            f"{g} a dip:Summary ; dip:quadCount 0 ; dip:summaryFormat {integer(FORMAT)} ; "
             f"dip:topInteractionRank {integer(top.TOP_INTERACTIONS)} ; "
             f"dip:topCorroborationRank {integer(top.TOP_CORROBORATIONS)} ."
         )

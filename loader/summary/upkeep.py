@@ -48,6 +48,7 @@ from diplograph.loader.summary.ranks import (
     rank_operations,
     ranked,
 )
+from diplograph.loader.summary.type_ranks import EventType, keep_type_ranks, type_rank_operations
 
 __all__ = ["Operations", "additive", "incremental"]
 
@@ -106,6 +107,7 @@ def additive(
     gained: Counter[str] = Counter()
     described: dict[str, str] = {}
     orders: dict[str, tuple[str, ...]] = {}
+    event_types: dict[str, EventType] = {}
     sources: dict[str, tuple[str, int, int]] = {}
     for event, facts in new.items():
         was = old.get(event) or EventFacts()
@@ -114,7 +116,9 @@ def additive(
         for node, key in event_keys(now, minter).items():
             if node not in had:
                 gained[node] += 1
-                described[node], orders[node] = key
+                described[node], orders[node] = key.description, key.order
+                if key.event_type is not None:
+                    event_types[node] = key.event_type
         before_n, after_n = source_count(was), source_count(now)
         if after_n > 1 and after_n != before_n:
             sources[source_node(minter, event.value)] = (event.value, before_n, after_n)
@@ -124,6 +128,11 @@ def additive(
     if quads is None:
         return None  # no quad count: not an exact summary after all
     fresh = [node for node in gained if node not in stored]
+    # Counts only grow here, so the only type ranks to change are those of new types.
+    new_types: Counter[EventType] = Counter(
+        kind for node in fresh if (kind := event_types.get(node)) is not None
+    )
+    type_ranks = keep_type_ranks(summary, new_types, Counter())
     deletes: list[str] = []
     inserts: list[str] = []
     counts: dict[str, int] = {}
@@ -159,10 +168,15 @@ def additive(
     ranked_sources = _rerank(
         CORROBORATIONS, corroborated, changed_sources, top.TOP_CORROBORATIONS, deletes, inserts
     )
+    deletes += type_ranks.deletes
+    inserts += type_ranks.inserts
     # 3 description triples and a count per new pair or month node, 2 and a count per new
-    # source count; the top list's change and a rank per listed pair or ranked source count.
+    # source count; the top list's change and a rank per listed pair or ranked source count;
+    # a triple per text of the type ranks.
     total = (
         int(quads.value)
+        + len(type_ranks.inserts)
+        - len(type_ranks.deletes)
         + added_quads
         + 4 * len(fresh)
         + 3 * fresh_sources
@@ -284,6 +298,7 @@ def incremental(summary: SummaryGraph, changes: Sequence[GraphChange]) -> Operat
         + "}",
         *top.list_top(summary),
         *rank_operations(summary),
+        *type_rank_operations(summary),
         f"DROP SILENT GRAPH {scratch}",
         f"DELETE DATA {{ {summary.write(summary.stale_triple())} }}",
         summary.add_to_quad_count([*graphs, summary.iri], sign="+"),
