@@ -80,11 +80,14 @@ class BulkPolicy:
             self.summary.commit(changes)
 
     def end(self) -> None:
-        """End the run: rebuild the summary when the run was in bulk mode."""
+        """End the run: rebuild the summary when the run was in bulk mode, then compact the
+        store (:meth:`Store.compact`), which the rebuild's deletions leave in need of it."""
         if self.active:
             # In steps: the summary is marked stale already, and one transaction held 0.9 GB
             # more at the end of a 30k-document load (loader/summary/rebuild.py).
             self.summary.rebuild(in_steps=True)
+            log.info("bulk load: compacting the store")
+            self.store.compact()
         self.active = False
 
     def _held(self, loaded: int) -> int:

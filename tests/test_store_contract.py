@@ -265,6 +265,19 @@ def test_a_flush_keeps_every_committed_quad_and_takes_more_writes(store: Store, 
     assert len(set(store.quads(ns + "a"))) == 3
 
 
+def test_a_compaction_keeps_every_committed_quad_and_takes_more_writes(
+    store: Store, ns: str
+) -> None:
+    store.commit([GraphChange(ns + "a", triples(ns, "s", "1", "2"))])
+    store.commit([GraphChange(ns + "b", triples(ns, "s", "3"))])
+    store.commit([GraphChange(ns + "b", None)])  # deleted data, which compaction drops
+    before = set(store.quads(ns + "a"))
+    store.compact()
+    assert set(store.quads(ns + "a")) == before and not set(store.quads(ns + "b"))
+    store.commit([GraphChange(ns + "a", triples(ns, "s", "1", "2", "3"))])
+    assert len(set(store.quads(ns + "a"))) == 3
+
+
 # --- query -----------------------------------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
 """The end of a bulk load rebuilds the summary in steps under its stale mark
 (loader/summary/rebuild.py): the same summary as one transaction, and a rebuild that stops
-between steps leaves the mark for the next one."""
+between steps leaves the mark for the next one. Then it compacts the store."""
 
 from __future__ import annotations
 
@@ -84,3 +84,37 @@ def test_the_end_of_a_bulk_load_rebuilds_in_steps(
         Loader(store, settings).load([parse_document(d) for d in DOCS])
         assert stepped == [1]
         assert summary_is_exact(store, settings.base_iri)
+
+
+def test_the_end_of_a_bulk_load_compacts_the_store_after_the_rebuild(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rebuild deletes the old summary: the compaction that follows drops what it deleted."""
+    monkeypatch.setattr("diplograph.loader.bulk.BULK_MIN_DOCUMENTS", 10)
+    calls: list[str] = []
+    in_steps, compact = rebuild_module.rebuild_in_steps, EmbeddedStore.compact
+
+    def rebuilt(*args: Any) -> None:
+        calls.append("rebuild")
+        in_steps(*args)
+
+    def compacted(self: EmbeddedStore) -> None:
+        calls.append("compact")
+        compact(self)
+
+    monkeypatch.setattr("diplograph.loader.summary.keeper.rebuild_in_steps", rebuilt)
+    monkeypatch.setattr(EmbeddedStore, "compact", compacted)
+    with EmbeddedStore(tmp_path / "bulk") as store:
+        Loader(store, settings).load([parse_document(d) for d in DOCS])
+        assert calls == ["rebuild", "compact"]
+        assert summary_is_exact(store, settings.base_iri)
+
+
+def test_a_load_that_keeps_the_summary_batch_by_batch_does_not_compact(
+    store: EmbeddedStore, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small load into a large store: RocksDB's own background compaction is enough."""
+    compacted: list[int] = []
+    monkeypatch.setattr(EmbeddedStore, "compact", lambda self: compacted.append(1))
+    Loader(store, settings).load([parse_document(d) for d in generate(3, seed=8)])
+    assert not compacted

@@ -214,6 +214,12 @@ class Store(abc.ABC):
         memory (a store reached over the network holds nothing). Commits do not need it; a
         long run of large transactions does, to bound its memory."""
 
+    def compact(self) -> None:  # noqa: B027 - optional hook
+        """Rewrite the store's files so that what was deleted or replaced costs neither disk
+        space nor reading time any more (a store reached over the network manages its own).
+        Worth its time after a run that deleted and rewrote much, such as the end of a bulk
+        load."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the store's resources."""
 
