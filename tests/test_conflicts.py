@@ -9,13 +9,18 @@ Department "U.S. Department of State" and Joe Biden without his Wikidata id.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from pyoxigraph import QuerySolutions
 
 from diplograph.cli import main
@@ -29,6 +34,7 @@ from diplograph.loader.conflicts import (
     compatible,
     find_conflicts,
 )
+from diplograph.loader.conflicts.events import _overlap, _overlapping
 from diplograph.loader.conflicts.holders import time_span
 from diplograph.loader.namespaces import DIP
 from diplograph.loader.store.embedded import EmbeddedStore
@@ -476,3 +482,22 @@ def test_a_candidate_same_event_reads_as_one_headline_and_a_line_per_report() ->
     lines = found.describe().splitlines()
     assert lines[0].startswith("3 reports that may be one event: ")
     assert len(lines) == 4
+
+
+_INSTANTS = st.datetimes(min_value=dt.datetime(2023, 1, 1), max_value=dt.datetime(2023, 1, 3))
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(spans=st.lists(st.tuples(_INSTANTS, _INSTANTS), max_size=12))
+def test_the_sweep_finds_exactly_the_overlapping_pairs_of_every_pair_compared(
+    spans: list[tuple[dt.datetime, dt.datetime]],
+) -> None:
+    """Candidate same events pair the events of a group whose spans overlap; the sweep that
+    finds them (events.py, ``_overlapping``) skips pairs far apart in time, and must miss none,
+    also for spans a wrong earliest and latest start turn around."""
+    named = {f"e{i}": span for i, span in enumerate(spans)}
+    swept = {frozenset(pair) for pair in _overlapping(list(named), named)}
+    compared = {
+        frozenset((a, b)) for a, b in combinations(named, 2) if _overlap(named[a], named[b])
+    }
+    assert swept == compared

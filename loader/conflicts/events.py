@@ -11,8 +11,7 @@ are reported, never merged: two calls between the same ministers in one month ar
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from itertools import combinations
+from collections.abc import Iterable, Iterator
 
 from diplograph.loader.conflicts.holders import time_span
 from diplograph.loader.conflicts.model import SAME_EVENT, Conflict, Source, Value
@@ -33,12 +32,15 @@ _SHARED = """SELECT DISTINCT ?shared WHERE {{ {pattern} }}"""
 # Distinct: an event with two of the participants would be read twice.
 _NEAR = """{{ SELECT DISTINCT ?e WHERE {{ {pattern} }} }} """
 _PARTICIPANTS = """SELECT DISTINCT ?e ?p WHERE {{ {events} }}"""
-_TYPES_AND_TIMES = """SELECT ?e ?t ?start ?earliest ?latest WHERE {{
+_TIMES = """SELECT ?e ?start ?earliest ?latest WHERE {{
   VALUES ?e {{ {nodes} }}
-  {{ ?e a ?t FILTER(STRSTARTS(STR(?t), STR(dip:))) }}
-  UNION {{ ?e dip:startDate ?start }}
+  {{ ?e dip:startDate ?start }}
   UNION {{ ?e dip:earliestStart ?earliest }}
   UNION {{ ?e dip:latestStart ?latest }}
+}}"""
+_TYPES = """SELECT ?e ?t WHERE {{
+  VALUES ?e {{ {nodes} }}
+  ?e a ?t FILTER(STRSTARTS(STR(?t), STR(dip:)))
 }}"""
 _REPORTED_IN = """SELECT DISTINCT ?e ?g ?c WHERE {{
   VALUES ?e {{ {nodes} }}
@@ -95,32 +97,41 @@ def candidate_same_events(store: Store, nodes: Iterable[str] | None = None) -> l
     ]
     if not candidates:
         return []
-    types: dict[str, set[str]] = {}
     times: dict[str, dict[str, str]] = {}
     for part in chunks(candidates):
-        for row in rows(store, _TYPES_AND_TIMES.format(nodes=iri_list(part))):
-            if "t" in row:
-                types.setdefault(row["e"], set()).add(row["t"])
+        for row in rows(store, _TIMES.format(nodes=iri_list(part))):
             for bound in ("start", "earliest", "latest"):
                 if bound in row:
                     times.setdefault(row["e"], {})[bound] = row[bound]
+    spans = {e: _span(time) for e, time in times.items()}
+    # Two events of one group of types and participants that overlap also overlap in their
+    # group of participants: only the events of such a pair can be in a finding, so only their
+    # types are read. At 30k documents, for a 1k-document run: 21,514 rows of times and 14,687
+    # of types, where the types and times of every candidate were 109,982 rows.
+    timed = [e for e in candidates if e in spans]
+    by_participants: dict[frozenset[str], list[str]] = {}
+    for event in timed:
+        by_participants.setdefault(frozenset(participants[event]), []).append(event)
+    paired = {
+        e
+        for members in by_participants.values()
+        for pair in _overlapping(members, spans)
+        for e in pair
+    }
+    types: dict[str, set[str]] = {}
+    for part in chunks(paired):
+        for row in rows(store, _TYPES.format(nodes=iri_list(part))):
+            types.setdefault(row["e"], set()).add(row["t"])
     groups: dict[tuple[frozenset[str], frozenset[str]], list[str]] = {}
-    for event in candidates:
-        who = participants[event]
-        if event in times:
-            same = (frozenset(types.get(event, ())), frozenset(who))
-            groups.setdefault(same, []).append(event)
+    for event in sorted(paired):
+        same = (frozenset(types.get(event, ())), frozenset(participants[event]))
+        groups.setdefault(same, []).append(event)
     found: list[list[str]] = []
     settled = settled_pairs(store, {e for m in groups.values() if len(m) > 1 for e in m})
     for members in groups.values():
-        spans = {e: _span(times[e]) for e in members}
-        pairs = [
-            (a, b)
-            for a, b in combinations(sorted(members), 2)
-            if _overlap(spans[a], spans[b]) and frozenset((a, b)) not in settled
-        ]
+        pairs = [pair for pair in _overlapping(members, spans) if frozenset(pair) not in settled]
         involved = sorted({n for pair in pairs for n in pair})
-        if len(involved) > 1 and (wanted is None or set(involved) & set(wanted)):
+        if len(involved) > 1 and (asked is None or not asked.isdisjoint(involved)):
             found.append(involved)
     reports = _reports(store, {e for group in found for e in group})
     return [
@@ -134,6 +145,22 @@ def candidate_same_events(store: Store, nodes: Iterable[str] | None = None) -> l
         )
         for group in sorted(found)
     ]
+
+
+def _overlapping(members: list[str], spans: dict[str, Span]) -> Iterator[tuple[str, str]]:
+    """The pairs of ``members`` whose spans overlap (:func:`_overlap`), found by a sweep in
+    the order of their first instants rather than by comparing every pair: an event whose span
+    ends at or before the first instant of the next one overlaps none of the later ones. (At
+    30k documents a run's groups held 2.8 million pairs, most far apart in time.)"""
+    ordered = sorted(members, key=lambda e: spans[e][0])
+    active: list[str] = []
+    for event in ordered:
+        first = spans[event][0]
+        active = [a for a in active if spans[a][1] > first]
+        for earlier in active:
+            if _overlap(spans[earlier], spans[event]):
+                yield (earlier, event)
+        active.append(event)
 
 
 def _span(time: dict[str, str]) -> Span:
