@@ -507,11 +507,10 @@ class EmbeddedStore(Store):
 
     def compact(self) -> None:
         """RocksDB's full compaction (pyoxigraph's ``optimize``): deleted and overwritten
-        entries are dropped and the levels merged. After a 100k-document bulk load, whose
-        summary rebuild deletes the old summary, it took 76 s and 99 MB, shrank the store from
-        9.2 to 6.4 GB and q05's ranked summary form 1.36x faster (docs/benchmarks.md). Committed
-        data is not at stake: a failed compaction leaves the files it was rewriting as they
-        were."""
+        entries are dropped and the levels merged. On the 100k-document store after a rebuild
+        that replaced its summary, it took 76 s and 99 MB, shrank the store from 9.2 to 6.4 GB
+        and made q05's ranked summary form 1.36x faster (docs/benchmarks.md). Committed data is
+        not at stake: a failed compaction leaves the files it was rewriting as they were."""
         if self.path is None or self._read_only:
             return
         try:
