@@ -3,8 +3,9 @@
 ``python -m bench.incremental --store 10k --docs 1k --runs 2`` answers "1k documents into a store
 of N documents take at most 1.5x their time into an empty store". It builds the store of the
 ``--store`` seeded documents once (``diplograph load``, kept in ``bench/out/stores/``), brings
-it up to the current code (:func:`up_to_date`, untimed), then alternates, ``--runs`` times: ``diplograph load`` of the ``--docs`` documents that follow them
-into a fresh copy of that store, and into an empty store. Whole processes, the command's
+it up to the current code (:func:`up_to_date`, untimed), then alternates, ``--runs`` times:
+``diplograph load`` of the ``--docs`` documents that follow them into a fresh copy of that
+store, and into an empty store. Whole processes, the command's
 default settings, as a user runs them; each line gives the machine's load average at its start.
 The ratio is taken between the medians. ``--doc`` is not offered: the figures go into
 docs/benchmarks.md by hand, with the run's context.
