@@ -9,8 +9,8 @@ types that its month counts name, in the order of their text, one node a type:
         dip:rankedType dip:PhoneCall ; dip:typeRank 9 .
 
 and q05's ranked form (``bench/queries/q05_events_per_month_type_summary_ranked.rq``) sorts by
-month and ``dip:typeRank``, two values Oxigraph compares without a lookup (18.6 ms on the same
-store, types joined from a ``VALUES`` table when this was measured). ``{h}`` is the first 32
+month and ``dip:typeRank``, two values Oxigraph compares without a lookup (17.1 ms on the same
+store, compacted; docs/benchmarks.md). ``{h}`` is the first 32
 hex digits of SHA-256 over the type's IRI (loader/iris.py).
 
 The ranks run 1, 2, 3 … over exactly the types some ``dip:EventCountByMonth`` names. They are
@@ -71,8 +71,10 @@ def keep_type_ranks(
     added and stored ones naming those in ``lost`` go (type -> number of counts).
 
     A type keeps its node while any month count names it; only the ranks that move are
-    rewritten. When no count goes and every gained type is ranked, nothing is read but the
-    ranks."""
+    rewritten. Nothing is read when no count comes or goes, and only the ranks when no count
+    goes and every gained type is ranked."""
+    if not +lost and not +gained:  # the usual batch: no month count comes or goes
+        return TypeRanks([], [])
     stored = _stored(summary)
     if not +lost and set(+gained) <= set(stored):
         return TypeRanks([], [])
