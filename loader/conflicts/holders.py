@@ -37,10 +37,15 @@ SINGLE_HOLDER_POSTS: tuple[str, ...] = (DIP + "Post",)
 _EARLIEST, _LATEST = dt.datetime.min, dt.datetime.max
 _CLAIMS = {KW + "asserted", KW + "historical"}
 
+# The posts of the asked nodes, then the asked nodes that are posts, in two reads: as a third
+# branch of the UNION (``?n a ?class BIND(?n AS ?post)``), Virtuoso 7.2 refused the query
+# whenever VALUES held a single node ("sparp_gp_deprecate(): equiv replaces filter").
 _POSTS_OF = """SELECT DISTINCT ?post WHERE {{
   VALUES ?n {{ {nodes} }}
   {{ ?n dip:post ?post }} UNION {{ ?h org:member ?n ; dip:post ?post }}
-  UNION {{ ?n a ?class BIND(?n AS ?post) VALUES ?class {{ {classes} }} }}
+}}"""
+_ARE_POSTS = """SELECT DISTINCT ?post WHERE {{
+  VALUES ?post {{ {nodes} }} VALUES ?class {{ {classes} }} ?post a ?class
 }}"""
 
 # The posts with two holders come first, in a subquery: asking each holding whether another
@@ -116,8 +121,9 @@ def overlapping_holders(store: Store, nodes: Iterable[str] | None = None) -> lis
     else:
         posts: set[str] = set()
         for part in chunks(nodes):
-            query = _POSTS_OF.format(nodes=iri_list(part), classes=classes)
-            posts.update(r["post"] for r in select(store, query))
+            for template in (_POSTS_OF, _ARE_POSTS):
+                query = template.format(nodes=iri_list(part), classes=classes)
+                posts.update(r["post"] for r in select(store, query))
         clauses = [f"VALUES ?post {{ {iri_list(part)} }}" for part in chunks(posts)]
     by_post: dict[str, dict[str, _Holding]] = {}
     for clause in clauses:
