@@ -473,6 +473,35 @@ def test_a_month_and_two_days_in_it_are_candidates_and_an_undated_report_is_not_
     assert [len(c.values) for c in found] == [3]
 
 
+def with_a_third_participant(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` with a third person at its meeting."""
+    doc["entities"].append({"id": "cy", "type": "Person", "name": "Cy Envoy"})
+    meeting = next(f for f in doc["facts"] if f["id"] == "meeting")
+    meeting["participants"].append({"entity": "cy", "role": "party"})
+    return doc
+
+
+def test_the_findings_about_a_node_are_the_whole_stores_that_involve_it() -> None:
+    # The check of a load's nodes reads only the events with exactly the participants of an
+    # asked event: a meeting with a third person at the same time is another group.
+    docs = [
+        meeting_report("fifteenth", {"start": "2023-11-15"}),
+        meeting_report("vague", {"earliest": "2023-11-01", "latest": "2023-11-30"}),
+        meeting_report("twentieth", {"start": "2023-11-20"}),
+        with_a_third_participant(meeting_report("with-cy", {"start": "2023-11-15"})),
+        with_a_third_participant(meeting_report("with-cy-later", {"start": "2023-11-20"})),
+        with_a_third_participant(meeting_report("with-cy-vague", {"start": "2023-11"})),
+    ]
+    with open_graph() as graph:
+        graph.load(docs)
+        whole = of_kind(graph.check(), SAME_EVENT)
+        assert [len(c.values) for c in whole] == [3, 3]
+        for finding in whole:
+            for value in finding.values:
+                asked = of_kind(graph.check(node=value.value), SAME_EVENT)
+                assert [c.to_dict() for c in asked] == [finding.to_dict()]
+
+
 def test_a_candidate_same_event_reads_as_one_headline_and_a_line_per_report() -> None:
     [found] = same_events(
         meeting_report("fifteenth", {"start": "2023-11-15"}),

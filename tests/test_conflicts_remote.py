@@ -27,6 +27,7 @@ from diplograph.loader.store.base import GraphChange, Store
 from diplograph.loader.store.embedded import EmbeddedStore
 from tests.conftest import DATA, STORY_FILE
 from tests.support.virtuoso import Virtuoso
+from tests.test_conflicts import meeting_report, with_a_third_participant
 
 DIP = "https://w3id.org/diplograph/ns#"
 IDENTIFIER = NamedNode("http://purl.org/dc/terms/identifier")
@@ -123,6 +124,43 @@ def test_on_virtuoso_a_place_and_the_places_it_lies_in_are_no_conflict(
     try:
         remote.commit(places(base))
         assert place_conflicts(remote, base) == expected
+    finally:
+        remote.commit([GraphChange(g, None) for g in remote.graph_names() if g.startswith(base)])
+        remote.close()
+
+
+@pytest.mark.slow
+@pytest.mark.server
+@pytest.mark.external
+def test_on_virtuoso_the_same_events_asked_by_node_are_the_embedded_stores(
+    virtuoso: Virtuoso,
+) -> None:
+    """The check of a load's event nodes counts the participants of the events it reads (a
+    ``COUNT`` over each pattern read once): a meeting with a third person stays out."""
+    base = f"http://example.org/{uuid.uuid4().hex}/"
+    records = [
+        parse_document(doc, source="same-events", line=n)
+        for n, doc in enumerate(
+            [
+                meeting_report("fifteenth", {"start": "2023-11-15"}),
+                meeting_report("vague", {"earliest": "2023-11-01", "latest": "2023-11-30"}),
+                meeting_report("twentieth", {"start": "2023-11-20"}),
+                with_a_third_participant(meeting_report("with-cy", {"start": "2023-11-15"})),
+                with_a_third_participant(meeting_report("with-cy-vague", {"start": "2023-11"})),
+            ],
+            start=1,
+        )
+    ]
+    embedded = EmbeddedStore(None)
+    Loader(embedded, load_settings(store="memory", base_iri=base)).load(iter(records))
+    nodes = sorted({v.value for c in find_conflicts(embedded) for v in c.values})
+    expected = {node: find_conflicts(embedded, nodes=[node]) for node in nodes}
+    embedded.close()
+    assert [len(found) for found in expected.values()] == [1, 1, 1]
+    remote = virtuoso.store()
+    try:
+        Loader(remote, virtuoso.settings(base_iri=base)).load(iter(records))
+        assert {node: find_conflicts(remote, nodes=[node]) for node in nodes} == expected
     finally:
         remote.commit([GraphChange(g, None) for g in remote.graph_names() if g.startswith(base)])
         remote.close()
