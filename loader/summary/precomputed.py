@@ -8,8 +8,9 @@ here. It reads:
 * the subjects of the touching predicates (:data:`~loader.summary.keys.TOUCHING`) in the
   changed graphs' old contents, and which of them and of the new contents' subjects are a
   ``dip:Event`` (only events have keys);
-* those events' touching triples, graph by graph: their facts before the change are those of
-  every graph, after it those of the unchanged graphs and the new contents;
+* those events' touching triples, each with the number of graphs that state it, and the same
+  for the changed graphs' old contents: their facts before the change are those of every
+  graph, after it those that an unchanged graph states and the new contents;
 * the summary's triples about every key whose count moves and every source count that
   changes (the count, the description to delete with a count that falls to zero);
 * the ranked nodes of each ranking (:func:`~loader.summary.ranks.keep_ranks`), and only when
@@ -30,8 +31,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from pyoxigraph import BlankNode, NamedNode, Triple
 from pyoxigraph import Literal as RdfLiteral
-from pyoxigraph import NamedNode, Triple
 
 from diplograph.loader.namespaces import DIP, RDF
 from diplograph.loader.store.base import GraphChange
@@ -52,6 +53,8 @@ __all__ = ["precomputed"]
 
 #: A node's triples in the summary graph: predicate IRI -> the object, as N-Triples.
 _Node = dict[str, str]
+#: The object of a triple.
+_Object = NamedNode | BlankNode | RdfLiteral | Triple
 
 _EVENT_COUNT, _DOCUMENT_COUNT = f"{DIP}eventCount", f"{DIP}documentCount"
 #: Rank triples are kept by :func:`keep_ranks`, not deleted with their node.
@@ -89,20 +92,15 @@ def precomputed(
     old_subjects, removed_quads = _held(summary, held)
     events = _events(summary, sorted(old_subjects | set(new)))
     events |= {subject for subject, facts in new.items() if facts.is_event}
-    by_graph = _facts_by_graph(summary, sorted(events))
+    facts_before, facts_kept = _facts_before_and_kept(summary, sorted(events), held)
 
     minter = summary.minter
     moved: Counter[str] = Counter()
     keys: dict[str, Key] = {}
     sources: dict[str, tuple[str, int, int]] = {}
-    changed_graphs = set(graphs)
     for event in events:
-        facts = by_graph.get(event, {})
-        was, now = EventFacts(), new.get(event, EventFacts())
-        for graph, each in facts.items():
-            was = was.merged(each)
-            if graph not in changed_graphs:
-                now = now.merged(each)
+        was = facts_before.get(event) or EventFacts()
+        now = (facts_kept.get(event) or EventFacts()).merged(new.get(event) or EventFacts())
         had, has = event_keys(was, minter), event_keys(now, minter)
         for node in had.keys() - has.keys():
             moved[node] -= 1
@@ -224,26 +222,55 @@ def _events(summary: SummaryGraph, subjects: Sequence[str]) -> set[str]:
     return found
 
 
-def _facts_by_graph(
-    summary: SummaryGraph, events: Sequence[str]
-) -> dict[str, dict[str, EventFacts]]:
-    """The touching triples the store holds about ``events``: event -> graph -> facts (the
-    store's internal graphs left out)."""
+def _facts_before_and_kept(
+    summary: SummaryGraph, events: Sequence[str], held: Sequence[str]
+) -> tuple[dict[str, EventFacts], dict[str, EventFacts]]:
+    """The touching triples the store holds about ``events`` (the store's internal graphs left
+    out), and those of them that a graph other than the ``held`` ones (the changed graphs that
+    hold something) states: event -> facts, before the change and kept by it.
+
+    Each distinct triple is read once, with the number of graphs that state it, not once per
+    graph: an event that a hundred documents report is stated a hundred times. (Read graph by
+    graph, a 1k-document run into the 100k store read its batches' events' triples in 4.0 s
+    under the profiler.)
+    """
     touching = ", ".join(f"<{p}>" for p in TOUCHING)
-    out: dict[str, dict[str, EventFacts]] = {}
+    internal = summary.store.internal_graph_filter("?g")
+    stated: dict[tuple[str, NamedNode, _Object], int] = {}
     for chunk in _chunks(events):
         values = " ".join(f"<{e}>" for e in chunk)
         result = summary.select(
-            f"SELECT ?e ?g ?p ?o WHERE {{ VALUES ?e {{ {values} }} GRAPH ?g {{ ?e ?p ?o }} "
-            f"FILTER (?p IN ({touching})) {summary.store.internal_graph_filter('?g')} }}"
+            f"SELECT ?e ?p ?o (COUNT(DISTINCT ?g) AS ?n) WHERE {{ VALUES ?e {{ {values} }} "
+            f"GRAPH ?g {{ ?e ?p ?o }} FILTER (?p IN ({touching})) {internal} }} "
+            "GROUP BY ?e ?p ?o"
         )
         for row in result:
-            event, graph, predicate = row["e"], row["g"], row["p"]
+            event, predicate, value, count = row["e"], row["p"], row["o"], row["n"]
             assert isinstance(event, NamedNode) and isinstance(predicate, NamedNode)
-            assert isinstance(graph, NamedNode)
-            facts = out.setdefault(event.value, {}).setdefault(graph.value, EventFacts())
-            facts.add(Triple(event, predicate, row["o"]))
-    return out
+            assert isinstance(count, RdfLiteral) and value is not None
+            stated[(event.value, predicate, value)] = int(count.value)
+    in_held: dict[tuple[str, NamedNode, _Object], int] = {}
+    if held and stated:
+        # VALUES, not each_graph: only a sole writer's store (an embedded one) comes here, and
+        # Oxigraph picks the graphs from the values.
+        graphs = " ".join(f"<{g}>" for g in held)
+        result = summary.select(
+            f"SELECT ?e ?p ?o (COUNT(DISTINCT ?g) AS ?n) WHERE {{ VALUES ?g {{ {graphs} }} "
+            f"GRAPH ?g {{ ?e ?p ?o }} FILTER (?p IN ({touching})) }} GROUP BY ?e ?p ?o"
+        )
+        for row in result:
+            event, predicate, value, count = row["e"], row["p"], row["o"], row["n"]
+            if isinstance(event, NamedNode) and isinstance(count, RdfLiteral):
+                assert isinstance(predicate, NamedNode) and value is not None
+                in_held[(event.value, predicate, value)] = int(count.value)
+    before: dict[str, EventFacts] = {}
+    kept: dict[str, EventFacts] = {}
+    for (event, predicate, value), count in stated.items():
+        triple = Triple(NamedNode(event), predicate, value)
+        before.setdefault(event, EventFacts()).add(triple)
+        if count > in_held.get((event, predicate, value), 0):
+            kept.setdefault(event, EventFacts()).add(triple)
+    return before, kept
 
 
 def _stored(summary: SummaryGraph, nodes: Sequence[str]) -> dict[str, _Node]:
