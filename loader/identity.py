@@ -167,10 +167,56 @@ class Identities:
         #: the event groups these identities computed: all of them, or those :meth:`updated`
         #: changed (an empty set for a group no report is in any more)
         self.event_groups: dict[GroupKey, set[EventMention]] = {}
+        self._assign_events(self._grouped(events))
+
+    @classmethod
+    def restored(
+        cls,
+        keys: Mapping[Mention, str],
+        curations: Iterable[Curation],
+        *,
+        minter: IriMinter,
+        events: Iterable[EventMention],
+        nodes: Mapping[EventMention, tuple[str, ...]],
+    ) -> Identities:
+        """The identities that ``Identities(mentions, curations, minter=minter,
+        events=events)`` computed once, given back: ``keys`` of every mention and the node
+        time keys ``nodes`` of the reports whose node is not their own. The claims file keeps
+        them (loader/claims_cache.py): deciding every event group again took 2.3 s of the
+        8.9 s a process spent reading the 100k store's claims."""
+        restored = cls.__new__(cls)
+        restored._keys = dict(keys)
+        restored._curations = tuple(sorted(set(curations)))
+        restored._prefix = minter.ids()
+        restored._minter = minter
+        restored.base = None
+        restored.recomputed = frozenset()
+        restored.recomputed_events = frozenset()
+        restored._events = {}
+        restored.event_groups = restored._grouped(events)
+        for members in restored.event_groups.values():
+            restored._events.update((report, report.time_key) for report in members)
+        restored._events.update(nodes)
+        return restored
+
+    def _grouped(self, events: Iterable[EventMention]) -> dict[GroupKey, set[EventMention]]:
+        """``events`` by :meth:`group`, computed once per type and list of participants: the
+        reports of one event share one list (400,773 reports and 64,680 lists at 100k).
+        Lists are told apart by identity, as hashing a tuple of tuples walks it every time;
+        each is held by its reports for as long as this runs."""
+        keys: dict[tuple[str, int], GroupKey] = {}
         groups: dict[GroupKey, set[EventMention]] = defaultdict(set)
         for report in events:
-            groups[self.group(report)].add(report)
-        self._assign_events(groups)
+            said = (report.type, id(report.participants))
+            key = keys.get(said)
+            if key is None:
+                key = keys[said] = self.group(report)
+            groups[key].add(report)
+        return dict(groups)
+
+    def event_nodes(self) -> dict[EventMention, tuple[str, ...]]:
+        """The node time key of each report whose node is not its own (:meth:`restored`)."""
+        return {r: node for r, node in self._events.items() if node != r.time_key}
 
     def _assign(self, mentions_: Iterable[Mention]) -> None:
         by_kind: dict[str, set[Mention]] = defaultdict(set)

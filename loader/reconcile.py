@@ -29,7 +29,14 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from pyoxigraph import Literal, NamedNode, QuerySolutions, Triple
 
-from diplograph.loader.claims_cache import ClaimsCache, StoredClaims, facts_sha1, fingerprint_of
+from diplograph.loader.claims_cache import (
+    ClaimsCache,
+    StoredClaims,
+    StoredIdentities,
+    facts_sha1,
+    fingerprint_of,
+    identities_key,
+)
 from diplograph.loader.curation import Curation, curations
 from diplograph.loader.facts import FactsDocument
 from diplograph.loader.identity import GroupKey, Identities, MentionIndex
@@ -110,8 +117,10 @@ class Reconciler:
         #: documents they are (loader/claims_cache.py); None when not known (nothing to save)
         self._fingerprint: int | None = None
         self._documents = 0
-        #: the fingerprint of the claims file as last read or written
+        #: the fingerprint of the claims file as last read or written, and the key of the
+        #: identities it holds (None: none)
         self._saved: int | None = None
+        self._saved_identities: str | None = None
         #: the store's generation this reconciler is in step with (None: not read yet)
         self._generation: int | None = None
 
@@ -144,7 +153,20 @@ class Reconciler:
             if cache is not None:
                 self._fingerprint, self._documents = fingerprint_of(hashes)
         records = curations(self.store, self.minter.curation_graph())
-        self._current = Identities(self._index, records, minter=self.minter, events=self._reports)
+        kept = None if restored is None else restored.identities
+        if kept is not None and kept.key == identities_key(records, self.minter.ids()):
+            self._current = Identities.restored(
+                kept.keys,
+                records,
+                minter=self.minter,
+                events=self._reports,
+                nodes=kept.nodes,
+            )
+            self._saved_identities = kept.key
+        else:
+            self._current = Identities(
+                self._index, records, minter=self.minter, events=self._reports
+            )
         self._groups = dict(self._current.event_groups)
 
     def _kept_facts(self, what: str, graphs: Sequence[str] | None = None) -> list[tuple[str, str]]:
@@ -355,16 +377,23 @@ class Reconciler:
         self._documents += came - gone
 
     def save(self) -> None:
-        """Leave the claims held in the store's claims file for the next process
-        (loader/claims_cache.py), unless the file holds them already or the store has none."""
-        if self._fingerprint is None or self._fingerprint == self._saved:
+        """Leave the claims held, with their identities, in the store's claims file for the
+        next process (loader/claims_cache.py), unless the file holds them already or the store
+        has none."""
+        if self._fingerprint is None or self._current is None:
+            return
+        current = self._current
+        key = identities_key(current.curations(), self.minter.ids())
+        # A curation changes the identities, not the kept facts: the file is written again.
+        if self._fingerprint == self._saved and key == self._saved_identities:
             return
         cache = ClaimsCache.of(self.store)
         if cache is None:
             return
-        held = StoredClaims(self._graphs_of, self._reports)
+        identities = StoredIdentities(key, current.keys(), current.event_nodes())
+        held = StoredClaims(self._graphs_of, self._reports, identities)
         cache.write(self._fingerprint, self._documents, held)
-        self._saved = self._fingerprint
+        self._saved, self._saved_identities = self._fingerprint, key
 
 
 def keep_claims(store: Store) -> None:

@@ -17,9 +17,11 @@ from fastapi.testclient import TestClient
 from bench.generate import generate
 from diplograph.api.app import create_app
 from diplograph.graph import Graph
-from diplograph.loader import claims_cache, reconcile
+from diplograph.loader import claims_cache, identity, reconcile
 from diplograph.loader.claims_cache import CACHE_NAME
 from diplograph.loader.config import load_settings
+from diplograph.loader.curation import DIFFERENT, Curation
+from diplograph.loader.curation import change as curation_change
 from diplograph.loader.iris import IriMinter
 from diplograph.loader.namespaces import DEFAULT_BASE_IRI
 from diplograph.loader.ontology import superclass_closure
@@ -36,7 +38,12 @@ DOCUMENTS = list(generate(60, seed=5))
 def person(doc_id: str, **entity: Any) -> dict[str, Any]:
     """A document in which one person makes a statement."""
     return {
-        "document": {"id": doc_id, "source": f"https://example.org/{doc_id}"},
+        "format_version": "1.0",
+        "document": {
+            "id": doc_id,
+            "url": f"https://example.org/{doc_id}",
+            "published": "2023-10-15",
+        },
         "extraction": {"tool": "test", "version": "1", "time": "2023-10-15T08:00:00Z"},
         "entities": [{"id": "p", "type": "Person", **entity}],
         "facts": [
@@ -73,6 +80,21 @@ def parsed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+@pytest.fixture
+def decided(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many event groups (or parts of one) reconcilers decided (none when the file gave
+    the identities back)."""
+    calls: list[int] = []
+    real = identity.anchors
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(identity, "anchors", counted)
+    return calls
+
+
 def held(path: Path) -> dict[str, Any]:
     """What a reconciler of the store at ``path`` holds, read the way it reads it now."""
     store = EmbeddedStore(path)
@@ -85,6 +107,7 @@ def held(path: Path) -> dict[str, Any]:
             "reports": reports,
             "keys": dict(current.keys()),
             "events": {r: (current.group(r), current.event_time(r)) for r in reports},
+            "groups": {key: set(members) for key, members in reconciler._groups.items()},
         }
     finally:
         store.close()
@@ -100,15 +123,42 @@ def from_the_store(path: Path) -> dict[str, Any]:
 
 
 def test_closing_a_store_leaves_the_claims_the_next_process_reads(
-    path: Path, parsed: list[int]
+    path: Path, parsed: list[int], decided: list[int]
 ) -> None:
     with open_graph(path) as graph:
         graph.load(DOCUMENTS)
     assert (path / CACHE_NAME).is_file()
     parsed.clear()
+    decided.clear()
     read = held(path)
     assert parsed == []  # the file, not the documents
+    assert decided == []  # and the identities it keeps, not every event group decided again
     assert read["reports"] and read["keys"]
+    assert read == from_the_store(path)
+    assert decided  # reading the documents decides the groups
+
+
+def test_identities_kept_for_other_curations_are_decided_again(
+    path: Path, parsed: list[int], decided: list[int]
+) -> None:
+    with open_graph(path) as graph:
+        graph.load(person("by-name", name="Ana Lind"))
+        graph.load(person("q100", name="Ana Lind", wikidata="Q100"))
+    before = held(path)
+    # A curation written around the loader changes no kept facts, so the claims still hold;
+    # the identities, which the statement changes, do not.
+    apart = Curation.of(DIFFERENT, MINTER.ids() + "person/Q100", MINTER.ids() + "person/ana-lind")
+    store = EmbeddedStore(path)
+    try:
+        store.commit([curation_change(MINTER.curation_graph(), [apart])])
+    finally:
+        store.close()
+    parsed.clear()
+    decided.clear()
+    read = held(path)
+    assert parsed == []
+    assert decided
+    assert read["keys"] != before["keys"]
     assert read == from_the_store(path)
 
 
@@ -119,13 +169,29 @@ def test_claims_kept_in_step_through_replacements_remappings_and_retractions_are
         graph.load(DOCUMENTS[:40])
         graph.load(person("by-name", name="Ana Lind"))
         # the name joins the identified person: "by-name" is mapped again in the same commit
-        graph.load(person("with-id", name="Ana Lind", wikidata="Q100"))
+        joined = graph.load(person("with-id", name="Ana Lind", wikidata="Q100"))
+        assert joined.documents_remapped == 1
         graph.load({**DOCUMENTS[3], "facts": DOCUMENTS[3]["facts"][:2]})  # other content
         graph.retract(DOCUMENTS[7]["document"]["id"])
         graph.load(DOCUMENTS[40:])
     parsed.clear()
     read = held(path)
     assert parsed == []
+    assert read == from_the_store(path)
+
+
+def test_a_curation_through_the_loader_leaves_the_identities_it_gave(
+    path: Path, parsed: list[int], decided: list[int]
+) -> None:
+    with open_graph(path) as graph:
+        graph.load(person("by-name", name="Ana Lind"))
+        graph.load(person("q100", name="Ana Lind", wikidata="Q100"))
+    with open_graph(path) as graph:  # the kept facts do not change: the identities do
+        graph.curate(DIFFERENT, MINTER.ids() + "person/Q100", MINTER.ids() + "person/ana-lind")
+    parsed.clear()
+    decided.clear()
+    read = held(path)
+    assert parsed == [] and decided == []
     assert read == from_the_store(path)
 
 
