@@ -96,6 +96,8 @@ def anchors(
     # the node of each report placed so far, by its position in ``dated``: the inner loop
     # reads it by index, since hashing a report (a tree of tuples) there dominated the time
     node_at: list[tuple[str, ...]] = []
+    # the first instants of the spans of each node's reports placed so far, sorted
+    members: dict[tuple[str, ...], list[dt.datetime]] = {}
     for i, (span, report) in enumerate(dated):
         where = place(report)
         low = bisect.bisect_left(starts, (span[0], -1))
@@ -117,12 +119,22 @@ def anchors(
                 found.add(candidate)
                 if len(found) > 1:
                     break
+                # When every report starting within the span is of this node, there is no
+                # second one: a node that many reports joined fills a wide report's span, and
+                # stepping past its reports one by one was four fifths of the time of the
+                # large runs at 100k documents (9.7 million steps for 28,169 reports).
+                own = members[candidate]
+                if bisect.bisect_left(own, span[1]) - bisect.bisect_left(own, span[0]) == (
+                    high - low
+                ):
+                    break
         node = report.time_key
         if len(found) == 1 and report.document not in documents.get(next(iter(found)), set()):
             node = found.pop()
         result[report] = node
         node_at.append(node)
         bisect.insort(starts, (span[0], i))
+        bisect.insort(members.setdefault(node, []), span[0])
         documents.setdefault(node, set()).add(report.document)
         if where is not None:
             places.setdefault(node, set()).add(where)
