@@ -138,16 +138,26 @@ def test_closing_a_store_leaves_the_claims_the_next_process_reads(
     assert decided  # reading the documents decides the groups
 
 
-def test_identities_kept_for_other_curations_are_decided_again(
-    path: Path, parsed: list[int], decided: list[int]
-) -> None:
+#: The nodes a person named in one document and identified in another would be, apart.
+TWO_WAYS = (MINTER.ids() + "person/Q100", MINTER.ids() + "person/ana-lind")
+
+
+def one_person_two_ways(path: Path) -> None:
+    """Load a person by name, then by name and Wikidata id: one node, until a curator says
+    the two are different."""
     with open_graph(path) as graph:
         graph.load(person("by-name", name="Ana Lind"))
         graph.load(person("q100", name="Ana Lind", wikidata="Q100"))
+
+
+def test_identities_kept_for_other_curations_are_decided_again(
+    path: Path, parsed: list[int], decided: list[int]
+) -> None:
+    one_person_two_ways(path)
     before = held(path)
     # A curation written around the loader changes no kept facts, so the claims still hold;
     # the identities, which the statement changes, do not.
-    apart = Curation.of(DIFFERENT, MINTER.ids() + "person/Q100", MINTER.ids() + "person/ana-lind")
+    apart = Curation.of(DIFFERENT, *TWO_WAYS)
     store = EmbeddedStore(path)
     try:
         store.commit([curation_change(MINTER.curation_graph(), [apart])])
@@ -183,11 +193,9 @@ def test_claims_kept_in_step_through_replacements_remappings_and_retractions_are
 def test_a_curation_through_the_loader_leaves_the_identities_it_gave(
     path: Path, parsed: list[int], decided: list[int]
 ) -> None:
-    with open_graph(path) as graph:
-        graph.load(person("by-name", name="Ana Lind"))
-        graph.load(person("q100", name="Ana Lind", wikidata="Q100"))
+    one_person_two_ways(path)
     with open_graph(path) as graph:  # the kept facts do not change: the identities do
-        graph.curate(DIFFERENT, MINTER.ids() + "person/Q100", MINTER.ids() + "person/ana-lind")
+        graph.curate(DIFFERENT, *TWO_WAYS)
     parsed.clear()
     decided.clear()
     read = held(path)

@@ -14,6 +14,7 @@ import copy
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from pyoxigraph import Literal, NamedNode, Triple
@@ -47,6 +48,17 @@ def documents() -> Iterator[SourceRecord]:
         yield parse_document(again, source="restated", line=k + 1)
 
 
+@contextmanager
+def on_virtuoso(virtuoso: Virtuoso, base: str) -> Iterator[Store]:
+    """A store of the shared Virtuoso, whose graphs under ``base`` go when the test ends."""
+    remote = virtuoso.store()
+    try:
+        yield remote
+    finally:
+        remote.commit([GraphChange(g, None) for g in remote.graph_names() if g.startswith(base)])
+        remote.close()
+
+
 def ours(found: list[Conflict], base: str) -> list[Conflict]:
     """The findings about this test's nodes (the shared Virtuoso holds other tests' data)."""
     return sorted((c for c in found if c.node.startswith(base)), key=repr)
@@ -64,16 +76,12 @@ def test_on_virtuoso_the_conflicts_of_restated_reports_are_the_embedded_stores(
     expected = ours(find_conflicts(embedded), base)
     embedded.close()
     settings = virtuoso.settings(base_iri=base)
-    remote = virtuoso.store()
-    try:
+    with on_virtuoso(virtuoso, base) as remote:
         report = Loader(remote, settings).load(documents())
         assert report.documents_rejected == 0
         found = ours(find_conflicts(remote), base)
         assert {c.kind for c in expected} == {HOLDERS, VALUES, CANDIDATE}
         assert found == expected
-    finally:
-        remote.commit([GraphChange(g, None) for g in remote.graph_names() if g.startswith(base)])
-        remote.close()
 
 
 def places(base: str) -> list[GraphChange]:
@@ -121,13 +129,9 @@ def test_on_virtuoso_a_place_and_the_places_it_lies_in_are_no_conflict(
     with EmbeddedStore(None) as embedded:
         embedded.commit(places(base))
         assert place_conflicts(embedded, base) == expected
-    remote = virtuoso.store()
-    try:
+    with on_virtuoso(virtuoso, base) as remote:
         remote.commit(places(base))
         assert place_conflicts(remote, base) == expected
-    finally:
-        remote.commit([GraphChange(g, None) for g in remote.graph_names() if g.startswith(base)])
-        remote.close()
 
 
 @pytest.mark.slow
@@ -158,13 +162,9 @@ def test_on_virtuoso_the_same_events_asked_by_node_are_the_embedded_stores(
     expected = {node: find_conflicts(embedded, nodes=[node]) for node in nodes}
     embedded.close()
     assert [len(found) for found in expected.values()] == [1, 1, 1]
-    remote = virtuoso.store()
-    try:
+    with on_virtuoso(virtuoso, base) as remote:
         Loader(remote, virtuoso.settings(base_iri=base)).load(iter(records))
         assert {node: find_conflicts(remote, nodes=[node]) for node in nodes} == expected
-    finally:
-        remote.commit([GraphChange(g, None) for g in remote.graph_names() if g.startswith(base)])
-        remote.close()
 
 
 @pytest.mark.slow
@@ -188,10 +188,6 @@ def test_on_virtuoso_each_node_asked_alone_has_the_embedded_stores_findings(
     expected = {node: find_conflicts(embedded, nodes=[node]) for node in nodes}
     embedded.close()
     assert len(nodes) > 100 and any(expected.values())
-    remote = virtuoso.store()
-    try:
+    with on_virtuoso(virtuoso, base) as remote:
         Loader(remote, virtuoso.settings(base_iri=base)).load(documents())
         assert {node: find_conflicts(remote, nodes=[node]) for node in nodes} == expected
-    finally:
-        remote.commit([GraphChange(g, None) for g in remote.graph_names() if g.startswith(base)])
-        remote.close()
