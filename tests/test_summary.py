@@ -366,6 +366,38 @@ def test_the_additive_shortcut_and_the_general_upkeep_write_the_same_summary(
         assert_exact(each, settings)
 
 
+def test_a_new_graph_that_adds_to_a_stored_event_without_typing_it_keeps_the_summary_exact(
+    settings: Settings,
+) -> None:
+    """The shortcut reads the stored facts of the nodes that are events in the store, not only
+    of those the new triples type: a graph that gives a stored event one more participant and
+    source, and nothing else, changes its pairs and its source count."""
+    stores = [EmbeddedStore(None), EmbeddedStore(None)]
+    for each in stores:
+        Loader(each, settings).load([record(d) for d in DOCS[:15]])
+    result = stores[0].query(
+        f"SELECT ?e WHERE {{ ?e a <{DIP}Event> ; <{DIP}hasParticipant> ?p }} ORDER BY ?e LIMIT 1"
+    )
+    assert isinstance(result, QuerySolutions)
+    event = next(iter(result))["e"]
+    graph = NamedNode(IriMinter(settings.base_iri).document("an-addition"))
+    triples = [
+        Triple(event, NamedNode(DIP + "hasParticipant"), NamedNode("http://example.org/newcomer")),
+        Triple(event, NamedNode(PROV + "wasDerivedFrom"), graph),
+    ]
+    changes = [GraphChange(graph.value, triples)]
+    shortcut, general = (Summary(s, settings.base_iri) for s in stores)
+    operations = shortcut.additive(changes)
+    assert operations is not None
+    stores[0].commit(changes, before=operations[0], after=operations[1])
+    before, after = general.incremental(changes)
+    stores[1].commit(changes, before=before, after=after)
+    summary = IriMinter(settings.base_iri).summary_graph()
+    assert stores[0].graph_triples(summary) == stores[1].graph_triples(summary)
+    for each in stores:
+        assert_exact(each, settings)
+
+
 def loader_triples(settings: Settings, doc: dict[str, Any]) -> list[Triple]:
     """The triples the loader would write for ``doc``."""
     from diplograph.loader.mapping import map_document

@@ -98,9 +98,14 @@ def additive(
                     facts = new[t.subject] = EventFacts()
                 facts.add(t)
     keyed = [p for p in TOUCHING if p != SOURCE]
-    old = _facts_in_store(summary, list(new), keyed)
+    # Only events have keys: the stored facts of the nodes that are one, in the store or in the
+    # new triples (a tenth of the subjects of a batch at 100k documents: its persons, states,
+    # attestations and holdings are the rest; their facts took 0.22 s a batch, 0.05 s now).
+    events = sorted(
+        {*_stored_events(summary, list(new)), *(e for e, f in new.items() if f.is_event)}
+    )
+    old = _facts_in_store(summary, events, keyed)
     # The sources of events only: other nodes (a post holding many documents state) have many.
-    events = [e for e, f in new.items() if f.is_event or (e in old and old[e].is_event)]
     for event, facts in _facts_in_store(summary, events, [SOURCE]).items():
         old.setdefault(event, EventFacts()).sources |= facts.sources
     minter = summary.minter
@@ -346,6 +351,14 @@ def _facts_in_store(
             known = facts[event] = EventFacts()
         known.add(Triple(event, predicate, value))
     return facts
+
+
+def _stored_events(summary: SummaryGraph, nodes: Sequence[NamedNode]) -> list[NamedNode]:
+    """Those of ``nodes`` that the store types ``dip:Event``."""
+    head = "SELECT ?e WHERE { VALUES ?e { "
+    tail = f" }} ?e a <{DIP}Event> }}"
+    found = _rows_for(summary, head, tail, [str(n) for n in nodes], union=True)
+    return [row["e"] for row in found if isinstance(row["e"], NamedNode)]
 
 
 def _stored_counts(summary: SummaryGraph, nodes: Sequence[str]) -> dict[str, RdfLiteral]:
