@@ -37,6 +37,7 @@ from tests.test_summary import (
     TOKEN,
     Counts,
     assert_exact,
+    kept_alike,
     loader_triples,
     record,
 )
@@ -204,16 +205,9 @@ def test_the_precomputed_and_the_in_transaction_upkeep_write_the_same_summary(
         GraphChange(minter.document(DOCS[i]["document"]["id"]), loader_triples(settings, d))
         for i, d in enumerate(DOCS[20:25])
     ] + [GraphChange(minter.document(DOCS[5]["document"]["id"]), [])]
-    precomputed, in_transaction = (Summary(s, settings.base_iri) for s in stores)
-    operations = precomputed.precomputed(changes)
+    operations = Summary(stores[0], settings.base_iri).precomputed(changes)
     assert operations is not None
-    stores[0].commit(changes, before=operations[0], after=operations[1])
-    before, after = in_transaction.incremental(changes)
-    stores[1].commit(changes, before=before, after=after)
-    graph = minter.summary_graph()
-    assert stores[0].graph_triples(graph) == stores[1].graph_triples(graph)
-    for each in stores:
-        assert_exact(each, settings)
+    kept_alike(stores, changes, operations, settings)
 
 
 def test_a_store_others_may_write_to_is_not_kept_before_the_transaction(
