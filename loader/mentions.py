@@ -12,6 +12,7 @@ and its time as the document gives it.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, NamedTuple, TypeVar
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+_V = TypeVar("_V", bound=tuple[Any, ...])
 
 #: The scheme of Wikidata ids among a mention's identifiers.
 WIKIDATA = "wikidata"
@@ -336,13 +338,20 @@ def _claims(
         if f.type == "PostHolding" or f.type in SITUATION_TYPES:
             continue
         reports[f.id] = EventMention(
-            f.type,
-            tuple(sorted((role, refs[entity]) for entity, role in f.participants)),
+            sys.intern(f.type),
+            _shared(tuple(sorted((role, refs[entity]) for entity, role in f.participants))),
             refs[f.place] if f.place else None,
-            f.time_key,
+            _shared(f.time_key),
             document_id,
         )
     return Claims(frozenset(mentions_), frozenset(reports.values()), refs, reports)
+
+
+@functools.lru_cache(maxsize=65536)
+def _shared(value: _V) -> _V:
+    # One object for equal participant lists and time keys of reports: the reports of one
+    # event share them, and a store's reports are all held in memory (loader/reconcile.py).
+    return value
 
 
 @functools.lru_cache(maxsize=65536)

@@ -22,6 +22,7 @@ from diplograph.loader.curation import Curation
 from diplograph.loader.facts import parse_document
 from diplograph.loader.identity import Identities, Mention, MentionIndex
 from diplograph.loader.iris import IriMinter
+from diplograph.loader.mentions import EventMention, Ref
 from diplograph.loader.namespaces import DEFAULT_BASE_IRI
 from diplograph.loader.pipeline import Loader, retract
 from diplograph.loader.report import LoadReport
@@ -161,6 +162,19 @@ def test_identities_are_a_function_of_the_set_of_mentions() -> None:
     assert Identities([ana_id, ana]).key(ana) == "Q100"
     assert Identities([ana]).key(ana) == "ana-lind"
     assert Identities.alone().key(ana_id) == "Q100"
+
+
+def test_a_report_whose_participant_moved_is_moved_between_identities_computed_afresh() -> None:
+    # Its node keeps its own time key: only its group (its participants' nodes) tells.
+    ana = Mention("person", ("ana-lind",))
+    ana_id = Mention("person", ("ana-lind",), ("wikidata:Q100",))
+    meeting = EventMention(
+        "Meeting", (("party", Ref(mention=ana)),), None, ("2023-11-15", "", ""), "d"
+    )
+    before = Identities([ana], events=[meeting])
+    after = Identities([ana, ana_id], events=[meeting])
+    assert after.moved_events(before) == {meeting}
+    assert after.moved_events(Identities([ana, ana_id], events=[meeting])) == set()
 
 
 # -- any order, and retraction ---------------------------------------------------------------
