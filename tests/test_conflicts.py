@@ -473,6 +473,31 @@ def test_a_month_and_two_days_in_it_are_candidates_and_an_undated_report_is_not_
     assert [len(c.values) for c in found] == [3]
 
 
+def test_runs_of_overlapping_reports_months_apart_are_two_findings() -> None:
+    # One pair of participants meets often; only reports whose times chain together may be
+    # one event.
+    docs = [
+        meeting_report("month", {"start": "2023-11"}),
+        meeting_report("day", {"start": "2023-11-15"}),
+        meeting_report("other-day", {"start": "2023-11-16"}),
+        meeting_report("spring", {"earliest": "2024-03-01", "latest": "2024-04-30"}),
+        meeting_report("march", {"start": "2024-03-10"}),
+        meeting_report("april", {"start": "2024-04-20"}),
+    ]
+    with open_graph() as graph:
+        graph.load(docs)
+        whole = of_kind(graph.check(), SAME_EVENT)
+        assert sorted(sorted(v.detail for v in c.values) for c in whole) == [
+            ["2023-11", "2023-11-15", "2023-11-16"],
+            ["2024-03-01 to 2024-04-30", "2024-03-10", "2024-04-20"],
+        ]
+        [march] = [v.value for c in whole for v in c.values if v.detail == "2024-03-10"]
+        asked = of_kind(graph.check(node=march), SAME_EVENT)
+        assert [c.to_dict() for c in asked] == [
+            c.to_dict() for c in whole if march in {v.value for v in c.values}
+        ]
+
+
 def with_a_third_participant(doc: dict[str, Any]) -> dict[str, Any]:
     """``doc`` with a third person at its meeting."""
     doc["entities"].append({"id": "cy", "type": "Person", "name": "Cy Envoy"})
