@@ -420,7 +420,7 @@ def test_a_graph_checks_documents_by_id() -> None:
 
 def meeting_report(document_id: str, time: dict[str, str] | None) -> dict[str, Any]:
     """The golden case's meeting, as another document reports it (at ``time``)."""
-    doc = json.loads((DATA / "mapping" / "meeting" / "facts.json").read_text())
+    doc: dict[str, Any] = json.loads((DATA / "mapping" / "meeting" / "facts.json").read_text())
     doc["document"]["id"] = document_id
     meeting = next(f for f in doc["facts"] if f["id"] == "meeting")
     meeting.pop("time", None)
@@ -444,7 +444,7 @@ def test_a_vague_report_two_precise_reports_fit_is_a_candidate_of_both() -> None
         meeting_report("vague", {"earliest": "2023-11-01", "latest": "2023-11-30"}),
     )
     assert len(found) == 1
-    assert sorted(v.detail for v in found[0].values) == [
+    assert sorted(v.detail or "" for v in found[0].values) == [
         "2023-11-01 to 2023-11-30",
         "2023-11-15",
         "2023-11-20",
@@ -487,7 +487,7 @@ def test_runs_of_overlapping_reports_months_apart_are_two_findings() -> None:
     with open_graph() as graph:
         graph.load(docs)
         whole = of_kind(graph.check(), SAME_EVENT)
-        assert sorted(sorted(v.detail for v in c.values) for c in whole) == [
+        assert sorted(sorted(v.detail or "" for v in c.values) for c in whole) == [
             ["2023-11", "2023-11-15", "2023-11-16"],
             ["2024-03-01 to 2024-04-30", "2024-03-10", "2024-04-20"],
         ]
