@@ -55,11 +55,18 @@ def candidate_same_events(store: Store, nodes: Iterable[str] | None = None) -> l
     """Groups of event nodes that may be one event (all, or those with one of ``nodes``), each
     node with the documents that report it and their confidence."""
     wanted = None if nodes is None else sorted(set(nodes))
-    participants: dict[str, set[str]] = {}
+    participants: dict[str, frozenset[str]] = {}
     if wanted is None:
+        # Every event of the store (289,648 at 100k documents): read into lists (the rows are
+        # distinct), then one frozenset for each set of participants (56,062)
+        listed: dict[str, list[str]] = {}
         events = store.data_pattern("?e ?p", "?e a dip:Event ; dip:hasParticipant ?p .")
         for row in rows(store, _PARTICIPANTS.format(events=events)):
-            participants.setdefault(row["e"], set()).add(row["p"])
+            listed.setdefault(row["e"], []).append(row["p"])
+        shared: dict[frozenset[str], frozenset[str]] = {}
+        while listed:
+            event, said = listed.popitem()
+            participants[event] = shared.setdefault(frozenset(said), frozenset(said))
     else:
         participants = _sharing_a_set(store, wanted)
     # Only events that share their participants with another (and, when nodes are asked for,
@@ -67,7 +74,7 @@ def candidate_same_events(store: Store, nodes: Iterable[str] | None = None) -> l
     # are not read.
     by_set: dict[frozenset[str], list[str]] = {}
     for event, who in participants.items():
-        by_set.setdefault(frozenset(who), []).append(event)
+        by_set.setdefault(who, []).append(event)
     asked = None if wanted is None else set(wanted)
     candidates = [
         e
@@ -86,7 +93,7 @@ def candidate_same_events(store: Store, nodes: Iterable[str] | None = None) -> l
     timed = [e for e in candidates if e in spans]
     by_participants: dict[frozenset[str], list[str]] = {}
     for event in timed:
-        by_participants.setdefault(frozenset(participants[event]), []).append(event)
+        by_participants.setdefault(participants[event], []).append(event)
     pairs = [pair for members in by_participants.values() for pair in _overlapping(members, spans)]
     # A finding is a run of events joined by overlapping pairs (_runs): dropping events of
     # other types, with other participants besides, or settled by a curator splits runs and
@@ -103,7 +110,7 @@ def candidate_same_events(store: Store, nodes: Iterable[str] | None = None) -> l
             types.setdefault(row["e"], set()).add(row["t"])
     groups: dict[tuple[frozenset[str], frozenset[str]], list[str]] = {}
     for event in sorted(paired):
-        same = (frozenset(types.get(event, ())), frozenset(participants[event]))
+        same = (frozenset(types.get(event, ())), participants[event])
         groups.setdefault(same, []).append(event)
     found: list[list[str]] = []
     settled = settled_pairs(store, {e for m in groups.values() if len(m) > 1 for e in m})
@@ -146,7 +153,7 @@ def _times(store: Store, events: list[str], *, whole: bool) -> dict[str, dict[st
     return times
 
 
-def _sharing_a_set(store: Store, wanted: list[str]) -> dict[str, set[str]]:
+def _sharing_a_set(store: Store, wanted: list[str]) -> dict[str, frozenset[str]]:
     """The events that can be in a group with an event among ``wanted`` (that event
     included): those with every participant of a wanted event and no other participant of a
     wanted event, each with those participants. An event may have others besides
@@ -175,10 +182,12 @@ def _sharing_a_set(store: Store, wanted: list[str]) -> dict[str, set[str]]:
         )
         for row in rows(store, f"SELECT ?p ?e WHERE {{ {pattern} }}"):
             having.setdefault(row["e"], set()).add(row["p"])
-    return {e: who for e, who in having.items() if frozenset(who) in sets}
+    return {e: frozen for e, who in having.items() if (frozen := frozenset(who)) in sets}
 
 
-def _exactly(store: Store, participants: dict[str, set[str]], events: Iterable[str]) -> set[str]:
+def _exactly(
+    store: Store, participants: dict[str, frozenset[str]], events: Iterable[str]
+) -> set[str]:
     """Those of ``events`` (typed ``dip:Event``) whose participants are ``participants`` gives
     them and no other: counted, not read."""
     exact: set[str] = set()
