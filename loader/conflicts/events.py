@@ -222,9 +222,9 @@ def _overlapping(members: list[str], spans: dict[str, Span]) -> Iterator[tuple[s
 
 def _runs(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
     """The events of ``pairs`` joined by chains of pairs, each run sorted: one finding each.
-    A finding of every event of a group in some pair named up to 178 reports of one pair of
-    participants at 100k documents, most of them years apart; a report "in November" and the
-    meetings of the 15th and the 20th it may be are one run."""
+    A finding of every event of a group in some pair named up to 1,650 reports of one pair of
+    participants in the 100k store, most of them years apart (the largest run: 107); a report
+    "in November" and the meetings of the 15th and the 20th it may be are one run."""
     parent: dict[str, str] = {}
 
     def root(event: str) -> str:
