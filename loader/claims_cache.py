@@ -270,6 +270,10 @@ def _decode(lines: Iterable[str]) -> StoredClaims:
     keys: dict[Mention, str] = {}
     nodes: dict[EventMention, tuple[str, ...]] = {}
     shared: dict[Any, Any] = {}
+
+    def one(value: Any) -> Any:
+        return shared.setdefault(value, value)
+
     for line in lines:
         table, rows = json.loads(line)
         if table == "mentions":
@@ -289,11 +293,11 @@ def _decode(lines: Iterable[str]) -> StoredClaims:
             # 88 MB of the 100k store's claims held in memory
             reports.extend(
                 EventMention(
-                    shared.setdefault(kind, kind),
+                    one(kind),
                     participants[who],
                     None if place < 0 else refs[place],
-                    shared.setdefault(tuple(time_key), tuple(time_key)),
-                    shared.setdefault(document, document),
+                    one(tuple(time_key)),
+                    one(document),
                 )
                 for kind, who, place, time_key, document in rows
             )

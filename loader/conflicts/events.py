@@ -94,11 +94,11 @@ def candidate_same_events(store: Store, nodes: Iterable[str] | None = None) -> l
     by_participants: dict[frozenset[str], list[str]] = {}
     for event in timed:
         by_participants.setdefault(participants[event], []).append(event)
-    pairs = [pair for members in by_participants.values() for pair in _overlapping(members, spans)]
+    near = [pair for members in by_participants.values() for pair in _overlapping(members, spans)]
     # A finding is a run of events joined by overlapping pairs (_runs): dropping events of
     # other types, with other participants besides, or settled by a curator splits runs and
     # never joins them, so a finding about a wanted event lies in a run here that has it.
-    paired = {e for run in _runs(pairs) if asked is None or not asked.isdisjoint(run) for e in run}
+    paired = {e for run in _runs(near) if asked is None or not asked.isdisjoint(run) for e in run}
     if wanted is not None:
         # Counting the participants of the events in a pair (21,015 of 66,081 candidates for
         # a 1k-document run at 100k documents) drops those with others besides: the groups
@@ -140,7 +140,7 @@ def _times(store: Store, events: list[str], *, whole: bool) -> dict[str, dict[st
     if not whole:
         for part in chunks(events):
             for row in rows(store, _TIMES.format(nodes=iri_list(part))):
-                for bound in ("start", "earliest", "latest"):
+                for bound, _ in _BOUNDS:
                     if bound in row:
                         times.setdefault(row["e"], {})[bound] = row[bound]
         return times
