@@ -16,11 +16,18 @@ from diplograph.loader.errors import StoreError
 from diplograph.loader.facts import parse_document
 from diplograph.loader.pipeline import Loader
 from diplograph.loader.store.embedded import EmbeddedStore
-from diplograph.loader.summary import Summary
+from diplograph.loader.summary import Summary, streamed
 from diplograph.loader.summary import rebuild as rebuild_module
 from tests.support.consistency import summary_is_exact
 
 DOCS: list[dict[str, Any]] = list(generate(30, seed=7))
+#: The first documents told again under other ids: events with two and three sources, which
+#: 30 generated documents do not have (the corroboration counts).
+AGAIN: list[dict[str, Any]] = [
+    {**doc, "document": {**doc["document"], "id": f"again-{n}-{i}"}}
+    for i, doc in enumerate(DOCS[:3])
+    for n in range(1 + i % 2)
+]
 
 
 @pytest.fixture
@@ -33,7 +40,7 @@ def store(settings: Settings) -> Iterator[EmbeddedStore]:
     """An on-disk store (each step is flushed to disk) holding the generated documents."""
     assert settings.store_path is not None
     the_store = EmbeddedStore(settings.store_path)
-    Loader(the_store, settings).load([parse_document(d) for d in DOCS])
+    Loader(the_store, settings).load([parse_document(d) for d in DOCS + AGAIN])
     yield the_store
     the_store.close()
 
@@ -42,6 +49,7 @@ def test_a_rebuild_in_steps_writes_what_one_transaction_writes(
     store: EmbeddedStore, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(rebuild_module, "DELETE_CHUNK", 7)  # several delete steps
+    monkeypatch.setattr(streamed, "WRITE_CHUNK", 3)  # several steps of each kind of count
     summary = Summary(store, settings.base_iri)
     summary.rebuild(in_steps=True)
     assert summary_is_exact(store, settings.base_iri)

@@ -40,6 +40,7 @@ __all__ = [
     "source_count",
     "source_counts",
     "source_node",
+    "source_pattern",
 ]
 
 #: The predicate whose objects are an event's source documents.
@@ -184,10 +185,17 @@ def source_counts(store: Store, minter: IriMinter, touched: str = "") -> str:
     node = minter.corroboration_count_sparql("STR(?e)")
     return (
         "{ SELECT ?e (COUNT(DISTINCT ?doc) AS ?count) WHERE { "
-        + store.data_pattern("?e", "?e a dip:Event", within=touched)
-        + store.data_pattern("?e ?doc", f"?e <{SOURCE}> ?doc", within=touched)
+        + source_pattern(store, touched)
         + "} GROUP BY ?e HAVING (COUNT(DISTINCT ?doc) > 1) } "
         f"BIND ({node} AS ?n) "
+    )
+
+
+def source_pattern(store: Store, touched: str = "") -> str:
+    """The pattern of an event ``?e`` derived from a document ``?doc``, each pair once;
+    ``touched`` as for :func:`pair_keys`."""
+    return store.data_pattern("?e", "?e a dip:Event", within=touched) + store.data_pattern(
+        "?e ?doc", f"?e <{SOURCE}> ?doc", within=touched
     )
 
 

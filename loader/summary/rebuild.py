@@ -12,7 +12,7 @@ again), so no reader is told a partial summary is current.
 from __future__ import annotations
 
 from diplograph.loader.store.base import Store
-from diplograph.loader.summary import top
+from diplograph.loader.summary import streamed, top
 from diplograph.loader.summary.graph import FORMAT, SummaryGraph, expand, integer
 from diplograph.loader.summary.keys import month_keys, pair_keys, source_counts
 from diplograph.loader.summary.ranks import rank_operations
@@ -41,7 +41,8 @@ def rebuild_in_steps(summary: SummaryGraph) -> None:
     The summary's nodes go, a chunk a transaction; each kind of count is written in a
     transaction of its own; the last transaction removes what is left of the old summary (its
     own node, with the mark) and writes the top list, the ranks, the type ranks and the quad
-    count."""
+    count. The interaction and corroboration counts are counted from streamed rows and written
+    in chunks (loader/summary/streamed.py), which holds a fraction of what their updates do."""
     store, g = summary.store, summary.term
     nodes = [
         row["n"].value
@@ -57,8 +58,9 @@ def rebuild_in_steps(summary: SummaryGraph) -> None:
             + f" }} WHERE {{ VALUES ?n {{ {values} }} GRAPH {g} {{ ?n ?p ?o }} }}"
         )
         _step(store, expand([delete]))
-    for operation in _count_operations(summary):
-        _step(store, expand([operation]))
+    _step(store, expand([_month_counts(summary)]))
+    for insert in streamed.count_writes(summary):
+        _step(store, [insert])
     own = f"{g} ?p ?o ."
     _step(
         store,
@@ -82,7 +84,6 @@ def _count_operations(summary: SummaryGraph) -> list[str]:
     """The interaction, month and corroboration counts, from the facts."""
     store, minter = summary.store, summary.minter
     pair_node, pair_where = pair_keys(store, minter)
-    month_node, month_where = month_keys(store, minter)
     return [
         "INSERT { "
         + summary.write(
@@ -94,15 +95,7 @@ def _count_operations(summary: SummaryGraph) -> list[str]:
         + " } GROUP BY ?a ?b } "
         + pair_node
         + " }",
-        "INSERT { "
-        + summary.write(
-            "?n a dip:EventCountByMonth ; dip:month ?m ; dip:eventType ?t ; dip:eventCount ?count ."
-        )
-        + " } WHERE { { SELECT ?m ?t (COUNT(DISTINCT ?e) AS ?count) WHERE { "
-        + month_where
-        + " } GROUP BY ?m ?t } "
-        + month_node
-        + " }",
+        _month_counts(summary),
         "INSERT { "
         + summary.write(
             "?n a dip:CorroborationCount ; dip:countedEvent ?e ; dip:documentCount ?count ."
@@ -111,6 +104,22 @@ def _count_operations(summary: SummaryGraph) -> list[str]:
         + source_counts(store, minter)
         + "}",
     ]
+
+
+def _month_counts(summary: SummaryGraph) -> str:
+    """The counts of events by month and type, from the facts."""
+    month_node, month_where = month_keys(summary.store, summary.minter)
+    return (
+        "INSERT { "
+        + summary.write(
+            "?n a dip:EventCountByMonth ; dip:month ?m ; dip:eventType ?t ; dip:eventCount ?count ."
+        )
+        + " } WHERE { { SELECT ?m ?t (COUNT(DISTINCT ?e) AS ?count) WHERE { "
+        + month_where
+        + " } GROUP BY ?m ?t } "
+        + month_node
+        + " }"
+    )
 
 
 def _finishing_operations(summary: SummaryGraph) -> list[str]:
