@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 
 from diplograph.loader.conflicts.holders import time_span
 from diplograph.loader.conflicts.model import SAME_EVENT, Conflict, Source, Value
-from diplograph.loader.conflicts.reads import DOCUMENT, chunks, iri_list, rows, select
+from diplograph.loader.conflicts.reads import DOCUMENT, Row, chunks, iri_list, rows, select
 from diplograph.loader.curation import settled_pairs
 from diplograph.loader.namespaces import DIP
 from diplograph.loader.store import Store
@@ -23,19 +23,24 @@ from diplograph.loader.store import Store
 __all__ = ["candidate_same_events"]
 
 Span = tuple[dt.datetime, dt.datetime]
+#: An event's start, earliest start and latest start (None where it has none).
+Time = tuple[str | None, str | None, str | None]
 
 # Every event's participants (or those of the events that share a wanted one's, as
 # _sharing_a_set reads them), then their types and times, in two reads rather than one cross
 # product of rows.
 # Each step reads distinct rows (Store.data_pattern): where the default graph is every graph's
 # quads, the plain patterns joined multiplied the rows by the documents stating each triple.
-_PARTICIPANTS = """SELECT DISTINCT ?e ?p WHERE {{ {events} }}"""
+# So no DISTINCT of its own: over the 456,255 rows of the 100k store, Oxigraph's DISTINCT held
+# 57 MB more for nothing.
+_PARTICIPANTS = """SELECT ?e ?p WHERE {{ {events} }}"""
 _TIMES = """SELECT ?e ?start ?earliest ?latest WHERE {{
   VALUES ?e {{ {nodes} }}
   {{ ?e dip:startDate ?start }}
   UNION {{ ?e dip:earliestStart ?earliest }}
   UNION {{ ?e dip:latestStart ?latest }}
 }}"""
+#: The three bounds of a :data:`Time`, in its order.
 _BOUNDS = (
     ("start", "dip:startDate"),
     ("earliest", "dip:earliestStart"),
@@ -85,7 +90,7 @@ def candidate_same_events(store: Store, nodes: Iterable[str] | None = None) -> l
     if not candidates:
         return []
     times = _times(store, candidates, whole=wanted is None)
-    spans = {e: _span(time) for e, time in times.items()}
+    spans = _spans(times)
     # Two events of one group of types and participants that overlap also overlap in their
     # group of participants: only the events of such a pair can be in a finding, so only their
     # types are read. At 30k documents, for a 1k-document run: 21,514 rows of times and 14,687
@@ -131,26 +136,55 @@ def candidate_same_events(store: Store, nodes: Iterable[str] | None = None) -> l
     ]
 
 
-def _times(store: Store, events: list[str], *, whole: bool) -> dict[str, dict[str, str]]:
-    """The start, earliest and latest start that ``events`` have (those with any). ``whole``:
-    read by a scan of each property rather than by chunks of events, for a check of the whole
-    store, where the candidates are most events (at 100k documents, 255,087 candidates: 7.3 s
-    in chunks, 2.4 s by scans)."""
-    times: dict[str, dict[str, str]] = {}
-    if not whole:
-        for part in chunks(events):
-            for row in rows(store, _TIMES.format(nodes=iri_list(part))):
-                for bound, _ in _BOUNDS:
-                    if bound in row:
-                        times.setdefault(row["e"], {})[bound] = row[bound]
-        return times
-    wanted = set(events)
-    for bound, term in _BOUNDS:
-        pattern = store.data_pattern("?e ?v", f"?e {term} ?v .")
-        for row in rows(store, f"SELECT ?e ?v WHERE {{ {pattern} }}"):
-            if row["e"] in wanted:
-                times.setdefault(row["e"], {})[bound] = row["v"]
+def _times(store: Store, events: list[str], *, whole: bool) -> dict[str, Time]:
+    """The times of those of ``events`` that have one. ``whole``: read by a scan of each
+    property rather than by chunks of events, for a check of the whole store, where the
+    candidates are most events (at 100k documents, 255,087 candidates: 7.3 s in chunks, 2.4 s
+    by scans).
+
+    Each event is keyed by its string in ``events``, and equal times are one tuple (17,177 of
+    them for the 255,087 candidates of the 100k store): a dict of bounds and a key string per
+    event held 117 MB there."""
+    own = {e: e for e in events}
+    bounds: dict[str, list[str | None]] = {}
+    for row in _time_rows(store, events, whole=whole):
+        event = own.get(row["e"])
+        if event is not None:
+            listed = bounds.setdefault(event, [None, None, None])
+            for index, (bound, _) in enumerate(_BOUNDS):
+                if bound in row:
+                    listed[index] = row[bound]
+    shared: dict[Time, Time] = {}
+    times: dict[str, Time] = {}
+    while bounds:
+        event, listed = bounds.popitem()
+        time: Time = (listed[0], listed[1], listed[2])
+        times[event] = shared.setdefault(time, time)
     return times
+
+
+def _time_rows(store: Store, events: list[str], *, whole: bool) -> Iterator[Row]:
+    """Rows of ``?e`` and one or more of its bounds (``?start``, ``?earliest``, ``?latest``):
+    of every event, a property at a time (``whole``), or of ``events``, by chunks."""
+    if whole:
+        for bound, term in _BOUNDS:
+            pattern = store.data_pattern(f"?e ?{bound}", f"?e {term} ?{bound} .")
+            yield from rows(store, f"SELECT ?e ?{bound} WHERE {{ {pattern} }}")
+    else:
+        for part in chunks(events):
+            yield from rows(store, _TIMES.format(nodes=iri_list(part)))
+
+
+def _spans(times: dict[str, Time]) -> dict[str, Span]:
+    """The span of each event's time (:func:`_span`), one object for equal times."""
+    computed: dict[Time, Span] = {}
+    spans: dict[str, Span] = {}
+    for event, time in times.items():
+        span = computed.get(time)
+        if span is None:
+            span = computed[time] = _span(time)
+        spans[event] = span
+    return spans
 
 
 def _sharing_a_set(store: Store, wanted: list[str]) -> dict[str, frozenset[str]]:
@@ -242,13 +276,14 @@ def _runs(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
     return [sorted(run) for run in runs.values()]
 
 
-def _span(time: dict[str, str]) -> Span:
+def _span(time: Time) -> Span:
     """The instants an event's time can denote, [first, last): its start's span, or from the
     first instant of its earliest start to the last of its latest."""
-    if "start" in time:
-        return _half_open(time_span(time["start"]))
-    first = time_span(time["earliest"])[0] if "earliest" in time else dt.datetime.min
-    last = _half_open(time_span(time["latest"]))[1] if "latest" in time else dt.datetime.max
+    start, earliest, latest = time
+    if start is not None:
+        return _half_open(time_span(start))
+    first = time_span(earliest)[0] if earliest is not None else dt.datetime.min
+    last = _half_open(time_span(latest))[1] if latest is not None else dt.datetime.max
     return first, last
 
 
@@ -262,10 +297,11 @@ def _overlap(a: Span, b: Span) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
-def _when(time: dict[str, str]) -> str:
-    if "start" in time:
-        return time["start"]
-    return f"{time.get('earliest', '…')} to {time.get('latest', '…')}"
+def _when(time: Time) -> str:
+    start, earliest, latest = time
+    if start is not None:
+        return start
+    return f"{earliest or '…'} to {latest or '…'}"
 
 
 def _reports(store: Store, events: set[str]) -> dict[str, set[Source]]:
