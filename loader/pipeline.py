@@ -151,9 +151,9 @@ class Loader:
                 if not dry_run:
                     self.bulk.after_batch(report.documents_loaded)
         except RejectedError:
-            self.bulk.end()
+            self._end_bulk()
             raise
-        self.bulk.end()
+        self._end_bulk()
         if self._touched:
             # Once per run, over the nodes its documents describe: a conflict between two
             # batches is found once, and no batch pays a scan (docs/mapping.md).
@@ -164,6 +164,14 @@ class Loader:
             if count > 1
         )
         return report
+
+    def _end_bulk(self) -> None:
+        """End bulk mode, if the run is in it: its claims go to the claims file first and the
+        reconciler lets go of them (:meth:`Reconciler.release`), so that the summary rebuild
+        and the scan of the whole store that end the run do not hold them too."""
+        if self.bulk.active:
+            self.reconciler.release()
+        self.bulk.end()
 
     def _conflicts_of_run(self) -> list[Conflict]:
         """The conflicts that involve a node this run's documents describe.

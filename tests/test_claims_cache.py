@@ -27,6 +27,7 @@ from diplograph.loader.namespaces import DEFAULT_BASE_IRI
 from diplograph.loader.ontology import superclass_closure
 from diplograph.loader.reconcile import Reconciler
 from diplograph.loader.store.embedded import EmbeddedStore
+from diplograph.loader.summary import rebuild as rebuild_module
 from tests.conftest import STORY_FILE
 from tests.support.children import ServeChild
 
@@ -201,6 +202,28 @@ def test_a_curation_through_the_loader_leaves_the_identities_it_gave(
     read = held(path)
     assert parsed == [] and decided == []
     assert read == from_the_store(path)
+
+
+def test_a_bulk_run_leaves_its_claims_in_the_file_and_lets_go_of_them_before_its_end(
+    path: Path, parsed: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("diplograph.loader.bulk.BULK_MIN_DOCUMENTS", 10)
+    at_rebuild: list[tuple[bool, int]] = []
+    in_steps = rebuild_module.rebuild_in_steps
+
+    def watched(*args: Any) -> None:
+        assert graph._loader is not None
+        at_rebuild.append(((path / CACHE_NAME).is_file(), len(graph._loader.reconciler._reports)))
+        in_steps(*args)
+
+    monkeypatch.setattr("diplograph.loader.summary.keeper.rebuild_in_steps", watched)
+    with open_graph(path) as graph:
+        graph.load(DOCUMENTS)
+        assert at_rebuild == [(True, 0)]  # the file written, nothing held
+        parsed.clear()
+        graph.load(person("after", name="Ana Lind"))
+        assert parsed == []  # the next load of the process reads the file
+    assert held(path) == from_the_store(path)
 
 
 def test_a_write_the_file_did_not_see_makes_the_next_process_read_the_store(
