@@ -143,8 +143,9 @@ def _times(store: Store, events: list[str], *, whole: bool) -> dict[str, Time]:
     by scans).
 
     Each event is keyed by its string in ``events``, and equal times are one tuple (17,177 of
-    them for the 255,087 candidates of the 100k store): a dict of bounds and a key string per
-    event held 117 MB there."""
+    them for the 255,087 candidates of the 100k store), as are their spans (:func:`_spans`).
+    There, reading the times raised the resident memory by 97 MB, and their spans by none,
+    against 117 MB and 38 MB with a dict of bounds, a key string and a span per event."""
     own = {e: e for e in events}
     bounds: dict[str, list[str | None]] = {}
     for row in _time_rows(store, events, whole=whole):

@@ -5,9 +5,10 @@ As one SPARQL update each (``GROUP BY`` and ``COUNT(DISTINCT …)``), Oxigraph h
 and every write in memory until the update commits: at 100k documents the interaction counts
 peaked at 885 MB and the corroboration counts at 831 MB, each alone in a fresh process, and
 they set the peak of a whole bulk load (docs/benchmarks.md). The same patterns read without a
-``GROUP BY`` stream: counting their rows here peaked at 91 MB (54,743 pairs) and 254 MB (65,716
-of 289,648 events corroborated), and the count nodes are written :data:`WRITE_CHUNK` a
-transaction. The month counts, 183 MB as an update, stay one (loader/summary/rebuild.py).
+``GROUP BY`` stream: counting their rows here, in a fresh process, peaked at 91 MB (54,743
+pairs) and 254 MB (65,716 of 289,648 events corroborated), most of it Oxigraph's own, and the
+count nodes are written :data:`WRITE_CHUNK` a transaction. The whole rebuild's peak went from
+906 to 417 MB. The month counts, 183 MB as an update, stay one (loader/summary/rebuild.py).
 
 The rows are the solutions of the rebuild's own patterns (:func:`~loader.summary.keys.pair_keys`,
 :func:`~loader.summary.keys.source_pattern`), each distinct: counting a pair's rows is counting
@@ -37,9 +38,9 @@ _Term = NamedNode | RdfLiteral
 
 
 def count_writes(summary: SummaryGraph) -> Iterator[str]:
-    """``INSERT DATA`` operations that write the interaction counts, then
-    the corroboration counts, :data:`WRITE_CHUNK` nodes each; each is read just before its
-    nodes are written, so only one kind of count is held at a time."""
+    """``INSERT DATA`` operations that write the interaction counts, then the corroboration
+    counts, :data:`WRITE_CHUNK` nodes each. Each kind is counted when its first operation is
+    asked for, so only one is held at a time."""
     minter = summary.minter
     pairs = [
         f"<{minter.interaction_count(a.value, b.value)}> a <{DIP}InteractionCount> ; "
