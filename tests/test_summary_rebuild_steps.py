@@ -55,6 +55,24 @@ def test_a_rebuild_in_steps_writes_what_one_transaction_writes(
     assert summary_is_exact(store, settings.base_iri)
 
 
+def test_a_rebuild_in_steps_counts_what_raw_writes_add_as_one_transaction_does(
+    store: EmbeddedStore, settings: Settings
+) -> None:
+    # Written around the loader (SPARQL Update): an event that is a blank node, with two
+    # sources, which has no count node, and a participant that is a literal, which does.
+    store.update(
+        "PREFIX dip: <https://w3id.org/diplograph/ns#> PREFIX prov: <http://www.w3.org/ns/prov#> "
+        "INSERT DATA { GRAPH <http://example.org/raw> { "
+        "_:e a dip:Event ; dip:hasParticipant <http://example.org/a>, <http://example.org/b> ; "
+        "prov:wasDerivedFrom <http://example.org/d1>, <http://example.org/d2> . "
+        "<http://example.org/e> a dip:Event ; "
+        'dip:hasParticipant <http://example.org/a>, "someone" ; '
+        "prov:wasDerivedFrom <http://example.org/d1>, <http://example.org/d2> . } }"
+    )
+    Summary(store, settings.base_iri).rebuild(in_steps=True)
+    assert summary_is_exact(store, settings.base_iri)
+
+
 def test_a_rebuild_stopped_between_steps_leaves_the_summary_marked_for_the_next(
     store: EmbeddedStore, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
