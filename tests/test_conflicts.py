@@ -36,6 +36,7 @@ from diplograph.loader.conflicts import (
 )
 from diplograph.loader.conflicts.events import _overlap, _overlapping
 from diplograph.loader.conflicts.holders import time_span
+from diplograph.loader.conflicts.reads import select
 from diplograph.loader.namespaces import DIP
 from diplograph.loader.store.embedded import EmbeddedStore
 from tests.conftest import DATA, STORY_FILE, app_client, load_story
@@ -306,6 +307,31 @@ def test_filters_keep_the_findings_of_a_node_or_a_document(store: EmbeddedStore)
     assert [c.kind for c in by_person] == [HOLDERS]
     by_document = find_conflicts(store, documents=[doc("relation-june-20")])
     assert [c.kind for c in by_document] == [VALUES]
+
+
+def test_blank_nodes_written_around_the_loader_leave_the_findings_as_they_are() -> None:
+    # Blank nodes that would be in a finding of each kind if they were IRIs: events with the
+    # participants, types and time of a stored event, a second holder of the Secretary's post,
+    # a node with two start dates.
+    with EmbeddedStore(None) as the_store:
+        load_story(the_store, *sorted(CONFLICTS.glob("*.json")))
+        expected = [c.to_dict() for c in find_conflicts(the_store)]
+        event = select(
+            the_store,
+            f"SELECT ?e WHERE {{ ?e a <{DIP}Event> ; <{DIP}hasParticipant> ?a, ?b ; "
+            f"<{DIP}startDate> ?d FILTER (?a != ?b) }} ORDER BY ?e LIMIT 1",
+        )[0]["e"]
+        the_store.update(
+            f"PREFIX dip: <{DIP}> "
+            "INSERT { GRAPH <http://example.org/raw> { _:e1 ?p ?o . _:e2 ?p ?o . } } "
+            f"WHERE {{ <{event}> ?p ?o FILTER (?p != dip:summary) }} ; "
+            "INSERT DATA { GRAPH <http://example.org/raw> { "
+            f'_:h a dip:PostHolding ; dip:post <{SECRETARY}> ; dip:startDate "2023-01-01" . '
+            '_:n a dip:Event ; dip:startDate "2023-06-01", "2024-06-01" . } }'
+        )
+        assert [c.to_dict() for c in find_conflicts(the_store)] == expected
+        asked = [c.to_dict() for c in find_conflicts(the_store, nodes=[event])]
+        assert asked == [c for c in expected if c in asked]
 
 
 def test_the_load_report_lists_the_conflicts_of_the_nodes_it_touched() -> None:
