@@ -16,7 +16,11 @@ import platform
 import resource
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +107,64 @@ def clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIPLOGRAPH_")}
     env["PYTHONPATH"] = str(ROOT)
     return env
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A child process run to its end by :func:`run_measured`."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    #: user and system CPU seconds of the child and of the descendants it waited for
+    cpu_s: float
+    #: the child's own peak resident memory (``VmHWM``), None when it was never read
+    peak_rss_mb: float | None
+
+
+#: Seconds between two reads of a running child's ``VmHWM``.
+_SAMPLE_S = 0.1
+
+
+def run_measured(cmd: Sequence[str], *, cwd: Path, env: dict[str, str]) -> Finished:
+    """Run ``cmd`` to its end, with its own CPU time and peak memory.
+
+    The peak is the child's ``VmHWM``, read every 0.1 s while it runs (the last read before it
+    ends: a peak in its last tenth of a second is missed). Not ``ru_maxrss``: at ``exec`` a
+    child keeps the high-water mark of the process it was forked from, so a child that
+    allocated nothing reported the 114 MB of the test process that started it, and every
+    load of bench.incremental the 1,007 MB of the bench process, which had read the claims of
+    the 100k store. ``getrusage(RUSAGE_CHILDREN)`` adds the largest peak of every earlier
+    child. The CPU time is this child's (``wait4``), with the descendants it waited for, such
+    as a load's validation workers."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err, text=True)
+        peak: list[float] = []
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(_SAMPLE_S):
+                seen = vmhwm(proc.pid)
+                if seen is not None:
+                    peak[:] = [seen]
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            done.set()
+            sampler.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        out.seek(0)
+        err.seek(0)
+        return Finished(
+            proc.returncode,
+            out.read(),
+            err.read(),
+            usage.ru_utime + usage.ru_stime,
+            peak[0] if peak else None,
+        )
 
 
 def worker(task: str, *args: str, timeout: float) -> dict[str, Any]:

@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -32,27 +30,26 @@ from typing import Any
 from bench.generate import parse_count
 from bench.inputs import ensure_docs
 from bench.loadtest import run_facts
-from bench.measure import label, loadavg
+from bench.measure import label, loadavg, run_measured
 from bench.paths import OUT, ROOT
 from bench.peers.virtuoso import create_user, virtuoso_server
 
 
 def timed_load(docs: Path, env: dict[str, str], args: Sequence[str]) -> dict[str, Any]:
-    """``diplograph load ARGS DOCS`` in a child process: wall s, documents/s, CPU s, peak RSS
-    (the loading process's; validation workers are its children and not counted)."""
+    """``diplograph load ARGS DOCS`` in a child process: wall s, documents/s, CPU s and peak
+    RSS (:func:`~bench.measure.run_measured`: the loading process's, or a validation
+    worker's if larger)."""
     cmd = [sys.executable, "-m", "diplograph", "load", "--no-progress", *args, str(docs)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     load_avg = loadavg()
     started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    proc = run_measured(cmd, cwd=ROOT, env=env)
     wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     out: dict[str, Any] = {
         "ok": proc.returncode == 0,
         "exit": proc.returncode,
         "wall_s": wall,
-        "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-        "peak_rss_mb": after.ru_maxrss / 1024,
+        "cpu_s": proc.cpu_s,
+        "peak_rss_mb": proc.peak_rss_mb,
         "load_avg": load_avg,
         "summary": next((x for x in proc.stdout.splitlines() if x.startswith("loaded")), ""),
     }
