@@ -36,9 +36,9 @@ from bench.peers.virtuoso import create_user, virtuoso_server
 
 
 def timed_load(docs: Path, env: dict[str, str], args: Sequence[str]) -> dict[str, Any]:
-    """``diplograph load ARGS DOCS`` in a child process: wall s, documents/s, CPU s and peak
-    RSS (:func:`~bench.measure.run_measured`: the loading process's, or a validation
-    worker's if larger)."""
+    """``diplograph load ARGS DOCS`` in a child process: wall s, documents/s, CPU s (with its
+    validation workers') and peak RSS (the loading process's own, not its workers';
+    :func:`~bench.measure.run_measured`)."""
     cmd = [sys.executable, "-m", "diplograph", "load", "--no-progress", *args, str(docs)]
     load_avg = loadavg()
     started = time.perf_counter()
