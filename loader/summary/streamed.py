@@ -20,7 +20,8 @@ writes.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import islice
 
 from pyoxigraph import Literal as RdfLiteral
 from pyoxigraph import NamedNode
@@ -42,19 +43,24 @@ def count_writes(summary: SummaryGraph) -> Iterator[str]:
     counts, :data:`WRITE_CHUNK` nodes each. Each kind is counted when its first operation is
     asked for, so only one is held at a time."""
     minter = summary.minter
-    pairs = [
-        f"<{minter.interaction_count(a.value, b.value)}> a <{DIP}InteractionCount> ; "
-        f"<{DIP}firstActor> {a} ; <{DIP}secondActor> {b} ; <{DIP}eventCount> {integer(count)} ."
-        for (a, b), count in _interaction_counts(summary).items()
-    ]
-    yield from _inserts(summary, pairs)
-    del pairs
-    sources = [
-        f"<{minter.corroboration_count(event.value)}> a <{DIP}CorroborationCount> ; "
-        f"<{DIP}countedEvent> {event} ; <{DIP}documentCount> {integer(count)} ."
-        for event, count in _corroboration_counts(summary).items()
-    ]
-    yield from _inserts(summary, sources)
+    # Full IRIs, not ``dip:`` names: a participant's literal could hold "dip:" itself.
+    yield from _inserts(
+        summary,
+        (
+            f"<{minter.interaction_count(a.value, b.value)}> a <{DIP}InteractionCount> ; "
+            f"<{DIP}firstActor> {a} ; <{DIP}secondActor> {b} ; "
+            f"<{DIP}eventCount> {integer(count)} ."
+            for (a, b), count in _interaction_counts(summary).items()
+        ),
+    )
+    yield from _inserts(
+        summary,
+        (
+            f"<{minter.corroboration_count(event.value)}> a <{DIP}CorroborationCount> ; "
+            f"<{DIP}countedEvent> {event} ; <{DIP}documentCount> {integer(count)} ."
+            for event, count in _corroboration_counts(summary).items()
+        ),
+    )
 
 
 def _interaction_counts(summary: SummaryGraph) -> Counter[tuple[_Term, _Term]]:
@@ -83,8 +89,8 @@ def _corroboration_counts(summary: SummaryGraph) -> dict[NamedNode, int]:
     return {event: count for event, count in counts.items() if count > 1}
 
 
-def _inserts(summary: SummaryGraph, nodes: list[str]) -> Iterator[str]:
-    for start in range(0, len(nodes), WRITE_CHUNK):
-        triples = " ".join(nodes[start : start + WRITE_CHUNK])
-        # Full IRIs, not ``dip:`` names: a participant's literal could hold "dip:" itself.
-        yield "INSERT DATA { " + summary.write(triples) + " }"
+def _inserts(summary: SummaryGraph, nodes: Iterable[str]) -> Iterator[str]:
+    """The triples of ``nodes`` written :data:`WRITE_CHUNK` nodes an operation."""
+    left = iter(nodes)
+    while chunk := list(islice(left, WRITE_CHUNK)):
+        yield "INSERT DATA { " + summary.write(" ".join(chunk)) + " }"
