@@ -295,7 +295,7 @@ def test_a_change_computed_on_its_component_equals_computing_everything(
 # -- the claims of a store are read once per writer ------------------------------------------
 
 
-def test_the_store_claims_are_kept_between_loads_until_another_write(store: Store) -> None:
+def test_the_store_claims_are_kept_between_loads(store: Store) -> None:
     from diplograph.loader.ontology import superclass_closure
     from diplograph.loader.reconcile import Reconciler
 
@@ -304,8 +304,46 @@ def test_the_store_claims_are_kept_between_loads_until_another_write(store: Stor
     kept = Reconciler.of(store, minter, closure)
     load(store, document("b", {"name": "Ana Lind", "wikidata": "Q100"}))
     assert Reconciler.of(store, minter, closure) is kept  # the load kept it in step
+
+
+def test_the_store_claims_are_kept_after_a_write_of_another_graph(store: Store) -> None:
+    from diplograph.loader.ontology import superclass_closure
+    from diplograph.loader.reconcile import Reconciler
+
+    minter, closure = IriMinter(DEFAULT_BASE_IRI), superclass_closure()
+    load(store, document("a", {"name": "Ana Lind"}))
+    kept = Reconciler.of(store, minter, closure)
+    # as the summary's mark before every load through the API
     store.update("INSERT DATA { GRAPH <urn:x:other> { <urn:x:s> <urn:x:p> <urn:x:o> } }")
-    assert Reconciler.of(store, minter, closure) is not kept  # a write it did not see
+    assert Reconciler.of(store, minter, closure) is kept
+
+
+def test_the_store_claims_are_read_again_after_a_write_of_a_document(store: Store) -> None:
+    from diplograph.loader.ontology import superclass_closure
+    from diplograph.loader.reconcile import Reconciler
+
+    minter, closure = IriMinter(DEFAULT_BASE_IRI), superclass_closure()
+    load(store, document("a", {"name": "Ana Lind"}))
+    load(store, document("b", {"name": "Ana Lind", "wikidata": "Q100"}))
+    kept = Reconciler.of(store, minter, closure)
+    store.update(f"DROP GRAPH <{minter.document('a')}>")
+    assert Reconciler.of(store, minter, closure) is not kept
+
+
+def test_the_store_claims_are_read_again_after_a_curation_written_around_the_loader(
+    store: Store,
+) -> None:
+    from diplograph.loader.curation import SAME, Curation, change
+    from diplograph.loader.ontology import superclass_closure
+    from diplograph.loader.reconcile import Reconciler
+
+    minter, closure = IriMinter(DEFAULT_BASE_IRI), superclass_closure()
+    load(store, document("a", {"name": "Ana Lind"}))
+    load(store, document("b", {"name": "Bo Berg"}))
+    kept = Reconciler.of(store, minter, closure)
+    same = Curation.of(SAME, ID + "person/ana-lind", ID + "person/bo-berg")
+    store.commit([change(minter.curation_graph(), [same])])
+    assert Reconciler.of(store, minter, closure) is not kept
 
 
 def test_a_write_around_the_loader_is_seen_by_the_next_load(store: Store) -> None:
