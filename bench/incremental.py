@@ -9,6 +9,11 @@ store, and into an empty store. Whole processes, the command's
 default settings, as a user runs them; each line gives the machine's load average at its start.
 The ratio is taken between the medians. ``--doc`` is not offered: the figures go into
 docs/benchmarks.md by hand, with the run's context.
+
+``--via api`` posts the same documents to ``POST /facts`` of a ``diplograph serve`` of each
+store instead, in ``--parts`` requests, as a newsroom feeding a running server does. The first
+request reads the store's claims, as a process's first load does; it is timed on its own, and
+the ratio is taken over the other requests together: the pace of a server that keeps running.
 """
 
 from __future__ import annotations
@@ -26,9 +31,10 @@ from typing import Any
 
 from bench.generate import parse_count
 from bench.inputs import ensure_docs
-from bench.measure import label
-from bench.paths import OUT
+from bench.measure import label, loadavg
+from bench.paths import OUT, ROOT
 from bench.remote_load import line, timed_load
+from bench.servers import Server, diplograph_serve, free_port, http_ok
 
 
 def built_store(n: int, seed: int, env: dict[str, str]) -> Path:
@@ -76,12 +82,84 @@ def up_to_date(path: Path) -> None:
         )
 
 
+#: The write token of the servers this bench starts (they listen on 127.0.0.1 only).
+_TOKEN = "bench-incremental"
+
+
+def timed_posts(docs: Path, store_path: Path, parts: int) -> dict[str, Any]:
+    """``docs`` posted to ``POST /facts`` of a ``diplograph serve`` of ``store_path``, in
+    ``parts`` requests of consecutive documents: the first request's time (``first_s``: it reads
+    the store's claims) and the others' together (``wall_s``), and the server's own peak RSS."""
+    import httpx  # a test and bench dependency, as in bench/servers.py
+
+    lines = docs.read_text(encoding="utf-8").splitlines(keepends=True)
+    size = -(-len(lines) // parts)
+    chunks = [lines[i : i + size] for i in range(0, len(lines), size)]
+    port = free_port()
+    cmd, env = diplograph_serve(
+        port, 600, ["--store-path", str(store_path)], {"DIPLOGRAPH_WRITE_TOKEN": _TOKEN}
+    )
+    headers = {"Authorization": f"Bearer {_TOKEN}", "Content-Type": "application/x-ndjson"}
+    out: dict[str, Any] = {"ok": True, "exit": 0, "load_avg": loadavg(), "docs": len(lines)}
+    times: list[float] = []
+    loaded = 0
+    ready = http_ok(f"http://127.0.0.1:{port}/health")
+    with (
+        Server(cmd, ready, cwd=ROOT, env=env, wait=300) as server,
+        httpx.Client(timeout=3600) as client,
+    ):
+        for chunk in chunks:
+            started = time.perf_counter()
+            response = client.post(
+                f"http://127.0.0.1:{port}/facts", content="".join(chunk), headers=headers
+            )
+            times.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                out.update(ok=False, exit=response.status_code, error=response.text[-1000:])
+                break
+            loaded += response.json()["documents"]["loaded"]
+        out["peak_rss_mb"] = _peak_mb(server.pid)
+    out["first_s"], out["wall_s"] = times[0], sum(times[1:])
+    rest = len(lines) - len(chunks[0])
+    out["docs_per_s"] = rest / out["wall_s"] if out["wall_s"] else 0.0
+    out["summary"] = f"loaded {loaded} documents in {len(times)} requests"
+    return out
+
+
+def _peak_mb(pid: int | None) -> float:
+    """The ``VmHWM`` of process ``pid``, MB (NaN when it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (OSError, TypeError):
+        return float("nan")
+    line = next(x for x in status.splitlines() if x.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
+def api_line(name: str, r: dict[str, Any]) -> str:
+    """One run through the API as a progress line."""
+    if not r["ok"]:
+        return f"{name}: failed ({r['exit']}): {r.get('error', '')}"
+    return (
+        f"{name}: the first request {r['first_s']:.1f} s, the rest {r['wall_s']:.1f} s "
+        f"({r['docs_per_s']:.1f} docs/s), server peak RSS {r['peak_rss_mb']:.0f} MB, "
+        f"load avg {r['load_avg']:.2f}; {r['summary']}"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.incremental", description=__doc__)
     parser.add_argument("--store", type=parse_count, default=10_000, help="the store (10k)")
     parser.add_argument("--docs", type=parse_count, default=1000, help="documents loaded (1k)")
     parser.add_argument("--runs", type=int, default=2, help="runs of each (alternating)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--via",
+        choices=("cli", "api"),
+        default="cli",
+        help="`diplograph load` processes (cli), or POST /facts to `diplograph serve` (api)",
+    )
+    parser.add_argument("--parts", type=int, default=10, help="requests of --via api (10)")
     args = parser.parse_args(argv)
 
     env = dict(os.environ)
@@ -95,20 +173,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
             if kind == "into_store":
                 shutil.copytree(stored, work)
-            result = timed_load(docs, env, ["--store-path", str(work)])
-            print(line(f"run {run + 1}, {kind.replace('_', ' ')}", result), flush=True)
+            name = f"run {run + 1}, {kind.replace('_', ' ')}"
+            if args.via == "api":
+                result = timed_posts(docs, work, args.parts)
+                print(api_line(name, result), flush=True)
+            else:
+                result = timed_load(docs, env, ["--store-path", str(work)])
+                print(line(name, result), flush=True)
             if not result["ok"]:
                 return 1
             runs[kind].append(result)
     shutil.rmtree(work, ignore_errors=True)
     medians = {kind: statistics.median(r["wall_s"] for r in rs) for kind, rs in runs.items()}
     ratio = medians["into_store"] / medians["into_empty"]
+    what = "documents" if args.via == "cli" else "documents but the first request's"
     print(
-        f"{label(args.docs)} documents: {medians['into_store']:.1f} s into the "
+        f"{label(args.docs)} {what}: {medians['into_store']:.1f} s into the "
         f"{label(args.store)} store, {medians['into_empty']:.1f} s into an empty one (median): "
         f"{ratio:.2f}x (goal <= 1.5x)"
     )
-    out = OUT / f"incremental-{label(args.store)}-{label(args.docs)}.json"
+    via = "" if args.via == "cli" else "-api"
+    out = OUT / f"incremental-{label(args.store)}-{label(args.docs)}{via}.json"
     out.write_text(json.dumps({"args": vars(args), "runs": runs, "ratio": ratio}, indent=2))
     return 0
 
