@@ -21,6 +21,8 @@ others are rejected (as with the CLI); ``?strict=true`` stops at the first inval
 (the documents before it are loaded) and answers 422 with that document's rejection.
 400 for an empty body or one that is not UTF-8, 415 for another media type, 401/403 without the
 write token (both routes need it: ``/validate`` reads the store and costs as much as a load).
+Both run one at a time with the other writes: a dry run uses the store's claims the server
+keeps between writes (loader/reconcile.py), which a write's commit changes.
 """
 
 from __future__ import annotations
@@ -31,11 +33,17 @@ import logging
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from diplograph.api.deps import SettingsDep, StoreDep, WriteAuth, get_runner, run_load
+from diplograph.api.deps import (
+    SettingsDep,
+    StoreDep,
+    WriteAuth,
+    get_runner,
+    run_beside_writes,
+    run_load,
+)
 from diplograph.api.errors import UnsupportedMediaTypeError
 from diplograph.loader.config import Settings
 from diplograph.loader.errors import FactsError, InputError, Location, RejectedError
@@ -188,7 +196,7 @@ async def _ingest(
 
     try:
         if dry_run:
-            report = await anyio.to_thread.run_sync(run)
+            report = await run_beside_writes(request, run)
         else:
             report = await run_load(request, run)
     except RejectedError as exc:  # strict: stopped at the first invalid document

@@ -358,6 +358,12 @@ class Reconciler:
         log.info("mapping %s again: a mention or report of it changed node", graph)
         return mapped
 
+    def forget_change(self) -> None:
+        """Forget the change in hand (:meth:`identities`), which will not be committed: a dry
+        run's. What is held of the store is as it was."""
+        self._before = {}
+        self._before_sha1 = {}
+
     def committed(self, changed: Mapping[str, Claims | None], identities: Identities) -> None:
         """Record that the change (as given to :meth:`identities`) is committed, with the
         identities it gave."""

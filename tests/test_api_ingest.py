@@ -111,6 +111,39 @@ def test_a_load_after_a_load_reads_no_stored_document_again(
     assert parsed == []
 
 
+def test_a_dry_run_after_a_load_reads_no_stored_document(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from diplograph.loader import reconcile
+
+    assert client.post("/facts", content=CALL, headers=JSON).status_code == 200
+    parsed: list[object] = []
+    real = reconcile.kept_claims
+    monkeypatch.setattr(reconcile, "kept_claims", lambda data: parsed.append(data) or real(data))
+    response = client.post("/validate", content=BATCH.splitlines()[0], headers=NDJSON)
+    assert response.status_code == 200, response.text
+    assert parsed == []
+
+
+def test_a_dry_run_holds_the_write_lock(client: TestClient) -> None:
+    # It reads the claims that writes keep in memory: a commit beside it would change them.
+    held: list[bool] = []
+    real = client.app.state.write_lock  # type: ignore[attr-defined]
+
+    class Recording:
+        def __enter__(self) -> None:
+            real.acquire()
+            held.append(True)
+
+        def __exit__(self, *exc: object) -> None:
+            real.release()
+
+    client.app.state.write_lock = Recording()  # type: ignore[attr-defined]
+    response = client.post("/validate", content=CALL, headers=JSON)
+    assert response.status_code == 200, response.text
+    assert held == [True]
+
+
 def test_the_report_is_the_clis_report(client: TestClient) -> None:
     expected = cli_report(BATCH, "load")
     response = client.post("/facts", content=BATCH, headers=NDJSON)
