@@ -28,6 +28,7 @@ from fastapi import Depends, Request
 from diplograph.api.execution import Runner
 from diplograph.loader.config import Settings
 from diplograph.loader.errors import AuthError
+from diplograph.loader.reconcile import claims_unchanged_since
 from diplograph.loader.store import Store
 from diplograph.loader.summary import Summary, guard_raw_writes
 
@@ -136,7 +137,11 @@ async def run_load(request: Request, load: Callable[[Summary], T], kind: str = "
     def locked() -> T:
         with lock:
             try:
+                since = store.generation
                 with guard_raw_writes(store, base_iri) as summary:
+                    # The guard's mark wrote the summary graph alone: the store's claims the
+                    # server holds still hold (a raw write in ``load`` is seen as ever).
+                    claims_unchanged_since(store, since)
                     return load(summary)
             finally:
                 # Before the response: the next query sees this write (api/snapshot.py).
