@@ -92,78 +92,83 @@ def test_a_valid_document_loads_and_then_dereferences(
     assert again.json()["documents"]["unchanged"] == 1
 
 
-def test_a_load_after_a_load_reads_no_stored_document_again(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Each load marks the summary stale first: a write the loader did not make, after which
-    # the claims held are checked against the store, not read again (100 documents into a
-    # store of 100k: 29 s of 39 s were that read).
+# --- the store's claims, kept by the server between requests (loader/reconcile.py) -----------
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The stored documents' kept facts that reconcilers parse from now on."""
     from diplograph.loader import reconcile
 
-    assert client.post("/facts", content=CALL, headers=JSON).status_code == 200
-    parsed: list[object] = []
+    calls: list[object] = []
     real = reconcile.kept_claims
-    monkeypatch.setattr(reconcile, "kept_claims", lambda data: parsed.append(data) or real(data))
-    first_of_batch = BATCH.splitlines()[0]
-    response = client.post("/facts", content=first_of_batch, headers=NDJSON)
+    monkeypatch.setattr(reconcile, "kept_claims", lambda data: calls.append(data) or real(data))
+    return calls
+
+
+@pytest.fixture
+def checks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """The answers of each check that the claims a reconciler holds are still the store's."""
+    from diplograph.loader.reconcile import Reconciler
+
+    answers: list[bool] = []
+    real = Reconciler._still_holds
+
+    def checked(self: Reconciler) -> bool:
+        answers.append(real(self))
+        return answers[-1]
+
+    monkeypatch.setattr(Reconciler, "_still_holds", checked)
+    return answers
+
+
+FIRST_OF_BATCH = BATCH.splitlines()[0]
+
+
+def test_a_load_after_a_load_reads_no_stored_document_again(
+    client: TestClient, parsed: list[object]
+) -> None:
+    # Each load marks the summary stale first, a write the loader did not make (100 documents
+    # into a store of 100k: 29 s of 39 s were reading every document's claims again after it).
+    assert client.post("/facts", content=CALL, headers=JSON).status_code == 200
+    parsed.clear()
+    response = client.post("/facts", content=FIRST_OF_BATCH, headers=NDJSON)
     assert response.status_code == 200, response.text
     assert response.json()["documents"]["loaded"] == 1
     assert parsed == []
 
 
 def test_a_load_after_a_load_does_not_check_the_claims_again(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, checks: list[bool]
 ) -> None:
     # The summary's mark before each load writes the summary graph alone: the claims held
     # still hold, with no check of every document's kept facts (1.8 s at 100k documents).
-    from diplograph.loader.reconcile import Reconciler
-
     assert client.post("/facts", content=CALL, headers=JSON).status_code == 200
-    checks: list[bool] = []
-    real = Reconciler._still_holds
-
-    def checked(self: Reconciler) -> bool:
-        checks.append(real(self))
-        return checks[-1]
-
-    monkeypatch.setattr(Reconciler, "_still_holds", checked)
-    response = client.post("/facts", content=BATCH.splitlines()[0], headers=NDJSON)
+    checks.clear()
+    response = client.post("/facts", content=FIRST_OF_BATCH, headers=NDJSON)
     assert response.status_code == 200, response.text
     assert checks == []
 
 
 def test_a_load_after_a_sparql_update_checks_the_claims_again(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, checks: list[bool]
 ) -> None:
-    from diplograph.loader.reconcile import Reconciler
-
     assert client.post("/facts", content=CALL, headers=JSON).status_code == 200
     update = "INSERT DATA { GRAPH <urn:x:other> { <urn:x:s> <urn:x:p> <urn:x:o> } }"
     headers = {"Content-Type": "application/sparql-update", **AUTH}
     assert client.post("/sparql", content=update, headers=headers).status_code in (200, 204)
-    checks: list[bool] = []
-    real = Reconciler._still_holds
-
-    def checked(self: Reconciler) -> bool:
-        checks.append(real(self))
-        return checks[-1]
-
-    monkeypatch.setattr(Reconciler, "_still_holds", checked)
-    response = client.post("/facts", content=BATCH.splitlines()[0], headers=NDJSON)
+    checks.clear()
+    response = client.post("/facts", content=FIRST_OF_BATCH, headers=NDJSON)
     assert response.status_code == 200, response.text
     assert checks == [True]
 
 
 def test_a_dry_run_after_a_load_reads_no_stored_document(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, parsed: list[object]
 ) -> None:
-    from diplograph.loader import reconcile
-
     assert client.post("/facts", content=CALL, headers=JSON).status_code == 200
-    parsed: list[object] = []
-    real = reconcile.kept_claims
-    monkeypatch.setattr(reconcile, "kept_claims", lambda data: parsed.append(data) or real(data))
-    response = client.post("/validate", content=BATCH.splitlines()[0], headers=NDJSON)
+    parsed.clear()
+    response = client.post("/validate", content=FIRST_OF_BATCH, headers=NDJSON)
     assert response.status_code == 200, response.text
     assert parsed == []
 
