@@ -41,7 +41,7 @@ __all__ = [
     "get_settings",
     "get_store",
     "require_write_token",
-    "run_beside_writes",
+    "run_between_writes",
     "run_load",
     "run_write",
 ]
@@ -152,7 +152,7 @@ async def run_load(request: Request, load: Callable[[Summary], T], kind: str = "
     return result
 
 
-async def run_beside_writes(request: Request, work: Callable[[], T]) -> T:
+async def run_between_writes(request: Request, work: Callable[[], T]) -> T:
     """Run the blocking ``work``, which writes nothing but reads what writes keep in memory
     (``/validate``: the store's claims, loader/reconcile.py), on a worker thread while holding
     the app's write lock, so that no write's commit changes them under it."""

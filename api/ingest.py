@@ -41,7 +41,7 @@ from diplograph.api.deps import (
     StoreDep,
     WriteAuth,
     get_runner,
-    run_beside_writes,
+    run_between_writes,
     run_load,
 )
 from diplograph.api.errors import UnsupportedMediaTypeError
@@ -196,7 +196,7 @@ async def _ingest(
 
     try:
         if dry_run:
-            report = await run_beside_writes(request, run)
+            report = await run_between_writes(request, run)
         else:
             report = await run_load(request, run)
     except RejectedError as exc:  # strict: stopped at the first invalid document
