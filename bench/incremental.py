@@ -31,7 +31,7 @@ from typing import Any
 
 from bench.generate import parse_count
 from bench.inputs import ensure_docs
-from bench.measure import label, loadavg
+from bench.measure import label, loadavg, vmhwm
 from bench.paths import OUT, ROOT
 from bench.remote_load import line, timed_load
 from bench.servers import Server, diplograph_serve, free_port, http_ok
@@ -118,7 +118,7 @@ def timed_posts(docs: Path, store_path: Path, parts: int) -> dict[str, Any]:
                 out.update(ok=False, exit=response.status_code, error=response.text[-1000:])
                 break
             loaded += response.json()["documents"]["loaded"]
-        out["peak_rss_mb"] = _peak_mb(server.pid)
+        out["peak_rss_mb"] = vmhwm(server.pid)
     out["first_s"], out["wall_s"] = times[0], sum(times[1:])
     rest = len(lines) - len(chunks[0])
     out["docs_per_s"] = rest / out["wall_s"] if out["wall_s"] else 0.0
@@ -126,23 +126,14 @@ def timed_posts(docs: Path, store_path: Path, parts: int) -> dict[str, Any]:
     return out
 
 
-def _peak_mb(pid: int | None) -> float:
-    """The ``VmHWM`` of process ``pid``, MB (NaN when it is gone)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except (OSError, TypeError):
-        return float("nan")
-    line = next(x for x in status.splitlines() if x.startswith("VmHWM:"))
-    return int(line.split()[1]) / 1024
-
-
 def api_line(name: str, r: dict[str, Any]) -> str:
     """One run through the API as a progress line."""
     if not r["ok"]:
         return f"{name}: failed ({r['exit']}): {r.get('error', '')}"
+    peak = "unknown" if r["peak_rss_mb"] is None else f"{r['peak_rss_mb']:.0f} MB"
     return (
         f"{name}: the first request {r['first_s']:.1f} s, the rest {r['wall_s']:.1f} s "
-        f"({r['docs_per_s']:.1f} docs/s), server peak RSS {r['peak_rss_mb']:.0f} MB, "
+        f"({r['docs_per_s']:.1f} docs/s), server peak RSS {peak}, "
         f"load avg {r['load_avg']:.2f}; {r['summary']}"
     )
 
