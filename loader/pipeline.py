@@ -34,7 +34,7 @@ from pyoxigraph import (
 from diplograph.loader.batch_validation import BatchValidator, ValidationPool
 from diplograph.loader.bulk import BulkPolicy
 from diplograph.loader.config import Settings
-from diplograph.loader.conflicts import Conflict, find_conflicts
+from diplograph.loader.conflicts import Conflict, find_conflicts, listing
 from diplograph.loader.curation import SAME, Curation, change, curations
 from diplograph.loader.errors import FactsError, InputWarning, NotFoundError, RejectedError
 from diplograph.loader.facts import FactsDocument, SourceRecord
@@ -89,6 +89,9 @@ class Loader:
         self._ontology_checked = False
         #: The nodes the current run's committed documents describe.
         self._touched = RunNodes()
+        #: The graphs of the current run's committed documents: its report lists them among
+        #: the sources of a finding, and counts the others.
+        self._documents = RunNodes()
         #: mapping warnings of this run by rule: how many records gave each
         self._warned: Counter[str] = Counter()
         #: Keeps the summary graph exact at every commit.
@@ -136,6 +139,7 @@ class Loader:
         # whose commit changes them under it (the API's /validate takes the write lock).
         self.reconciler = Reconciler.of(self.store, self.minter, self.superclasses)
         self._touched = RunNodes()
+        self._documents = RunNodes()
         self._warned = Counter()
         if not dry_run:
             self.bulk.start()
@@ -143,6 +147,7 @@ class Loader:
             for batch in _batches(records, self.settings.batch_size):
                 if self.bulk.active:  # its conflicts are found by a scan: membership will do
                     self._touched.compact()
+                    self._documents.compact()
                 self._load_batch(batch, report, dry_run=dry_run, strict=strict, on_reject=on_reject)
                 if progress is not None:
                     progress(len(batch))
@@ -175,7 +180,9 @@ class Loader:
         self.bulk.end()
 
     def _conflicts_of_run(self) -> list[Conflict]:
-        """The conflicts that involve a node this run's documents describe.
+        """The conflicts that involve a node this run's documents describe, with the run's
+        documents listed among each value's sources and the others counted
+        (:func:`~loader.conflicts.listing`).
 
         Asking for the nodes costs about half a millisecond each (chunked ``VALUES``), a scan of
         the whole store a few seconds at 10k documents: measured at 10k documents, 53 s for the
@@ -184,13 +191,18 @@ class Loader:
         findings about its nodes; a smaller run asks for its nodes.
         """
         if self.bulk.switched_after is None:
-            return find_conflicts(self.store, nodes=self._touched.iris())
+            return find_conflicts(
+                self.store, nodes=self._touched.iris(), listed=self._documents.iris()
+            )
         touched = self._touched
-        return [
-            c
-            for c in find_conflicts(self.store)
-            if c.node in touched or any(v.value in touched for v in c.values)
-        ]
+        return listing(
+            [
+                c
+                for c in find_conflicts(self.store)
+                if c.node in touched or any(v.value in touched for v in c.values)
+            ],
+            self._documents,
+        )
 
     def _warn(self, report: LoadReport, warnings: Iterable[InputWarning]) -> None:
         """Report each mapping warning once per run, in full where it first occurs: the same
@@ -322,6 +334,7 @@ class Loader:
                 self.reconciler.committed(
                     {graph_of[i]: found[i] for i, _, _ in accepted}, identities
                 )
+                self._documents.add(d.graph for _, _, d in accepted)
                 # The document's own nodes (its attestations, spans, run) never conflict.
                 self._touched.add(
                     n

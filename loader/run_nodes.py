@@ -1,4 +1,5 @@
-"""The nodes a load run's documents describe: what its conflict report is about.
+"""The nodes a load run's documents describe: what its conflict report is about (and, in a
+second set, the run's documents' graphs: those the report lists among a finding's sources).
 
 A run small beside its store asks the checks about these nodes, by IRI. A run in bulk mode
 (large beside its store, loader/bulk.py) checks the whole store once and keeps the findings

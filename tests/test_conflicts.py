@@ -33,6 +33,8 @@ from diplograph.loader.conflicts import (
     Conflict,
     compatible,
     find_conflicts,
+    listing,
+    overlapping_holders,
 )
 from diplograph.loader.conflicts.events import _overlap, _overlapping
 from diplograph.loader.conflicts.holders import time_span
@@ -358,11 +360,70 @@ def test_a_run_large_enough_for_bulk_mode_reports_the_same_conflicts(
     assert [c.kind for c in report.conflicts] == [VALUES]
 
 
+def test_a_run_in_bulk_mode_lists_its_own_documents_as_a_smaller_run_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("diplograph.loader.bulk.BULK_MIN_DOCUMENTS", 1)
+    before = [relation_document("a", "2023-06-18", 0.8)]
+    run = [relation_document("b", "2023-06-20", 0.6), relation_document("c", "2023-06-18", 0.7)]
+    with open_graph(batch_size=1) as graph:
+        graph.load(before)
+        report = graph.load(run)
+    with open_graph() as graph:
+        graph.load(before)
+        expected = graph.load(run)
+    assert [c.to_dict() for c in report.conflicts] == [c.to_dict() for c in expected.conflicts]
+    (conflict,) = report.conflicts
+    assert [([s.document for s in v.sources], v.unlisted) for v in conflict.values] == [
+        ([DOC + "c"], 1),
+        ([DOC + "b"], 0),
+    ]
+
+
+def misread_again(document_id: str) -> dict[str, Any]:
+    """The spokesperson taken for the Secretary (secretary-misread.json), in another document."""
+    data = json.loads((CONFLICTS / "secretary-misread.json").read_text(encoding="utf-8"))
+    data["document"]["id"] = document_id
+    return dict(data)
+
+
+def test_a_load_report_lists_its_own_documents_among_the_sources_and_counts_the_others() -> None:
+    with open_graph() as graph:
+        graph.load_file(STORY_FILE)
+        graph.load([misread_again("misread-1"), misread_again("misread-2")])
+        report = graph.load([misread_again("misread-3")])
+    (conflict,) = of_kind(report.conflicts, HOLDERS)
+    blinken, miller = conflict.values
+    assert (blinken.sources, blinken.unlisted) == ((), 1)
+    assert [s.document for s in miller.sources] == [DOC + "misread-3"]
+    assert miller.unlisted == 2
+    assert report.to_dict()["conflicts"][0]["values"][1]["unlisted_sources"] == 2
+    miller_line = conflict.describe().splitlines()[2]
+    assert miller_line.endswith(f"{DOC}misread-3 (confidence 0.4) and 2 other document(s)")
+
+
+@pytest.mark.parametrize("listed", [[], ["misread-1"], ["misread-1", "misread-2"]])
+def test_the_holders_counted_and_not_read_are_the_full_findings_listed(
+    listed: list[str], tmp_path: Path
+) -> None:
+    again = tmp_path / "again.jsonl"
+    again.write_text("".join(json.dumps(misread_again(f"misread-{n}")) + "\n" for n in (1, 2)))
+    with EmbeddedStore(None) as the_store:
+        load_story(the_store, *sorted(CONFLICTS.glob("*.json")), again)
+        graphs = {DOC + name for name in listed}
+        asked = [SECRETARY, ID + "person/matthew-miller"]
+        full = overlapping_holders(the_store, asked)
+        counted = overlapping_holders(the_store, asked, listed=graphs)
+    assert counted == listing(full, graphs)
+    assert [v.unlisted + len(v.sources) for c in counted for v in c.values] == [1, 3]
+
+
 def test_a_conflict_as_json_names_kind_node_property_values_and_sources(
     store: EmbeddedStore,
 ) -> None:
     data = of_kind(find_conflicts(store), VALUES)[0].to_dict()
     assert set(data) == {"kind", "node", "label", "property", "values"}
+    assert set(data["values"][1]) == {"value", "label", "detail", "sources", "unlisted_sources"}
     assert data["values"][1]["sources"] == [
         {"document": doc("relation-june-18"), "confidence": 0.8}
     ]

@@ -16,13 +16,15 @@ they find (docs/mapping.md, "Conflicts and candidates"):
   can be one moment: one event reported at other precisions (:mod:`.events`).
 
 :func:`find_conflicts` runs all five; ``nodes`` limits them to what involves those nodes (the
-load report passes the nodes its documents touched, the resource page its one node) and
-``documents`` keeps the findings one of those documents takes part in.
+load report passes the nodes its documents touched, the resource page its one node),
+``documents`` keeps the findings one of those documents takes part in, and ``listed`` lists only
+those documents among each value's sources and counts the others (:func:`listing`: a load
+report lists its own).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 
 from diplograph.loader.conflicts.duplicates import CANDIDATE_CLASSES, candidate_duplicates
@@ -38,6 +40,7 @@ from diplograph.loader.conflicts.model import (
     Conflict,
     Source,
     Value,
+    listing,
 )
 from diplograph.loader.conflicts.reads import DOCUMENT, iri_list, labels, select
 from diplograph.loader.conflicts.values import SINGLE_VALUED, compatible, conflicting_values
@@ -63,6 +66,7 @@ __all__ = [
     "conflicting_fatalities",
     "conflicting_values",
     "find_conflicts",
+    "listing",
     "overlapping_holders",
 ]
 
@@ -81,12 +85,15 @@ def find_conflicts(
     *,
     nodes: Iterable[str] | None = None,
     documents: Iterable[str] | None = None,
+    listed: Collection[str] | None = None,
 ) -> list[Conflict]:
     """Every conflict and candidate duplicate in ``store``, by kind then node.
 
     ``nodes`` (IRIs): only findings about those nodes (a post's holders count for the post and
     its holdings). ``documents`` (their graphs' IRIs): only findings one of those documents
-    asserts a value of. Raises ValueError for a node or document that is not an IRI.
+    asserts a value of. ``listed`` (graphs' IRIs): each value lists only those of its sources
+    and counts the others (:func:`listing`); ``documents`` then looks at the listed ones.
+    Raises ValueError for a node or document that is not an IRI.
     """
     wanted_documents = None if documents is None else set(documents)
     if nodes is None and wanted_documents is not None:
@@ -99,10 +106,14 @@ def find_conflicts(
             [*conflicting_values(store, node_list), *conflicting_fatalities(store, node_list)],
             key=lambda c: (c.node, c.property),
         ),
-        *overlapping_holders(store, node_list),
+        # the sources of the holdings of a post can be hundreds of documents each: with
+        # ``listed``, those are counted, not read (loader/conflicts/holders.py)
+        *overlapping_holders(store, node_list, listed),
         *candidate_duplicates(store, node_list),
         *candidate_same_events(store, node_list),
     ]
+    if listed is not None:
+        found = listing(found, listed)
     if wanted_documents is not None:
         found = [c for c in found if c.documents() & wanted_documents]
     return _labelled(store, found)

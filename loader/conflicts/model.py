@@ -1,4 +1,5 @@
-"""What a check finds: a :class:`Conflict` of a node, its values, and each value's sources.
+"""What a check finds: a :class:`Conflict` of a node, its values, and each value's sources
+(all of them, or those :func:`listing` keeps, the others counted).
 
 Three kinds of finding share one shape, so that the load report, ``diplograph check``, the API
 and the resource page show them alike:
@@ -17,7 +18,8 @@ and the resource page show them alike:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Container, Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "Conflict",
     "Source",
     "Value",
+    "listing",
 ]
 
 VALUES = "conflicting-values"
@@ -61,12 +64,15 @@ class Source:
 @dataclass(frozen=True)
 class Value:
     """One of the values in conflict: its lexical form or IRI, a label when it has one, what
-    else identifies it (a holding and its period) and the documents asserting it."""
+    else identifies it (a holding and its period) and the documents asserting it: those listed
+    in ``sources``, and ``unlisted`` more (a load report lists its own documents and counts the
+    others: :func:`listing`)."""
 
     value: str
     sources: tuple[Source, ...]
     label: str | None = None
     detail: str | None = None
+    unlisted: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
@@ -75,7 +81,16 @@ class Value:
             "label": self.label,
             "detail": self.detail,
             "sources": [s.to_dict() for s in self.sources],
+            "unlisted_sources": self.unlisted,
         }
+
+    def describe_sources(self) -> str:
+        """The documents listed, with their confidence, and how many more there are."""
+        listed = ", ".join(s.describe() for s in self.sources)
+        if not self.unlisted:
+            return listed or "no document"
+        more = f"{self.unlisted} {'other ' if listed else ''}document(s)"
+        return f"{listed} and {more}" if listed else more
 
 
 @dataclass(frozen=True)
@@ -89,7 +104,7 @@ class Conflict:
     label: str | None = None
 
     def documents(self) -> set[str]:
-        """Every document asserting one of the values."""
+        """Every document listed as asserting one of the values."""
         return {s.document for v in self.values for s in v.sources}
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,6 +131,30 @@ class Conflict:
             shown = f"{v.value} ({v.label})" if v.label else v.value
             if v.detail:
                 shown += f" [{v.detail}]"
-            sources = ", ".join(s.describe() for s in v.sources)
-            lines.append(f"  {shown}: {sources or 'no document'}")
+            lines.append(f"  {shown}: {v.describe_sources()}")
         return "\n".join(lines)
+
+
+def listing(found: Iterable[Conflict], documents: Container[str]) -> list[Conflict]:
+    """The findings with only ``documents`` listed among each value's sources, the others
+    counted (:attr:`Value.unlisted`).
+
+    A load report lists the run's own documents: at 100k documents, a post held by two people
+    at once had hundreds of documents stating each holding, and a report of 100 documents
+    listing them all was 5 MB of JSON (docs/benchmarks.md). ``diplograph check`` and
+    ``GET /check`` list every source."""
+    return [
+        replace(
+            c,
+            values=tuple(
+                replace(
+                    v,
+                    sources=tuple(s for s in v.sources if s.document in documents),
+                    unlisted=v.unlisted
+                    + len({s.document for s in v.sources if s.document not in documents}),
+                )
+                for v in c.values
+            ),
+        )
+        for c in found
+    ]
