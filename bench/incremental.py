@@ -89,7 +89,8 @@ _TOKEN = "bench-incremental"
 def timed_posts(docs: Path, store_path: Path, parts: int) -> dict[str, Any]:
     """``docs`` posted to ``POST /facts`` of a ``diplograph serve`` of ``store_path``, in
     ``parts`` requests of consecutive documents: the first request's time (``first_s``: it reads
-    the store's claims) and the others' together (``wall_s``), and the server's own peak RSS."""
+    the store's claims) and the others' together (``wall_s``), the server's own peak RSS and the
+    largest report answered (``largest_report_kb``)."""
     import httpx  # a test and bench dependency, as in bench/servers.py
 
     lines = docs.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -102,6 +103,7 @@ def timed_posts(docs: Path, store_path: Path, parts: int) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {_TOKEN}", "Content-Type": "application/x-ndjson"}
     out: dict[str, Any] = {"ok": True, "exit": 0, "load_avg": loadavg(), "docs": len(lines)}
     times: list[float] = []
+    sizes: list[int] = []
     loaded = 0
     ready = http_ok(f"http://127.0.0.1:{port}/health")
     with (
@@ -114,12 +116,14 @@ def timed_posts(docs: Path, store_path: Path, parts: int) -> dict[str, Any]:
                 f"http://127.0.0.1:{port}/facts", content="".join(chunk), headers=headers
             )
             times.append(time.perf_counter() - started)
+            sizes.append(len(response.content))
             if response.status_code != 200:
                 out.update(ok=False, exit=response.status_code, error=response.text[-1000:])
                 break
             loaded += response.json()["documents"]["loaded"]
         out["peak_rss_mb"] = vmhwm(server.pid)
     out["first_s"], out["wall_s"] = times[0], sum(times[1:])
+    out["largest_report_kb"] = max(sizes) / 1024 if sizes else 0.0
     rest = len(lines) - len(chunks[0])
     out["docs_per_s"] = rest / out["wall_s"] if out["wall_s"] else 0.0
     out["summary"] = f"loaded {loaded} documents in {len(times)} requests"
@@ -134,6 +138,7 @@ def api_line(name: str, r: dict[str, Any]) -> str:
     return (
         f"{name}: the first request {r['first_s']:.1f} s, the rest {r['wall_s']:.1f} s "
         f"({r['docs_per_s']:.1f} docs/s), server peak RSS {peak}, "
+        f"largest report {r['largest_report_kb']:,.0f} KB, "
         f"load avg {r['load_avg']:.2f}; {r['summary']}"
     )
 
