@@ -20,8 +20,7 @@ from diplograph.loader.store import Store
 
 __all__ = ["DOCUMENT", "Row", "chunks", "confidence", "iri_list", "labels", "rows", "select"]
 
-#: A row of solutions: variable → the bound term's IRI or lexical form (unbound are absent),
-#: plus ``"@" + variable`` → the literal's datatype IRI.
+#: A row of solutions: variable → the bound term's IRI or lexical form (unbound are absent).
 Row = dict[str, str]
 
 #: Inside ``GRAPH ?g { … }``: ``?g`` is a document's graph.
@@ -49,21 +48,22 @@ def rows(store: Store, sparql: str) -> Iterator[Row]:
         raise StoreError("expected solutions from a SELECT query")
     names = [v.value for v in result.variables]
     seen: dict[str, str] = {}
+    # A solution's terms in the order of its variables, and a test of the term's exact type:
+    # over the 460,705 participations of the 100k store, 2.9 s against 3.4 s by name and
+    # isinstance (Oxigraph's own iteration: 2.3 s).
+    plain = (NamedNode, Literal)
     for solution in result:
         row: Row = {}
-        for name in names:
-            term = solution[name]
+        for name, term in zip(names, solution, strict=True):
             if term is None:
                 continue
-            if not isinstance(term, NamedNode | Literal):
+            if type(term) not in plain:
                 # A blank node (written around the loader: SPARQL Update, the Graph Store
                 # Protocol): a finding names its nodes and values, which a blank node cannot
                 # be outside its own graph. Such a row is left out, where it failed the check.
                 break
             text = term.value
             row[name] = seen.setdefault(text, text)
-            if isinstance(term, Literal):
-                row["@" + name] = term.datatype.value
         else:
             yield row
 
