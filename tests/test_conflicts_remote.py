@@ -10,7 +10,6 @@ documents, give the same findings on both stores.
 
 from __future__ import annotations
 
-import copy
 import json
 import uuid
 from collections.abc import Iterator
@@ -41,11 +40,15 @@ def documents() -> Iterator[SourceRecord]:
     """The story, the conflict examples, and the misread secretary restated three times."""
     for path in (STORY_FILE, *sorted(CONFLICTS.glob("*.json"))):
         yield from read_path(path)
-    misread = json.loads((CONFLICTS / "secretary-misread.json").read_text(encoding="utf-8"))
     for k in range(3):
-        again = copy.deepcopy(misread)
-        again["document"]["id"] += f"-again-{k}"
-        yield parse_document(again, source="restated", line=k + 1)
+        yield restated(k)
+
+
+def restated(k: int) -> SourceRecord:
+    """The misread secretary in the ``k``-th more document."""
+    misread = json.loads((CONFLICTS / "secretary-misread.json").read_text(encoding="utf-8"))
+    misread["document"]["id"] += f"-again-{k}"
+    return parse_document(misread, source="restated", line=k + 1)
 
 
 @contextmanager
@@ -82,6 +85,27 @@ def test_on_virtuoso_the_conflicts_of_restated_reports_are_the_embedded_stores(
         found = ours(find_conflicts(remote), base)
         assert {c.kind for c in expected} == {HOLDERS, VALUES, CANDIDATE}
         assert found == expected
+
+
+@pytest.mark.slow
+@pytest.mark.server
+@pytest.mark.external
+def test_on_virtuoso_a_load_report_lists_its_documents_and_counts_the_others_as_embedded(
+    virtuoso: Virtuoso,
+) -> None:
+    base = f"http://example.org/{uuid.uuid4().hex}/"
+    embedded = EmbeddedStore(None)
+    loader = Loader(embedded, load_settings(store="memory", base_iri=base))
+    loader.load(documents())
+    expected = ours(loader.load([restated(9)]).conflicts, base)
+    embedded.close()
+    with on_virtuoso(virtuoso, base) as remote:
+        loader = Loader(remote, virtuoso.settings(base_iri=base))
+        loader.load(documents())
+        found = ours(loader.load([restated(9)]).conflicts, base)
+    assert found == expected
+    (holders,) = [c for c in found if c.kind == HOLDERS]
+    assert [(len(v.sources), v.unlisted) for v in holders.values] == [(0, 1), (1, 4)]
 
 
 def places(base: str) -> list[GraphChange]:
