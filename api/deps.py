@@ -128,34 +128,32 @@ async def run_write(request: Request, write: Callable[[], T]) -> T:
 async def run_load(request: Request, load: Callable[[Summary], T], kind: str = "load") -> T:
     """Like :func:`run_write`, for a write that commits through the summary keeper it is
     given (``/facts``: ``Loader(..., summary=keeper)``), which keeps the summary exact."""
-    lock: threading.Lock = request.app.state.write_lock
     store = get_store(request)
     base_iri = get_settings(request).base_iri
-
     runner = get_runner(request)
 
-    def locked() -> T:
-        with lock:
-            try:
-                since = store.generation
-                with guard_raw_writes(store, base_iri) as summary:
-                    # The guard's mark wrote the summary graph alone: the store's claims the
-                    # server holds still hold (a raw write in ``load`` is seen as ever).
-                    claims_unchanged_since(store, since)
-                    return load(summary)
-            finally:
-                # Before the response: the next query sees this write (api/snapshot.py).
-                runner.refresh()
+    def guarded() -> T:
+        try:
+            since = store.generation
+            with guard_raw_writes(store, base_iri) as summary:
+                # The guard's mark wrote the summary graph alone: the store's claims the
+                # server holds still hold (a raw write in ``load`` is seen as ever).
+                claims_unchanged_since(store, since)
+                return load(summary)
+        finally:
+            # Before the response: the next query sees this write (api/snapshot.py).
+            runner.refresh()
 
-    result = await anyio.to_thread.run_sync(locked)
+    result = await run_between_writes(request, guarded)
     runner.metrics.write(kind)
     return result
 
 
 async def run_between_writes(request: Request, work: Callable[[], T]) -> T:
-    """Run the blocking ``work``, which writes nothing but reads what writes keep in memory
-    (``/validate``: the store's claims, loader/reconcile.py), on a worker thread while holding
-    the app's write lock, so that no write's commit changes them under it."""
+    """Run the blocking ``work`` on a worker thread while holding the app's write lock: one at
+    a time with the writes. A write runs so (:func:`run_load`), and so does work that writes
+    nothing but reads what writes keep in memory (``/validate``: the store's claims,
+    loader/reconcile.py), so that no write's commit changes them under it."""
     lock: threading.Lock = request.app.state.write_lock
 
     def locked() -> T:

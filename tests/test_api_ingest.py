@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from diplograph.api.app import create_app
 from diplograph.cli import main
@@ -125,15 +126,22 @@ def checks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 FIRST_OF_BATCH = BATCH.splitlines()[0]
 
 
+def after_a_load(client: TestClient, recorded: list[Any], path: str = "/facts") -> Response:
+    """``recorded`` emptied after a first load, then one more document posted to ``path``
+    (answered 200)."""
+    assert client.post("/facts", content=CALL, headers=JSON).status_code == 200
+    recorded.clear()
+    response = client.post(path, content=FIRST_OF_BATCH, headers=NDJSON)
+    assert response.status_code == 200, response.text
+    return response
+
+
 def test_a_load_after_a_load_reads_no_stored_document_again(
     client: TestClient, parsed: list[object]
 ) -> None:
     # Each load marks the summary stale first, a write the loader did not make (100 documents
     # into a store of 100k: 29 s of 39 s were reading every document's claims again after it).
-    assert client.post("/facts", content=CALL, headers=JSON).status_code == 200
-    parsed.clear()
-    response = client.post("/facts", content=FIRST_OF_BATCH, headers=NDJSON)
-    assert response.status_code == 200, response.text
+    response = after_a_load(client, parsed)
     assert response.json()["documents"]["loaded"] == 1
     assert parsed == []
 
@@ -143,10 +151,7 @@ def test_a_load_after_a_load_does_not_check_the_claims_again(
 ) -> None:
     # The summary's mark before each load writes the summary graph alone: the claims held
     # still hold, with no check of every document's kept facts (1.8 s at 100k documents).
-    assert client.post("/facts", content=CALL, headers=JSON).status_code == 200
-    checks.clear()
-    response = client.post("/facts", content=FIRST_OF_BATCH, headers=NDJSON)
-    assert response.status_code == 200, response.text
+    after_a_load(client, checks)
     assert checks == []
 
 
@@ -166,10 +171,7 @@ def test_a_load_after_a_sparql_update_checks_the_claims_again(
 def test_a_dry_run_after_a_load_reads_no_stored_document(
     client: TestClient, parsed: list[object]
 ) -> None:
-    assert client.post("/facts", content=CALL, headers=JSON).status_code == 200
-    parsed.clear()
-    response = client.post("/validate", content=FIRST_OF_BATCH, headers=NDJSON)
-    assert response.status_code == 200, response.text
+    after_a_load(client, parsed, "/validate")
     assert parsed == []
 
 
