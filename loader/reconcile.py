@@ -26,11 +26,13 @@ import logging
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, QuerySolutions, Triple
 
 from diplograph.loader.claims_cache import (
     ClaimsCache,
+    FileState,
     StoredClaims,
     StoredIdentities,
     facts_sha1,
@@ -132,6 +134,14 @@ class Reconciler:
         #: identities it holds (None: none)
         self._saved: int | None = None
         self._saved_identities: str | None = None
+        #: the claims file as last read or written, when its last state is the one saved
+        #: (a delta may follow it), and the documents added since (:class:`_Added`); None
+        #: when a change since did more than add documents (the file is written whole)
+        self._file: FileState | None = None
+        self._added: _Added | None = None
+        #: the mentions' keys the claims file holds in its last state (a delta gives those
+        #: that changed)
+        self._saved_keys: dict[Mention, str] | None = None
         #: the store's generation this reconciler is in step with (None: not read yet)
         self._generation: int | None = None
 
@@ -150,6 +160,7 @@ class Reconciler:
         if cache is not None and cache.path.is_file():
             fingerprint, documents = fingerprint_of(self._kept_facts("SHA1(?facts)"))
             restored = cache.read(fingerprint, documents)
+            self._file = cache.state
         if restored is not None:
             for mention, graphs in restored.graphs_of.items():
                 self._graphs_of[mention].update(graphs)
@@ -158,6 +169,9 @@ class Reconciler:
                 self._add_report(report)
             self._fingerprint = self._saved = fingerprint
             self._documents = documents
+            if restored.identities is not None:
+                self._added = _Added()
+                self._saved_keys = dict(restored.identities.keys)
         else:
             hashes = []
             for graph, text in self._kept_facts("?facts"):
@@ -387,6 +401,12 @@ class Reconciler:
                 self._remove(graph, old)
             if said is not None:
                 self._add(graph, said)
+            if self._added is not None:  # a delta of the claims file holds added documents
+                if old is None and said is not None:
+                    self._added.graphs.add(graph)
+                    self._added.documents.update(report.document for report in said.events)
+                else:
+                    self._added = None
         if fingerprint is not None:
             self._follow_fingerprint(changed, fingerprint)
         self._before = {}  # the store holds the change now
@@ -423,16 +443,54 @@ class Reconciler:
             return
         current = self._current
         key = identities_key(current.curations(), self.minter.ids())
-        # A curation changes the identities, not the kept facts: the file is written again.
+        # A curation changes the identities, not the kept facts: they are saved again.
         if self._fingerprint == self._saved and key == self._saved_identities:
             return
         cache = ClaimsCache.of(self.store)
         if cache is None:
             return
-        identities = StoredIdentities(key, current.keys(), current.event_nodes())
-        held = StoredClaims(self._graphs_of, self._reports, identities)
-        cache.write(self._fingerprint, self._documents, held)
+        keys, nodes = dict(current.keys()), current.event_nodes()
+        written = self._append(cache, key, keys, nodes)
+        if written is None:
+            identities = StoredIdentities(key, keys, nodes)
+            held = StoredClaims(self._graphs_of, self._reports, identities)
+            written = cache.write(self._fingerprint, self._documents, held)
+        self._file = written
+        self._added = _Added() if written is not None else None
+        self._saved_keys = keys if written is not None else None
         self._saved, self._saved_identities = self._fingerprint, key
+
+    def _append(
+        self,
+        cache: ClaimsCache,
+        key: str,
+        keys: dict[Mention, str],
+        nodes: Mapping[EventMention, tuple[str, ...]],
+    ) -> FileState | None:
+        """Append the documents added since the claims file's last state to it, with the keys
+        that changed (loader/claims_cache.py, deltas); None when that cannot be done."""
+        saved = self._saved_keys
+        if (
+            self._file is None
+            or self._added is None
+            or self._saved is None
+            or self._fingerprint is None
+            or saved is None
+            or not saved.keys() <= keys.keys()  # a mention left: a document was replaced
+        ):
+            return None
+        # Found in what is held rather than kept per document since: the claims of the 10k
+        # documents of a bulk run, kept until its end, would hold their memory too.
+        graphs, documents = self._added.graphs, self._added.documents
+        graphs_of = {
+            mention: made
+            for mention, held in self._graphs_of.items()
+            if (made := sorted(held & graphs))
+        }
+        reports = [report for report in self._reports if report.document in documents]
+        changed = {m: k for m, k in keys.items() if saved.get(m) != k}
+        added = StoredClaims(graphs_of, reports, StoredIdentities(key, changed, nodes))
+        return cache.append(self._file, self._saved, self._fingerprint, self._documents, added)
 
     def release(self) -> None:
         """Leave the claims in the claims file (:meth:`save`) and let go of what is held: the
@@ -445,6 +503,15 @@ class Reconciler:
         claims held (docs/benchmarks.md)."""
         self.save()
         self._forget()
+
+
+@dataclass
+class _Added:
+    """The documents added to a store since its claims file's last state: their graphs, and
+    the documents their reports name."""
+
+    graphs: set[str] = field(default_factory=set)
+    documents: set[str] = field(default_factory=set)
 
 
 def claims_unchanged_since(store: Store, generation: int | None) -> None:
