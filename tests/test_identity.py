@@ -177,6 +177,34 @@ def test_a_report_whose_participant_moved_is_moved_between_identities_computed_a
     assert after.moved_events(Identities([ana, ana_id], events=[meeting])) == set()
 
 
+def statement(doc_id: str, when: str, **person: Any) -> dict[str, Any]:
+    """A document in which one person (by ``person``) makes a statement at ``when``."""
+    doc = document(doc_id, person)
+    doc["facts"][0]["time"] = {"start": when}
+    return doc
+
+
+def test_a_vague_report_whose_speaker_joins_an_identified_person_joins_that_persons_report(
+    store: Store,
+) -> None:
+    # "Ana Lind" said something in October; then a document names her with her Wikidata id,
+    # and dates a statement of hers to the 14th. The name joins the identified person, so the
+    # first report moves to her group, where the vague report joins the precise one: the same
+    # graph as the two documents loaded at once.
+    vague = statement("vague", "2023-10", name="Ana Lind")
+    precise = statement("precise", "2023-10-14", name="Ana Lind", wikidata="Q100")
+    load(store, vague)
+    load(store, precise)
+    assert _quads(store) == _loaded_at_once([vague, precise])
+    events = {
+        str(row["e"].value)
+        for row in store.query(
+            "SELECT DISTINCT ?e WHERE { ?e a <https://w3id.org/diplograph/ns#Statement> }"
+        )
+    }
+    assert len(events) == 1
+
+
 # -- any order, and retraction ---------------------------------------------------------------
 
 _DOCS = [
