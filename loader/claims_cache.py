@@ -22,7 +22,7 @@ renamed, so a crash leaves the old file or the new one, never half of one.
 
 **Deltas.** Writing the whole file again after every load made the claims a cost of each small
 load that grows with the store: 3.7 s of a 19 s load of 10 documents into the 100k store,
-whose file is 38 MB (docs/benchmarks.md). When every change since the file was read or written
+whose file was then 38 MB (docs/benchmarks.md). When every change since the file was read or written
 added documents the store did not hold, the new documents' claims are appended as a **delta**
 instead: a header line with the fingerprints before and after it, then its tables (with the
 mentions' keys that changed, and the nodes of the reports whose node is not their own).
