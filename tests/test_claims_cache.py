@@ -347,69 +347,68 @@ def file_bytes(path: Path) -> bytes:
     return (path / CACHE_NAME).read_bytes()
 
 
+def loaded_in_turn(path: Path, *parts: slice) -> None:
+    """Each part of the generated documents loaded by a process of its own."""
+    for part in parts:
+        with open_graph(path) as graph:
+            graph.load(DOCUMENTS[part])
+
+
+def read_from_the_file(path: Path, parsed: list[int], decided: list[int] | None = None) -> None:
+    """A new process reads the claims (and with ``decided``, their identities) from the file,
+    and holds what the documents give."""
+    parsed.clear()
+    if decided is not None:
+        decided.clear()
+    read = held(path)
+    assert parsed == []
+    assert decided is None or decided == []
+    assert read == from_the_store(path)
+
+
 def test_a_load_of_new_documents_appends_their_claims_that_the_next_process_reads(
     path: Path, parsed: list[int], decided: list[int]
 ) -> None:
-    with open_graph(path) as graph:
-        graph.load(DOCUMENTS[:40])
+    loaded_in_turn(path, slice(40))
     base = file_bytes(path)
-    with open_graph(path) as graph:
-        graph.load(DOCUMENTS[40:43])
-    with open_graph(path) as graph:
-        graph.load(DOCUMENTS[43:44])
+    loaded_in_turn(path, slice(40, 43), slice(43, 44))
     after = file_bytes(path)
     assert after.startswith(base)  # the base is not written again
     assert after.count(DELTA) == 2
-    parsed.clear()
-    decided.clear()
-    read = held(path)
-    assert parsed == [] and decided == []  # the claims and the identities, from the file
-    assert read == from_the_store(path)
+    read_from_the_file(path, parsed, decided)
 
 
 def test_a_change_that_replaces_a_document_writes_the_whole_file_again(
     path: Path, parsed: list[int]
 ) -> None:
-    with open_graph(path) as graph:
-        graph.load(DOCUMENTS[:40])
+    loaded_in_turn(path, slice(40))
     with open_graph(path) as graph:
         graph.load(DOCUMENTS[40:42])
         graph.load({**DOCUMENTS[3], "facts": DOCUMENTS[3]["facts"][:2]})  # other content
     assert DELTA not in file_bytes(path)
-    parsed.clear()
-    read = held(path)
-    assert parsed == []
-    assert read == from_the_store(path)
+    read_from_the_file(path, parsed)
 
 
 def test_deltas_that_outgrow_a_quarter_of_the_base_are_written_into_a_new_base(
     path: Path, parsed: list[int]
 ) -> None:
-    with open_graph(path) as graph:
-        graph.load(DOCUMENTS[:40])
+    loaded_in_turn(path, slice(40))
     base = len(file_bytes(path))
-    with open_graph(path) as graph:
-        graph.load(DOCUMENTS[40:44])
+    loaded_in_turn(path, slice(40, 44))
     assert DELTA in file_bytes(path)
-    with open_graph(path) as graph:
-        graph.load(DOCUMENTS[44:])
+    loaded_in_turn(path, slice(44, None))
     assert DELTA not in file_bytes(path)
     assert len(file_bytes(path)) > base
-    parsed.clear()
-    read = held(path)
-    assert parsed == []
-    assert read == from_the_store(path)
+    read_from_the_file(path, parsed)
 
 
 @pytest.mark.parametrize("cut", ["within a line", "after a line"])
 def test_a_delta_cut_short_by_a_crash_makes_the_next_process_read_the_store(
     path: Path, parsed: list[int], caplog: pytest.LogCaptureFixture, cut: str
 ) -> None:
-    with open_graph(path) as graph:
-        graph.load(DOCUMENTS[:40])
+    loaded_in_turn(path, slice(40))
     base = len(file_bytes(path))
-    with open_graph(path) as graph:
-        graph.load(DOCUMENTS[40:44])
+    loaded_in_turn(path, slice(40, 44))
     whole = file_bytes(path)
     middle = base + (len(whole) - base) // 2
     end = middle if cut == "within a line" else whole.index(b"\n", middle) + 1
@@ -425,23 +424,16 @@ def test_a_delta_cut_short_by_a_crash_makes_the_next_process_read_the_store(
 def test_a_store_back_in_the_state_before_a_delta_reads_the_base(
     path: Path, parsed: list[int]
 ) -> None:
-    with open_graph(path) as graph:
-        graph.load(DOCUMENTS[:40])
-    with open_graph(path) as graph:
-        graph.load(DOCUMENTS[40:44])
+    loaded_in_turn(path, slice(40), slice(40, 44))
     store = EmbeddedStore(path)  # as a backup taken before the second load would be
     for doc in DOCUMENTS[40:44]:
         store.update(f"DROP GRAPH <{MINTER.document(doc['document']['id'])}>")
     store.close()
-    parsed.clear()
-    read = held(path)
-    assert parsed == []
-    assert read == from_the_store(path)
+    read_from_the_file(path, parsed)
 
 
 def test_a_file_that_changed_since_it_was_read_is_written_whole(path: Path) -> None:
-    with open_graph(path) as graph:
-        graph.load(DOCUMENTS[:40])
+    loaded_in_turn(path, slice(40))
     with open_graph(path) as graph:
         graph.load(DOCUMENTS[40:42])
         # another writer's file, here the same bytes written again: no delta goes onto it
