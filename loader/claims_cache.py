@@ -38,7 +38,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -355,25 +355,20 @@ def _merged(claims: StoredClaims, delta: StoredClaims) -> StoredClaims:
 _ROWS = 10_000
 
 
-def _lines(table: str, rows: Iterable[Any]) -> Iterator[str]:
+def _lines(table: str, rows: Iterable[Any], *, flat: bool = False) -> Iterator[str]:
+    """Lines of ``table``, up to :data:`_ROWS` rows each; ``flat``: rows (sequences of one
+    width) written one after the other in one list."""
     chunk: list[Any] = []
+    count = 0
     for row in rows:
-        chunk.append(row)
-        if len(chunk) == _ROWS:
+        if flat:
+            chunk.extend(row)
+        else:
+            chunk.append(row)
+        count += 1
+        if count == _ROWS:
             yield json.dumps([table, chunk], separators=(",", ":"))
-            chunk = []
-    if chunk:
-        yield json.dumps([table, chunk], separators=(",", ":"))
-
-
-def _flat_lines(table: str, rows: Iterable[Sequence[int]]) -> Iterator[str]:
-    """Lines of ``table`` whose rows (of one width) are written one after the other."""
-    chunk: list[int] = []
-    for count, row in enumerate(rows, 1):
-        chunk.extend(row)
-        if count % _ROWS == 0:
-            yield json.dumps([table, chunk], separators=(",", ":"))
-            chunk = []
+            chunk, count = [], 0
     if chunk:
         yield json.dumps([table, chunk], separators=(",", ":"))
 
@@ -455,7 +450,7 @@ def _encode(claims: StoredClaims, *, inline_nodes: bool = False) -> Iterator[str
             documents[r.document],
         )
 
-    yield from _flat_lines("reports", (row(r) for r in reports))
+    yield from _lines("reports", (row(r) for r in reports), flat=True)
     if identities is None:
         return
     yield from _lines("identities", [identities.key])
