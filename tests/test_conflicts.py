@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 from collections.abc import Iterator
 from itertools import combinations
 from pathlib import Path
@@ -612,6 +613,63 @@ def test_the_findings_about_a_node_are_the_whole_stores_that_involve_it() -> Non
             for value in finding.values:
                 asked = of_kind(graph.check(node=value.value), SAME_EVENT)
                 assert [c.to_dict() for c in asked] == [finding.to_dict()]
+
+
+def assert_each_node_finds_its_runs(graph: Any, whole: list[Conflict]) -> None:
+    """The findings about each node of ``whole`` are the whole store's that name it."""
+    for finding in whole:
+        for value in finding.values:
+            asked = of_kind(graph.check(node=value.value), SAME_EVENT)
+            assert [c.to_dict() for c in asked] == [
+                c.to_dict() for c in whole if value.value in {v.value for v in c.values}
+            ]
+
+
+def test_a_run_reached_through_ever_wider_reports_is_found_from_each_of_its_reports() -> None:
+    # The check of a node reads the events near it in time, then those near the wider ones it
+    # found, until the run is whole: from the 15th, "November", then the span from November to
+    # January, then the January meetings (loader/conflicts/events.py, _near_wanted).
+    docs = [
+        meeting_report("fifteenth", {"start": "2023-11-15"}),
+        meeting_report("sixteenth", {"start": "2023-11-16"}),
+        meeting_report("november", {"start": "2023-11"}),
+        meeting_report("winter", {"earliest": "2023-11-20", "latest": "2024-01-31"}),
+        meeting_report("january-25", {"start": "2024-01-25"}),
+        meeting_report("january-26", {"start": "2024-01-26"}),
+        meeting_report("june", {"start": "2024-06-01"}),
+    ]
+    with open_graph() as graph:
+        graph.load(docs)
+        whole = of_kind(graph.check(), SAME_EVENT)
+        assert [len(c.values) for c in whole] == [6]
+        assert_each_node_finds_its_runs(graph, whole)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_each_node_finds_what_the_whole_store_finds_about_it_whatever_the_times(
+    seed: int,
+) -> None:
+    rng = random.Random(seed)
+    times: list[dict[str, str]] = []
+    for _ in range(14):
+        day = dt.date(2023, 10, 1) + dt.timedelta(days=rng.randrange(120))
+        form = rng.choice(["year", "month", "day", "day", "instant", "span"])
+        if form == "year":
+            times.append({"start": str(day.year)})
+        elif form == "month":
+            times.append({"start": day.isoformat()[:7]})
+        elif form == "day":
+            times.append({"start": day.isoformat()})
+        elif form == "instant":
+            times.append({"start": f"{day.isoformat()}T{rng.randrange(24):02d}:00:00-05:00"})
+        else:
+            later = day + dt.timedelta(days=rng.randrange(1, 60))
+            times.append({"earliest": day.isoformat(), "latest": later.isoformat()})
+    with open_graph() as graph:
+        graph.load([meeting_report(f"report-{i}", time) for i, time in enumerate(times)])
+        whole = of_kind(graph.check(), SAME_EVENT)
+        assert whole
+        assert_each_node_finds_its_runs(graph, whole)
 
 
 def test_a_candidate_same_event_reads_as_one_headline_and_a_line_per_report() -> None:
