@@ -6,13 +6,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, Store
 
 from diplograph.loader.conflicts.events import _overlap, _span
-from diplograph.loader.conflicts.windows import OVERLAPS, covered, merged, values_rows
+from diplograph.loader.conflicts.windows import (
+    OVERLAPS,
+    OVERLAPS_BY_SCAN,
+    covered,
+    merged,
+    values_rows,
+)
 from diplograph.loader.namespaces import DIP, sparql_prologue
 
 EVENT = "https://example.org/event/"
@@ -74,6 +81,7 @@ _EVENT_TIMES = st.one_of(
 )
 
 
+@pytest.mark.parametrize("overlaps", [OVERLAPS, OVERLAPS_BY_SCAN], ids=["lookups", "scan"])
 @hypothesis_settings(max_examples=300, deadline=None)
 @given(events=st.lists(_EVENT_TIMES, min_size=1, max_size=8), asked=_EVENT_TIMES)
 # The mapping writes instants in UTC; a date-time written around it (SPARQL Update) may keep
@@ -82,6 +90,7 @@ _EVENT_TIMES = st.one_of(
 def test_the_window_of_an_events_time_keeps_every_event_whose_time_overlaps(
     events: list[tuple[str | None, str | None, str | None]],
     asked: tuple[str | None, str | None, str | None],
+    overlaps: str,
 ) -> None:
     store = Store()
     for index, (start, earliest, latest) in enumerate(events):
@@ -97,7 +106,7 @@ def test_the_window_of_an_events_time_keeps_every_event_whose_time_overlaps(
     window = _span(asked)
     query = (
         f"SELECT DISTINCT ?e WHERE {{ VALUES (?p ?lo ?hi) {{ "
-        f"{' '.join(values_rows(STATE, [window]))} }} ?e dip:hasParticipant ?p . {OVERLAPS} }}"
+        f"{' '.join(values_rows(STATE, [window]))} }} ?e dip:hasParticipant ?p . {overlaps} }}"
     )
     result = store.query(sparql_prologue() + query)
     assert isinstance(result, QuerySolutions)

@@ -33,6 +33,7 @@ from diplograph.loader.conflicts import (
     VALUES,
     Conflict,
     compatible,
+    events,
     find_conflicts,
     listing,
     overlapping_holders,
@@ -645,10 +646,14 @@ def test_a_run_reached_through_ever_wider_reports_is_found_from_each_of_its_repo
         assert_each_node_finds_its_runs(graph, whole)
 
 
+@pytest.mark.parametrize("lookups", [10_000, 0], ids=["by-lookups", "by-scans"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_each_node_finds_what_the_whole_store_finds_about_it_whatever_the_times(
-    seed: int,
+    seed: int, lookups: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Many events' times are joined by a scan of the store's times, few looked up one by one
+    # (events.py, _within): both ways find the same.
+    monkeypatch.setattr(events, "_LOOKUPS", lookups)
     rng = random.Random(seed)
     times: list[dict[str, str]] = []
     for _ in range(14):
