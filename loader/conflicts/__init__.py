@@ -67,6 +67,7 @@ __all__ = [
     "conflicting_values",
     "find_conflicts",
     "listing",
+    "nodes_of",
     "overlapping_holders",
 ]
 
@@ -97,7 +98,7 @@ def find_conflicts(
     """
     wanted_documents = None if documents is None else set(documents)
     if nodes is None and wanted_documents is not None:
-        nodes = _nodes_of(store, wanted_documents)
+        nodes = nodes_of(store, wanted_documents)
     node_list = None if nodes is None else sorted(set(nodes))
     if node_list is not None and not node_list:
         return []
@@ -137,8 +138,9 @@ def _labelled(store: Store, found: list[Conflict]) -> list[Conflict]:
     ]
 
 
-def _nodes_of(store: Store, graphs: set[str]) -> set[str]:
-    """The nodes the documents describe, but their attestations, spans and run."""
+def nodes_of(store: Store, graphs: set[str]) -> set[str]:
+    """The nodes the documents (their graphs' IRIs) describe, but their attestations, spans
+    and run: those a load's report checks."""
     if not graphs:
         return set()
     query = _NODES_OF.format(graphs=iri_list(sorted(graphs)), document=DOCUMENT)
