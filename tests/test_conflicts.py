@@ -212,6 +212,23 @@ def test_a_holding_no_document_states_takes_no_part_in_the_holders_check() -> No
     ]
 
 
+def test_a_graph_written_by_hand_that_states_a_holding_is_not_counted_among_its_documents() -> None:
+    # A load's report counts the documents it does not list (holders.py, _COUNTED): a named
+    # graph that is no document is none of them.
+    with EmbeddedStore(None) as store:
+        load_story(store, *sorted(CONFLICTS.glob("*.json")))
+        [before] = overlapping_holders(store, [SECRETARY], listed=set())
+        holding = (before.values[0].detail or "").split()[0]
+        store.update(
+            f"""PREFIX dip: <{DIP}> PREFIX org: <http://www.w3.org/ns/org#>
+            INSERT DATA {{ GRAPH <urn:example:notes> {{
+              <{holding}> dip:post <{SECRETARY}> ; org:member <{before.values[0].value}> .
+            }} }}"""
+        )
+        [after] = overlapping_holders(store, [SECRETARY], listed=set())
+    assert [v.unlisted for v in after.values] == [v.unlisted for v in before.values] == [1, 1]
+
+
 def meeting_document(document_id: str, place: str, confidence: float) -> dict[str, Any]:
     """A meeting in which China's side speaks from ``place`` (a participation's own place)."""
     return facts_document(
