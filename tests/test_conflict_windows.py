@@ -42,6 +42,11 @@ def test_beyond_the_limit_the_closest_windows_are_joined() -> None:
     assert merged(spans, 2) == [(day(0), day(31)), (day(90), day(91))]
 
 
+def test_without_a_limit_only_overlapping_spans_are_joined() -> None:
+    spans = [(day(0), day(1)), (day(3), day(4)), (day(30), day(31)), (day(90), day(91))]
+    assert merged(spans) == spans
+
+
 def test_a_span_is_covered_only_by_a_window_that_holds_all_of_it() -> None:
     windows = [(day(0), day(10))]
     assert covered((day(2), day(5)), windows)

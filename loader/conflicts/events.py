@@ -249,7 +249,11 @@ def _near_wanted(
     while pending:
         queried = {p: merged(found, _WINDOWS) for p, found in pending.items()}
         for p, windows in queried.items():
-            read[p] = merged([*read.get(p, []), *windows], _WINDOWS)
+            # What was read, as it was read: joined only where it overlaps. (Every event found
+            # lies within a widened window of each of its participants, so a new window meets
+            # what a query read and a limit here would not join across an unread gap either;
+            # without one, `covered` needs no such argument.)
+            read[p] = merged([*read.get(p, []), *windows])
         for row in _within(store, queried):
             having.setdefault(row["e"], set()).add(row["p"])
         participants = {
