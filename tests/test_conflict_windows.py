@@ -19,6 +19,7 @@ from diplograph.loader.conflicts.windows import (
     covered,
     merged,
     values_rows,
+    widened,
 )
 from diplograph.loader.namespaces import DIP, sparql_prologue
 
@@ -45,6 +46,14 @@ def test_beyond_the_limit_the_closest_windows_are_joined() -> None:
 def test_without_a_limit_only_overlapping_spans_are_joined() -> None:
     spans = [(day(0), day(1)), (day(3), day(4)), (day(30), day(31)), (day(90), day(91))]
     assert merged(spans) == spans
+
+
+def test_a_widened_span_reaches_further_on_each_side_and_open_ends_stay_open() -> None:
+    assert widened((day(10), day(11)), dt.timedelta(days=3)) == (day(7), day(14))
+    assert widened((dt.datetime.min, dt.datetime.max), dt.timedelta(days=3)) == (
+        dt.datetime.min,
+        dt.datetime.max,
+    )
 
 
 def test_a_span_is_covered_only_by_a_window_that_holds_all_of_it() -> None:

@@ -644,17 +644,18 @@ def assert_each_node_finds_its_runs(graph: Any, whole: list[Conflict]) -> None:
 
 
 def test_a_run_reached_through_ever_wider_reports_is_found_from_each_of_its_reports() -> None:
-    # The check of a node reads the events near it in time, then those near the wider ones it
-    # found, until the run is whole: from the 15th, "November", then the span from November to
-    # January, then the January meetings (loader/conflicts/events.py, _near_wanted).
+    # The check of a node reads the events near it in time (some months either side), then
+    # those near the wider ones it found, until the run is whole: from the 15th, "November"
+    # and the span from November to July, then the June meetings, months beyond the first
+    # read (loader/conflicts/events.py, _near_wanted).
     docs = [
         meeting_report("fifteenth", {"start": "2023-11-15"}),
         meeting_report("sixteenth", {"start": "2023-11-16"}),
         meeting_report("november", {"start": "2023-11"}),
-        meeting_report("winter", {"earliest": "2023-11-20", "latest": "2024-01-31"}),
-        meeting_report("january-25", {"start": "2024-01-25"}),
-        meeting_report("january-26", {"start": "2024-01-26"}),
-        meeting_report("june", {"start": "2024-06-01"}),
+        meeting_report("first-half", {"earliest": "2023-11-20", "latest": "2024-06-30"}),
+        meeting_report("june-25", {"start": "2024-06-25"}),
+        meeting_report("june-26", {"start": "2024-06-26"}),
+        meeting_report("december", {"start": "2024-12-01"}),
     ]
     with open_graph() as graph:
         graph.load(docs)
@@ -663,14 +664,17 @@ def test_a_run_reached_through_ever_wider_reports_is_found_from_each_of_its_repo
         assert_each_node_finds_its_runs(graph, whole)
 
 
+@pytest.mark.parametrize("reach", [90, 0], ids=["reach-90-days", "reach-none"])
 @pytest.mark.parametrize("lookups", [10_000, 0], ids=["by-lookups", "by-scans"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_each_node_finds_what_the_whole_store_finds_about_it_whatever_the_times(
-    seed: int, lookups: int, monkeypatch: pytest.MonkeyPatch
+    seed: int, lookups: int, reach: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Many events' times are joined by a scan of the store's times, few looked up one by one
-    # (events.py, _within): both ways find the same.
+    # (events.py, _within); the windows reach months beyond the events or not at all (more
+    # rounds): every way finds the same.
     monkeypatch.setattr(events, "_LOOKUPS", lookups)
+    monkeypatch.setattr(events, "_REACH", dt.timedelta(days=reach))
     rng = random.Random(seed)
     times: list[dict[str, str]] = []
     for _ in range(14):

@@ -27,6 +27,7 @@ __all__ = [
     "covered",
     "merged",
     "values_rows",
+    "widened",
 ]
 
 Span = tuple[dt.datetime, dt.datetime]
@@ -95,6 +96,20 @@ def merged(spans: Iterable[Span], limit: int | None = None) -> list[Span]:
         windows[closest][1] = max(windows[closest][1], windows[closest + 1][1])
         del windows[closest + 1]
     return [(first, last) for first, last in windows]
+
+
+def widened(span: Span, by: dt.timedelta) -> Span:
+    """``span`` with ``by`` more on each side (an open end stays open)."""
+    first, last = span
+    try:
+        first = first - by
+    except OverflowError:
+        first = dt.datetime.min
+    try:
+        last = last + by
+    except OverflowError:
+        last = dt.datetime.max
+    return first, last
 
 
 def covered(span: Span, windows: Iterable[Span]) -> bool:
