@@ -36,9 +36,10 @@ Time = tuple[str | None, str | None, str | None]
 
 # A participant's windows of time for the events near a load's (loader/conflicts/windows.py),
 # and the rows of (participant, window) a query joins. The query tests each event of a
-# participant against each of its windows: for the 1k documents after the 100k store's, 2.6 s
-# with 2 windows a participant, 3.4 s with 4 and 3.7 s with 16 (they fall within weeks). Fewer
-# windows read more of the years between the dates of a load that spans them.
+# participant against each of its windows; fewer windows read more of the years between the
+# dates of a load that spans them. For the 1k documents after the 100k store's, with the reach
+# below: 3.09 s with 1 window a participant, 2.25 s with 2, 2.21 s with 4, 2.09 s with 16 (they
+# fall within weeks; before the reach 2.6 s with 2, 3.4 s with 4 and 3.7 s with 16).
 _WINDOWS = 4
 # Each window reaches this far beyond the events it is for, so that a run of reports a month
 # or two apart (a meeting, "last month", the month before) is read in one round rather than a
