@@ -17,6 +17,7 @@ from diplograph.loader.conflicts.holders import time_span
 from diplograph.loader.conflicts.model import SAME_EVENT, Conflict, Source, Value
 from diplograph.loader.conflicts.reads import DOCUMENT, Row, chunks, iri_list, rows, select
 from diplograph.loader.conflicts.windows import (
+    BOUNDS,
     OVERLAPS,
     OVERLAPS_BY_SCAN,
     Span,
@@ -65,12 +66,6 @@ _TIMES = """SELECT ?e ?start ?earliest ?latest WHERE {{
   UNION {{ ?e dip:earliestStart ?earliest }}
   UNION {{ ?e dip:latestStart ?latest }}
 }}"""
-#: The three bounds of a :data:`Time`, in its order.
-_BOUNDS = (
-    ("start", "dip:startDate"),
-    ("earliest", "dip:earliestStart"),
-    ("latest", "dip:latestStart"),
-)
 _TYPES = """SELECT ?e ?t WHERE {{
   VALUES ?e {{ {nodes} }}
   ?e a ?t FILTER(STRSTARTS(STR(?t), STR(dip:)))
@@ -179,7 +174,7 @@ def _times(store: Store, events: list[str], *, whole: bool) -> dict[str, Time]:
         event = own.get(row["e"])
         if event is not None:
             listed = bounds.setdefault(event, [None, None, None])
-            for index, (bound, _) in enumerate(_BOUNDS):
+            for index, (bound, _) in enumerate(BOUNDS):
                 if bound in row:
                     listed[index] = row[bound]
     shared: dict[Time, Time] = {}
@@ -195,7 +190,7 @@ def _time_rows(store: Store, events: list[str], *, whole: bool) -> Iterator[Row]
     """Rows of ``?e`` and one or more of its bounds (``?start``, ``?earliest``, ``?latest``):
     of every event, a property at a time (``whole``), or of ``events``, by chunks."""
     if whole:
-        for bound, term in _BOUNDS:
+        for bound, term in BOUNDS:
             pattern = store.data_pattern(f"?e ?{bound}", f"?e {term} ?{bound} .")
             yield from rows(store, f"SELECT ?e ?{bound} WHERE {{ {pattern} }}")
     else:

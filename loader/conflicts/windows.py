@@ -20,6 +20,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 
 __all__ = [
+    "BOUNDS",
     "MARGIN",
     "OVERLAPS",
     "OVERLAPS_BY_SCAN",
@@ -53,7 +54,9 @@ _FILTER = (
     f"&& (!BOUND(?earliest) || {_FROM.format(v='earliest')}) "
     f"&& (!BOUND(?latest) || {_UNTIL.format(v='latest')})))"
 )
-_BOUNDS = (
+#: An event's time properties, each with the variable that binds it, in the order of its
+#: start, earliest start and latest start.
+BOUNDS = (
     ("start", "dip:startDate"),
     ("earliest", "dip:earliestStart"),
     ("latest", "dip:latestStart"),
@@ -64,7 +67,7 @@ _BOUNDS = (
 #: check compares none. Each event's times are looked up one event at a time: Oxigraph opens
 #: an index scan for each, about 23 µs (241,451 events of the participants of a 100-document
 #: load at 100k: 5.6 s).
-OVERLAPS = " ".join(f"OPTIONAL {{ ?e {term} ?{bound} }}" for bound, term in _BOUNDS) + f" {_FILTER}"
+OVERLAPS = " ".join(f"OPTIONAL {{ ?e {term} ?{bound} }}" for bound, term in BOUNDS) + f" {_FILTER}"
 
 #: The same, each time property read once whole and joined by hash: a subquery is evaluated on
 #: its own. For the 241,451 events above 0.8 s, where one scan of the store's 306,000 times
@@ -72,7 +75,7 @@ OVERLAPS = " ".join(f"OPTIONAL {{ ?e {term} ?{bound} }}" for bound, term in _BOU
 OVERLAPS_BY_SCAN = (
     " ".join(
         f"OPTIONAL {{ SELECT ?e ?{bound} WHERE {{ ?e {term} ?{bound} }} }}"
-        for bound, term in _BOUNDS
+        for bound, term in BOUNDS
     )
     + f" {_FILTER}"
 )
@@ -121,12 +124,8 @@ def covered(span: Span, windows: Iterable[Span]) -> bool:
 def values_rows(participant: str, windows: Iterable[Span]) -> Iterator[str]:
     """Rows of ``VALUES (?p ?lo ?hi)``: the participant's IRI with each window's first and last
     day, widened by :data:`MARGIN` (``""`` and ``"~"`` where the window is open)."""
-    for first, last in windows:
-        yield f'(<{participant}> "{_day(first, -MARGIN)}" "{_day(last, MARGIN)}")'
-
-
-def _day(instant: dt.datetime, shift: dt.timedelta) -> str:
-    try:
-        return (instant + shift).date().isoformat()
-    except OverflowError:  # dt.datetime.min or max: an open end
-        return _OPEN_LOW if shift < dt.timedelta(0) else _OPEN_HIGH
+    for window in windows:
+        first, last = widened(window, MARGIN)
+        low = _OPEN_LOW if first == dt.datetime.min else first.date().isoformat()
+        high = _OPEN_HIGH if last == dt.datetime.max else last.date().isoformat()
+        yield f'(<{participant}> "{low}" "{high}")'
