@@ -12,12 +12,13 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions, Store
 
-from diplograph.loader.conflicts.events import _overlap, _span
+from diplograph.loader.conflicts.events import _overlap
 from diplograph.loader.conflicts.windows import (
     OVERLAPS,
     OVERLAPS_BY_SCAN,
     covered,
     merged,
+    span_of,
     values_rows,
     widened,
 )
@@ -117,7 +118,7 @@ def test_the_window_of_an_events_time_keeps_every_event_whose_time_overlaps(
         ):
             if value is not None:
                 store.add(Quad(node, NamedNode(DIP + term), Literal(value)))
-    window = _span(asked)
+    window = span_of(asked)
     query = (
         f"SELECT DISTINCT ?e WHERE {{ VALUES (?p ?lo ?hi) {{ "
         f"{' '.join(values_rows(STATE, [window]))} }} ?e dip:hasParticipant ?p . {overlaps} }}"
@@ -126,6 +127,6 @@ def test_the_window_of_an_events_time_keeps_every_event_whose_time_overlaps(
     assert isinstance(result, QuerySolutions)
     kept = {solution["e"].value for solution in result}
     overlapping = {
-        f"{EVENT}{index}" for index, time in enumerate(events) if _overlap(_span(time), window)
+        f"{EVENT}{index}" for index, time in enumerate(events) if _overlap(span_of(time), window)
     }
     assert overlapping <= kept

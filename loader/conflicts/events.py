@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
-from diplograph.loader.conflicts.holders import time_span
 from diplograph.loader.conflicts.model import SAME_EVENT, Conflict, Source, Value
 from diplograph.loader.conflicts.reads import DOCUMENT, Row, chunks, iri_list, rows, select
 from diplograph.loader.conflicts.windows import (
@@ -21,8 +20,11 @@ from diplograph.loader.conflicts.windows import (
     OVERLAPS,
     OVERLAPS_BY_SCAN,
     Span,
+    Time,
     covered,
+    kept_bound,
     merged,
+    span_of,
     values_rows,
     widened,
 )
@@ -31,9 +33,6 @@ from diplograph.loader.namespaces import DIP
 from diplograph.loader.store import Store
 
 __all__ = ["candidate_same_events"]
-
-#: An event's start, earliest start and latest start (None where it has none).
-Time = tuple[str | None, str | None, str | None]
 
 # A participant's windows of time for the events near a load's (loader/conflicts/windows.py),
 # and the rows of (participant, window) a query joins. The query tests each event of a
@@ -162,7 +161,7 @@ def _times(store: Store, events: list[str], *, whole: bool) -> dict[str, Time]:
     """The times of those of ``events`` that have one. ``whole``: read by a scan of each
     property rather than by chunks of events, for a check of the whole store, where the
     candidates are most events (at 100k documents, 255,087 candidates: 7.3 s in chunks, 2.4 s
-    by scans).
+    by scans). Of several values of one bound, the one :func:`.windows.kept_bound` keeps.
 
     Each event is keyed by its string in ``events``, and equal times are one tuple (17,177 of
     them for the 255,087 candidates of the 100k store), as are their spans (:func:`_spans`).
@@ -176,7 +175,7 @@ def _times(store: Store, events: list[str], *, whole: bool) -> dict[str, Time]:
             listed = bounds.setdefault(event, [None, None, None])
             for index, (bound, _) in enumerate(BOUNDS):
                 if bound in row:
-                    listed[index] = row[bound]
+                    listed[index] = kept_bound(listed[index], row[bound])
     shared: dict[Time, Time] = {}
     times: dict[str, Time] = {}
     while bounds:
@@ -199,13 +198,13 @@ def _time_rows(store: Store, events: list[str], *, whole: bool) -> Iterator[Row]
 
 
 def _spans(times: dict[str, Time]) -> dict[str, Span]:
-    """The span of each event's time (:func:`_span`), one object for equal times."""
+    """The span of each event's time (:func:`.windows.span_of`), one object for equal times."""
     computed: dict[Time, Span] = {}
     spans: dict[str, Span] = {}
     for event, time in times.items():
         span = computed.get(time)
         if span is None:
-            span = computed[time] = _span(time)
+            span = computed[time] = span_of(time)
         spans[event] = span
     return spans
 
@@ -356,23 +355,6 @@ def _runs(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
     for event in parent:
         runs.setdefault(root(event), []).append(event)
     return [sorted(run) for run in runs.values()]
-
-
-def _span(time: Time) -> Span:
-    """The instants an event's time can denote, [first, last): its start's span, or from the
-    first instant of its earliest start to the last of its latest."""
-    start, earliest, latest = time
-    if start is not None:
-        return _half_open(time_span(start))
-    first = time_span(earliest)[0] if earliest is not None else dt.datetime.min
-    last = _half_open(time_span(latest))[1] if latest is not None else dt.datetime.max
-    return first, last
-
-
-def _half_open(span: Span) -> Span:
-    # time_span gives an instant as [t, t]; as [t, t + 1 µs) it overlaps what contains it.
-    first, last = span
-    return (first, last + dt.timedelta(microseconds=1)) if first == last else span
 
 
 def _overlap(a: Span, b: Span) -> bool:

@@ -19,19 +19,26 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
+from diplograph.loader.literals import time_span
+
 __all__ = [
     "BOUNDS",
     "MARGIN",
     "OVERLAPS",
     "OVERLAPS_BY_SCAN",
     "Span",
+    "Time",
     "covered",
+    "kept_bound",
     "merged",
+    "span_of",
     "values_rows",
     "widened",
 ]
 
 Span = tuple[dt.datetime, dt.datetime]
+#: An event's start, earliest start and latest start (None where it has none).
+Time = tuple[str | None, str | None, str | None]
 
 #: How much wider than the spans asked for a window is, each side: more than any UTC offset.
 MARGIN = dt.timedelta(days=2)
@@ -129,3 +136,27 @@ def values_rows(participant: str, windows: Iterable[Span]) -> Iterator[str]:
         low = _OPEN_LOW if first == dt.datetime.min else first.date().isoformat()
         high = _OPEN_HIGH if last == dt.datetime.max else last.date().isoformat()
         yield f'(<{participant}> "{low}" "{high}")'
+
+
+def span_of(time: Time) -> Span:
+    """The instants an event's time can denote, [first, last): its start's span, or from the
+    first instant of its earliest start to the last of its latest (open where it has none)."""
+    start, earliest, latest = time
+    if start is not None:
+        return _half_open(time_span(start))
+    first = time_span(earliest)[0] if earliest is not None else dt.datetime.min
+    last = _half_open(time_span(latest))[1] if latest is not None else dt.datetime.max
+    return first, last
+
+
+def _half_open(span: Span) -> Span:
+    # time_span gives an instant as [t, t]; as [t, t + 1 µs) it overlaps what contains it.
+    first, last = span
+    return (first, last + dt.timedelta(microseconds=1)) if first == last else span
+
+
+def kept_bound(held: str | None, value: str) -> str:
+    """Of two values of one bound of an event's time, the one the check compares: the least.
+    Documents that disagree on a node's time give it two (the values check reports them); the
+    least is a choice that does not depend on the order the store gives its rows in."""
+    return value if held is None or value < held else held
