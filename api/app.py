@@ -62,6 +62,7 @@ from diplograph.api.metrics import Metrics
 from diplograph.api.store_size import known_quads
 from diplograph.api.void_cache import VoidCache
 from diplograph.loader.config import Settings
+from diplograph.loader.conflicts import hold_events
 from diplograph.loader.errors import ConfigError, StoreError
 from diplograph.loader.reconcile import keep_claims
 from diplograph.loader.store import Store, open_store
@@ -202,6 +203,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.store = the_store
+    if settings.write_token:
+        # Load after load checks the same states' events: they are held once read.
+        hold_events(the_store)
     app.state.runner = the_runner
     app.state.write_lock = threading.Lock()
     app.state.void_cache = VoidCache(functools.partial(void.void_stats, the_store, settings))

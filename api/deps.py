@@ -27,6 +27,7 @@ from fastapi import Depends, Request
 
 from diplograph.api.execution import Runner
 from diplograph.loader.config import Settings
+from diplograph.loader.conflicts import events_unchanged_since
 from diplograph.loader.errors import AuthError
 from diplograph.loader.reconcile import claims_unchanged_since
 from diplograph.loader.store import Store
@@ -136,9 +137,10 @@ async def run_load(request: Request, load: Callable[[Summary], T], kind: str = "
         try:
             since = store.generation
             with guard_raw_writes(store, base_iri) as summary:
-                # The guard's mark wrote the summary graph alone: the store's claims the
-                # server holds still hold (a raw write in ``load`` is seen as ever).
+                # The guard's mark wrote the summary graph alone: the store's claims and the
+                # events the server holds still hold (a raw write in ``load`` is seen as ever).
                 claims_unchanged_since(store, since)
+                events_unchanged_since(store, since)
                 return load(summary)
         finally:
             # Before the response: the next query sees this write (api/snapshot.py).

@@ -34,7 +34,7 @@ from pyoxigraph import (
 from diplograph.loader.batch_validation import BatchValidator, ValidationPool
 from diplograph.loader.bulk import BulkPolicy
 from diplograph.loader.config import Settings
-from diplograph.loader.conflicts import Conflict, find_conflicts, listing
+from diplograph.loader.conflicts import Conflict, find_conflicts, held_events, listing
 from diplograph.loader.curation import SAME, Curation, change, curations
 from diplograph.loader.errors import FactsError, InputWarning, NotFoundError, RejectedError
 from diplograph.loader.facts import FactsDocument, SourceRecord
@@ -192,7 +192,10 @@ class Loader:
         """
         if self.bulk.switched_after is None:
             return find_conflicts(
-                self.store, nodes=self._touched.iris(), listed=self._documents.iris()
+                self.store,
+                nodes=self._touched.iris(),
+                listed=self._documents.iris(),
+                held=held_events(self.store),
             )
         touched = self._touched
         return listing(
@@ -379,8 +382,13 @@ class Loader:
 
     def _commit(self, changes: Sequence[GraphChange]) -> None:
         """Commit ``changes`` with the summary graph kept exact in the same transaction
-        (loader/summary/), or without it in bulk mode."""
+        (loader/summary/), or without it in bulk mode; the events a server holds for its
+        checks follow (loader/conflicts/held.py)."""
+        held = held_events(self.store)
+        touched = held.touched(changes) if held is not None else set()
         self.bulk.commit(changes)
+        if held is not None:
+            held.committed(touched)
 
     def _validate(
         self, docs: Sequence[MappedDocument]

@@ -30,6 +30,12 @@ from dataclasses import replace
 from diplograph.loader.conflicts.duplicates import CANDIDATE_CLASSES, candidate_duplicates
 from diplograph.loader.conflicts.events import candidate_same_events
 from diplograph.loader.conflicts.fatalities import FATALITIES, conflicting_fatalities
+from diplograph.loader.conflicts.held import (
+    HeldEvents,
+    events_unchanged_since,
+    held_events,
+    hold_events,
+)
 from diplograph.loader.conflicts.holders import SINGLE_HOLDER_POSTS, overlapping_holders
 from diplograph.loader.conflicts.model import (
     CANDIDATE,
@@ -58,6 +64,7 @@ __all__ = [
     "SINGLE_VALUED",
     "VALUES",
     "Conflict",
+    "HeldEvents",
     "Source",
     "Value",
     "candidate_duplicates",
@@ -65,7 +72,10 @@ __all__ = [
     "compatible",
     "conflicting_fatalities",
     "conflicting_values",
+    "events_unchanged_since",
     "find_conflicts",
+    "held_events",
+    "hold_events",
     "listing",
     "nodes_of",
     "overlapping_holders",
@@ -87,6 +97,7 @@ def find_conflicts(
     nodes: Iterable[str] | None = None,
     documents: Iterable[str] | None = None,
     listed: Collection[str] | None = None,
+    held: HeldEvents | None = None,
 ) -> list[Conflict]:
     """Every conflict and candidate duplicate in ``store``, by kind then node.
 
@@ -94,7 +105,8 @@ def find_conflicts(
     its holdings). ``documents`` (their graphs' IRIs): only findings one of those documents
     asserts a value of. ``listed`` (graphs' IRIs): each value lists only those of its sources
     and counts the others (:func:`listing`); ``documents`` then looks at the listed ones.
-    Raises ValueError for a node or document that is not an IRI.
+    ``held``: the events the same-event check of ``nodes`` takes from memory
+    (:mod:`.held`). Raises ValueError for a node or document that is not an IRI.
     """
     wanted_documents = None if documents is None else set(documents)
     if nodes is None and wanted_documents is not None:
@@ -111,7 +123,7 @@ def find_conflicts(
         # ``listed``, those are counted, not read (loader/conflicts/holders.py)
         *overlapping_holders(store, node_list, listed),
         *candidate_duplicates(store, node_list),
-        *candidate_same_events(store, node_list),
+        *candidate_same_events(store, node_list, held),
     ]
     if listed is not None:
         found = listing(found, listed)

@@ -155,8 +155,18 @@ def _half_open(span: Span) -> Span:
     return (first, last + dt.timedelta(microseconds=1)) if first == last else span
 
 
-def kept_bound(held: str | None, value: str) -> str:
-    """Of two values of one bound of an event's time, the one the check compares: the least.
-    Documents that disagree on a node's time give it two (the values check reports them); the
-    least is a choice that does not depend on the order the store gives its rows in."""
-    return value if held is None or value < held else held
+def kept_bound(index: int, held: str | None, value: str) -> str:
+    """Of two values of the bound ``index`` of :data:`BOUNDS` of an event's time, the one the
+    check compares: the bounds every document gives hold together. A start: the more precise
+    (a vague report joined a precise one: "2023" and "2023-05-10" are the node's
+    "2023-05-10"), then the least; an earliest start: the later; a latest start: the earlier.
+    The choice does not depend on the order the store gives its rows in, where the last row's
+    value was kept before. Values a document disagrees on are the values check's to report."""
+    if held is None:
+        return value
+    if index == 0:
+        return value if (-len(value), value) < (-len(held), held) else held
+    if index == 1:
+        return value if (time_span(value)[0], value) > (time_span(held)[0], held) else held
+    ends = [_half_open(time_span(v))[1] for v in (value, held)]
+    return value if (ends[0], value) < (ends[1], held) else held

@@ -1,0 +1,213 @@
+"""The events a server holds for the same-event checks of its loads (loader/conflicts/held.py):
+the findings are the store's, and what is held follows the loader's commits and lets go after
+any other write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+
+import pytest
+
+from diplograph.graph import Graph, open_graph
+from diplograph.loader.conflicts import (
+    HeldEvents,
+    candidate_same_events,
+    events_unchanged_since,
+    held_events,
+    hold_events,
+)
+from diplograph.loader.conflicts.windows import kept_bound
+from diplograph.loader.namespaces import DIP
+from diplograph.loader.summary import Summary
+from tests.conftest import WRITE_AUTH, app_client
+from tests.test_conflicts import meeting_report
+
+#: A meeting's time, as the reports of the tests give it.
+Time = dict[str, str]
+
+
+def random_times(seed: int, count: int) -> list[Time]:
+    """Times of every precision within a few months, some of them spans (of up to years)."""
+    rng = random.Random(seed)
+    times: list[Time] = []
+    for _ in range(count):
+        day = dt.date(2023, 10, 1) + dt.timedelta(days=rng.randrange(120))
+        form = rng.choice(["year", "month", "day", "day", "span", "years"])
+        if form == "year":
+            times.append({"start": str(day.year)})
+        elif form == "month":
+            times.append({"start": day.isoformat()[:7]})
+        elif form == "day":
+            times.append({"start": day.isoformat()})
+        else:
+            longest = 60 if form == "span" else 900
+            later = day + dt.timedelta(days=rng.randrange(1, longest))
+            times.append({"earliest": day.isoformat(), "latest": later.isoformat()})
+    return times
+
+
+def event_nodes(graph: Graph) -> list[str]:
+    rows = graph.store.query(f"SELECT DISTINCT ?e WHERE {{ ?e a <{DIP}Event> }}")
+    return sorted(row[0].value for row in rows)  # type: ignore[union-attr]
+
+
+def assert_held_findings_are_the_stores(graph: Graph) -> None:
+    """For each event node, the check from the held events finds what the store's finds."""
+    held = held_events(graph.store)
+    assert held is not None
+    for node in event_nodes(graph):
+        from_store = [c.to_dict() for c in candidate_same_events(graph.store, [node])]
+        assert [c.to_dict() for c in candidate_same_events(graph.store, [node], held)] == (
+            from_store
+        ), node
+
+
+def assert_held_is_what_the_store_holds(graph: Graph) -> None:
+    """The events held, with their times, are those a fresh read of the store gives."""
+    held = held_events(graph.store)
+    assert held is not None and len(held) > 0
+    fresh = HeldEvents(graph.store)
+    always = [(dt.datetime.min, dt.datetime.max)]
+    everything = dict.fromkeys(held.participants(), always)
+    rows = list(held.within(everything))
+    assert rows == list(fresh.within(everything))
+    events = {row["e"] for row in rows}
+    assert held.times(events) == fresh.times(events)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_held_events_give_each_node_the_findings_the_store_gives(seed: int) -> None:
+    with open_graph() as graph:
+        hold_events(graph.store)
+        graph.load([meeting_report(f"r{i}", t) for i, t in enumerate(random_times(seed, 14))])
+        assert_held_findings_are_the_stores(graph)
+        held = held_events(graph.store)
+        assert held is not None and len(held) > 0
+
+
+def test_the_held_events_follow_the_loaders_commits_without_reading_again() -> None:
+    with open_graph() as graph:
+        hold_events(graph.store)
+        # A vague report that fits two precise ones: a finding of three nodes.
+        graph.load(
+            [
+                meeting_report("fifteenth", {"start": "2024-05-15"}),
+                meeting_report("twentieth", {"start": "2024-05-20"}),
+                meeting_report("vague", {"earliest": "2024-05-01", "latest": "2024-05-31"}),
+                *(meeting_report(f"r{i}", t) for i, t in enumerate(random_times(4, 8))),
+            ]
+        )
+        held = held_events(graph.store)
+        assert held is not None and len(held) > 0
+        reads = held.reads
+        # A new report that joins a run, and a document stated again at another time (its
+        # old node goes, and the vague report is the fifteenth's): the next load's check
+        # finds them without reading its participants again.
+        graph.load(
+            [
+                meeting_report("joining", {"start": "2023-11"}),
+                meeting_report("twentieth", {"start": "2024-09-01"}),
+            ]
+        )
+        assert held_events(graph.store) is held
+        assert held.reads == reads
+        assert_held_is_what_the_store_holds(graph)
+        assert_held_findings_are_the_stores(graph)
+
+
+def test_a_write_the_loader_did_not_make_lets_go_of_the_held_events() -> None:
+    with open_graph() as graph:
+        hold_events(graph.store)
+        graph.load([meeting_report("first", {"start": "2023-11-15"})])
+        held = held_events(graph.store)
+        assert held is not None and len(held) > 0
+        [event] = event_nodes(graph)
+        participants = [
+            row[0].value  # type: ignore[union-attr]
+            for row in graph.store.query(
+                f"SELECT ?p WHERE {{ <{event}> <{DIP}hasParticipant> ?p }}"
+            )
+        ]
+        types = [
+            row[0].value  # type: ignore[union-attr]
+            for row in graph.store.query(f"SELECT ?t WHERE {{ <{event}> a ?t }}")
+        ]
+        by_hand = "https://example.org/by-hand/meeting"
+        triples = " ".join(
+            [
+                f"<{by_hand}> a {', '.join(f'<{t}>' for t in types)} ;",
+                f'<{DIP}startDate> "2023-11"^^<http://www.w3.org/2001/XMLSchema#gYearMonth> ;',
+                " ; ".join(f"<{DIP}hasParticipant> <{p}>" for p in participants),
+                ".",
+            ]
+        )
+        written = graph.store.own_graph_template(by_hand, triples)
+        graph.store.commit([], after=[f"INSERT DATA {{ {written} }}"])
+        assert held_events(graph.store) is held
+        assert len(held) == 0
+        found = candidate_same_events(graph.store, [event], held)
+        assert [c.to_dict() for c in found] == [
+            c.to_dict() for c in candidate_same_events(graph.store, [event])
+        ]
+        assert {v.value for c in found for v in c.values} == {event, by_hand}
+
+
+def test_the_summarys_mark_before_a_load_keeps_the_held_events() -> None:
+    with open_graph() as graph:
+        hold_events(graph.store)
+        graph.load([meeting_report("first", {"start": "2023-11-15"})])
+        since = graph.store.generation
+        Summary(graph.store, graph.settings.base_iri).mark_stale()
+        events_unchanged_since(graph.store, since)
+        held = held_events(graph.store)
+        assert held is not None and len(held) > 0
+
+
+def test_a_server_that_takes_loads_holds_their_events_between_requests() -> None:
+    with open_graph() as graph, app_client(graph.store) as client:
+        held = held_events(graph.store)
+        assert held is not None
+        headers = {"Content-Type": "application/json", **WRITE_AUTH}
+        for name, day in [("a", "2023-11-15"), ("b", "2023-11-16")]:
+            body = json.dumps(meeting_report(name, {"start": day}))
+            assert client.post("/facts", content=body, headers=headers).status_code == 200
+            assert len(held) > 0
+            if name == "a":
+                reads = held.reads
+        assert held.reads == reads
+
+
+def test_a_server_without_writes_holds_nothing() -> None:
+    with open_graph() as graph, app_client(graph.store, write_token=None):
+        assert held_events(graph.store) is None
+
+
+@pytest.mark.parametrize(
+    ("index", "values", "kept"),
+    [
+        (0, ["2023", "2023-05-10"], "2023-05-10"),
+        (0, ["2023-05-12", "2023-05-10"], "2023-05-10"),
+        (1, ["2023-05", "2023-05-10"], "2023-05-10"),
+        (1, ["2023-06-01", "2023-05-10"], "2023-06-01"),
+        (2, ["2023-05", "2023-05-10"], "2023-05-10"),
+        (2, ["2023-06-01", "2023-05-10T12:00:00Z"], "2023-05-10T12:00:00Z"),
+    ],
+    ids=[
+        "start-precise",
+        "start-least",
+        "earliest-later",
+        "earliest-later-day",
+        "latest-earlier",
+        "latest-instant",
+    ],
+)
+def test_of_several_values_of_a_bound_the_check_keeps_those_every_document_allows(
+    index: int, values: list[str], kept: str
+) -> None:
+    for ordered in (values, values[::-1]):
+        held: str | None = None
+        for value in ordered:
+            held = kept_bound(index, held, value)
+        assert held == kept
