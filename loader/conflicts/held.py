@@ -32,7 +32,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from pyoxigraph import NamedNode
 
 from diplograph.loader.conflicts.reads import Row, chunks, iri_list, rows
-from diplograph.loader.conflicts.windows import BOUNDS, Span, Time, kept_bound, span_of
+from diplograph.loader.conflicts.windows import (
+    BOUNDS,
+    OVERLAPS,
+    OVERLAPS_BY_SCAN,
+    Span,
+    Time,
+    kept_bound,
+    merged,
+    span_of,
+    values_rows,
+    widened,
+)
 from diplograph.loader.namespaces import DIP
 from diplograph.loader.store import GraphChange, Store
 
@@ -41,17 +52,16 @@ __all__ = ["HeldEvents", "events_unchanged_since", "held_events", "hold_events"]
 #: The longest span of the events bisected; longer ones are tested one by one. Every time of
 #: a year's precision or finer falls within it.
 _NARROW = dt.timedelta(days=400)
-#: Participants a query reads the events of (their rows come in tens of thousands).
-_PARTICIPANTS_A_QUERY = 200
-#: Beyond this many events of the participants read, their times are joined by a scan of the
-#: store's times rather than looked up (the reasoning of ``_LOOKUPS`` in :mod:`.events`).
+#: Rows of (participant, window) a query joins, and the events beyond which their times are
+#: joined by a scan rather than looked up: as the store's read of the check (:mod:`.events`).
+_VALUES_ROWS = 1000
 _LOOKUPS = 10_000
+#: How much further than a window not read yet is read, each side: a read of a few days costs
+#: about what a read of months does (the participant's events are matched whole).
+_AHEAD = dt.timedelta(days=90)
 
 _PREDICATES = {DIP + "hasParticipant", *(DIP + term.removeprefix("dip:") for _, term in BOUNDS)}
 _TIMES_BY_LOOKUP = " ".join(f"OPTIONAL {{ ?e {term} ?{bound} }}" for bound, term in BOUNDS)
-_TIMES_BY_SCAN = " ".join(
-    f"OPTIONAL {{ SELECT ?e ?{bound} WHERE {{ ?e {term} ?{bound} }} }}" for bound, term in BOUNDS
-)
 _DATED = "FILTER(" + " || ".join(f"BOUND(?{bound})" for bound, _ in BOUNDS) + ")"
 
 
@@ -82,6 +92,9 @@ class HeldEvents:
         #: the time of each event held, and the participants read that it has
         self._times: dict[str, Time] = {}
         self._of: dict[str, set[str]] = {}
+        #: the windows of time read of each participant: every event of the participant whose
+        #: time can overlap one is held (others may be too)
+        self._covered: dict[str, list[Span]] = {}
 
     def in_step(self) -> bool:
         """Whether what is held is the store's: no write since but those followed."""
@@ -92,17 +105,27 @@ class HeldEvents:
     def within(self, windows: dict[str, list[Span]]) -> Iterator[Row]:
         """Rows of ``?p`` and ``?e``, as :func:`~loader.conflicts.events._within` gives them:
         each event of a participant whose span overlaps one of its ``windows`` (exactly, where
-        the store's query keeps more), once. The participants not read yet are read first."""
-        self._read([p for p in windows if p not in self._narrow])
+        the store's query keeps more), once. The parts of the windows not read yet are read
+        from the store first."""
+        unread: dict[str, list[Span]] = {}
+        for participant, spans in windows.items():
+            read = self._covered.get(participant, [])
+            gaps = [gap for span in spans for gap in _gaps(span, read)]
+            if gaps:
+                # Read further than asked: the next loads' news is of the days after.
+                unread[participant] = merged([widened(gap, _AHEAD) for gap in gaps])
+        self._read(unread)
         for participant, spans in windows.items():
             found: set[str] = set()
-            narrow = self._narrow[participant]
+            narrow = self._narrow.get(participant, [])
             for first, last in spans:
                 start = _earlier(first, _NARROW)
                 low = bisect.bisect_left(narrow, start, key=lambda item: item[0])
                 high = bisect.bisect_left(narrow, last, key=lambda item: item[0])
                 found.update(e for a, b, e in narrow[low:high] if b > first)
-                found.update(e for a, b, e in self._wide[participant] if a < last and b > first)
+                found.update(
+                    e for a, b, e in self._wide.get(participant, ()) if a < last and b > first
+                )
             for event in sorted(found):
                 yield {"p": participant, "e": event}
 
@@ -110,18 +133,30 @@ class HeldEvents:
         """The times of those of ``events`` held (every event :meth:`within` gave)."""
         return {e: time for e in events if (time := self._times.get(e)) is not None}
 
-    def _read(self, participants: Sequence[str]) -> None:
-        for participant in participants:
-            self._narrow[participant], self._wide[participant] = [], []
-        self.reads += len(participants)
-        for start in range(0, len(participants), _PARTICIPANTS_A_QUERY):
-            part = list(participants[start : start + _PARTICIPANTS_A_QUERY])
+    def _read(self, windows: dict[str, list[Span]]) -> None:
+        """Read from the store the events of each participant whose times can overlap its
+        ``windows``, with their times, and hold them (the windows are then read)."""
+        if not windows:
+            return
+        for participant, spans in windows.items():
+            self._narrow.setdefault(participant, [])
+            self._wide.setdefault(participant, [])
+            self._covered[participant] = merged([*self._covered.get(participant, []), *spans])
+        self.reads += len(windows)
+        values = [row for p in sorted(windows) for row in values_rows(p, windows[p])]
+        for start in range(0, len(values), _VALUES_ROWS):
+            part = " ".join(values[start : start + _VALUES_ROWS])
             pattern = self.store.data_pattern(
-                "?p ?e", "?e dip:hasParticipant ?p .", within=f"VALUES ?p {{ {iri_list(part)} }} "
+                "?p ?e ?lo ?hi",
+                "?e dip:hasParticipant ?p .",
+                within=f"VALUES (?p ?lo ?hi) {{ {part} }} ",
             )
             [counted] = rows(self.store, f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
-            times = _TIMES_BY_SCAN if int(counted["n"]) > _LOOKUPS else _TIMES_BY_LOOKUP
-            self._add(rows(self.store, f"SELECT * WHERE {{ {pattern} {times} {_DATED} }}"))
+            overlaps = OVERLAPS_BY_SCAN if int(counted["n"]) > _LOOKUPS else OVERLAPS
+            times = " ".join(f"?{bound}" for bound, _ in BOUNDS)
+            self._add(
+                rows(self.store, f"SELECT DISTINCT ?p ?e {times} WHERE {{ {pattern} {overlaps} }}")
+            )
 
     def _add(self, found: Iterable[Row]) -> None:
         """Hold the events of rows of ``?p``, ``?e`` and its bounds (a row for each value of
@@ -141,7 +176,10 @@ class HeldEvents:
             time = self._times[event] = shared.setdefault(time, time)
             first, last = span_of(time)
             for participant in having[event]:
-                self._of.setdefault(event, set()).add(participant)
+                holders = self._of.setdefault(event, set())
+                if participant in holders:  # read again with a window that overlaps
+                    continue
+                holders.add(participant)
                 wide = last == dt.datetime.max or last - first > _NARROW
                 held = self._wide if wide else self._narrow
                 bisect.insort(held[participant], (first, last, event))
@@ -190,6 +228,23 @@ class HeldEvents:
                 query = f"SELECT * WHERE {{ {pattern} {_TIMES_BY_LOOKUP} {_DATED} }}"
                 self._add(row for row in rows(self.store, query) if row["p"] in self._narrow)
         self._generation = self.store.generation
+
+
+def _gaps(span: Span, read: list[Span]) -> Iterator[Span]:
+    """The parts of ``span`` that none of ``read`` (merged, in order) covers."""
+    first, last = span
+    for low, high in read:
+        if high <= first:
+            continue
+        if low >= last:
+            break
+        if low > first:
+            yield first, low
+        first = max(first, high)
+        if first >= last:
+            return
+    if first < last:
+        yield first, last
 
 
 def _earlier(instant: dt.datetime, by: dt.timedelta) -> dt.datetime:
