@@ -201,18 +201,37 @@ class ClaimsCache:
             log.warning("not using the claims file %s: %s", self.path, exc)
             return None
 
-    def _plan(self, fingerprint: str, documents: int) -> tuple[list[_Delta], int, bool] | None:
-        """Which of the file's deltas to read for the state (``fingerprint``, ``documents``):
-        the chain of deltas from the base up to the last one that ends in that state, the
-        base's length in bytes, and whether that delta is the file's last; None when no state
-        of the file is that one. Reads the key and the deltas' headers alone."""
+    def last_state(self) -> tuple[int, int] | None:
+        """The fingerprint and number of documents of the file's last state (that of its last
+        delta that follows on, else of its base); None when the file is missing, unreadable or
+        of other code. A reader may take it for the store's and read the file while the store
+        computes its own fingerprint (loader/reconcile.py)."""
+        try:
+            chain = self._chain()
+        except FileNotFoundError:
+            return None
+        except (OSError, LookupError, TypeError, ValueError) as exc:
+            log.warning("not using the claims file %s: %s", self.path, exc)
+            return None
+        if chain is None:
+            return None
+        state, deltas, _ = chain
+        for delta in deltas:
+            if not delta.whole or delta.before != state[0]:
+                break
+            state = (delta.after, delta.documents)
+        return int(state[0], 16), state[1]
+
+    def _chain(self) -> tuple[tuple[str, int], list[_Delta], int] | None:
+        """The file's base state (fingerprint, documents), its deltas' headers in order, and
+        the base's length in bytes; None when the file is of other code. Reads the key and the
+        deltas' headers alone."""
         deltas: list[_Delta] = []
         with open(self.path, "rb") as lines:
             first = lines.readline()
             key = json.loads(first or b"null")
             if not isinstance(key, list) or key[:2] != [_FORMAT, _code_digest()]:
                 return None
-            state = (key[2], key[3])
             base = offset = len(first)
             pending = 0  # lines of the current delta not seen yet
             for line in lines:
@@ -232,6 +251,17 @@ class ClaimsCache:
                 _, (before, after, count, size) = json.loads(line)
                 deltas.append(_Delta(before, after, count, size, whole=size == 0))
                 pending = size
+        return (key[2], key[3]), deltas, base
+
+    def _plan(self, fingerprint: str, documents: int) -> tuple[list[_Delta], int, bool] | None:
+        """Which of the file's deltas to read for the state (``fingerprint``, ``documents``):
+        the chain of deltas from the base up to the last one that ends in that state, the
+        base's length in bytes, and whether that delta is the file's last; None when no state
+        of the file is that one."""
+        chain_of_file = self._chain()
+        if chain_of_file is None:
+            return None
+        state, deltas, base = chain_of_file
         chain: list[_Delta] = []
         found: tuple[list[_Delta], int, bool] | None = None
         if state == (fingerprint, documents):

@@ -440,3 +440,29 @@ def test_a_file_that_changed_since_it_was_read_is_written_whole(path: Path) -> N
         (path / CACHE_NAME).write_bytes(file_bytes(path))
     assert DELTA not in file_bytes(path)
     assert held(path) == from_the_store(path)
+
+
+def test_the_fingerprint_the_store_computes_in_one_answer_is_that_of_its_rows(path: Path) -> None:
+    # The file is read while the store computes the fingerprint (loader/reconcile.py): one
+    # aggregate answer, which must give what the fingerprint of each document's row gives,
+    # a graph outside the documents' namespace left out.
+    loaded_in_turn(path, slice(10))
+    store = EmbeddedStore(path)
+    try:
+        store.update(
+            f"INSERT DATA {{ GRAPH <https://example.org/by-hand> {{ <https://example.org/by-hand> "
+            f'<{reconcile.EXTRACTED_FACTS}> "{{}}" }} }}'
+        )
+        reconciler = Reconciler(store, MINTER, superclass_closure())
+        by_rows = claims_cache.fingerprint_of(reconciler._kept_facts("SHA1(?facts)"))
+        assert by_rows[1] == 10
+        assert reconciler._kept_fingerprint() == by_rows
+    finally:
+        store.close()
+
+
+def test_an_empty_store_has_the_fingerprint_of_no_documents(tmp_path: Path) -> None:
+    store = EmbeddedStore(None)
+    reconciler = Reconciler(store, MINTER, superclass_closure())
+    assert reconciler._kept_fingerprint() == claims_cache.fingerprint_of([])
+    store.close()
