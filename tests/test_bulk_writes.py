@@ -260,6 +260,67 @@ def test_a_batch_killed_before_its_upkeep_is_undone_at_the_next_open(
     assert _every_quad(store_path) == before
 
 
+#: A batch that writes the new graph g2 and replaces g1 (one triple kept, one gone, one new;
+#: c-d is in g2 too, so the union keeps it).
+REPLACING = [
+    GraphChange(EX + "g2", [_triple("c", "d"), _triple("e", "f")]),
+    GraphChange(EX + "g1", [_triple("a", "b"), _triple("x", "y")]),
+]
+
+
+def _commit_replacing(path: Path, *, bulk: bool) -> None:
+    store = EmbeddedStore(path)
+    store.bulk_writes = bulk
+    try:
+        store.commit(REPLACING, after=[UPKEEP], data_only=True)
+    finally:
+        store.close()
+
+
+def test_a_batch_that_replaces_graphs_writes_its_new_ones_in_bulk_as_a_transaction_would(
+    store_path: Path, tmp_path: Path, bulk_writes: list[int]
+) -> None:
+    _commit_replacing(store_path, bulk=True)
+    assert bulk_writes == [4]  # g2's two triples, in their graph and in the union
+    other = tmp_path / "transaction"
+    store = EmbeddedStore(other)
+    store.commit([GraphChange(EX + "g1", [_triple("a", "b"), _triple("c", "d")])])
+    store.close()
+    _commit_replacing(other, bulk=False)
+    assert _every_quad(store_path) == _every_quad(other)
+    assert not (store_path / JOURNAL_NAME).exists()
+
+
+def test_a_batch_that_replaces_graphs_killed_before_its_upkeep_is_undone_at_the_next_open(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _every_quad(store_path)
+    monkeypatch.setattr(EmbeddedStore, "_update", lambda store, sparql: _kill())
+    with pytest.raises(_Killed):
+        _commit_replacing(store_path, bulk=True)
+    monkeypatch.undo()
+
+    assert _graphs(store_path) == [EX + "g1"]
+    assert _every_quad(store_path) == before
+
+
+def test_a_batch_that_replaces_graphs_killed_after_its_upkeep_landed_is_kept(
+    store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(BulkJournal, "clear", lambda journal: _kill())
+    with pytest.raises(_Killed):
+        _commit_replacing(store_path, bulk=True)
+    monkeypatch.undo()
+
+    other = tmp_path / "transaction"
+    store = EmbeddedStore(other)
+    store.commit([GraphChange(EX + "g1", [_triple("a", "b"), _triple("c", "d")])])
+    store.close()
+    _commit_replacing(other, bulk=False)
+    assert _graphs(store_path) == [EX + "g1", EX + "g2", EX + "summary"]
+    assert _every_quad(store_path) == _every_quad(other)
+
+
 def test_a_batch_whose_upkeep_fails_is_undone_at_once(store_path: Path) -> None:
     before = _every_quad(store_path)
     with pytest.raises(QuerySyntaxError, match="malformed SPARQL update"):
