@@ -225,6 +225,23 @@ def _graphs(path: Path) -> list[str]:
         store.close()
 
 
+#: A batch that writes the new graph g2 and replaces g1 (one triple kept, one gone, one new;
+#: c-d is in g2 too, so the union keeps it).
+REPLACING = [
+    GraphChange(EX + "g2", [_triple("c", "d"), _triple("e", "f")]),
+    GraphChange(EX + "g1", [_triple("a", "b"), _triple("x", "y")]),
+]
+
+
+def _commit_replacing(path: Path, *, bulk: bool) -> None:
+    store = EmbeddedStore(path)
+    store.bulk_writes = bulk
+    try:
+        store.commit(REPLACING, after=[UPKEEP], data_only=True)
+    finally:
+        store.close()
+
+
 def test_a_batch_with_upkeep_is_written_in_bulk_and_leaves_no_mark(
     store_path: Path, bulk_writes: list[int]
 ) -> None:
@@ -247,34 +264,31 @@ def test_a_batch_killed_after_its_upkeep_landed_is_kept_at_the_next_open(
     assert not (store_path / JOURNAL_NAME).exists()
 
 
+@pytest.mark.parametrize("replacing", [False, True], ids=["new-graphs", "new-and-replaced"])
 def test_a_batch_killed_before_its_upkeep_is_undone_at_the_next_open(
-    store_path: Path, monkeypatch: pytest.MonkeyPatch
+    store_path: Path, monkeypatch: pytest.MonkeyPatch, replacing: bool
 ) -> None:
+    # A batch that also replaces graphs writes them with its upkeep: neither landed.
     before = _every_quad(store_path)
     monkeypatch.setattr(EmbeddedStore, "_update", lambda store, sparql: _kill())
     with pytest.raises(_Killed):
-        _commit_with_upkeep(store_path)
+        if replacing:
+            _commit_replacing(store_path, bulk=True)
+        else:
+            _commit_with_upkeep(store_path)
     monkeypatch.undo()
 
     assert _graphs(store_path) == [EX + "g1"]
     assert _every_quad(store_path) == before
 
 
-#: A batch that writes the new graph g2 and replaces g1 (one triple kept, one gone, one new;
-#: c-d is in g2 too, so the union keeps it).
-REPLACING = [
-    GraphChange(EX + "g2", [_triple("c", "d"), _triple("e", "f")]),
-    GraphChange(EX + "g1", [_triple("a", "b"), _triple("x", "y")]),
-]
-
-
-def _commit_replacing(path: Path, *, bulk: bool) -> None:
+def _replaced_in_a_transaction(path: Path) -> Path:
+    """The store of ``store_path`` at ``path``, with the batch committed in a transaction."""
     store = EmbeddedStore(path)
-    store.bulk_writes = bulk
-    try:
-        store.commit(REPLACING, after=[UPKEEP], data_only=True)
-    finally:
-        store.close()
+    store.commit([GraphChange(EX + "g1", [_triple("a", "b"), _triple("c", "d")])])
+    store.close()
+    _commit_replacing(path, bulk=False)
+    return path
 
 
 def test_a_batch_that_replaces_graphs_writes_its_new_ones_in_bulk_as_a_transaction_would(
@@ -282,26 +296,9 @@ def test_a_batch_that_replaces_graphs_writes_its_new_ones_in_bulk_as_a_transacti
 ) -> None:
     _commit_replacing(store_path, bulk=True)
     assert bulk_writes == [4]  # g2's two triples, in their graph and in the union
-    other = tmp_path / "transaction"
-    store = EmbeddedStore(other)
-    store.commit([GraphChange(EX + "g1", [_triple("a", "b"), _triple("c", "d")])])
-    store.close()
-    _commit_replacing(other, bulk=False)
+    other = _replaced_in_a_transaction(tmp_path / "transaction")
     assert _every_quad(store_path) == _every_quad(other)
     assert not (store_path / JOURNAL_NAME).exists()
-
-
-def test_a_batch_that_replaces_graphs_killed_before_its_upkeep_is_undone_at_the_next_open(
-    store_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    before = _every_quad(store_path)
-    monkeypatch.setattr(EmbeddedStore, "_update", lambda store, sparql: _kill())
-    with pytest.raises(_Killed):
-        _commit_replacing(store_path, bulk=True)
-    monkeypatch.undo()
-
-    assert _graphs(store_path) == [EX + "g1"]
-    assert _every_quad(store_path) == before
 
 
 def test_a_batch_that_replaces_graphs_killed_after_its_upkeep_landed_is_kept(
@@ -312,11 +309,7 @@ def test_a_batch_that_replaces_graphs_killed_after_its_upkeep_landed_is_kept(
         _commit_replacing(store_path, bulk=True)
     monkeypatch.undo()
 
-    other = tmp_path / "transaction"
-    store = EmbeddedStore(other)
-    store.commit([GraphChange(EX + "g1", [_triple("a", "b"), _triple("c", "d")])])
-    store.close()
-    _commit_replacing(other, bulk=False)
+    other = _replaced_in_a_transaction(tmp_path / "transaction")
     assert _graphs(store_path) == [EX + "g1", EX + "g2", EX + "summary"]
     assert _every_quad(store_path) == _every_quad(other)
 

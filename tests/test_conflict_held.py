@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import random
 
 import pytest
 
@@ -22,30 +21,7 @@ from diplograph.loader.conflicts.windows import kept_bound
 from diplograph.loader.namespaces import DIP
 from diplograph.loader.summary import Summary
 from tests.conftest import WRITE_AUTH, app_client
-from tests.test_conflicts import meeting_report
-
-#: A meeting's time, as the reports of the tests give it.
-Time = dict[str, str]
-
-
-def random_times(seed: int, count: int) -> list[Time]:
-    """Times of every precision within a few months, some of them spans (of up to years)."""
-    rng = random.Random(seed)
-    times: list[Time] = []
-    for _ in range(count):
-        day = dt.date(2023, 10, 1) + dt.timedelta(days=rng.randrange(120))
-        form = rng.choice(["year", "month", "day", "day", "span", "years"])
-        if form == "year":
-            times.append({"start": str(day.year)})
-        elif form == "month":
-            times.append({"start": day.isoformat()[:7]})
-        elif form == "day":
-            times.append({"start": day.isoformat()})
-        else:
-            longest = 60 if form == "span" else 900
-            later = day + dt.timedelta(days=rng.randrange(1, longest))
-            times.append({"earliest": day.isoformat(), "latest": later.isoformat()})
-    return times
+from tests.test_conflicts import meeting_report, random_times
 
 
 def event_nodes(graph: Graph) -> list[str]:
@@ -81,7 +57,9 @@ def assert_held_is_what_the_store_holds(graph: Graph) -> None:
 def test_the_held_events_give_each_node_the_findings_the_store_gives(seed: int) -> None:
     with open_graph() as graph:
         hold_events(graph.store)
-        graph.load([meeting_report(f"r{i}", t) for i, t in enumerate(random_times(seed, 14))])
+        graph.load(
+            [meeting_report(f"r{i}", t) for i, t in enumerate(random_times(seed, 14, years=True))]
+        )
         assert_held_findings_are_the_stores(graph)
         held = held_events(graph.store)
         assert held is not None and len(held) > 0
@@ -96,7 +74,7 @@ def test_the_held_events_follow_the_loaders_commits_without_reading_again() -> N
                 meeting_report("fifteenth", {"start": "2024-05-15"}),
                 meeting_report("twentieth", {"start": "2024-05-20"}),
                 meeting_report("vague", {"earliest": "2024-05-01", "latest": "2024-05-31"}),
-                *(meeting_report(f"r{i}", t) for i, t in enumerate(random_times(4, 8))),
+                *(meeting_report(f"r{i}", t) for i, t in enumerate(random_times(4, 8, years=True))),
             ]
         )
         held = held_events(graph.store)

@@ -664,6 +664,30 @@ def test_a_run_reached_through_ever_wider_reports_is_found_from_each_of_its_repo
         assert_each_node_finds_its_runs(graph, whole)
 
 
+def random_times(seed: int, count: int, *, years: bool = False) -> list[dict[str, str]]:
+    """Meeting times of every precision within four months (instants with an offset, spans of
+    up to two months, and with ``years`` spans of up to two and a half years too)."""
+    rng = random.Random(seed)
+    forms = ["year", "month", "day", "day", "instant", "span", *(["years"] if years else [])]
+    times: list[dict[str, str]] = []
+    for _ in range(count):
+        day = dt.date(2023, 10, 1) + dt.timedelta(days=rng.randrange(120))
+        form = rng.choice(forms)
+        if form == "year":
+            times.append({"start": str(day.year)})
+        elif form == "month":
+            times.append({"start": day.isoformat()[:7]})
+        elif form == "day":
+            times.append({"start": day.isoformat()})
+        elif form == "instant":
+            times.append({"start": f"{day.isoformat()}T{rng.randrange(24):02d}:00:00-05:00"})
+        else:
+            longest = 60 if form == "span" else 900
+            later = day + dt.timedelta(days=rng.randrange(1, longest))
+            times.append({"earliest": day.isoformat(), "latest": later.isoformat()})
+    return times
+
+
 @pytest.mark.parametrize("reach", [90, 0], ids=["reach-90-days", "reach-none"])
 @pytest.mark.parametrize("lookups", [10_000, 0], ids=["by-lookups", "by-scans"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -675,22 +699,7 @@ def test_each_node_finds_what_the_whole_store_finds_about_it_whatever_the_times(
     # rounds): every way finds the same.
     monkeypatch.setattr(events, "_LOOKUPS", lookups)
     monkeypatch.setattr(events, "_REACH", dt.timedelta(days=reach))
-    rng = random.Random(seed)
-    times: list[dict[str, str]] = []
-    for _ in range(14):
-        day = dt.date(2023, 10, 1) + dt.timedelta(days=rng.randrange(120))
-        form = rng.choice(["year", "month", "day", "day", "instant", "span"])
-        if form == "year":
-            times.append({"start": str(day.year)})
-        elif form == "month":
-            times.append({"start": day.isoformat()[:7]})
-        elif form == "day":
-            times.append({"start": day.isoformat()})
-        elif form == "instant":
-            times.append({"start": f"{day.isoformat()}T{rng.randrange(24):02d}:00:00-05:00"})
-        else:
-            later = day + dt.timedelta(days=rng.randrange(1, 60))
-            times.append({"earliest": day.isoformat(), "latest": later.isoformat()})
+    times = random_times(seed, 14)
     with open_graph() as graph:
         graph.load([meeting_report(f"report-{i}", time) for i, time in enumerate(times)])
         whole = of_kind(graph.check(), SAME_EVENT)
