@@ -17,6 +17,7 @@ from diplograph.loader.conflicts import (
     held_events,
     hold_events,
 )
+from diplograph.loader.conflicts.events import read_times
 from diplograph.loader.conflicts.windows import kept_bound
 from diplograph.loader.namespaces import DIP
 from diplograph.loader.summary import Summary
@@ -93,6 +94,27 @@ def test_the_held_events_follow_the_loaders_commits_without_reading_again() -> N
         assert held.reads == reads
         assert_held_is_what_the_store_holds(graph)
         assert_held_findings_are_the_stores(graph)
+
+
+def test_an_event_is_held_at_the_time_the_store_gives_it_whatever_the_window_read() -> None:
+    # The node of the 15th has "2024-05" too (the vague report joined it). The read for a
+    # meeting in November reaches back to late May: the test of the window lets "2024-05"
+    # through, not the 15th, yet the node is held at the 15th, as the store's read gives it.
+    with open_graph() as graph:
+        graph.load(
+            [
+                meeting_report("fifteenth", {"start": "2024-05-15"}),
+                meeting_report("may", {"start": "2024-05"}),
+            ]
+        )
+        hold_events(graph.store)
+        graph.load([meeting_report("november", {"start": "2024-11-20"})])  # its check reads
+        held = held_events(graph.store)
+        assert held is not None
+        nodes = event_nodes(graph)
+        kept = held.times(nodes)
+        assert kept == read_times(graph.store, sorted(kept), whole=False)
+        assert ("2024-05-15", None, None) in kept.values()
 
 
 def test_a_write_the_loader_did_not_make_lets_go_of_the_held_events() -> None:

@@ -36,7 +36,7 @@ from diplograph.loader.store import Store
 if TYPE_CHECKING:
     from diplograph.loader.conflicts.held import HeldEvents
 
-__all__ = ["candidate_same_events"]
+__all__ = ["candidate_same_events", "read_times"]
 
 # A participant's windows of time for the events near a load's (loader/conflicts/windows.py),
 # and the rows of (participant, window) a query joins. The query tests each event of a
@@ -118,7 +118,7 @@ def candidate_same_events(
     if not candidates:
         return []
     if wanted is None:
-        times = _times(store, candidates, whole=True)
+        times = read_times(store, candidates, whole=True)
     spans = _spans(times)
     # Two events of one group of types and participants that overlap also overlap in their
     # group of participants: only the events of such a pair can be in a finding, so only their
@@ -165,11 +165,12 @@ def candidate_same_events(
     ]
 
 
-def _times(store: Store, events: list[str], *, whole: bool) -> dict[str, Time]:
-    """The times of those of ``events`` that have one. ``whole``: read by a scan of each
-    property rather than by chunks of events, for a check of the whole store, where the
-    candidates are most events (at 100k documents, 255,087 candidates: 7.3 s in chunks, 2.4 s
-    by scans). Of several values of one bound, the one :func:`.windows.kept_bound` keeps.
+def read_times(store: Store, events: list[str], *, whole: bool) -> dict[str, Time]:
+    """The times of those of ``events`` that have one, read from ``store``. ``whole``: read by
+    a scan of each property rather than by chunks of events, for a check of the whole store,
+    where the candidates are most events (at 100k documents, 255,087 candidates: 7.3 s in
+    chunks, 2.4 s by scans). Of several values of one bound, the one
+    :func:`.windows.kept_bound` keeps.
 
     Each event is keyed by its string in ``events``, and equal times are one tuple (17,177 of
     them for the 255,087 candidates of the 100k store), as are their spans (:func:`_spans`).
@@ -247,7 +248,7 @@ def _near_wanted(
             said.setdefault(row["w"], set()).add(row["p"])
         own.update((w, frozenset(who)) for w, who in said.items())
     sets = set(own.values())
-    times = _times(store, list(own), whole=False)
+    times = read_times(store, list(own), whole=False)
     spans = _spans(times)
     asked = set(own)
     read: dict[str, list[Span]] = {}
@@ -290,7 +291,7 @@ def _near_wanted(
                 groups.setdefault(frozen, set()).add(event)
                 affected.add(frozen)
         unread = [e for e in changed if e in participants and e not in times]
-        found = _times(store, unread, whole=False) if held is None else held.times(unread)
+        found = read_times(store, unread, whole=False) if held is None else held.times(unread)
         times.update(found)
         spans.update(_spans(found))
         pending = {}
