@@ -41,6 +41,7 @@ from diplograph.loader.conflicts.windows import (
     OVERLAPS_BY_SCAN,
     Span,
     Time,
+    kept_bound,
     merged,
     span_of,
     values_rows,
@@ -63,6 +64,13 @@ _LOOKUPS = 10_000
 _AHEAD = dt.timedelta(days=90)
 
 _PREDICATES = {DIP + "hasParticipant", *(DIP + term.removeprefix("dip:") for _, term in BOUNDS)}
+#: Every value of each bound of an event, looked up or joined by a scan (:mod:`.windows`).
+_ALL = " ".join(f"?all_{bound}" for bound, _ in BOUNDS)
+_ALL_BY_LOOKUP = " ".join(f"OPTIONAL {{ ?e {term} ?all_{bound} }}" for bound, term in BOUNDS)
+_ALL_BY_SCAN = " ".join(
+    f"OPTIONAL {{ SELECT ?e ?all_{bound} WHERE {{ ?e {term} ?all_{bound} }} }}"
+    for bound, term in BOUNDS
+)
 
 
 class HeldEvents:
@@ -145,6 +153,7 @@ class HeldEvents:
         self.reads += len(windows)
         values = [row for p in sorted(windows) for row in values_rows(p, windows[p])]
         having: dict[str, set[str]] = {}
+        bounds: dict[str, list[str | None]] = {}
         for start in range(0, len(values), _VALUES_ROWS):
             part = " ".join(values[start : start + _VALUES_ROWS])
             pattern = self.store.data_pattern(
@@ -153,15 +162,29 @@ class HeldEvents:
                 within=f"VALUES (?p ?lo ?hi) {{ {part} }} ",
             )
             [counted] = rows(self.store, f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
-            overlaps = OVERLAPS_BY_SCAN if int(counted["n"]) > _LOOKUPS else OVERLAPS
-            query = f"SELECT DISTINCT ?p ?e WHERE {{ {pattern} {overlaps} }}"
+            many = int(counted["n"]) > _LOOKUPS
+            # Every value of each bound of the events found, joined again after the test of
+            # the window: the rows that passed it may leave out another value of a bound (a
+            # node's "2024-05-15" and "2024-05" beside a window from the 16th). Looked up
+            # apart, the times of the first read of a server took 5 s more.
+            query = (
+                f"SELECT ?p ?e {_ALL} WHERE {{ "
+                f"{{ SELECT DISTINCT ?p ?e WHERE {{ {pattern} "
+                f"{OVERLAPS_BY_SCAN if many else OVERLAPS} }} }} "
+                f"{_ALL_BY_SCAN if many else _ALL_BY_LOOKUP} }}"
+            )
             for row in rows(self.store, query):
-                having.setdefault(row["e"], set()).add(row["p"])
-        # The times apart, every value of each bound: the query's rows are those whose values
-        # passed its test of the window, which may leave out another value of a bound (a
-        # node's "2024-05-15" and "2024-05" beside a window from the 16th).
-        unread = [e for e in having if e not in self._times]
-        self._hold(having, {**self.times(having), **read_times(self.store, unread, whole=False)})
+                event = row["e"]
+                having.setdefault(event, set()).add(row["p"])
+                listed = bounds.setdefault(event, [None, None, None])
+                for index, (bound, _) in enumerate(BOUNDS):
+                    if (value := row.get(f"all_{bound}")) is not None:
+                        listed[index] = kept_bound(index, listed[index], value)
+        times: dict[str, Time] = {}
+        for event, listed in bounds.items():
+            time: Time = (listed[0], listed[1], listed[2])
+            times[event] = self._times.get(event, time)
+        self._hold(having, times)
 
     def _hold(self, having: dict[str, set[str]], times: dict[str, Time]) -> None:
         """Hold each event of ``having`` that has a time among ``times``, for each of the
