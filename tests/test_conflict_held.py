@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,7 @@ from diplograph.loader.conflicts import (
     held_events,
     hold_events,
 )
+from diplograph.loader.conflicts import held as held_module
 from diplograph.loader.conflicts.events import read_times
 from diplograph.loader.conflicts.windows import kept_bound
 from diplograph.loader.namespaces import DIP
@@ -211,3 +213,34 @@ def test_of_several_values_of_a_bound_the_check_keeps_those_every_document_allow
         for value in ordered:
             held = kept_bound(index, held, value)
         assert held == kept
+
+
+def test_a_read_that_fails_leaves_its_windows_to_be_read_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with open_graph() as graph:
+        graph.load(
+            [
+                meeting_report("fifteenth", {"start": "2023-11-15"}),
+                meeting_report("twentieth", {"start": "2023-11-20"}),
+                meeting_report("vague", {"earliest": "2023-11-01", "latest": "2023-11-30"}),
+            ]
+        )
+        hold_events(graph.store)
+        held = held_events(graph.store)
+        assert held is not None
+        nodes = event_nodes(graph)
+        real = held_module.rows
+
+        def failing(store: Any, sparql: str) -> Any:
+            if "?all_" in sparql:
+                raise RuntimeError("the store failed")
+            return real(store, sparql)
+
+        monkeypatch.setattr(held_module, "rows", failing)
+        with pytest.raises(RuntimeError):
+            candidate_same_events(graph.store, nodes, held)
+        monkeypatch.undo()
+        found = [c.to_dict() for c in candidate_same_events(graph.store, nodes, held)]
+        assert found == [c.to_dict() for c in candidate_same_events(graph.store, nodes)]
+        assert len(found) == 1

@@ -146,11 +146,9 @@ class HeldEvents:
         ``windows``, with their times, and hold them (the windows are then read)."""
         if not windows:
             return
-        for participant, spans in windows.items():
+        for participant in windows:
             self._narrow.setdefault(participant, [])
             self._wide.setdefault(participant, [])
-            self._covered[participant] = merged([*self._covered.get(participant, []), *spans])
-        self.reads += len(windows)
         values = [row for p in sorted(windows) for row in values_rows(p, windows[p])]
         having: dict[str, set[str]] = {}
         bounds: dict[str, list[str | None]] = {}
@@ -185,6 +183,10 @@ class HeldEvents:
             time: Time = (listed[0], listed[1], listed[2])
             times[event] = self._times.get(event, time)
         self._hold(having, times)
+        # Read only once every event is held: a read that fails leaves the windows unread.
+        for participant, spans in windows.items():
+            self._covered[participant] = merged([*self._covered.get(participant, []), *spans])
+        self.reads += len(windows)
 
     def _hold(self, having: dict[str, set[str]], times: dict[str, Time]) -> None:
         """Hold each event of ``having`` that has a time among ``times``, for each of the
