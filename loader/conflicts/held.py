@@ -44,6 +44,7 @@ from diplograph.loader.conflicts.windows import (
     kept_bound,
     merged,
     span_of,
+    times_joined,
     values_rows,
     widened,
 )
@@ -66,11 +67,8 @@ _AHEAD = dt.timedelta(days=90)
 _PREDICATES = {DIP + "hasParticipant", *(DIP + term.removeprefix("dip:") for _, term in BOUNDS)}
 #: Every value of each bound of an event, looked up or joined by a scan (:mod:`.windows`).
 _ALL = " ".join(f"?all_{bound}" for bound, _ in BOUNDS)
-_ALL_BY_LOOKUP = " ".join(f"OPTIONAL {{ ?e {term} ?all_{bound} }}" for bound, term in BOUNDS)
-_ALL_BY_SCAN = " ".join(
-    f"OPTIONAL {{ SELECT ?e ?all_{bound} WHERE {{ ?e {term} ?all_{bound} }} }}"
-    for bound, term in BOUNDS
-)
+_ALL_BY_LOOKUP = times_joined(scan=False, prefix="all_")
+_ALL_BY_SCAN = times_joined(scan=True, prefix="all_")
 
 
 class HeldEvents:

@@ -32,6 +32,7 @@ __all__ = [
     "kept_bound",
     "merged",
     "span_of",
+    "times_joined",
     "values_rows",
     "widened",
 ]
@@ -69,23 +70,31 @@ BOUNDS = (
     ("latest", "dip:latestStart"),
 )
 
+
+def times_joined(*, scan: bool, prefix: str = "") -> str:
+    """Optional patterns that bind the time properties of ``?e`` (each to ``?{prefix}{bound}``
+    of :data:`BOUNDS`): looked up one event at a time, or with ``scan`` each property read once
+    whole, in a subquery, and joined by hash (see the two forms below)."""
+    if scan:
+        parts = (
+            f"OPTIONAL {{ SELECT ?e ?{prefix}{bound} WHERE {{ ?e {term} ?{prefix}{bound} }} }}"
+            for bound, term in BOUNDS
+        )
+    else:
+        parts = (f"OPTIONAL {{ ?e {term} ?{prefix}{bound} }}" for bound, term in BOUNDS)
+    return " ".join(parts)
+
+
 #: Optional patterns and a FILTER that keep the events (``?e``) whose time can overlap the
 #: window ``?lo`` to ``?hi`` (:func:`values_rows`); events without a time are dropped, as the
 #: check compares none. Each event's times are looked up one event at a time: Oxigraph opens
 #: an index scan for each, about 23 µs (241,451 events of the participants of a 100-document
 #: load at 100k: 5.6 s).
-OVERLAPS = " ".join(f"OPTIONAL {{ ?e {term} ?{bound} }}" for bound, term in BOUNDS) + f" {_FILTER}"
-
+OVERLAPS = times_joined(scan=False) + f" {_FILTER}"
 #: The same, each time property read once whole and joined by hash: a subquery is evaluated on
 #: its own. For the 241,451 events above 0.8 s, where one scan of the store's 306,000 times
 #: costs about 0.3 s whatever the events: the form for many events.
-OVERLAPS_BY_SCAN = (
-    " ".join(
-        f"OPTIONAL {{ SELECT ?e ?{bound} WHERE {{ ?e {term} ?{bound} }} }}"
-        for bound, term in BOUNDS
-    )
-    + f" {_FILTER}"
-)
+OVERLAPS_BY_SCAN = times_joined(scan=True) + f" {_FILTER}"
 
 # The bounds of an open window: "" precedes every key, "~" follows every digit.
 _OPEN_LOW, _OPEN_HIGH = "", "~"
