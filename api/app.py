@@ -203,7 +203,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.store = the_store
-    if settings.write_token:
+    if settings.write_token and settings.hold_events:
         # Load after load checks the same states' events: they are held once read.
         hold_events(the_store)
     app.state.runner = the_runner

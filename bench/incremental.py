@@ -86,20 +86,21 @@ def up_to_date(path: Path) -> None:
 _TOKEN = "bench-incremental"
 
 
-def timed_posts(docs: Path, store_path: Path, parts: int) -> dict[str, Any]:
+def timed_posts(
+    docs: Path, store_path: Path, parts: int, hold_events: bool = True
+) -> dict[str, Any]:
     """``docs`` posted to ``POST /facts`` of a ``diplograph serve`` of ``store_path``, in
     ``parts`` requests of consecutive documents: the first request's time (``first_s``: it reads
     the store's claims) and the others' together (``wall_s``), the server's own peak RSS and the
-    largest report answered (``largest_report_kb``)."""
+    largest report answered (``largest_report_kb``). ``hold_events`` is the server's setting."""
     import httpx  # a test and bench dependency, as in bench/servers.py
 
     lines = docs.read_text(encoding="utf-8").splitlines(keepends=True)
     size = -(-len(lines) // parts)
     chunks = [lines[i : i + size] for i in range(0, len(lines), size)]
     port = free_port()
-    cmd, env = diplograph_serve(
-        port, 600, ["--store-path", str(store_path)], {"DIPLOGRAPH_WRITE_TOKEN": _TOKEN}
-    )
+    settings = {"DIPLOGRAPH_WRITE_TOKEN": _TOKEN, "DIPLOGRAPH_HOLD_EVENTS": str(hold_events)}
+    cmd, env = diplograph_serve(port, 600, ["--store-path", str(store_path)], settings)
     headers = {"Authorization": f"Bearer {_TOKEN}", "Content-Type": "application/x-ndjson"}
     out: dict[str, Any] = {"ok": True, "exit": 0, "load_avg": loadavg(), "docs": len(lines)}
     times: list[float] = []
@@ -156,6 +157,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="`diplograph load` processes (cli), or POST /facts to `diplograph serve` (api)",
     )
     parser.add_argument("--parts", type=int, default=10, help="requests of --via api (10)")
+    parser.add_argument(
+        "--no-hold-events",
+        dest="hold_events",
+        action="store_false",
+        help="--via api: a server that does not hold the events its checks read",
+    )
     args = parser.parse_args(argv)
 
     env = dict(os.environ)
@@ -171,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 shutil.copytree(stored, work)
             name = f"run {run + 1}, {kind.replace('_', ' ')}"
             if args.via == "api":
-                result = timed_posts(docs, work, args.parts)
+                result = timed_posts(docs, work, args.parts, args.hold_events)
                 print(api_line(name, result), flush=True)
             else:
                 result = timed_load(docs, env, ["--store-path", str(work)])

@@ -506,7 +506,12 @@ def schema(output: Path | None) -> None:
 @click.option("--query-queue", type=int, help="Queries that may wait in all [default 64].")
 @click.option("--query-heavy-seconds", type=float, help="When a query is heavy [default 0.25].")
 @click.option("--query-max-processes", type=int, help="Worker processes at most.")
-@click.option("--query-spare-processes", type=int, help="Idle processes kept ready [default 2].")
+@click.option("--query-spare-processes", type=int, help="Idle processes kept ready [default 0].")
+@click.option(
+    "--hold-events/--no-hold-events",
+    default=None,
+    help="Hold the events the loads' checks read, between loads [default: hold].",
+)
 @_store_options
 def serve(
     host: str | None,

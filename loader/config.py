@@ -103,6 +103,13 @@ class Settings(BaseSettings):
     write_token: SecretStr | None = Field(
         None, description="Bearer token for writes; writes are disabled when unset."
     )
+    hold_events: bool = Field(
+        True,
+        description=(
+            "A server with writes holds, between loads, the events its same-event checks "
+            "read: faster loads into a large store, for more memory."
+        ),
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed by CORS (never '*' with credentials)."
     )

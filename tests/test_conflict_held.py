@@ -186,6 +186,23 @@ def test_a_server_without_writes_holds_nothing() -> None:
         assert held_events(graph.store) is None
 
 
+def test_a_server_told_not_to_hold_events_checks_its_loads_against_the_store() -> None:
+    reports = [
+        meeting_report("fifteenth", {"start": "2023-11-15"}),
+        meeting_report("twentieth", {"start": "2023-11-20"}),
+        meeting_report("vague", {"earliest": "2023-11-01", "latest": "2023-11-30"}),
+    ]
+    with open_graph() as graph, app_client(graph.store, hold_events=False) as client:
+        headers = {"Content-Type": "application/json", **WRITE_AUTH}
+        for report in reports:
+            response = client.post("/facts", content=json.dumps(report), headers=headers)
+            assert response.status_code == 200
+            assert held_events(graph.store) is None
+        # The vague report fits both meetings: a candidate the check found in the store.
+        kinds = [c["kind"] for c in response.json()["conflicts"]]
+        assert kinds == ["candidate-same-event"], response.json()["conflicts"]
+
+
 @pytest.mark.parametrize(
     ("index", "values", "kept"),
     [
