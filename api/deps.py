@@ -29,6 +29,7 @@ from diplograph.api.execution import Runner
 from diplograph.loader.config import Settings
 from diplograph.loader.conflicts import events_unchanged_since
 from diplograph.loader.errors import AuthError
+from diplograph.loader.long_lived import keep
 from diplograph.loader.reconcile import claims_unchanged_since
 from diplograph.loader.store import Store
 from diplograph.loader.summary import Summary, guard_raw_writes
@@ -141,7 +142,11 @@ async def run_load(request: Request, load: Callable[[Summary], T], kind: str = "
                 # events the server holds still hold (a raw write in ``load`` is seen as ever).
                 claims_unchanged_since(store, since)
                 events_unchanged_since(store, since)
-                return load(summary)
+                result = load(summary)
+            # What the load added to the claims and the events held lives as long as they
+            # do: out of the collector's walk (loader/long_lived.py).
+            keep()
+            return result
         finally:
             # Before the response: the next query sees this write (api/snapshot.py).
             runner.refresh()

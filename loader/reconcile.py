@@ -44,6 +44,7 @@ from diplograph.loader.curation import Curation, curations
 from diplograph.loader.facts import FactsDocument
 from diplograph.loader.identity import GroupKey, Identities, MentionIndex
 from diplograph.loader.iris import IriMinter
+from diplograph.loader.long_lived import building
 from diplograph.loader.mapping import MappedDocument, map_document
 from diplograph.loader.mentions import Claims, EventMention, Mention, kept_claims
 from diplograph.loader.namespaces import DIP
@@ -150,8 +151,11 @@ class Reconciler:
     # -- reading ---------------------------------------------------------------------------
 
     def _read(self) -> None:
-        if self._loaded:
-            return
+        if not self._loaded:
+            with building():  # kept as long as the process: loader/long_lived.py
+                self._read_claims()
+
+    def _read_claims(self) -> None:
         self._loaded = True
         self._generation = self.store.generation
         cache = ClaimsCache.of(self.store)
