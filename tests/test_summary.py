@@ -45,6 +45,7 @@ from tests.conftest import ROOT
 from tests.support.virtuoso import Virtuoso
 
 QUERIES = ROOT / "bench" / "queries"
+QUAD_COUNT = f"SELECT ?n WHERE {{{{ GRAPH <{{graph}}> {{{{ <{{graph}}> <{DIP}quadCount> ?n }}}} }}}}"
 TOKEN = "summary-test-token"
 
 #: What the summary holds, as plain values: {("pair", a, b) | ("month", m, t) | ("quads",) |
@@ -540,6 +541,21 @@ def test_a_crash_after_a_raw_write_leaves_the_summary_marked_and_the_next_load_r
     loader.load([record(DOCS[5])])
     counts = assert_exact(store, settings)
     assert counts["pair", "http://example.org/a", "http://example.org/b"] == 1
+
+
+def test_the_stale_mark_is_counted_once_however_often_it_is_set(
+    store: Store, settings: Settings
+) -> None:
+    Loader(store, settings).load([record(d) for d in DOCS[:3]])
+    summary = Summary(store, settings.base_iri)
+    graph = IriMinter(settings.base_iri).summary_graph()
+    for _ in range(2):
+        summary.mark_stale()
+        counted = rows(store, QUAD_COUNT.format(graph=graph))
+        assert int(counted[0][0].split('"')[1]) == recount(store, graph)["quads",]
+    loader = Loader(store, settings)
+    loader.load([record(DOCS[3])])
+    assert_exact(store, settings)
 
 
 def test_the_summary_queries_give_no_answer_while_the_summary_is_stale(

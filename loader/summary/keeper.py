@@ -139,10 +139,16 @@ class Summary:
             placeholder = f"{own} a dip:Summary ; dip:quadCount 0 . {stale}"
             self.store.commit([], after=expand([f"INSERT DATA {{ {write(placeholder)} }}"]))
             return
-        # The mark is a quad too: the quad count follows the summary graph's size.
-        sizes = [self._graph.add_to_quad_count([self.graph], sign=sign) for sign in ("-", "+")]
-        insert = f"INSERT DATA {{ {write(stale)} }}"
-        self.store.commit([], after=expand([sizes[0], insert, sizes[1]]))
+        # The mark is a quad too: the quad count gains one where the mark is new. Counting the
+        # summary graph before and after instead (as the general upkeep counts the graphs it
+        # changes) took 0.3 s of each load through the API at 100k documents.
+        count = (
+            "DELETE { " + write(f"{own} dip:quadCount ?total .") + " } "
+            "INSERT { " + write(f"{own} dip:quadCount ?next .") + " } "
+            f"WHERE {{ GRAPH {own} {{ {own} dip:quadCount ?total "
+            f"FILTER NOT EXISTS {{ {stale} }} }} BIND (?total + 1 AS ?next) }}"
+        )
+        self.store.commit([], after=expand([count, f"INSERT DATA {{ {write(stale)} }}"]))
 
     # -- the operations --------------------------------------------------------------------
 
