@@ -45,7 +45,8 @@ from tests.conftest import ROOT
 from tests.support.virtuoso import Virtuoso
 
 QUERIES = ROOT / "bench" / "queries"
-QUAD_COUNT = f"SELECT ?n WHERE {{{{ GRAPH <{{graph}}> {{{{ <{{graph}}> <{DIP}quadCount> ?n }}}} }}}}"
+#: The quad count the summary graph ``graph`` stores.
+QUAD_COUNT = "SELECT ?n WHERE {{ GRAPH <{graph}> {{ <{graph}> <" + DIP + "quadCount> ?n }} }}"
 TOKEN = "summary-test-token"
 
 #: What the summary holds, as plain values: {("pair", a, b) | ("month", m, t) | ("quads",) |
