@@ -176,10 +176,12 @@ class HeldEvents:
                 for index, (bound, _) in enumerate(BOUNDS):
                     if (value := row.get(f"all_{bound}")) is not None:
                         listed[index] = kept_bound(index, listed[index], value)
+        # Equal times are one tuple, as read_times makes them (:mod:`.events`).
+        shared: dict[Time, Time] = {}
         times: dict[str, Time] = {}
         for event, listed in bounds.items():
             time: Time = (listed[0], listed[1], listed[2])
-            times[event] = self._times.get(event, time)
+            times[event] = self._times.get(event) or shared.setdefault(time, time)
         self._hold(having, times)
         # Read only once every event is held: a read that fails leaves the windows unread.
         for participant, spans in windows.items():

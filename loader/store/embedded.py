@@ -250,13 +250,13 @@ class EmbeddedStore(Store):
             # undone. One SPARQL Update for the whole batch took 1.06 s of 100 documents at
             # 100k documents against about 0.4 s so (docs/benchmarks.md).
             others = [c for c in changes if c.graph in exists or not c.triples]
-            upkeep = [*before, *change_operations(others, before, self._exists), *after]
+            upkeep = [*before, *change_operations(others, before, exists.__contains__), *after]
             if self._bulk_commit(fresh, upkeep):
                 return
         # One SPARQL Update is one Oxigraph transaction: drops and inserts land together. The
         # operations run in order, each seeing the ones before, so the union stays exact when
         # several changes in one commit share triples.
-        parts = change_operations(changes, before, self._exists)
+        parts = change_operations(changes, before, exists.__contains__)
         self._update(" ;\n".join([*before, *parts, *after]))
         self._flush_if_large(changes)
 
