@@ -27,6 +27,7 @@ SPARQL and the Graph Store
     graph_store       the SPARQL 1.1 Graph Store HTTP Protocol at ``/store``
     rdf_body          reading the RDF a Graph Store write carries (one document, or multipart)
     ingest            ``POST /facts`` (loading facts documents) and ``POST /validate``
+    preparation       reading what the first write needs while the server starts
 
 Linked data
     linked_data       dereferencing data IRIs at ``/id/…``

@@ -3,8 +3,8 @@
 There is no module-level app or settings: every app is built from the :class:`Settings` it is
 given (the CLI builds them once from flags and ``DIPLOGRAPH_*`` variables). What the app holds,
 on ``app.state``: ``settings``, ``store``, ``runner`` (the query workers,
-:mod:`diplograph.api.execution`)
-and ``write_lock`` (one write at a time).
+:mod:`diplograph.api.execution`), ``write_lock`` (one write at a time) and, while it runs,
+``write_preparation`` (reading what the first write needs: :mod:`diplograph.api.preparation`).
 
 Middleware, outermost first:
 
@@ -59,6 +59,7 @@ from diplograph.api.errors import PayloadTooLargeError, error_response, install_
 from diplograph.api.execution import QueryRunner, Runner
 from diplograph.api.metrics import CONTENT_TYPE as METRICS_TYPE
 from diplograph.api.metrics import Metrics
+from diplograph.api.preparation import WritePreparation
 from diplograph.api.store_size import known_quads
 from diplograph.api.void_cache import VoidCache
 from diplograph.loader.config import Settings
@@ -179,9 +180,16 @@ def create_app(
                  the_runner.workers, the_runner.kind,
                  "enabled" if settings.write_token else "disabled")  # fmt: skip
         the_runner.warm()
+        preparation: WritePreparation | None = None
+        if WritePreparation.wanted(the_store, settings):
+            preparation = WritePreparation(the_store, settings, app.state.write_lock)
+            preparation.start()
+        app.state.write_preparation = preparation
         try:
             yield
         finally:
+            if preparation is not None:
+                preparation.join()
             the_runner.close()
             try:
                 # For the next process that opens the store, whoever owns it: `diplograph
@@ -263,7 +271,9 @@ async def health(request: Request) -> JSONResponse:
 
     200 ``"ok"`` when the store answers and a worker can take a query now; 503 ``"degraded"``
     when no worker can (every one busy, or being replaced); 503 ``"error"`` when the store does
-    not answer. The body has the same shape in each case.
+    not answer. The body has the same shape in each case. With writes enabled,
+    ``writes_ready`` is false while the server still reads what its first write needs
+    (:mod:`diplograph.api.preparation`): a write sent then waits for the read.
     """
     settings: Settings = request.app.state.settings
     store: Store = request.app.state.store
@@ -275,6 +285,11 @@ async def health(request: Request) -> JSONResponse:
         "queries": queries,
         "writes": "enabled" if settings.write_token is not None else "disabled",
     }
+    if settings.write_token is not None:
+        # Whether the claims a write needs are read yet (api/preparation.py): a write sent
+        # before waits for them.
+        preparation: WritePreparation | None = getattr(request.app.state, "write_preparation", None)
+        body["writes_ready"] = preparation is None or preparation.state != "preparing"
     try:
         with anyio.fail_after(max(settings.query_timeout, 1.0)):
             body["store"]["quads"] = await anyio.to_thread.run_sync(

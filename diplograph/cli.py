@@ -512,6 +512,11 @@ def schema(output: Path | None) -> None:
     default=None,
     help="Hold the events the loads' checks read, between loads [default: hold].",
 )
+@click.option(
+    "--prepare-writes/--no-prepare-writes",
+    default=None,
+    help="Read the store's claims as the server starts, not at its first write [default: on].",
+)
 @_store_options
 def serve(
     host: str | None,

@@ -110,6 +110,13 @@ class Settings(BaseSettings):
             "read: faster loads into a large store, for more memory."
         ),
     )
+    prepare_writes: bool = Field(
+        True,
+        description=(
+            "A server with writes reads the store's claims as it starts, so that its first "
+            "write does not wait for them."
+        ),
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed by CORS (never '*' with credentials)."
     )
