@@ -113,8 +113,8 @@ class Settings(BaseSettings):
     prepare_writes: bool = Field(
         True,
         description=(
-            "A server with writes reads the store's claims as it starts, so that its first "
-            "write does not wait for them."
+            "A server with writes reads the store's claims, and holds the recent events of its "
+            "checks, as it starts, so that its first write does not wait for them."
         ),
     )
     cors_origins: list[str] = Field(
