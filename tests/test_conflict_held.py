@@ -167,6 +167,18 @@ def test_the_summarys_mark_before_a_load_keeps_the_held_events() -> None:
         assert held is not None and len(held) > 0
 
 
+def holding_recent(graph: Graph, back: dt.timedelta | None = None) -> HeldEvents:
+    """The events held for the store of ``graph``, its recent ones read (``back`` that far)."""
+    hold_events(graph.store)
+    held = held_events(graph.store)
+    assert held is not None
+    if back is None:
+        held.hold_recent()
+    else:
+        held.hold_recent(back)
+    return held
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_recent_events_held_give_each_node_the_findings_the_store_gives(seed: int) -> None:
     # Thirty days back from the latest start: some events are held from the start, the
@@ -175,10 +187,7 @@ def test_the_recent_events_held_give_each_node_the_findings_the_store_gives(seed
         graph.load(
             [meeting_report(f"r{i}", t) for i, t in enumerate(random_times(seed, 14, years=True))]
         )
-        hold_events(graph.store)
-        held = held_events(graph.store)
-        assert held is not None
-        held.hold_recent(dt.timedelta(days=30))
+        held = holding_recent(graph, dt.timedelta(days=30))
         assert len(held) > 0
         assert_held_findings_are_the_stores(graph)
 
@@ -186,10 +195,7 @@ def test_the_recent_events_held_give_each_node_the_findings_the_store_gives(seed
 def test_a_load_of_recent_news_reads_nothing_once_the_recent_events_are_held() -> None:
     with open_graph() as graph:
         graph.load([meeting_report("fifteenth", {"start": "2024-05-15"})])
-        hold_events(graph.store)
-        held = held_events(graph.store)
-        assert held is not None
-        held.hold_recent()
+        held = holding_recent(graph)
         graph.load([meeting_report("vague", {"earliest": "2024-05-01", "latest": "2024-05-31"})])
         graph.load([meeting_report("twentieth", {"start": "2024-05-20"})])
         assert held.reads == 0
@@ -212,10 +218,7 @@ def test_the_events_of_a_participant_new_to_the_store_are_held_from_its_first_lo
 
     with open_graph() as graph:
         graph.load([meeting_report("fifteenth", {"start": "2024-05-15"})])
-        hold_events(graph.store)
-        held = held_events(graph.store)
-        assert held is not None
-        held.hold_recent()
+        held = holding_recent(graph)
         graph.load(
             [
                 with_cy("cy-sixteenth", {"start": "2024-05-16"}),
@@ -234,10 +237,7 @@ def test_the_events_of_a_participant_new_to_the_store_are_held_from_its_first_lo
 def test_the_recent_events_are_held_again_after_a_write_the_loader_did_not_make() -> None:
     with open_graph() as graph:
         graph.load([meeting_report("fifteenth", {"start": "2024-05-15"})])
-        hold_events(graph.store)
-        held = held_events(graph.store)
-        assert held is not None
-        held.hold_recent()
+        held = holding_recent(graph)
         # A start that is no time, written around the loader, moves nothing.
         other = "https://example.org/by-hand/other"
         written = graph.store.own_graph_template(other, f'<{other}> <{DIP}startDate> "soon" .')
@@ -252,10 +252,7 @@ def test_the_recent_events_are_held_again_after_a_write_the_loader_did_not_make(
 def test_holding_the_recent_events_of_a_store_without_dated_events_holds_nothing() -> None:
     with open_graph() as graph:
         graph.load([meeting_report("undated", None)])
-        hold_events(graph.store)
-        held = held_events(graph.store)
-        assert held is not None
-        held.hold_recent()
+        held = holding_recent(graph)
         assert len(held) == 0
         graph.load([meeting_report("dated", {"start": "2024-05-20"})])
         assert held.reads > 0
