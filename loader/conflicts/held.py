@@ -48,6 +48,7 @@ from diplograph.loader.conflicts.windows import (
     Time,
     kept_bound,
     merged,
+    reaching,
     span_of,
     times_joined,
     values_rows,
@@ -76,7 +77,7 @@ _RECENT = dt.timedelta(days=180)
 #: The events :meth:`HeldEvents.hold_recent` reads, as (pattern, filter) of an event ``?e``
 #: whose time can reach ``?lo`` or later (as in :mod:`.windows`): a start that does, a latest
 #: start that does (a superset of those without a start), an earliest start without a latest.
-_REACHES = "FILTER(SUBSTR(STR(?t), 1, 10) >= ?lo || STRSTARTS(?lo, SUBSTR(STR(?t), 1, 10)))"
+_REACHES = f"FILTER{reaching('t')}"
 _RECENT_EVENTS = (
     ("?e dip:startDate ?t .", _REACHES),
     ("?e dip:latestStart ?t .", _REACHES),
@@ -186,7 +187,7 @@ class HeldEvents:
         since = _earlier(span_of((found["latest"], None, None))[0], back)
         low = _earlier(since, MARGIN).date().isoformat()
         events = " UNION ".join(
-            self.store.data_pattern("?e", pattern, extra=extra.replace("?lo", f'"{low}"'))
+            self.store.data_pattern("?e", pattern, within=f'VALUES ?lo {{ "{low}" }} ', extra=extra)
             for pattern, extra in _RECENT_EVENTS
         )
         participants = self.store.data_pattern("?e ?p", "?e dip:hasParticipant ?p .")

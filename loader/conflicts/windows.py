@@ -31,6 +31,7 @@ __all__ = [
     "covered",
     "kept_bound",
     "merged",
+    "reaching",
     "span_of",
     "times_joined",
     "values_rows",
@@ -69,6 +70,13 @@ BOUNDS = (
     ("earliest", "dip:earliestStart"),
     ("latest", "dip:latestStart"),
 )
+
+
+def reaching(variable: str) -> str:
+    """Whether the time ``?variable`` can end on or after the day ``?lo``, the test of a
+    window's first day in :data:`OVERLAPS` (its key at or after ``?lo``, or ``?lo`` a day
+    under it), as a SPARQL expression."""
+    return _UNTIL.format(v=variable)
 
 
 def times_joined(*, scan: bool, prefix: str = "") -> str:
