@@ -47,6 +47,7 @@ from diplograph.cli_options import CommandGroup as _Command
 from diplograph.cli_options import settings as _settings
 from diplograph.cli_options import store_options as _store_options
 from diplograph.cli_options import text_or_json as _text_or_json
+from diplograph.cli_progress import Progress
 from diplograph.graph import Graph
 from diplograph.loader import __version__
 from diplograph.loader.config import Settings
@@ -134,16 +135,13 @@ def _run_load(
     }
     opened = False
     try:
-        with Graph(settings) as graph:
+        with (
+            Graph(settings) as graph,
+            Progress(show_bar, label="documents", length=total) as shown,
+        ):
             opened = True
             allow_bulk_writes(graph.store, bulk_writes and not dry_run)
-            if show_bar:
-                with click.progressbar(
-                    length=total or 0, label="documents", file=sys.stderr, show_pos=True
-                ) as bar:
-                    report = graph.load_file(*paths, progress=bar.update, **options)
-            else:
-                report = graph.load_file(*paths, **options)
+            report = graph.load_file(*paths, progress=shown.update, steps=shown.step, **options)
     except StoreError as exc:
         if dry_run or not opened:
             raise

@@ -26,11 +26,13 @@ from diplograph.cli_options import (
     text_or_json,
     workers_option,
 )
+from diplograph.cli_progress import Progress
 from diplograph.graph import Graph
 from diplograph.loader.errors import InputError, StoreError
 from diplograph.loader.importers import SOURCES, ImportNotes, import_records
 from diplograph.loader.importers.readahead import read_ahead, worth_reading_ahead
 from diplograph.loader.report import Rejection, rejection_from_error
+from diplograph.loader.steps import Steps
 
 __all__ = ["import_"]
 
@@ -161,25 +163,19 @@ def import_(
         raise InputError("--read-ahead needs files: standard input is read in this process")
     convert = read_ahead if read_ahead_rows else import_records
     try:
-        if show_bar:
-            with click.progressbar(
-                length=_count_lines(paths), label="lines", file=sys.stderr, show_pos=True
-            ) as bar:
-                records = convert(source, paths, notes=notes, on_line=bar.update)
-                result = _run(
-                    records,
-                    dry_run,
-                    output,
-                    strict,
-                    on_reject,
-                    batch_size,
-                    bulk_writes,
-                    store_flags,
-                )
-        else:
-            records = convert(source, paths, notes=notes)
+        length = _count_lines(paths) if show_bar else None
+        with Progress(show_bar, label="lines", length=length) as shown:
+            records = convert(source, paths, notes=notes, on_line=shown.update)
             result = _run(
-                records, dry_run, output, strict, on_reject, batch_size, bulk_writes, store_flags
+                records,
+                dry_run,
+                output,
+                strict,
+                on_reject,
+                batch_size,
+                bulk_writes,
+                store_flags,
+                shown.step,
             )
     finally:
         on_reject.close()
@@ -213,13 +209,14 @@ def _run(
     batch_size: int | None,
     bulk_writes: bool,
     store_flags: dict[str, Any],
+    steps: Steps,
 ) -> dict[str, Any]:
     if dry_run:
         return _write_documents(records, output, on_reject)
     with Graph(settings(batch_size=batch_size, **store_flags)) as graph:
         allow_bulk_writes(graph.store, bulk_writes)
         try:
-            report = graph.load_records(records, strict=strict, on_reject=on_reject)
+            report = graph.load_records(records, strict=strict, on_reject=on_reject, steps=steps)
         except StoreError as exc:
             raise type(exc)(
                 f"{exc.message}; the import stopped there: once that is fixed, run the same "

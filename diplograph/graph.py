@@ -37,6 +37,7 @@ from diplograph.loader.pipeline import Loader, curate, document_graphs, uncurate
 from diplograph.loader.reconcile import keep_claims
 from diplograph.loader.report import LoadReport, Rejection
 from diplograph.loader.sparql_text import has_dataset_clause
+from diplograph.loader.steps import Steps
 from diplograph.loader.store import QueryResult, Store, open_store
 
 __all__ = ["Graph", "open_graph"]
@@ -136,12 +137,14 @@ class Graph:
         unknown_fields: str | None = None,
         on_reject: Callable[[Rejection], None] | None = None,
         progress: Callable[[int], None] | None = None,
+        steps: Steps | None = None,
     ) -> LoadReport:
         """Load facts files (JSON Lines, JSON, or ``-`` for standard input), as
         ``diplograph load`` does; see :meth:`load` for the options and the report.
 
         ``on_reject`` is called with each rejected document, ``progress`` with the number of
-        documents of each batch done.
+        documents of each batch done, ``steps`` told of the work outside the batches
+        (:mod:`diplograph.loader.steps`).
         """
         if not paths:
             raise InputError("give at least one facts file (JSON Lines or JSON), or - for stdin")
@@ -152,6 +155,7 @@ class Graph:
             strict=strict,
             on_reject=on_reject,
             progress=progress,
+            steps=steps,
         )
 
     def load_records(
@@ -162,13 +166,19 @@ class Graph:
         strict: bool = False,
         on_reject: Callable[[Rejection], None] | None = None,
         progress: Callable[[int], None] | None = None,
+        steps: Steps | None = None,
     ) -> LoadReport:
         """Load records already read (:mod:`diplograph.loader.facts`) with the one loader of
         this graph."""
         if self._loader is None:
             self._loader = Loader(self.store, self.settings, pool=self._validation_pool())
         return self._loader.load(
-            records, dry_run=dry_run, strict=strict, on_reject=on_reject, progress=progress
+            records,
+            dry_run=dry_run,
+            strict=strict,
+            on_reject=on_reject,
+            progress=progress,
+            steps=steps,
         )
 
     def import_file(
@@ -179,6 +189,7 @@ class Graph:
         strict: bool = False,
         on_reject: Callable[[Rejection], None] | None = None,
         progress: Callable[[int], None] | None = None,
+        steps: Steps | None = None,
         read_ahead: bool = False,
     ) -> LoadReport:
         """Import files of an event dataset (``source``: ``"gdelt"``, ``"acled"`` or
@@ -198,7 +209,12 @@ class Graph:
         convert = converted_ahead if read_ahead else import_records
         records = convert(source, paths, notes=notes)
         report = self.load_records(
-            records, dry_run=dry_run, strict=strict, on_reject=on_reject, progress=progress
+            records,
+            dry_run=dry_run,
+            strict=strict,
+            on_reject=on_reject,
+            progress=progress,
+            steps=steps,
         )
         report.warnings.extend(notes.lines())
         return report

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
+from diplograph.loader.steps import COMPACTING, SUMMARY, Steps, unannounced
 from diplograph.loader.store.base import GraphChange, Store
 from diplograph.loader.summary import Summary
 
@@ -79,15 +80,18 @@ class BulkPolicy:
         else:
             self.summary.commit(changes)
 
-    def end(self) -> None:
+    def end(self, step: Steps = unannounced) -> None:
         """End the run: rebuild the summary when the run was in bulk mode, then compact the
-        store (:meth:`Store.compact`), which the rebuild's deletions leave in need of it."""
+        store (:meth:`Store.compact`), which the rebuild's deletions leave in need of it;
+        ``step`` is told of each (:mod:`loader.steps`)."""
         if self.active:
             # In steps: the summary is marked stale already, and one transaction held 0.9 GB
             # more at the end of a 30k-document load (loader/summary/rebuild.py).
-            self.summary.rebuild(in_steps=True)
+            with step(SUMMARY):
+                self.summary.rebuild(in_steps=True)
             log.info("bulk load: compacting the store")
-            self.store.compact()
+            with step(COMPACTING):
+                self.store.compact()
         self.active = False
 
     def _held(self, loaded: int) -> int:

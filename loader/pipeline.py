@@ -46,6 +46,14 @@ from diplograph.loader.namespaces import ONTOLOGY_IRI
 from diplograph.loader.reconcile import Reconciler, facts_record
 from diplograph.loader.report import LoadReport, Rejection, rejection_from_error
 from diplograph.loader.run_nodes import RunNodes
+from diplograph.loader.steps import (
+    CLAIMS_FILE,
+    CONFLICTS_OF_RUN,
+    CONFLICTS_OF_STORE,
+    IDENTITIES,
+    Steps,
+    unannounced,
+)
 from diplograph.loader.store import GraphChange, Store
 from diplograph.loader.summary import Summary
 
@@ -121,8 +129,14 @@ class Loader:
         strict: bool = False,
         on_reject: Callable[[Rejection], None] | None = None,
         progress: Callable[[int], None] | None = None,
+        steps: Steps | None = None,
     ) -> LoadReport:
         """Load ``records``; see the module docstring for the guarantees.
+
+        ``progress`` is called with the number of documents of each batch done; ``steps``
+        (:mod:`loader.steps`) is told of the work outside the batches: the first read of the
+        store's claims, done before the first batch when ``steps`` is given, and what ends
+        the run.
 
         The summary graph is kept exact batch by batch, until the run switches to bulk mode
         (:class:`~loader.bulk.BulkPolicy`): then the summary is marked stale, the remaining
@@ -138,6 +152,12 @@ class Loader:
         # the 100k store about 20 s. So it must not run beside a write of the same store,
         # whose commit changes them under it (the API's /validate takes the write lock).
         self.reconciler = Reconciler.of(self.store, self.minter, self.superclasses)
+        step = steps or unannounced
+        if steps is not None and not self.reconciler.loaded:
+            # Up front, so that a long read is shown as what it is and not as a first batch
+            # that takes long; without steps it is left to the first batch that needs it.
+            with step(IDENTITIES):
+                self.reconciler.current()
         self._touched = RunNodes()
         self._documents = RunNodes()
         self._warned = Counter()
@@ -154,16 +174,18 @@ class Loader:
                 if not dry_run:
                     self.bulk.after_batch(report.documents_loaded)
         except RejectedError:
-            self._end_bulk()
+            self._end_bulk(step)
             raise
         finally:
             if dry_run:
                 self.reconciler.forget_change()
-        self._end_bulk()
+        self._end_bulk(step)
         if self._touched:
             # Once per run, over the nodes its documents describe: a conflict between two
             # batches is found once, and no batch pays a scan (docs/mapping.md).
-            report.conflicts = self._conflicts_of_run()
+            scan = self.bulk.switched_after is not None
+            with step(CONFLICTS_OF_STORE if scan else CONFLICTS_OF_RUN):
+                report.conflicts = self._conflicts_of_run()
         report.warnings.extend(
             f"{rule} (the same in {count - 1} more record(s) of this run)"
             for rule, count in self._warned.items()
@@ -171,13 +193,14 @@ class Loader:
         )
         return report
 
-    def _end_bulk(self) -> None:
+    def _end_bulk(self, step: Steps) -> None:
         """End bulk mode, if the run is in it: its claims go to the claims file first and the
         reconciler lets go of them (:meth:`Reconciler.release`), so that the summary rebuild
         and the scan of the whole store that end the run do not hold them too."""
         if self.bulk.active:
-            self.reconciler.release()
-        self.bulk.end()
+            with step(CLAIMS_FILE):
+                self.reconciler.release()
+        self.bulk.end(step)
 
     def _conflicts_of_run(self) -> list[Conflict]:
         """The conflicts that involve a node this run's documents describe, with the run's

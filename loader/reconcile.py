@@ -343,6 +343,11 @@ class Reconciler:
                     if not citing:
                         del self._citing[mention]
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the store's claims are read (:meth:`current` reads them when not)."""
+        return self._loaded
+
     def current(self) -> Identities:
         """The identities of the store as it is."""
         self._read()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,16 @@ from click.testing import CliRunner, Result
 from pyoxigraph import Dataset, RdfFormat, parse
 
 from diplograph.cli import main
+from diplograph.loader.steps import (
+    CLAIMS_FILE,
+    COMPACTING,
+    CONFLICTS_OF_RUN,
+    CONFLICTS_OF_STORE,
+    IDENTITIES,
+    SUMMARY,
+)
 from tests.conftest import DATA, EXAMPLES
+from tests.support.children import WatchedLoad, child_env
 
 FACTS = DATA / "facts"
 
@@ -119,6 +129,53 @@ def test_load_report_as_json(store_path: Path) -> None:
         "rejected": 1,
         "remapped": 0,
     }
+
+
+def said(stderr: str) -> list[str]:
+    """The lines of a run's standard error, each step's time (in seconds) written "(s)"."""
+    return [re.sub(r"… \d+\.\d s$", "… (s)", line) for line in stderr.splitlines()]
+
+
+def test_load_with_progress_says_each_step_outside_the_documents_and_its_time(
+    store_path: Path,
+) -> None:
+    result = run("load", EXAMPLES / "story.json", "--progress", store=store_path)
+    assert result.exit_code == 0, result.output
+    # Not a terminal: the bar is its label alone.
+    assert said(result.stderr) == [f"{IDENTITIES}… (s)", "documents", f"{CONFLICTS_OF_RUN}… (s)"]
+    assert "loaded 1 document(s)" in result.stdout
+
+
+def test_a_bulk_load_with_progress_says_how_long_its_end_took(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("diplograph.loader.bulk.BULK_MIN_DOCUMENTS", 2)
+    result = run("load", FACTS / "three.jsonl", "--progress", "--allow-rejects", store=store_path)
+    assert result.exit_code == 0, result.output
+    lines = said(result.stderr)
+    ending = [CLAIMS_FILE, SUMMARY, COMPACTING, CONFLICTS_OF_STORE]
+    assert lines[lines.index("documents") + 1 :] == [f"{step}… (s)" for step in ending]
+
+
+def test_on_a_terminal_the_bar_ends_its_line_before_the_steps_that_end_the_run(
+    store_path: Path,
+) -> None:
+    args = [str(FACTS / "three.jsonl"), "--allow-rejects", "--store-path", str(store_path)]
+    load = WatchedLoad(args, child_env())
+    try:
+        assert load.wait(120) == 0, load.text()
+    finally:
+        load.close()
+    text = load.text()
+    bar = text.rindex("3/3")
+    assert text.index(IDENTITIES) < text.index("documents") < bar
+    assert re.match(r"[^\n]*\n" + re.escape(CONFLICTS_OF_RUN) + r"… \d+\.\d s", text[bar:])
+
+
+def test_load_without_progress_says_no_step(store_path: Path) -> None:
+    result = run("load", EXAMPLES / "story.json", "--no-progress", store=store_path)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
 
 
 def test_load_from_stdin(store_path: Path) -> None:

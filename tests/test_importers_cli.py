@@ -4,11 +4,13 @@ codes, the same as ``diplograph load``'s."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner, Result
 
 from diplograph.cli import main
+from diplograph.loader.steps import CONFLICTS_OF_RUN, IDENTITIES
 from tests.conftest import DATA
 from tests.support.consistency import canonical_dataset, dataset_difference
 
@@ -98,6 +100,20 @@ def test_the_progress_bar_counts_lines_and_the_report_follows(tmp_path: Path) ->
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "lines" in result.stderr and "loaded 6 document(s)" in result.stdout
+
+
+def test_the_import_progress_says_the_steps_outside_its_lines_and_their_times(
+    tmp_path: Path,
+) -> None:
+    result = run(
+        "import", "polecat", IMPORTERS / "polecat-events.tsv", "--store-path", tmp_path / "s",
+        "--progress", "--allow-rejects",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    steps = re.findall(r"^(.*)… \d+\.\d s$", result.stderr, re.MULTILINE)
+    assert steps == [IDENTITIES, CONFLICTS_OF_RUN]
+    assert result.stderr.index(IDENTITIES) < result.stderr.index("lines")
+    assert result.stderr.index("lines") < result.stderr.index(CONFLICTS_OF_RUN)
 
 
 def test_read_ahead_loads_the_same_store_and_report_as_converting_in_process(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from diplograph.loader.facts import SourceRecord, parse_document, read_path
 from diplograph.loader.namespaces import ONTOLOGY_IRI, sparql_prologue
 from diplograph.loader.pipeline import Loader, document_graphs, retract
 from diplograph.loader.report import Rejection
+from diplograph.loader.steps import CONFLICTS_OF_RUN, IDENTITIES
 from diplograph.loader.store import Store
 from tests.conftest import DATA, EXAMPLES
 
@@ -186,3 +188,17 @@ def test_retracting_a_document_keeps_what_other_documents_attest(
 def test_retracting_an_unknown_document_says_so(loader: Loader, memory_store: Store) -> None:
     with pytest.raises(NotFoundError, match="no-such-doc"):
         retract(memory_store, loader.settings, "no-such-doc")
+
+
+def test_a_load_told_of_its_steps_reads_the_identities_first_and_once_a_process(
+    loader: Loader,
+) -> None:
+    announced: list[str] = []
+
+    def steps(label: str) -> contextlib.nullcontext[None]:
+        announced.append(label)
+        return contextlib.nullcontext()
+
+    loader.load(read_path(EXAMPLES / "story.json"), steps=steps)
+    loader.load([_record(_minimal(id="told-of-steps"))], steps=steps)
+    assert announced == [IDENTITIES, CONFLICTS_OF_RUN, CONFLICTS_OF_RUN]
