@@ -196,7 +196,8 @@ class Graph:
         ``"polecat"``, docs/importers.md) through the same load as :meth:`load_file`: same
         shapes, rejects, provenance and retraction. A row that breaks a rule is rejected alone;
         the report's warnings end with what the import left out, one line per reason.
-        ``progress`` is called with the number of documents of each batch done.
+        ``progress`` is called with the number of documents of each batch done, ``steps`` told
+        of the work outside the batches, as for :meth:`load_file`.
         ``read_ahead`` converts the rows in a second process while the documents load (as
         ``diplograph import`` does for large files); a script that sets it needs the
         ``if __name__ == "__main__":`` guard of Python multiprocessing."""
