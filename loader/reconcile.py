@@ -113,7 +113,7 @@ class Reconciler:
 
     def _forget(self) -> None:
         """Hold nothing of the store: the next use reads it (:meth:`_read`)."""
-        self._loaded = False
+        self.loaded = False  # whether the store's claims are read (current() reads them)
         # What is held of each document is what makes it a part of the identities: its
         # mentions (by the graphs that make them) and its reports (a report names its document,
         # so its graph). A document's own claims are read again when a change replaces it
@@ -151,12 +151,12 @@ class Reconciler:
     # -- reading ---------------------------------------------------------------------------
 
     def _read(self) -> None:
-        if not self._loaded:
+        if not self.loaded:
             with building():  # kept as long as the process: loader/long_lived.py
                 self._read_claims()
 
     def _read_claims(self) -> None:
-        self._loaded = True
+        self.loaded = True
         self._generation = self.store.generation
         cache = ClaimsCache.of(self.store)
         # The fingerprint says whether the claims held are still the store's: for the claims
@@ -246,7 +246,7 @@ class Reconciler:
         Such writes are often of other graphs (a SPARQL update may write anything). Checking
         reads 40 bytes a document: 1.8 s at 100k documents, where reading the claims again took
         29 s of a 39 s load of 100 documents through the API (docs/benchmarks.md)."""
-        if not self._loaded or self._before or self._fingerprint is None or self._current is None:
+        if not self.loaded or self._before or self._fingerprint is None or self._current is None:
             return False
         if self._kept_fingerprint() != (self._fingerprint, self._documents):
             return False
@@ -342,11 +342,6 @@ class Reconciler:
                     citing.discard(report)
                     if not citing:
                         del self._citing[mention]
-
-    @property
-    def loaded(self) -> bool:
-        """Whether the store's claims are read (:meth:`current` reads them when not)."""
-        return self._loaded
 
     def current(self) -> Identities:
         """The identities of the store as it is."""
