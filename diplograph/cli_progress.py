@@ -42,9 +42,6 @@ class Progress:
         self._closing = ExitStack()
         #: whether the bar is over (a step came after items): later items are not drawn
         self._over = False
-        #: items done while a step runs, drawn when it ends
-        self._pending = 0
-        self._in_step = False
 
     def __enter__(self) -> Progress:
         return self
@@ -59,10 +56,8 @@ class Progress:
 
     def update(self, done: int) -> None:
         """``done`` more items: the bar opens at the first, and moves."""
+        # Items come from the batches, never during a step (the steps are outside them).
         if not self.shown or self._over:
-            return
-        self._pending += done
-        if self._in_step:
             return
         if self._bar is None:
             self._bar = self._closing.enter_context(
@@ -70,8 +65,7 @@ class Progress:
                     length=self._length or 0, label=self._label, file=sys.stderr, show_pos=True
                 )
             )
-        self._bar.update(self._pending)
-        self._pending = 0
+        self._bar.update(done)
 
     @contextmanager
     def step(self, label: str) -> Iterator[None]:
@@ -83,13 +77,10 @@ class Progress:
             self._closing.close()  # the bar's last line ends here
             self._over = True
         click.echo(f"{label}…", err=True, nl=False)
-        self._in_step = True
         started = time.perf_counter()
         try:
             yield
         except BaseException:
             click.echo(" stopped", err=True)
             raise
-        finally:
-            self._in_step = False
         click.echo(f" {time.perf_counter() - started:.1f} s", err=True)
