@@ -205,8 +205,19 @@ class Store(abc.ABC):
         may reuse instead of reading the store again (loader/claims_cache.py), or None.
 
         Such a file is keyed by the content it was derived from, never trusted because of
-        where it is: a store that another process changed only costs a full read.
+        where it is: a store that another process changed only costs a full read. Whether that
+        key is still the store's is computed, unless the store :meth:`attested` it.
         """
+        return None
+
+    def attest(self, statement: str) -> None:  # noqa: B027 - optional hook
+        """Leave ``statement``, true of what the store holds now, for later processes:
+        :meth:`attested` gives it back as long as nothing writes to the store (the claims file's
+        fingerprint: loader/reconcile.py). A store that cannot promise to withdraw it before
+        every write keeps none; one reached over the network is written by others."""
+
+    def attested(self) -> str | None:
+        """The statement :meth:`attest` left, if the store was not written since; else None."""
         return None
 
     def flush(self) -> None:  # noqa: B027 - optional hook

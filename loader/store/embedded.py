@@ -31,7 +31,6 @@ keeps transactions: its readers would see half a batch.
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
@@ -49,16 +48,19 @@ from pyoxigraph import (
 )
 from pyoxigraph import Store as OxStore
 
-from diplograph.loader.errors import QuerySyntaxError, StoreError, StoreLockedError
+from diplograph.loader.errors import QuerySyntaxError, StoreError
 from diplograph.loader.namespaces import STORED_DEFAULT_GRAPH
 from diplograph.loader.sparql_text import is_blank, split_prologue
+from diplograph.loader.store.attestation import Attestation
 from diplograph.loader.store.base import GraphChange, QueryResult, Store
 from diplograph.loader.store.graph_updates import change_operations
-from diplograph.loader.store.journal import BulkJournal
+from diplograph.loader.store.io_errors import io_error, open_error, what_to_do
+from diplograph.loader.store.journal import DONE_GRAPH, BulkJournal
 
 log = logging.getLogger(__name__)
 
 _STORED_DEFAULT = NamedNode(STORED_DEFAULT_GRAPH)
+_DONE = NamedNode(DONE_GRAPH)
 #: A transaction that writes at least this many quads is flushed to disk after it commits: its
 #: writes stay in RocksDB's write buffers until they fill, and a load of 5,000 documents through
 #: transactions (the Python API, ``/facts``) peaked at 1,236 MB, against 858 MB and 10% faster
@@ -94,6 +96,7 @@ class EmbeddedStore(Store):
         #: the store takes no more writes until it is opened again (which undoes the batch).
         self._undo_pending = False
         self._journal: BulkJournal | None = None
+        self._attestation: Attestation | None = None
         if path is None:
             self._store = OxStore()
             self.kind = "memory"
@@ -102,8 +105,10 @@ class EmbeddedStore(Store):
             path.mkdir(parents=True, exist_ok=True)
             self._store = OxStore(str(path))
         except OSError as exc:
-            raise _open_error(path, exc) from None
+            raise open_error(path, exc) from None
         self._journal = BulkJournal(path)
+        # Read before the undo and the union below: a write of theirs withdraws it.
+        self._attestation = Attestation(path)
         try:
             if stray := self._journal.remove_unfinished_files():
                 log.warning(
@@ -126,11 +131,12 @@ class EmbeddedStore(Store):
         store._write_failed = False
         store._undo_pending = False
         store._journal = None
+        store._attestation = None
         store._read_only = True
         try:
             store._store = OxStore.read_only(str(path))
         except OSError as exc:
-            raise _open_error(path, exc) from None
+            raise open_error(path, exc) from None
         return store
 
     @property
@@ -160,7 +166,7 @@ class EmbeddedStore(Store):
         except SyntaxError as exc:
             raise QuerySyntaxError(f"malformed SPARQL query: {exc}") from None
         except OSError as exc:
-            raise _io_error(self.path, "read", exc) from None
+            raise io_error(self.path, "read", exc) from None
         if isinstance(result, QuerySolutions | QueryBoolean):
             return result
         triples: Iterator[Triple] = iter(result)
@@ -192,16 +198,27 @@ class EmbeddedStore(Store):
                 "undone; open the store again (opening undoes that batch), then rerun the load"
             )
 
-    def _update(self, sparql: str) -> None:
+    def _will_write(self) -> None:
+        """What comes before any write: the store must take writes, its generation moves on
+        (before: a failed write may write part), and the statement :meth:`attest` left is
+        withdrawn, durably, so that it never stands beside a store it is not true of."""
         self._refuse_writes()
-        self.generation = (self.generation or 0) + 1  # before: a failed write may write part
+        self.generation = (self.generation or 0) + 1
+        if self._attestation is not None:
+            try:
+                self._attestation.withdraw()
+            except OSError as exc:  # nothing is written
+                raise io_error(self.path, "write to", exc) from None
+
+    def _update(self, sparql: str) -> None:
+        self._will_write()
         try:
             self._store.update(sparql)
         except SyntaxError as exc:
             raise QuerySyntaxError(f"malformed SPARQL update: {exc}") from None
         except OSError as exc:
             self._write_failed = True
-            raise _io_error(self.path, "write to", exc) from None
+            raise io_error(self.path, "write to", exc) from None
 
     def commit(
         self,
@@ -213,8 +230,7 @@ class EmbeddedStore(Store):
     ) -> None:
         if not changes and not before and not after:
             return
-        self._refuse_writes()
-        self.generation = (self.generation or 0) + 1
+        self._will_write()
         graphs = [c.graph for c in changes]
         exists = {g for g in graphs if self._exists(g)}
         fresh = [c for c in changes if c.triples and c.graph not in exists]
@@ -290,7 +306,7 @@ class EmbeddedStore(Store):
             )
         except OSError as exc:
             self._write_failed = True
-            raise _io_error(self.path, "write to", exc) from None
+            raise io_error(self.path, "write to", exc) from None
 
     # -- bulk writes (the module docstring; the journal's protocol in journal.py) -------------
 
@@ -323,7 +339,7 @@ class EmbeddedStore(Store):
         try:
             self._journal.record_text(named, sum(len(c.triples or ()) for c in changes), token)
         except OSError as exc:  # nothing was written to the store
-            raise _io_error(self.path, "write the bulk-write journal of", exc) from None
+            raise io_error(self.path, "write the bulk-write journal of", exc) from None
         try:
             # Every triple twice: in its document's graph, and in the union (the default graph).
             self._bulk_write(named + b"".join(text for _, text in texts))
@@ -334,7 +350,7 @@ class EmbeddedStore(Store):
             except (OSError, StoreError) as again:
                 self._undo_pending = True
                 log.error("cannot undo the failed bulk write at once: %s", again)
-            raise _io_error(self.path, "write to", exc) from None
+            raise io_error(self.path, "write to", exc) from None
         if token is not None:
             try:
                 self._update(" ;\n".join([*upkeep, self._journal.done_operation(token)]))
@@ -351,7 +367,7 @@ class EmbeddedStore(Store):
             # The batch is written; the journal left behind undoes it at the next open (or
             # keeps it, when its done mark is there).
             self._undo_pending = True
-            raise _io_error(self.path, "remove the bulk-write journal of", exc) from None
+            raise io_error(self.path, "remove the bulk-write journal of", exc) from None
         if token is not None:
             self._journal.drop_done_mark(self._store)
         return True
@@ -369,8 +385,11 @@ class EmbeddedStore(Store):
         """Undo the batch recorded in the bulk-write journal, if one is there: a bulk write
         that did not finish (:meth:`~loader.store.journal.BulkJournal.recover`); a batch whose
         every part landed (its done mark is there) stays."""
-        if self._journal is not None and self._journal.recover(self._store):
-            self.generation = (self.generation or 0) + 1
+        if self._journal is None:
+            return
+        if self._journal.path.exists() or self._store.contains_named_graph(_DONE):
+            self._will_write()  # else nothing to undo nor a done mark to drop: no write
+        self._journal.recover(self._store)
 
     def graph_names(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, NamedNode))
@@ -463,7 +482,7 @@ class EmbeddedStore(Store):
             self._store.flush()
             self._store.backup(str(target))
         except OSError as exc:
-            hint = _hint(exc) or "the target must be a new directory on a writable disk"
+            hint = what_to_do(exc) or "the target must be a new directory on a writable disk"
             raise StoreError(
                 f"cannot back up the store at {self.path} to {target}: {hint}; "
                 f"the store itself is unchanged ({exc})"
@@ -484,6 +503,17 @@ class EmbeddedStore(Store):
     def open_checkpoint(cls, path: Path) -> EmbeddedStore:
         return cls.read_only(path)
 
+    def attest(self, statement: str) -> None:
+        """Leave ``statement`` in the store directory (loader/store/attestation.py); every
+        write through this object withdraws it first. Nothing in memory or read-only."""
+        if self._attestation is not None:
+            self._attestation.write(statement)
+
+    def attested(self) -> str | None:
+        if self._attestation is None:
+            return None
+        return self._attestation.statement
+
     def cache_home(self) -> Path | None:
         """The store directory itself (RocksDB leaves files it does not know alone, as it
         does the bulk-write journal); None in memory and for a read-only store."""
@@ -499,7 +529,7 @@ class EmbeddedStore(Store):
             self._store.flush()
         except OSError as exc:
             self._write_failed = True
-            raise _io_error(self.path, "flush", exc) from None
+            raise io_error(self.path, "flush", exc) from None
 
     def compact(self) -> None:
         """RocksDB's full compaction (pyoxigraph's ``optimize``): deleted and overwritten
@@ -512,7 +542,7 @@ class EmbeddedStore(Store):
         try:
             self._store.optimize()
         except OSError as exc:
-            raise _io_error(self.path, "compact", exc) from None
+            raise io_error(self.path, "compact", exc) from None
 
     def close(self) -> None:
         """Flush the on-disk store and release it (and its lock).
@@ -529,58 +559,5 @@ class EmbeddedStore(Store):
             store.flush()
         except OSError as exc:
             if not self._write_failed:
-                raise _io_error(path, "flush", exc) from None
+                raise io_error(path, "flush", exc) from None
             log.debug("flushing the store at %s failed after a failed write: %s", path, exc)
-
-
-#: How RocksDB words "another process holds the LOCK file" (and the same process, twice).
-_LOCKED = re.compile(
-    r"/LOCK: (?:Resource temporarily unavailable|No locks available)|lock hold by current process",
-    re.IGNORECASE,
-)
-_FULL = ("no space left on device", "file too large", "disk quota exceeded")
-_HINTS = (
-    (_FULL, "the disk is full or a file-size limit was reached: free space (or raise the limit)"),
-    (
-        ("read-only file system",),
-        "the store directory is on a read-only file system: mount it read-write, or point "
-        "DIPLOGRAPH_STORE_PATH at a writable directory",
-    ),
-    (
-        ("permission denied", "operation not permitted"),
-        "this user may not write (or read) the store directory: give this user access to it, "
-        "or point DIPLOGRAPH_STORE_PATH at a writable directory",
-    ),
-)
-
-
-def _hint(exc: OSError) -> str | None:
-    """What an I/O error from the store means and what to do about it, when we recognize it."""
-    text = str(exc).lower()
-    for reasons, hint in _HINTS:
-        if any(reason in text for reason in reasons):
-            return hint
-    return None
-
-
-def _open_error(path: Path, exc: OSError) -> StoreError:
-    """The error for a store that cannot be opened: locked, full, not writable, or other."""
-    hint = _hint(exc)
-    if hint is None and _LOCKED.search(str(exc)):
-        return StoreLockedError(
-            f"the store at {path} is in use by another diplograph process; "
-            "stop it or point DIPLOGRAPH_STORE_PATH at another directory"
-        )
-    if hint is None:
-        return StoreError(f"cannot open the store at {path}: {exc}")
-    return StoreError(
-        f"cannot open the store at {path}: {hint}, then run the command again ({exc})"
-    )
-
-
-def _io_error(path: Path | None, action: str, exc: OSError) -> StoreError:
-    """The error for a failed read or write; a failed write never leaves half a commit."""
-    where = f"the store at {path}" if path is not None else "the in-memory store"
-    hint = _hint(exc)
-    kept = "; documents committed before are intact" if action != "read" else ""
-    return StoreError(f"cannot {action} {where}: {hint or 'I/O error'}{kept} ({exc})")

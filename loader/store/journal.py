@@ -43,6 +43,7 @@ from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, parse,
 from pyoxigraph import Store as OxStore
 
 from diplograph.loader.errors import StoreError
+from diplograph.loader.store.attestation import sync_directory
 from diplograph.loader.store.base import INTERNAL_GRAPH_PREFIX
 
 __all__ = ["DONE_GRAPH", "DONE_PREDICATE", "JOURNAL_NAME", "BulkJournal", "JournalError"]
@@ -216,8 +217,4 @@ class BulkJournal:
         )
 
     def _sync_directory(self) -> None:
-        fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        sync_directory(self.directory)
