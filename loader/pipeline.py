@@ -197,10 +197,17 @@ class Loader:
         """End bulk mode, if the run is in it: its claims go to the claims file first and the
         reconciler lets go of them (:meth:`Reconciler.release`), so that the summary rebuild
         and the scan of the whole store that end the run do not hold them too."""
-        if self.bulk.active:
-            with step(CLAIMS_FILE):
-                self.reconciler.release()
+        if not self.bulk.active:
+            self.bulk.end(step)
+            return
+        with step(CLAIMS_FILE):
+            self.reconciler.release()
+        statement = self.store.attested()  # the claims file's state, when release() was in step
         self.bulk.end(step)
+        if statement is not None:
+            # The summary rebuild and the compaction wrote no kept facts: the next process
+            # may still take the claims file without computing the fingerprint.
+            self.store.attest(statement)
 
     def _conflicts_of_run(self) -> list[Conflict]:
         """The conflicts that involve a node this run's documents describe, with the run's

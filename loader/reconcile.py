@@ -26,7 +26,6 @@ import logging
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, QuerySolutions, Triple
@@ -36,18 +35,22 @@ from diplograph.loader.claims_cache import (
     FileState,
     StoredClaims,
     StoredIdentities,
-    facts_sha1,
-    fingerprint_of,
     identities_key,
 )
 from diplograph.loader.curation import Curation, curations
 from diplograph.loader.facts import FactsDocument
+from diplograph.loader.fingerprint import (
+    EXTRACTED_FACTS,
+    attestation,
+    facts_sha1,
+    fingerprint_of,
+    kept_fingerprint,
+)
 from diplograph.loader.identity import GroupKey, Identities, MentionIndex
 from diplograph.loader.iris import IriMinter
 from diplograph.loader.long_lived import building
 from diplograph.loader.mapping import MappedDocument, map_document
 from diplograph.loader.mentions import Claims, EventMention, Mention, kept_claims
-from diplograph.loader.namespaces import DIP
 from diplograph.loader.store import Store
 
 __all__ = [
@@ -59,9 +62,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: The property that keeps a document's facts (JSON) in its graph.
-EXTRACTED_FACTS = DIP + "extractedFacts"
 
 
 def facts_record(graph: str, doc: FactsDocument) -> Triple:
@@ -164,7 +164,7 @@ class Reconciler:
         track = cache is not None or self.store.generation is not None
         restored = None
         if cache is not None and cache.path.is_file():
-            fingerprint, documents, restored = self._fingerprint_and_claims(cache)
+            fingerprint, documents, restored = cache.current(self.store, self.minter.documents())
             self._file = cache.state
         if restored is not None:
             for mention, graphs in restored.graphs_of.items():
@@ -202,42 +202,6 @@ class Reconciler:
             )
         self._groups = dict(self._current.event_groups)
 
-    def _fingerprint_and_claims(self, cache: ClaimsCache) -> tuple[int, int, StoredClaims | None]:
-        """The fingerprint of the store's kept facts and how many they are, with the claims the
-        file keeps for them (None: it keeps none).
-
-        The store computes the fingerprint on another thread while this one reads the file's
-        last state, the one the last process left (at 100k documents, 2.1 s and 1.9 s, one
-        after the other before): the store's query is one aggregate, during which Oxigraph lets
-        go of Python's lock. When the fingerprint is another state's, the file is read again
-        for it."""
-        guess = cache.last_state()
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            computed = pool.submit(self._kept_fingerprint)
-            early = cache.read(*guess) if guess is not None else None
-            fingerprint, documents = computed.result()
-        if early is not None and guess == (fingerprint, documents):
-            return fingerprint, documents, early
-        return fingerprint, documents, cache.read(fingerprint, documents)
-
-    def _kept_fingerprint(self) -> tuple[int, int]:
-        """The fingerprint of every document's kept facts (:func:`fingerprint_of`), computed
-        by the store in one answer: a row a document kept Oxigraph turning rows into Python
-        values, with Python's lock held (2.3 s at 100k documents against 2.0 s so)."""
-        result = self.store.query(
-            'SELECT (GROUP_CONCAT(CONCAT(STR(?g), " ", SHA1(?facts)); separator="\\n") AS ?v) '
-            f"WHERE {{ GRAPH ?g {{ ?g <{EXTRACTED_FACTS}> ?facts }} }}"
-        )
-        assert isinstance(result, QuerySolutions)
-        prefix = self.minter.documents()
-        pairs: list[tuple[str, str]] = []
-        for (text,) in result:
-            for line in text.value.split("\n") if text is not None else ():
-                graph, _, sha1 = line.partition(" ")
-                if graph.startswith(prefix):
-                    pairs.append((graph, sha1))
-        return fingerprint_of(pairs)
-
     def _still_holds(self) -> bool:
         """Whether what this reconciler holds is still the store's after writes it did not see
         (then it is in step with the store again): the kept facts have the fingerprint of the
@@ -248,7 +212,10 @@ class Reconciler:
         29 s of a 39 s load of 100 documents through the API (docs/benchmarks.md)."""
         if not self.loaded or self._before or self._fingerprint is None or self._current is None:
             return False
-        if self._kept_fingerprint() != (self._fingerprint, self._documents):
+        if kept_fingerprint(self.store, self.minter.documents()) != (
+            self._fingerprint,
+            self._documents,
+        ):
             return False
         records = curations(self.store, self.minter.curation_graph())
         if tuple(sorted(set(records))) != self._current.curations():
@@ -508,11 +475,17 @@ class Reconciler:
         current = self._current
         key = identities_key(current.curations(), self.minter.ids())
         # A curation changes the identities, not the kept facts: they are saved again.
-        if self._fingerprint == self._saved and key == self._saved_identities:
-            return
         cache = ClaimsCache.of(self.store)
         if cache is None:
             return
+        if self._fingerprint != self._saved or key != self._saved_identities:
+            self._write(cache, key, current)
+        if self._generation == self.store.generation:
+            # In step with the store: the next process need not compute the fingerprint.
+            self.store.attest(attestation(self._fingerprint, self._documents))
+
+    def _write(self, cache: ClaimsCache, key: str, current: Identities) -> None:
+        assert self._fingerprint is not None  # save() writes only claims of known facts
         keys, nodes = dict(current.keys()), current.event_nodes()
         written = self._append(cache, key, keys, nodes)
         if written is None:

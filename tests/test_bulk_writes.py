@@ -29,9 +29,12 @@ from pyoxigraph import Store as OxStore
 
 from diplograph.cli import main
 from diplograph.graph import Graph
+from diplograph.loader.claims_cache import ClaimsCache
 from diplograph.loader.config import Settings, load_settings
 from diplograph.loader.errors import QuerySyntaxError, StoreError
 from diplograph.loader.facts import read_path
+from diplograph.loader.fingerprint import attestation, kept_fingerprint
+from diplograph.loader.iris import IriMinter
 from diplograph.loader.namespaces import DEFAULT_BASE_IRI
 from diplograph.loader.pipeline import Loader
 from diplograph.loader.store import GraphChange
@@ -557,3 +560,23 @@ def test_a_bulk_batch_holds_each_triple_in_its_graph_and_in_the_union(
             (tricky, DefaultGraph()),
         ]
     }
+
+
+def test_a_bulk_load_leaves_the_store_attesting_the_claims_file_after_its_summary_rebuild(
+    tmp_path: Path, facts: Path, bulk_from_3: None
+) -> None:
+    # The rebuild and the compaction that end a bulk run write to the store, but no kept
+    # facts: the next process may still take the claims file's last state as the store's.
+    path = tmp_path / "store"
+    _load(path, facts, bulk=True)
+    store = EmbeddedStore(path)
+    try:
+        assert Summary(store, DEFAULT_BASE_IRI).state() == "current"
+        cache = ClaimsCache.of(store)
+        assert cache is not None
+        state = cache.last_state()
+        assert state is not None and state[1] == 12
+        assert store.attested() == attestation(*state)
+        assert kept_fingerprint(store, IriMinter(DEFAULT_BASE_IRI).documents()) == state
+    finally:
+        store.close()

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from bench.generate import generate
 from diplograph.api.app import create_app
 from diplograph.graph import Graph
-from diplograph.loader import claims_cache, identity, reconcile
+from diplograph.loader import claims_cache, fingerprint, identity, reconcile
 from diplograph.loader.claims_cache import CACHE_NAME
 from diplograph.loader.config import load_settings
 from diplograph.loader.curation import DIFFERENT, Curation
@@ -93,6 +93,21 @@ def decided(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return real(*args, **kwargs)
 
     monkeypatch.setattr(identity, "anchors", counted)
+    return calls
+
+
+@pytest.fixture
+def fingerprinted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times a process computed the fingerprint of a store's kept facts to learn
+    whether the claims file is the store's (none when the store attested it)."""
+    calls: list[int] = []
+    real = claims_cache.kept_fingerprint
+
+    def counted(*args: Any) -> Any:
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(claims_cache, "kept_fingerprint", counted)
     return calls
 
 
@@ -443,7 +458,7 @@ def test_a_file_that_changed_since_it_was_read_is_written_whole(path: Path) -> N
 
 
 def test_the_fingerprint_the_store_computes_in_one_answer_is_that_of_its_rows(path: Path) -> None:
-    # The file is read while the store computes the fingerprint (loader/reconcile.py): one
+    # The file is read while the store computes the fingerprint (ClaimsCache.current): one
     # aggregate answer, which must give what the fingerprint of each document's row gives,
     # a graph outside the documents' namespace left out.
     loaded_in_turn(path, slice(10))
@@ -454,15 +469,44 @@ def test_the_fingerprint_the_store_computes_in_one_answer_is_that_of_its_rows(pa
             f'<{reconcile.EXTRACTED_FACTS}> "{{}}" }} }}'
         )
         reconciler = Reconciler(store, MINTER, superclass_closure())
-        by_rows = claims_cache.fingerprint_of(reconciler._kept_facts("SHA1(?facts)"))
+        by_rows = fingerprint.fingerprint_of(reconciler._kept_facts("SHA1(?facts)"))
         assert by_rows[1] == 10
-        assert reconciler._kept_fingerprint() == by_rows
+        assert fingerprint.kept_fingerprint(store, MINTER.documents()) == by_rows
     finally:
         store.close()
 
 
 def test_an_empty_store_has_the_fingerprint_of_no_documents(tmp_path: Path) -> None:
     store = EmbeddedStore(None)
-    reconciler = Reconciler(store, MINTER, superclass_closure())
-    assert reconciler._kept_fingerprint() == claims_cache.fingerprint_of([])
+    none = fingerprint.fingerprint_of([])
+    assert fingerprint.kept_fingerprint(store, MINTER.documents()) == none
     store.close()
+
+
+def test_the_process_after_a_load_takes_the_claims_the_store_attests_without_the_fingerprint(
+    path: Path, parsed: list[int], fingerprinted: list[int]
+) -> None:
+    with open_graph(path) as graph:
+        graph.load(DOCUMENTS[:30])
+    parsed.clear()
+    fingerprinted.clear()
+    read = held(path)
+    assert (parsed, fingerprinted) == ([], [])
+    assert read == from_the_store(path)
+
+
+def test_a_write_after_the_claims_were_left_makes_the_next_process_compute_the_fingerprint(
+    path: Path, fingerprinted: list[int]
+) -> None:
+    with open_graph(path) as graph:
+        graph.load(DOCUMENTS[:30])
+    store = EmbeddedStore(path)
+    store.update(f"DROP GRAPH <{MINTER.document(DOCUMENTS[3]['document']['id'])}>")
+    store.close()
+    fingerprinted.clear()
+    read = held(path)
+    assert fingerprinted == [1]
+    assert read == from_the_store(path)
+    assert MINTER.document(DOCUMENTS[3]["document"]["id"]) not in {
+        graph for graphs in read["graphs"].values() for graph in graphs
+    }
