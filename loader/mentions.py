@@ -53,6 +53,18 @@ def _hash_once(self: Any) -> int:
     return cached
 
 
+def _report_hash(self: EventMention) -> int:
+    # A report's hash by its type, time, document and first participant alone: equal reports
+    # have equal ones, and the 396,873 reports of the 100k store still have as many hashes.
+    # Hashing every participant and the place (tuples of refs, each a tree of tuples) took
+    # 1.04 s of the read of those reports into a set, against 0.37 s so.
+    cached: int = self._hash
+    if not cached:
+        cached = hash((self.type, self.time_key, self.document, self.participants[:1]))
+        object.__setattr__(self, "_hash", cached)
+    return cached
+
+
 def _state_without_hash(self: Any) -> tuple[Any, ...]:
     # A string's hash differs between processes: a pickled object computes its own again.
     return tuple(getattr(self, name) for name in self._compared)
@@ -180,7 +192,7 @@ class Ref:
 class EventMention:
     """One document's report of one event, as the document gives it."""
 
-    __hash__ = _hash_once
+    __hash__ = _report_hash
     __getstate__ = _state_without_hash
     __setstate__ = _set_state
 

@@ -170,8 +170,7 @@ class Reconciler:
             for mention, graphs in restored.graphs_of.items():
                 self._graphs_of[mention].update(graphs)
                 self._index.add(mention)
-            for report in restored.reports:
-                self._add_report(report)
+            self._reports.update(restored.reports)  # none cited yet: _citing is None
             self._fingerprint = self._saved = fingerprint
             self._documents = documents
             if restored.identities is not None:
