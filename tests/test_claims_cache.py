@@ -333,7 +333,7 @@ def test_a_server_that_stops_leaves_the_claims_of_what_it_loaded(
 @pytest.mark.server
 @pytest.mark.slow
 def test_diplograph_serve_stopped_by_sigterm_leaves_the_claims_of_what_it_loaded(
-    path: Path, parsed: list[int]
+    path: Path, parsed: list[int], fingerprinted: list[int]
 ) -> None:
     # uvicorn raises SIGTERM again once the app has shut down: only the app's shutdown runs
     server = ServeChild(path, args=("--load", str(STORY_FILE))).start()
@@ -350,6 +350,7 @@ def test_diplograph_serve_stopped_by_sigterm_leaves_the_claims_of_what_it_loaded
     parsed.clear()
     read = held(path)
     assert parsed == []
+    assert fingerprinted == []  # the store attests the file's state
     assert read == from_the_store(path)
 
 
