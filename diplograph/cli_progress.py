@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from itertools import count
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -60,10 +61,12 @@ class Progress:
         if not self.shown or self._over:
             return
         if self._bar is None:
+            # Without a length (standard input, a pretty-printed JSON file) the bar counts the
+            # items without a total, where a length of 0 drew "1000/0" under a full bar: click
+            # takes an iterable it cannot size for an unknown length.
+            sized = {"length": self._length} if self._length is not None else {"iterable": count()}
             self._bar = self._closing.enter_context(
-                click.progressbar(
-                    length=self._length or 0, label=self._label, file=sys.stderr, show_pos=True
-                )
+                click.progressbar(label=self._label, file=sys.stderr, show_pos=True, **sized)
             )
         self._bar.update(done)
 

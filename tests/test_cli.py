@@ -172,6 +172,21 @@ def test_on_a_terminal_the_bar_ends_its_line_before_the_steps_that_end_the_run(
     assert re.match(r"[^\n]*\n" + re.escape(CONFLICTS_OF_RUN) + r"… \d+\.\d s", text[bar:])
 
 
+def test_on_a_terminal_a_file_of_unknown_length_counts_its_documents_without_a_total(
+    store_path: Path,
+) -> None:
+    # A pretty-printed JSON document is not counted before the load (loader/stats.py).
+    args = [str(EXAMPLES / "story.json"), "--store-path", str(store_path)]
+    load = WatchedLoad(args, child_env())
+    try:
+        assert load.wait(120) == 0, load.text()
+    finally:
+        load.close()
+    text = load.text()
+    assert re.search(r"documents +\[[^\]]*\] +1(?![/\d])", text), text
+    assert "/0" not in text
+
+
 def test_load_without_progress_says_no_step(store_path: Path) -> None:
     result = run("load", EXAMPLES / "story.json", "--no-progress", store=store_path)
     assert result.exit_code == 0, result.output
