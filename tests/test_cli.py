@@ -157,16 +157,21 @@ def test_a_bulk_load_with_progress_says_how_long_its_end_took(
     assert lines[lines.index("documents") + 1 :] == [f"{step}… (s)" for step in ending]
 
 
-def test_on_a_terminal_the_bar_ends_its_line_before_the_steps_that_end_the_run(
-    store_path: Path,
-) -> None:
-    args = [str(FACTS / "three.jsonl"), "--allow-rejects", "--store-path", str(store_path)]
-    load = WatchedLoad(args, child_env())
+def on_a_terminal(*args: object) -> str:
+    """What ``diplograph load --progress ARGS…`` wrote to its terminal (stderr on a pty), once
+    it exited with 0."""
+    load = WatchedLoad([str(a) for a in args], child_env())
     try:
         assert load.wait(120) == 0, load.text()
     finally:
         load.close()
-    text = load.text()
+    return load.text()
+
+
+def test_on_a_terminal_the_bar_ends_its_line_before_the_steps_that_end_the_run(
+    store_path: Path,
+) -> None:
+    text = on_a_terminal(FACTS / "three.jsonl", "--allow-rejects", "--store-path", store_path)
     bar = text.rindex("3/3")
     assert text.index(IDENTITIES) < text.index("documents") < bar
     assert re.match(r"[^\n]*\n" + re.escape(CONFLICTS_OF_RUN) + r"… \d+\.\d s", text[bar:])
@@ -176,13 +181,7 @@ def test_on_a_terminal_a_file_of_unknown_length_counts_its_documents_without_a_t
     store_path: Path,
 ) -> None:
     # A pretty-printed JSON document is not counted before the load (loader/stats.py).
-    args = [str(EXAMPLES / "story.json"), "--store-path", str(store_path)]
-    load = WatchedLoad(args, child_env())
-    try:
-        assert load.wait(120) == 0, load.text()
-    finally:
-        load.close()
-    text = load.text()
+    text = on_a_terminal(EXAMPLES / "story.json", "--store-path", store_path)
     assert re.search(r"documents +\[[^\]]*\] +1(?![/\d])", text), text
     assert "/0" not in text
 
