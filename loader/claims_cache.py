@@ -163,8 +163,11 @@ class ClaimsCache:
         before): the store's query is one aggregate, during which Oxigraph lets go of Python's
         lock. When the fingerprint is another state's, the file is read again for it."""
         guess = self.last_state()
-        attested = guess is not None and store.attested() == attestation(*guess)
-        if attested and guess is not None and (known := self.read(*guess)) is not None:
+        if (
+            guess is not None
+            and store.attested() == attestation(*guess)
+            and (known := self.read(*guess)) is not None
+        ):
             return *guess, known
         with ThreadPoolExecutor(max_workers=1) as pool:
             computed = pool.submit(kept_fingerprint, store, documents_prefix)

@@ -45,29 +45,27 @@ WIKIDATA = "wikidata"
 def _hash_once(self: Any) -> int:
     # Mentions and reports are dict and set keys at every step of the identities, and a
     # report's hash walks a tree of tuples: computed once per object (measured: 11M hash
-    # calls, a tenth of a 10k-document load, before it was kept). 0 means "not yet".
+    # calls, a tenth of a 10k-document load, before it was kept), from the values its class
+    # hashes (``_hashed``). 0 means "not yet".
     cached: int = self._hash
     if not cached:
-        cached = hash(tuple(getattr(self, name) for name in self._compared))
+        cached = hash(self._hashed())
         object.__setattr__(self, "_hash", cached)
     return cached
 
 
-def _report_hash(self: EventMention) -> int:
-    # A report's hash by its type, time, document and first participant alone: equal reports
+def _compared_values(self: Any) -> tuple[Any, ...]:
+    # What a value is compared by: what it pickles as (a string's hash differs between
+    # processes, so a pickled object computes its own again) and, for most, what it hashes.
+    return tuple(getattr(self, name) for name in self._compared)
+
+
+def _report_key(self: EventMention) -> tuple[Any, ...]:
+    # A report hashes by its type, time, document and first participant alone: equal reports
     # have equal ones, and the 396,873 reports of the 100k store still have as many hashes.
     # Hashing every participant and the place (tuples of refs, each a tree of tuples) took
     # 1.04 s of the read of those reports into a set, against 0.37 s so.
-    cached: int = self._hash
-    if not cached:
-        cached = hash((self.type, self.time_key, self.document, self.participants[:1]))
-        object.__setattr__(self, "_hash", cached)
-    return cached
-
-
-def _state_without_hash(self: Any) -> tuple[Any, ...]:
-    # A string's hash differs between processes: a pickled object computes its own again.
-    return tuple(getattr(self, name) for name in self._compared)
+    return (self.type, self.time_key, self.document, self.participants[:1])
 
 
 def _set_state(self: Any, state: tuple[Any, ...]) -> None:
@@ -97,8 +95,9 @@ class Mention:
     """How one document identifies one entity: its kind, its name keys and its identifiers."""
 
     __hash__ = _hash_once
-    __getstate__ = _state_without_hash
+    __getstate__ = _compared_values
     __setstate__ = _set_state
+    _hashed = _compared_values
 
     #: the IRI path of the node (``person``, ``org``, ``place``, ``post``)
     kind: str
@@ -178,8 +177,9 @@ class Ref:
     whose node the identities decide."""
 
     __hash__ = _hash_once
-    __getstate__ = _state_without_hash
+    __getstate__ = _compared_values
     __setstate__ = _set_state
+    _hashed = _compared_values
 
     fixed: str = ""
     mention: Mention | None = None
@@ -192,9 +192,10 @@ class Ref:
 class EventMention:
     """One document's report of one event, as the document gives it."""
 
-    __hash__ = _report_hash
-    __getstate__ = _state_without_hash
+    __hash__ = _hash_once
+    __getstate__ = _compared_values
     __setstate__ = _set_state
+    _hashed = _report_key
 
     type: str
     #: (role, participant) pairs, sorted
