@@ -40,15 +40,14 @@ import os
 import select
 import time
 from collections.abc import Coroutine
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import Any
 
 from diplograph.api.execution import Runner, _Job
 from diplograph.api.metrics import Metrics
-from diplograph.api.query_process import read_message, worker_main, write_message
+from diplograph.api.query_process import read_message, write_message
 from diplograph.api.snapshot import Snapshots
 from diplograph.api.streaming import END, Cancelled, Channel, LoopChannel, Whole
+from diplograph.api.worker_slot import Slot
 from diplograph.loader.errors import StoreError
 from diplograph.loader.store import Store
 
@@ -56,9 +55,6 @@ __all__ = ["ProcessRunner"]
 
 log = logging.getLogger(__name__)
 
-#: Where the ``SCHED_IDLE`` class does not exist, a heavy query's process gets this niceness
-#: instead. Either way the process is replaced after the query (it cannot get its priority back).
-HEAVY_NICENESS = 10
 #: Seconds a process beyond the pool stays idle (ready for the next query) before it ends: long
 #: enough that a steady load does not end processes only to start them again.
 LINGER_SECONDS = 10.0
@@ -66,107 +62,6 @@ ENDED = (
     "the query worker process ended unexpectedly (its error, if any, is on the server's "
     "standard error)"
 )
-
-
-class _Slot:
-    """One worker: a process, its pipe and the snapshot generation it has open."""
-
-    def __init__(self, runner: ProcessRunner, index: int) -> None:
-        self.runner = runner
-        self.index = index
-        self.process: BaseProcess | None = None
-        self.conn: Connection | None = None
-        self.generation: int | None = None
-        self.ready = False
-        self.demoted = False  #: holds (or held) a heavy query at the lowest CPU priority
-        self.idle_since = 0.0
-        self.killed: list[BaseProcess] = []
-        self._snapshot: tuple[int | None, str] = (None, "")
-        self.job: _Job | None = None  #: the query it runs
-        self.streaming = False  #: its query's result is longer than a chunk: a task relays it
-        self.watched = -1  #: the pipe's descriptor while the event loop watches it
-
-    def spawn(self) -> None:
-        runner = self.runner
-        ours, theirs = runner.context.Pipe()
-        process = runner.context.Process(
-            target=worker_main,
-            args=(theirs, runner.first_chunk_bytes, runner.chunk_bytes),
-            name=f"diplograph-query-{self.index}",
-            daemon=True,
-        )
-        process.start()
-        theirs.close()
-        self.process, self.conn = process, ours
-        self.demoted = False
-        generation, path = runner.snapshots.acquire()
-        self.generation = generation
-        ours.send((runner.opener, str(path)))  # open the snapshot now, not at the first query
-        self.ready = True
-
-    def respawn(self) -> None:
-        """A fresh process in place of this one (blocking: run it on a thread)."""
-        self.kill()
-        self.reap()
-        self.spawn()
-
-    def reap(self) -> None:
-        """Wait for the killed processes to end (blocking: run it on a thread)."""
-        for process in self.killed:
-            with contextlib.suppress(Exception):
-                process.join(5)
-        self.killed.clear()
-
-    def unwatch(self) -> None:
-        """The event loop stops watching the pipe (on the loop; before the pipe closes)."""
-        if self.watched >= 0 and self.runner.loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop is closed: nothing to stop
-                self.runner.loop.remove_reader(self.watched)
-        self.watched = -1
-
-    def kill(self) -> None:
-        """Stop the process at once, whatever it is doing (it is reaped by :meth:`respawn`).
-        On the event loop while the loop watches the pipe."""
-        self.ready = False
-        self.unwatch()
-        if self.process is not None:
-            with contextlib.suppress(Exception):
-                self.process.kill()
-            self.killed.append(self.process)
-        if self.conn is not None:
-            self.conn.close()
-        self.process = self.conn = None
-        if self.generation is not None:
-            self.runner.snapshots.release(self.generation)
-            self.generation = None
-
-    def lower_priority(self) -> None:
-        """Let the process run only on a core no one else wants (its query is heavy).
-
-        ``SCHED_IDLE`` needs no privilege on Linux; elsewhere the process gets niceness
-        :data:`HEAVY_NICENESS`. Best effort: a process that already ended is left alone.
-        """
-        if self.process is None or self.process.pid is None or self.demoted:
-            return
-        self.demoted = True
-        pid = self.process.pid
-        try:
-            os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
-        except (AttributeError, OSError):
-            with contextlib.suppress(OSError):
-                os.setpriority(os.PRIO_PROCESS, pid, HEAVY_NICENESS)
-
-    def snapshot_for_next_query(self) -> str:
-        """The newest snapshot's directory; the process opens it before running the query."""
-        snapshots = self.runner.snapshots
-        if self.generation != snapshots.generation:
-            generation, _ = snapshots.acquire()
-            if self.generation is not None:
-                self.runner.snapshots.release(self.generation)
-            self.generation = generation
-        if self._snapshot[0] != self.generation:  # the text is kept: one per generation
-            self._snapshot = (self.generation, str(snapshots.path(self.generation)))
-        return self._snapshot[1]
 
 
 class ProcessRunner(Runner):
@@ -207,8 +102,8 @@ class ProcessRunner(Runner):
         self._numbers = itertools.count(1)
         self.context = multiprocessing.get_context("forkserver")
         self.context.set_forkserver_preload(["diplograph.api.workers"])
-        self._slots: list[_Slot] = []
-        self._idle: list[_Slot] = []
+        self._slots: list[Slot] = []
+        self._idle: list[Slot] = []
         self._snapshots: Snapshots | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.loop: asyncio.AbstractEventLoop | None = None  #: the one the processes are driven on
@@ -240,7 +135,7 @@ class ProcessRunner(Runner):
             return
         with self._lock:
             while len(self._slots) < self.workers:
-                slot = _Slot(self, next(self._numbers))
+                slot = Slot(self, next(self._numbers))
                 self._slots.append(slot)
                 try:
                     slot.spawn()
@@ -305,7 +200,7 @@ class ProcessRunner(Runner):
             self._order(self._idle.pop(), job)
         self._grow()
 
-    def _order(self, slot: _Slot, job: _Job) -> None:
+    def _order(self, slot: Slot, job: _Job) -> None:
         """Send ``job`` to ``slot``'s process; :meth:`_readable` takes the answer."""
         slot.job = job
         # The waker (the request gave up): kill at the loop's next turn, as it may be called
@@ -321,14 +216,14 @@ class ProcessRunner(Runner):
         except Exception as exc:
             self._failed(slot, job, exc)
 
-    async def _order_after_respawn(self, slot: _Slot, job: _Job) -> None:
+    async def _order_after_respawn(self, slot: Slot, job: _Job) -> None:
         try:
             await asyncio.get_running_loop().run_in_executor(None, slot.respawn)
             self._send_order(slot, job)
         except Exception as exc:
             self._failed(slot, job, exc)
 
-    def _send_order(self, slot: _Slot, job: _Job) -> None:
+    def _send_order(self, slot: Slot, job: _Job) -> None:
         if slot.conn is None:
             raise BrokenPipeError("the query worker process is gone")
         if slot.watched < 0:
@@ -337,13 +232,13 @@ class ProcessRunner(Runner):
                  job.timeout, job.max_rows, job.deadline_mid_stream)  # fmt: skip
         write_message(slot.conn.fileno(), order)  # a plain tuple (an Order's fields)
 
-    def _failed(self, slot: _Slot, job: _Job, exc: Exception) -> None:
+    def _failed(self, slot: Slot, job: _Job, exc: Exception) -> None:
         log.error("%s #%d: the worker failed", job.label, job.id, exc_info=exc)
         slot.kill()
         self._hand_over(job, StoreError(f"the query worker failed: {exc}"))
         self._finished(slot, job)
 
-    def _watch(self, slot: _Slot, *callback: Any) -> None:
+    def _watch(self, slot: Slot, *callback: Any) -> None:
         """Call ``callback`` (default: :meth:`_readable`) whenever ``slot``'s pipe is readable."""
         assert slot.conn is not None
         fd = slot.conn.fileno()
@@ -358,7 +253,7 @@ class ProcessRunner(Runner):
             self.loop = asyncio.get_running_loop()
         return self.loop
 
-    def _readable(self, slot: _Slot) -> None:
+    def _readable(self, slot: Slot) -> None:
         """``slot``'s pipe is readable: the answer to its query, or its process ended."""
         job, conn = slot.job, slot.conn
         if conn is None:
@@ -393,16 +288,16 @@ class ProcessRunner(Runner):
             return
         self._finished(slot, job)
 
-    def _gave_up_soon(self, slot: _Slot, job: _Job) -> None:
+    def _gave_up_soon(self, slot: Slot, job: _Job) -> None:
         self._loop().call_soon(self._gave_up, slot, job)
 
-    def _gave_up(self, slot: _Slot, job: _Job) -> None:
+    def _gave_up(self, slot: Slot, job: _Job) -> None:
         if slot.job is not job or slot.streaming or slot.conn is None:
             return  # it ended, its relay task sees the request gone, or the slot is closed
         self._kill(slot, job, "its request gave up on it")
         self._finished(slot, job)
 
-    async def _stream(self, slot: _Slot, job: _Job, message: Any) -> None:
+    async def _stream(self, slot: Slot, job: _Job, message: Any) -> None:
         """Relay a result longer than its first chunk (``message``), at the client's pace: while
         the channel is full the pipe is not watched, so the process waits on the full pipe."""
         wake = asyncio.Event()
@@ -453,7 +348,7 @@ class ProcessRunner(Runner):
             slot.unwatch()
         self._finished(slot, job)
 
-    def _finished(self, slot: _Slot, job: _Job) -> None:
+    def _finished(self, slot: Slot, job: _Job) -> None:
         """``slot`` is done with ``job``: it takes the next query, or is replaced."""
         slot.job = None
         slot.streaming = False
@@ -468,7 +363,7 @@ class ProcessRunner(Runner):
         self._make_idle(slot)
         self._dispatch()
 
-    async def _replace(self, slot: _Slot) -> None:
+    async def _replace(self, slot: Slot) -> None:
         """A fresh process for ``slot`` (killed, dead, or demoted), or none if not needed."""
         slot.kill()
         loop = asyncio.get_running_loop()
@@ -503,7 +398,7 @@ class ProcessRunner(Runner):
         if due is not None:
             self._heavy_timer = self._loop().call_later(due - now, self._check_heavy)
 
-    def _make_idle(self, slot: _Slot) -> None:
+    def _make_idle(self, slot: Slot) -> None:
         self._idle.append(slot)
         slot.idle_since = time.monotonic()
         if slot.watched < 0 and slot.conn is not None:
@@ -511,7 +406,7 @@ class ProcessRunner(Runner):
         if len(self._slots) > self.workers:
             self._loop().call_later(LINGER_SECONDS, self._linger_over, slot)
 
-    def _linger_over(self, slot: _Slot) -> None:
+    def _linger_over(self, slot: Slot) -> None:
         """A timer set when ``slot`` became idle: end it if it stayed idle and is not needed."""
         if self._closed or slot not in self._idle:
             return
@@ -524,7 +419,7 @@ class ProcessRunner(Runner):
         self._retire(slot)
         self._loop().run_in_executor(None, slot.reap)
 
-    def _spares_wanted(self, leaving: _Slot | None = None) -> int:
+    def _spares_wanted(self, leaving: Slot | None = None) -> int:
         """``spares`` while a heavy query runs, else none: spares are for the queries that
         arrive while heavy ones hold the pool (kept under a cheap load too, every cheap query
         would take the spare and call for another, up to ``max_workers``). Even so, processes
@@ -536,7 +431,7 @@ class ProcessRunner(Runner):
         room = self.workers + self.spares - light  # light counts the idle and the starting
         return max(min(self.spares, room + len(self._idle) + self._spawning), 0)
 
-    def _surplus(self, slot: _Slot) -> bool:
+    def _surplus(self, slot: Slot) -> bool:
         """Whether ``slot`` (idle, or done with its query) can end: beyond the pool, and more
         than the spares wanted stay idle without it (more: a margin, so that processes are not
         ended and started again under a steady load)."""
@@ -546,11 +441,11 @@ class ProcessRunner(Runner):
         spare = len(self._idle) + self._spawning - (1 if slot in self._idle else 0)
         return wanted == 0 or spare > wanted
 
-    def _retire(self, slot: _Slot) -> None:
+    def _retire(self, slot: Slot) -> None:
         self._slots.remove(slot)
         slot.kill()
 
-    def _heavy(self, slot: _Slot) -> None:
+    def _heavy(self, slot: Slot) -> None:
         """A worker's query has run for ``heavy_seconds``."""
         slot.lower_priority()
         self._grow()
@@ -566,12 +461,12 @@ class ProcessRunner(Runner):
             wanted = max(wanted, self.queue.runnable() - self._spawning)
         while wanted > 0 and len(self._slots) < self.max_workers:
             wanted -= 1
-            slot = _Slot(self, next(self._numbers))
+            slot = Slot(self, next(self._numbers))
             self._slots.append(slot)
             self._spawning += 1
             self._spawn_task(self._start_extra(slot))
 
-    async def _start_extra(self, slot: _Slot) -> None:
+    async def _start_extra(self, slot: Slot) -> None:
         try:
             await asyncio.get_running_loop().run_in_executor(None, slot.spawn)
         except Exception:
@@ -587,7 +482,7 @@ class ProcessRunner(Runner):
         self._make_idle(slot)
         self._dispatch()
 
-    def _kill(self, slot: _Slot, job: _Job, why: str) -> None:
+    def _kill(self, slot: Slot, job: _Job, why: str) -> None:
         late = time.monotonic() - job.deadline
         log.warning(
             "%s #%d: worker %d killed (%s; %.2f s %s the deadline)", job.label, job.id,
