@@ -18,8 +18,9 @@ store every query runs in a **worker process** reading a snapshot of the store
 * reads run on every core: the processes evaluate in parallel, without the server's GIL; a
   query that has run for ``heavy_seconds`` (the setting ``query_heavy_seconds``) is *heavy*: its
   process is put in the ``SCHED_IDLE`` class (it gets a core only when no other process wants
-  it; nice 10 where that class does not exist), so cheap queries on the other workers keep
-  their latency while heavy ones compute;
+  it; nice 10 where that class does not exist) as soon as another query arrives, waits or runs,
+  so cheap queries on the other workers keep their latency while heavy ones compute; a heavy
+  query alone keeps its priority;
 * with ``spares`` (none by default: on 2 cores they measured no better than without), that
   many idle processes are kept ready while a heavy query runs (forked, the snapshot
   open), so a query that arrives while heavy queries hold the workers is dispatched at once
@@ -177,6 +178,8 @@ class ProcessRunner(Runner):
     # --- on the event loop -------------------------------------------------------------------
 
     def _submitted(self) -> None:
+        # A query arrived: the heavy queries that had the machine to themselves make room.
+        self._demote_heavy(time.monotonic(), arrived=True)
         self._dispatch()
 
     def _channel(self, loop: asyncio.AbstractEventLoop) -> Channel:
@@ -380,23 +383,30 @@ class ProcessRunner(Runner):
         self._dispatch()
 
     def _check_heavy(self) -> None:
-        """The heavy timer: demote the processes whose query ran ``heavy_seconds``; set again."""
+        """The heavy timer: :meth:`_demote_heavy`, then set again for the next one due."""
         self._heavy_timer = None
-        if self._closed:
-            return
-        now = time.monotonic()
+        if not self._closed:
+            now = time.monotonic()
+            if (due := self._demote_heavy(now, arrived=False)) is not None:
+                self._heavy_timer = self._loop().call_later(due - now, self._check_heavy)
+
+    def _demote_heavy(self, now: float, *, arrived: bool) -> float | None:
+        """Demote the processes whose query ran ``heavy_seconds`` once another query wants a
+        core (one ``arrived``, waits, or runs undemoted); when the next turns heavy, or None.
+        Alone, a demoted query protects no one and pays: 312-323 ms over HTTP for q03 at 100k
+        against 234-248 ms (docs/benchmarks.md)."""
+        running = [slot for slot in self._slots if slot.job is not None and not slot.demoted]
+        wanted = arrived or len(running) > 1 or self.queue.runnable() > 0
         due: float | None = None
-        for slot in list(self._slots):
-            job = slot.job
-            if job is None or job.started is None or slot.demoted:
+        for slot in running:
+            if slot.job is None or slot.job.started is None:
                 continue
-            at = job.started + self.heavy_seconds
-            if at <= now:
+            at = slot.job.started + self.heavy_seconds
+            if at > now:
+                due = at if due is None else min(due, at)
+            elif wanted:
                 self._heavy(slot)
-            elif due is None or at < due:
-                due = at
-        if due is not None:
-            self._heavy_timer = self._loop().call_later(due - now, self._check_heavy)
+        return due
 
     def _make_idle(self, slot: Slot) -> None:
         self._idle.append(slot)

@@ -317,6 +317,26 @@ def test_a_spare_process_is_ready_while_heavy_queries_hold_the_pool(
                  what="the spare process stays once nothing runs")  # fmt: skip
 
 
+def test_a_heavy_query_alone_keeps_its_priority_and_its_process(
+    start_server: StartServer, disk_store: EmbeddedStore
+) -> None:
+    runner = ProcessRunner(2, heavy_seconds=0.1)
+    with start_server(store=disk_store, query_timeout=2.0, runner=runner) as server:
+        crowd = threading.Thread(target=heavy_in_parallel, args=(server, 1))
+        crowd.start()
+        wait_for(lambda: health(server).json()["queries"]["busy"] == 1, within=2.0,
+                 what="the heavy query never starts")  # fmt: skip
+        (slot,) = [slot for slot in runner._slots if slot.job is not None]
+        process = slot.process
+        time.sleep(0.6)  # six times the heavy threshold, with no other query
+        assert slot.job is not None  # still running (it runs into its 2 s deadline)
+        assert not slot.demoted
+        if hasattr(os, "SCHED_IDLE"):
+            assert process is not None and process.pid is not None
+            assert os.sched_getscheduler(process.pid) == os.SCHED_OTHER
+        crowd.join()
+
+
 @pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="no SCHED_IDLE on this system")
 def test_a_heavy_query_runs_only_on_cpu_no_other_process_wants(
     start_server: StartServer, disk_store: EmbeddedStore
@@ -325,6 +345,11 @@ def test_a_heavy_query_runs_only_on_cpu_no_other_process_wants(
     with start_server(store=disk_store, query_timeout=2.0, runner=runner) as server:
         crowd = threading.Thread(target=heavy_in_parallel, args=(server, 1))
         crowd.start()
+        wait_for(lambda: health(server).json()["queries"]["busy"] == 1, within=2.0,
+                 what="the heavy query never starts")  # fmt: skip
+        time.sleep(0.3)  # past the heavy threshold
+        with client("127.0.0.3") as http:  # another query wants a core
+            assert ask(http, server, CHEAP).status_code == 200
         wait_for(lambda: any(slot.demoted for slot in runner._slots), within=2.0,
                  what="the heavy query's process is never demoted")  # fmt: skip
         (slot,) = [slot for slot in runner._slots if slot.demoted]
