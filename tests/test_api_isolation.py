@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -317,36 +318,40 @@ def test_a_spare_process_is_ready_while_heavy_queries_hold_the_pool(
                  what="the spare process stays once nothing runs")  # fmt: skip
 
 
-def test_a_heavy_query_alone_keeps_its_priority_and_its_process(
-    start_server: StartServer, disk_store: EmbeddedStore
-) -> None:
+@contextmanager
+def one_heavy_query_running(
+    start_server: StartServer, store: EmbeddedStore
+) -> Iterator[tuple[LiveServer, ProcessRunner]]:
+    """A server whose queries turn heavy after 0.1 s, and its runner, while one heavy query
+    runs into its 2 s deadline."""
     runner = ProcessRunner(2, heavy_seconds=0.1)
-    with start_server(store=disk_store, query_timeout=2.0, runner=runner) as server:
+    with start_server(store=store, query_timeout=2.0, runner=runner) as server:
         crowd = threading.Thread(target=heavy_in_parallel, args=(server, 1))
         crowd.start()
         wait_for(lambda: health(server).json()["queries"]["busy"] == 1, within=2.0,
                  what="the heavy query never starts")  # fmt: skip
+        yield server, runner
+        crowd.join()
+
+
+def test_a_heavy_query_alone_keeps_its_priority(
+    start_server: StartServer, disk_store: EmbeddedStore
+) -> None:
+    with one_heavy_query_running(start_server, disk_store) as (_, runner):
         (slot,) = [slot for slot in runner._slots if slot.job is not None]
-        process = slot.process
         time.sleep(0.6)  # six times the heavy threshold, with no other query
-        assert slot.job is not None  # still running (it runs into its 2 s deadline)
+        assert slot.job is not None  # still running
         assert not slot.demoted
         if hasattr(os, "SCHED_IDLE"):
-            assert process is not None and process.pid is not None
-            assert os.sched_getscheduler(process.pid) == os.SCHED_OTHER
-        crowd.join()
+            assert slot.process is not None and slot.process.pid is not None
+            assert os.sched_getscheduler(slot.process.pid) == os.SCHED_OTHER
 
 
 @pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="no SCHED_IDLE on this system")
 def test_a_heavy_query_runs_only_on_cpu_no_other_process_wants(
     start_server: StartServer, disk_store: EmbeddedStore
 ) -> None:
-    runner = ProcessRunner(2, heavy_seconds=0.1)
-    with start_server(store=disk_store, query_timeout=2.0, runner=runner) as server:
-        crowd = threading.Thread(target=heavy_in_parallel, args=(server, 1))
-        crowd.start()
-        wait_for(lambda: health(server).json()["queries"]["busy"] == 1, within=2.0,
-                 what="the heavy query never starts")  # fmt: skip
+    with one_heavy_query_running(start_server, disk_store) as (server, runner):
         time.sleep(0.3)  # past the heavy threshold
         with client("127.0.0.3") as http:  # another query wants a core
             assert ask(http, server, CHEAP).status_code == 200
@@ -357,4 +362,3 @@ def test_a_heavy_query_runs_only_on_cpu_no_other_process_wants(
         assert os.sched_getscheduler(slot.process.pid) == os.SCHED_IDLE
         others = [s.process.pid for s in runner._slots if not s.demoted and s.process]
         assert others and all(os.sched_getscheduler(pid) == os.SCHED_OTHER for pid in others)
-        crowd.join()
