@@ -22,7 +22,7 @@ store every query runs in a **worker process** reading a snapshot of the store
   so cheap queries on the other workers keep their latency while heavy ones compute; a heavy
   query alone keeps its priority;
 * with ``spares`` (none by default: on 2 cores they measured no better than without), that
-  many idle processes are kept ready while a heavy query runs (forked, the snapshot
+  many idle processes are kept ready while a demoted heavy query runs (forked, the snapshot
   open), so a query that arrives while heavy queries hold the workers is dispatched at once
   instead of waiting for a process to start; processes beyond ``workers`` end after
   :data:`LINGER_SECONDS` idle.

@@ -162,9 +162,9 @@ class Settings(BaseSettings):
     query_spare_processes: int = Field(
         0,
         ge=0,
-        description="Idle worker processes kept ready while a heavy query runs, so that a query "
-        "that arrives while heavy ones hold the workers does not wait for a process to start "
-        "(within query_max_processes).",
+        description="Idle worker processes kept ready while a heavy query runs beside others, so "
+        "that a query that arrives while heavy ones hold the workers does not wait for a "
+        "process to start (within query_max_processes).",
     )
 
     @field_validator("query_max_processes")
